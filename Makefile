@@ -1,0 +1,116 @@
+# hmilock top-level Makefile.
+#   make              release build into build/rel (hmilock, hmilockd, libwhitelist.a)
+#   make test         sanitizer build into build/test, then the whole suite (tests/run.sh)
+#   make bench        release build, then the benchmarks (tests/bench/run.sh)
+#   make vm-test      only the kernel-helper tests in the qemu guest
+#   make check-style  clang-format check against .clang-format
+#   make deps         install build and test dependencies (apt-get)
+#   make V=1          show full commands; BUILD=dir to build elsewhere
+FLAVOR ?= rel
+BUILD ?= build/$(FLAVOR)
+B := $(BUILD)
+
+CC ?= cc
+PKGS := libcrypto libelf json-c inih libseccomp audit libsystemd libbpf libcap-ng
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+BASE_CFLAGS := -std=gnu11 -g $(WARN) -D_GNU_SOURCE -Iwhitelist -Iinclude -I$(B)/gen $(PKG_CFLAGS)
+ifeq ($(FLAVOR),test)
+OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else
+OPT := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+endif
+ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
+ALL_LDFLAGS := $(OPT) $(LDFLAGS)
+LIBS := $(PKG_LIBS) -lpthread
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+WL_SRC := $(wildcard whitelist/*.c)
+WL_OBJ := $(WL_SRC:%.c=$(B)/%.o)
+AGENT_MAIN := agent/hmilockd.c
+AGENT_SRC := $(filter-out $(AGENT_MAIN),$(wildcard agent/*.c))
+AGENT_OBJ := $(AGENT_SRC:%.c=$(B)/%.o)
+TOOLS_MAIN := tools/hmilock.c
+TOOLS_SRC := $(filter-out $(TOOLS_MAIN),$(wildcard tools/*.c))
+TOOLS_OBJ := $(TOOLS_SRC:%.c=$(B)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+
+PROGS := $(B)/hmilock
+ifneq ($(wildcard $(AGENT_MAIN)),)
+PROGS += $(B)/hmilockd
+endif
+
+# Generated headers the sources may depend on (the BPF skeleton); kmod.mk
+# appends to it.
+GEN_HDRS :=
+-include kmod/kmod.mk
+
+.PHONY: all lib progs unit test bench vm-test check-style format deps clean install
+all: progs
+lib: $(B)/libwhitelist.a
+progs: $(PROGS)
+unit: $(UNIT_BIN)
+
+$(B)/%.o: %.c $(GEN_HDRS) | $(B)/gen
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/gen:
+	@mkdir -p $@
+
+$(B)/libwhitelist.a: $(WL_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/libagent.a: $(AGENT_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/hmilock: $(B)/tools/hmilock.o $(TOOLS_OBJ) $(B)/libwhitelist.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/hmilockd: $(B)/agent/hmilockd.o $(B)/libagent.a $(B)/libwhitelist.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# Unit tests link the libraries and every non-main object of agent/ and tools/.
+$(B)/tests/%: tests/unit/%.c $(B)/libagent.a $(TOOLS_OBJ) $(B)/libwhitelist.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -Iagent -Itools -o $@ $^ $(LIBS) -lcmocka
+
+test:
+	$(MAKE) FLAVOR=test BUILD=$(if $(filter command line,$(origin BUILD)),$(BUILD),build/test) all unit
+	tests/run.sh $(if $(filter command line,$(origin BUILD)),$(BUILD),build/test)
+
+bench: all
+	tests/bench/run.sh $(B)
+
+vm-test: all
+	tests/run.sh $(B) vm
+
+check-style:
+	@files=$$(git ls-files '*.c' '*.h' | grep -v -e '^kmod/vmlinux' -e '/gen/'); \
+	clang-format --dry-run -Werror $$files && echo "style OK"
+
+format:
+	@git ls-files '*.c' '*.h' | grep -v -e '^kmod/vmlinux' -e '/gen/' | xargs clang-format -i
+
+deps:
+	tools/bootstrap.sh --deps-only
+
+clean:
+	rm -rf build
+
+-include $(WL_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(TOOLS_OBJ:.o=.d) $(B)/agent/hmilockd.d $(B)/tools/hmilock.d

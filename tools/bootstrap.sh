@@ -1,0 +1,26 @@
+#!/bin/sh
+# Set-up for a fresh Debian 12 machine: install every build and test
+# dependency with apt-get, then build. Run as root.
+#   tools/bootstrap.sh            install and build
+#   tools/bootstrap.sh --deps-only  install only
+set -eu
+cd "$(dirname "$0")/.."
+
+PKGS="build-essential pkg-config clang clang-format llvm bpftool
+libelf-dev zlib1g-dev libssl-dev openssl libjson-c-dev libinih-dev libseccomp-dev
+libaudit-dev libsystemd-dev libbpf-dev libcap-ng-dev libcmocka-dev
+auditd util-linux coreutils findutils python3 git
+qemu-system-x86 busybox-static xz-utils cpio
+debhelper devscripts lintian fakeroot man-db groff-base systemd"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bootstrap.sh: must run as root (apt-get install)" >&2
+	exit 2
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $PKGS
+
+[ "${1:-}" = "--deps-only" ] && exit 0
+make -j"$(nproc)"

@@ -1,0 +1,240 @@
+/* wl.h - the public API of libwhitelist: hashing, ELF/script classification,
+ * tree scan and the approved-list file (an immutable, MAC'd snapshot).
+ * Used by the hmilock CLI and by hmilockd. Library code never exits and never
+ * prints: every fallible call returns 0 or -errno and, when given a
+ * struct wl_err, fills it with a kind and a message that names the input. */
+#ifndef HMILOCK_WL_H
+#define HMILOCK_WL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#define WL_SHA256_LEN 32
+#define WL_HEX_LEN (2 * WL_SHA256_LEN + 1)
+#define WL_KEY_LEN 32 /* HMAC-SHA256 key, bytes */
+
+/* ---- errors (err.c) ---------------------------------------------------- */
+
+enum wl_ekind {
+	WL_E_NONE = 0,
+	WL_E_IO,	/* a system call failed; code holds -errno */
+	WL_E_USAGE,	/* bad argument from the caller */
+	WL_E_EMPTY,	/* list file has zero length */
+	WL_E_TRUNCATED, /* list file shorter than its header says */
+	WL_E_MAGIC,	/* not an hmilock list at all */
+	WL_E_VERSION,	/* list of a format version this build does not know */
+	WL_E_MAC,	/* MAC does not verify: tampered, or made with another key */
+	WL_E_CORRUPT,	/* MAC fine but structure inconsistent (should not happen) */
+	WL_E_KEY,	/* key file missing, wrong size, wrong owner or mode */
+	WL_E_UNSTABLE,	/* file changed while hashed, twice in a row */
+	WL_E_NOTREG,	/* not a regular file */
+	WL_E_NOMEM,
+};
+
+struct wl_err {
+	int code;	    /* -errno, same as the function's return */
+	enum wl_ekind kind;
+	char msg[512];	    /* one line, names the input, says how to recover */
+};
+
+/* Fill err (if not NULL) and return code (a negative errno). */
+int wl_err_set(struct wl_err *err, int code, enum wl_ekind kind, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+const char *wl_ekind_name(enum wl_ekind kind);
+
+/* ---- hashing (hash.c) -------------------------------------------------- */
+
+/* SHA-256 of the whole file behind fd, streamed with pread() from offset 0
+ * (the fd's own offset is left alone). *bytes gets the number of bytes hashed
+ * (may be NULL). This is the primary API: hmilockd hashes the very fd the
+ * kernel handed it. */
+int wl_hash_fd(int fd, uint8_t out[WL_SHA256_LEN], uint64_t *bytes, struct wl_err *err);
+
+/* As wl_hash_fd, but fstat()s before and after; when size, mtime or ctime
+ * moved, hashes once more; when it moves again returns -EAGAIN with
+ * WL_E_UNSTABLE. *st (may be NULL) gets the fstat taken before the hash that
+ * was returned. `name` is only used in error messages (may be NULL). */
+int wl_hash_fd_stable(int fd, const char *name, uint8_t out[WL_SHA256_LEN], struct stat *st,
+		      struct wl_err *err);
+
+void wl_hex(const uint8_t h[WL_SHA256_LEN], char out[WL_HEX_LEN]);
+int wl_unhex(const char *s, uint8_t out[WL_SHA256_LEN]); /* 0 or -EINVAL */
+
+/* ---- classification (classify.c) -------------------------------------- */
+
+enum wl_type {
+	WL_T_OTHER = 0, /* executable bit only (or a listed data file) */
+	WL_T_EXEC,	/* ELF ET_EXEC */
+	WL_T_PIE,	/* ELF ET_DYN with PT_INTERP */
+	WL_T_SHLIB,	/* ELF ET_DYN without PT_INTERP */
+	WL_T_KMOD,	/* ELF ET_REL with a .modinfo section */
+	WL_T_ELF,	/* other ELF (ET_REL object, core, broken ELF) */
+	WL_T_SCRIPT,	/* starts with "#!" */
+	WL_T__MAX
+};
+
+const char *wl_type_name(enum wl_type t); /* "exec","pie","shlib","kmod","elf","script","other" */
+int wl_type_parse(const char *s, enum wl_type *out);
+
+struct wl_class {
+	enum wl_type type;
+	char interp[4096];   /* PT_INTERP of an ELF, or the #! interpreter path; "" if none */
+	char interp_arg[256]; /* the one optional #! argument; "" if none */
+	char **needed;	     /* DT_NEEDED names of an ELF (malloc'd), NULL if none */
+	size_t n_needed;
+};
+
+/* Classify the file behind fd (reads with pread, never moves the offset).
+ * Truncated or garbage ELF files are classified (WL_T_ELF), never fatal. */
+int wl_classify_fd(int fd, struct wl_class *out, struct wl_err *err);
+void wl_class_free(struct wl_class *c); /* frees needed[], keeps the struct */
+
+/* Does a file with this class and mode belong on the list by default:
+ * any ELF, any #! script, or any execute bit. */
+bool wl_class_qualifies(const struct wl_class *c, mode_t mode);
+
+/* ---- entries and the mutable set (set.c) ------------------------------- */
+
+/* One approved file, as recorded at hashing time. The identity fields are
+ * what hmilockd and the helper compare to decide whether a file can have
+ * changed since: (dev, ino) name the inode, size/mtime/ctime move with it. */
+struct wl_entry {
+	char *path; /* absolute, as found (no symlinks resolved below the root) */
+	uint8_t sha256[WL_SHA256_LEN];
+	uint64_t size;
+	enum wl_type type;
+	uint32_t mode, uid, gid;
+	char *interp; /* PT_INTERP or #! interpreter, NULL if none */
+	uint64_t dev, ino; /* userspace st_dev, st_ino */
+	int64_t ctime_sec, mtime_sec;
+	uint32_t ctime_nsec, mtime_nsec;
+};
+
+/* Fill e from an open regular file: fstat, classify, stable hash. e->path is
+ * strdup(path). Returns -EINVAL with WL_E_NOTREG for a non-regular file. */
+int wl_entry_from_fd(int fd, const char *path, struct wl_entry *e, struct wl_class *cls,
+		     struct wl_err *err);
+void wl_entry_free(struct wl_entry *e); /* frees path and interp */
+
+struct wl_set; /* opaque: entries unique by path */
+
+struct wl_set *wl_set_new(void);
+void wl_set_free(struct wl_set *s);
+/* Insert or replace (by path). Takes ownership of e->path/e->interp on
+ * success and clears them in *e. */
+int wl_set_put(struct wl_set *s, struct wl_entry *e);
+int wl_set_remove(struct wl_set *s, const char *path);	  /* 0 or -ENOENT */
+size_t wl_set_remove_tree(struct wl_set *s, const char *dir); /* dir itself and below */
+size_t wl_set_count(const struct wl_set *s);
+/* i-th entry in path order (sorted on demand); valid until the set changes. */
+const struct wl_entry *wl_set_at(struct wl_set *s, size_t i);
+const struct wl_entry *wl_set_find(struct wl_set *s, const char *path);
+
+/* ---- tree scan (scan.c) ------------------------------------------------ */
+
+enum wl_skip {
+	WL_SKIP_NOT_EXEC = 0, /* regular, but not ELF, #! or +x */
+	WL_SKIP_SPECIAL,      /* FIFO, socket, char/block device */
+	WL_SKIP_SYMLINK,      /* symlinks are never followed */
+	WL_SKIP_PSEUDOFS,     /* proc, sysfs, devtmpfs, cgroup, bpf, debugfs, tracefs, securityfs */
+	WL_SKIP_OTHER_FS,     /* one_fs and a mount point below a root */
+	WL_SKIP_UNREADABLE,   /* open/read failed (EACCES, EIO...) */
+	WL_SKIP_UNSTABLE,     /* kept changing while hashed */
+	WL_SKIP_TOO_LONG,     /* path longer than PATH_MAX */
+	WL_SKIP__MAX
+};
+const char *wl_skip_name(enum wl_skip s); /* "not-executable", "special", ... */
+
+struct wl_scan_progress {
+	uint64_t files_total, files_done;
+	uint64_t bytes_total, bytes_done;
+	double elapsed; /* seconds */
+};
+
+struct wl_scan_stats {
+	uint64_t files_seen, approved, bytes_hashed;
+	uint64_t skipped[WL_SKIP__MAX];
+	double seconds;
+	/* Up to 16 remembered problems (unreadable, unstable, too long) for the
+	 * caller to show; more are only counted. */
+	size_t n_problems;
+	char problems[16][600];
+};
+
+struct wl_scan_opts {
+	bool one_fs;	      /* do not cross mount points below a root */
+	bool all_files;	      /* list every regular file, not only qualifying ones */
+	unsigned workers;     /* 0 = one per online core */
+	/* Called from the calling thread about every 100 ms and once at the end. */
+	void (*progress)(const struct wl_scan_progress *p, void *arg);
+	void *progress_arg;
+};
+
+/* Walk each root (a file or a directory) without following symlinks, hash
+ * qualifying regular files on `workers` threads and put them into out
+ * (existing entries with the same path are replaced). Problems with single
+ * files are counted in stats, never fatal; only a root that cannot be read
+ * at all, or out of memory, fails the call. */
+int wl_scan(const char *const *roots, size_t n_roots, const struct wl_scan_opts *opts,
+	    struct wl_set *out, struct wl_scan_stats *stats, struct wl_err *err);
+
+/* ---- key (key.c) ------------------------------------------------------- */
+
+/* Create a new random key file (O_EXCL, mode 0600); -EEXIST if it exists. */
+int wl_key_create(const char *path, struct wl_err *err);
+/* Load a key; refuses a file of the wrong size or one that group/other can
+ * read or write (WL_E_KEY). */
+int wl_key_load(const char *path, uint8_t key[WL_KEY_LEN], struct wl_err *err);
+
+/* ---- the approved-list file (db.c) ------------------------------------- */
+
+#define WL_DB_VERSION 1
+
+/* A view of one record inside the mapped file; pointers valid while the
+ * wl_db is open. */
+struct wl_rec {
+	const char *path;
+	const uint8_t *sha256;
+	uint64_t size;
+	enum wl_type type;
+	uint32_t mode, uid, gid;
+	const char *interp; /* "" if none */
+	uint64_t dev, ino;
+	int64_t ctime_sec, mtime_sec;
+	uint32_t ctime_nsec, mtime_nsec;
+};
+
+struct wl_db; /* opaque, read-only mmap of one list file */
+
+/* Map and verify a list: size, magic, version, MAC (over the whole file, in
+ * constant time), then structure. A list that fails is refused with the
+ * matching kind (WL_E_EMPTY/TRUNCATED/MAGIC/VERSION/MAC/CORRUPT) and a
+ * message that says how to recover; the file is never modified. */
+int wl_db_open(const char *path, const uint8_t key[WL_KEY_LEN], struct wl_db **out,
+	       struct wl_err *err);
+void wl_db_close(struct wl_db *db);
+
+uint64_t wl_db_generation(const struct wl_db *db);
+size_t wl_db_count(const struct wl_db *db);
+const char *wl_db_path(const struct wl_db *db);
+/* i-th record in path order. */
+void wl_db_at(const struct wl_db *db, size_t i, struct wl_rec *out);
+/* Exact path lookup, O(log n): 0 or -ENOENT. */
+int wl_db_find_path(const struct wl_db *db, const char *path, struct wl_rec *out);
+/* Hash lookup, O(log n): 0 (first record with that hash) or -ENOENT. */
+int wl_db_find_hash(const struct wl_db *db, const uint8_t sha256[WL_SHA256_LEN],
+		    struct wl_rec *out);
+
+/* Copy every record into s (used to edit a list: open, copy, change, write). */
+int wl_db_to_set(const struct wl_db *db, struct wl_set *s, struct wl_err *err);
+
+/* Write s as a new list at path with the given generation: write path.tmp,
+ * fsync, keep the current file (if any) as path.prev, rename over path,
+ * fsync the directory. A crash at any point leaves the old or the new list. */
+int wl_db_write(const char *path, struct wl_set *s, uint64_t generation,
+		const uint8_t key[WL_KEY_LEN], struct wl_err *err);
+
+#endif /* HMILOCK_WL_H */
