@@ -53,6 +53,8 @@ endif
 # appends to it.
 GEN_HDRS :=
 -include kmod/kmod.mk
+# install, deb: owned by packaging/
+-include packaging/packaging.mk
 
 .PHONY: all lib progs unit test bench vm-test check-style format deps clean install
 all: progs
