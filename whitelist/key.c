@@ -1,0 +1,217 @@
+/* key.c - the per-machine HMAC key file (32 random bytes, root, mode 0600)
+ * that authenticates the approved list. Creates it once, loads it with
+ * strict checks; key bytes are wiped from every buffer this file fills. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "wl.h"
+
+/* mkdir -p of the directory part of path, each new level mode 0700. */
+static int key_mkparent(const char *path, struct wl_err *err)
+{
+	char dir[PATH_MAX];
+	size_t len = strlen(path), i;
+
+	if (len >= sizeof(dir))
+		return wl_err_set(err, -ENAMETOOLONG, WL_E_USAGE, "key file path too long: %s",
+		                  path);
+	memcpy(dir, path, len + 1);
+	while (len > 0 && dir[len - 1] != '/')
+		len--;
+	dir[len] = '\0';
+	for (i = 1; i <= len; i++) {
+		if (dir[i] != '/' && dir[i] != '\0')
+			continue;
+		dir[i] = '\0';
+		if (mkdir(dir, 0700) && errno != EEXIST)
+			return wl_err_set(err, -errno, WL_E_IO,
+			                  "cannot create directory %s for key file %s: %s", dir,
+			                  path, strerror(errno));
+		if (i < len)
+			dir[i] = '/';
+	}
+	return 0;
+}
+
+static int key_write_all(int fd, const uint8_t *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* fsync the directory holding path so the new name is durable. */
+static int key_sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd, ret = 0;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int wl_key_create(const char *path, struct wl_err *err)
+{
+	uint8_t key[WL_KEY_LEN];
+	const char *what;
+	int fd, ret;
+
+	if (!path || !path[0])
+		return wl_err_set(err, -EINVAL, WL_E_USAGE, "no key file path given");
+	ret = key_mkparent(path, err);
+	if (ret)
+		return ret;
+	if (RAND_bytes(key, sizeof(key)) != 1)
+		return wl_err_set(err, -EIO, WL_E_IO,
+		                  "cannot create key file %s: no random bytes from OpenSSL", path);
+	fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		OPENSSL_cleanse(key, sizeof(key));
+		if (ret == -EEXIST)
+			return wl_err_set(err, ret, WL_E_IO,
+			                  "key file %s already exists; a new key would invalidate "
+			                  "the list made with it",
+			                  path);
+		return wl_err_set(err, ret, WL_E_IO, "cannot create key file %s: %s", path,
+		                  strerror(-ret));
+	}
+	what = "set mode 0600 on";
+	ret = fchmod(fd, 0600) ? -errno : 0;
+	if (!ret) {
+		what = "write";
+		ret = key_write_all(fd, key, sizeof(key));
+	}
+	if (!ret) {
+		what = "fsync";
+		ret = fsync(fd) ? -errno : 0;
+	}
+	OPENSSL_cleanse(key, sizeof(key));
+	if (close(fd) && !ret) {
+		what = "close";
+		ret = -errno;
+	}
+	if (!ret) {
+		what = "fsync the directory of";
+		ret = key_sync_dir(path);
+	}
+	if (ret)
+		goto unlink_file;
+	return 0;
+
+unlink_file:
+	unlink(path);
+	return wl_err_set(err, ret, WL_E_IO, "cannot %s key file %s: %s", what, path,
+	                  strerror(-ret));
+}
+
+/* Refuse a key file anyone but root (or the caller) owns or others can use. */
+static int key_check_stat(const char *path, const struct stat *st, struct wl_err *err)
+{
+	if (!S_ISREG(st->st_mode))
+		return wl_err_set(err, -EINVAL, WL_E_KEY,
+		                  "key file %s is not a regular file; move it away and run "
+		                  "`hmilock init` to create a new key and list",
+		                  path);
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return wl_err_set(err, -EPERM, WL_E_KEY,
+		                  "key file %s is owned by uid %u, not root; fix with `chown root "
+		                  "%s` if it is genuine",
+		                  path, (unsigned)st->st_uid, path);
+	if (st->st_mode & 077)
+		return wl_err_set(err, -EPERM, WL_E_KEY,
+		                  "key file %s has mode %04o: group or others can use it; fix "
+		                  "with `chmod 600 %s`",
+		                  path, (unsigned)(st->st_mode & 07777), path);
+	if (st->st_size != WL_KEY_LEN)
+		return wl_err_set(err, -EINVAL, WL_E_KEY,
+		                  "key file %s is %lld bytes, a key is %d; restore it from a "
+		                  "backup, or move it away and run `hmilock init` (new key and "
+		                  "list)",
+		                  path, (long long)st->st_size, WL_KEY_LEN);
+	return 0;
+}
+
+static int key_read(int fd, const char *path, uint8_t key[WL_KEY_LEN], struct wl_err *err)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < WL_KEY_LEN) {
+		n = pread(fd, key + done, WL_KEY_LEN - done, (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return wl_err_set(err, -errno, WL_E_IO, "cannot read key file %s: %s", path,
+			                  strerror(errno));
+		if (n == 0)
+			return wl_err_set(err, -EINVAL, WL_E_KEY,
+			                  "key file %s shrank while read; run again", path);
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int wl_key_load(const char *path, uint8_t key[WL_KEY_LEN], struct wl_err *err)
+{
+	struct stat st;
+	int fd, ret;
+
+	if (!path || !path[0] || !key)
+		return wl_err_set(err, -EINVAL, WL_E_USAGE, "no key file path given");
+	/* O_NONBLOCK: a FIFO planted at path must not hang us. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return wl_err_set(err, -ENOENT, WL_E_KEY,
+		                  "key file %s does not exist; `hmilock init` creates it "
+		                  "(with a new list)",
+		                  path);
+	if (fd < 0 && errno == ELOOP)
+		return wl_err_set(err, -ELOOP, WL_E_KEY,
+		                  "key file %s is a symlink; refusing it: put the key file itself "
+		                  "there (mode 600, root)",
+		                  path);
+	if (fd < 0)
+		return wl_err_set(err, -errno, WL_E_KEY, "cannot open key file %s: %s", path,
+		                  strerror(errno));
+	if (fstat(fd, &st))
+		ret = wl_err_set(err, -errno, WL_E_IO, "cannot stat key file %s: %s", path,
+		                 strerror(errno));
+	else
+		ret = key_check_stat(path, &st, err);
+	if (!ret)
+		ret = key_read(fd, path, key, err);
+	if (ret)
+		OPENSSL_cleanse(key, WL_KEY_LEN);
+	close(fd);
+	return ret;
+}
