@@ -5,7 +5,10 @@
 #define HMILOCK_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include "wl.h"
 
 /* Exit codes (documented in hmilock(8)). */
 enum {
@@ -26,13 +29,41 @@ struct cli {
 /* A command: argv[0] is the command name; getopt_long may permute. */
 typedef int (*cli_cmd_fn)(const struct cli *cli, int argc, char **argv);
 
-/* cmd_list.c: init, add, remove, list, verify, check */
+/* cmd_list.c: init, add, remove, list */
 int cmd_init(const struct cli *cli, int argc, char **argv);
 int cmd_add(const struct cli *cli, int argc, char **argv);
 int cmd_remove(const struct cli *cli, int argc, char **argv);
 int cmd_list(const struct cli *cli, int argc, char **argv);
+
+/* cmd_verify.c: verify, check */
 int cmd_verify(const struct cli *cli, int argc, char **argv);
 int cmd_check(const struct cli *cli, int argc, char **argv);
+
+/* cmd_list.c: helpers shared by the list commands (cmd_list.c, cmd_verify.c) */
+#define LIST_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+struct json_object;
+struct list_ctx {
+	uint8_t key[WL_KEY_LEN];
+	struct wl_db *db;
+};
+/* Print the library's message; returns the exit code for its kind. */
+int list_fail(const struct wl_err *e);
+/* Load the key and open (verify) the list; 0 or an exit code. */
+int list_open(const struct cli *cli, struct list_ctx *ctx);
+void list_close(struct list_ctx *ctx); /* also wipes the key */
+enum { LO_JSON = 1, LO_SCAN = 2, LO_FORCE = 4 }; /* option groups for list_getopt */
+struct list_opts {
+	bool json, force;
+	struct wl_scan_opts scan;
+};
+/* getopt_long (GNU permutation) over the option groups in mask plus --help;
+ * returns the index of the first operand, or -1 with *rc = exit code. */
+int list_getopt(int argc, char **argv, unsigned mask, const char *usage, struct list_opts *lo,
+                int *rc);
+/* Add a path-valued string; also "<key>_escaped": true when not UTF-8. */
+int list_json_path(struct json_object *o, const char *key, const char *path);
+/* One list record as a JSON object (path, sha256, type, size, mode, ...). */
+struct json_object *list_rec_json(const struct wl_rec *r);
 
 /* cmd_daemon.c: status, mode, reload, events (control socket) */
 int cmd_status(const struct cli *cli, int argc, char **argv);
@@ -45,5 +76,16 @@ int cmd_events(const struct cli *cli, int argc, char **argv);
  * bytes become C escapes (\n, \t, \\, \xHH). */
 void util_print_path(FILE *f, const char *path);
 void util_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A path for a JSON string: valid UTF-8 is returned as is (malloc'd copy);
+ * otherwise the util_print_path form and *escaped = true. NULL: no memory. */
+char *util_json_path(const char *path, bool *escaped);
+/* Progress bar on stderr, redrawn in place (call only when stderr is a TTY):
+ * files done/total, MB/s, ETA. util_bar_end() ends the line; util_err()
+ * calls it so messages never land inside the bar. */
+void util_bar(uint64_t done, uint64_t total, uint64_t bytes_done, uint64_t bytes_total,
+              double elapsed);
+void util_bar_end(void);
+/* wl_scan_opts.progress callback drawing util_bar(); arg unused. */
+void util_scan_progress(const struct wl_scan_progress *p, void *arg);
 
 #endif /* HMILOCK_CLI_H */

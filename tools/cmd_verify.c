@@ -1,0 +1,447 @@
+/* cmd_verify.c - the read-only list commands: verify (re-hash every listed
+ * file, report drift) and check (would exec of a path be allowed, and why).
+ * Owns the verify worker threads it starts; never writes the list. */
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hmilock.h"
+#include "wl.h"
+
+/* ---- verify ---------------------------------------------------------------- */
+
+#define VERIFY_USAGE "hmilock verify [--json]"
+
+enum verify_state {
+	V_OK = 0,
+	V_MISSING,
+	V_NOTREG,
+	V_CHANGED,
+	V_TYPE,
+	V_META,
+	V_UNREADABLE,
+	V__MAX
+};
+static const char *const verify_names[V__MAX] = {
+    "ok", "missing", "not-regular", "changed", "type-changed", "metadata", "unreadable",
+};
+
+struct verify_res {
+	uint8_t state, type;
+	uint8_t sha256[WL_SHA256_LEN];
+	uint32_t mode, uid, gid;
+	char *msg; /* why (missing, unreadable, not regular), malloc'd or NULL */
+};
+
+struct verify_job {
+	const struct wl_db *db;
+	struct verify_res *res;
+	size_t n;
+	atomic_size_t next, done;
+	atomic_uint_least64_t bytes;
+};
+
+static const char *verify_kind(mode_t m)
+{
+	return S_ISDIR(m)    ? "directory"
+	       : S_ISLNK(m)  ? "symlink"
+	       : S_ISFIFO(m) ? "fifo"
+	       : S_ISSOCK(m) ? "socket"
+	       : S_ISCHR(m)  ? "character device"
+	       : S_ISBLK(m)  ? "block device"
+	                     : "special file";
+}
+
+static void verify_one(const struct wl_rec *r, struct verify_res *v)
+{
+	struct wl_entry e = {0};
+	struct wl_class cls = {0};
+	struct wl_err err = {0};
+	struct stat st;
+	int fd;
+
+	/* lstat first: never open a FIFO or a device that took a listed path. */
+	if (lstat(r->path, &st) < 0) {
+		v->state = errno == ENOENT || errno == ENOTDIR ? V_MISSING : V_UNREADABLE;
+		if (v->state == V_UNREADABLE)
+			v->msg = strdup(strerror(errno));
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		v->state = V_NOTREG;
+		if (asprintf(&v->msg, "now a %s", verify_kind(st.st_mode)) < 0)
+			v->msg = NULL;
+		return;
+	}
+	fd = open(r->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		v->state = errno == ENOENT ? V_MISSING : errno == ELOOP ? V_NOTREG : V_UNREADABLE;
+		v->msg = strdup(strerror(errno));
+		return;
+	}
+	if (wl_entry_from_fd(fd, r->path, &e, &cls, &err) < 0) {
+		v->state = err.kind == WL_E_NOTREG ? V_NOTREG : V_UNREADABLE;
+		v->msg = strdup(err.msg);
+		goto fd;
+	}
+	memcpy(v->sha256, e.sha256, WL_SHA256_LEN);
+	v->type = (uint8_t)e.type, v->mode = e.mode, v->uid = e.uid, v->gid = e.gid;
+	if (memcmp(e.sha256, r->sha256, WL_SHA256_LEN) != 0)
+		v->state = e.type != r->type ? V_TYPE : V_CHANGED;
+	else if (e.mode != r->mode || e.uid != r->uid || e.gid != r->gid)
+		v->state = V_META;
+	else
+		v->state = V_OK;
+	wl_entry_free(&e);
+	wl_class_free(&cls);
+fd:
+	close(fd);
+}
+
+static void *verify_worker(void *arg)
+{
+	struct verify_job *job = arg;
+	struct wl_rec r;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&job->next, 1)) < job->n) {
+		wl_db_at(job->db, i, &r);
+		verify_one(&r, &job->res[i]);
+		atomic_fetch_add(&job->bytes, r.size);
+		atomic_fetch_add(&job->done, 1);
+	}
+	return NULL;
+}
+
+static double list_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Hash every record on one thread per core; the calling thread draws the
+ * progress bar on a TTY. Returns 0 or an exit code. */
+static int verify_run(struct verify_job *job)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nthr = ncpu < 1 ? 1 : ncpu > 64 ? 64 : (size_t)ncpu, started = 0, i;
+	bool bar = isatty(STDERR_FILENO);
+	uint64_t total_bytes = 0;
+	pthread_t thr[64];
+	struct wl_rec r;
+	double t0 = list_now();
+
+	for (i = 0; bar && i < job->n; i++) {
+		wl_db_at(job->db, i, &r);
+		total_bytes += r.size;
+	}
+	if (nthr > job->n)
+		nthr = job->n ? job->n : 1;
+	for (i = 0; i < nthr; i++)
+		if (pthread_create(&thr[started], NULL, verify_worker, job) == 0)
+			started++;
+	if (!started) {
+		util_err("cannot start a worker thread");
+		return EXIT_INTERNAL;
+	}
+	while (bar && atomic_load(&job->done) < job->n) {
+		util_bar(atomic_load(&job->done), job->n, atomic_load(&job->bytes), total_bytes,
+		         list_now() - t0);
+		nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(thr[i], NULL);
+	if (bar)
+		util_bar(job->n, job->n, total_bytes, total_bytes, list_now() - t0);
+	util_bar_end();
+	return 0;
+}
+
+static void verify_text(const struct verify_job *job, size_t i)
+{
+	const struct verify_res *v = &job->res[i];
+	struct wl_rec r;
+
+	wl_db_at(job->db, i, &r);
+	printf("%-12s ", verify_names[v->state]);
+	util_print_path(stdout, r.path);
+	if (v->state == V_TYPE)
+		printf(" (%s -> %s)", wl_type_name(r.type), wl_type_name((enum wl_type)v->type));
+	else if (v->state == V_META)
+		printf(" (mode %04o -> %04o, uid %u -> %u, gid %u -> %u)", r.mode & 07777,
+		       v->mode & 07777, r.uid, v->uid, r.gid, v->gid);
+	else if (v->msg)
+		printf(" (%s)", v->msg);
+	putchar('\n');
+}
+
+static struct json_object *verify_json_one(const struct verify_job *job, size_t i)
+{
+	const struct verify_res *v = &job->res[i];
+	struct json_object *o;
+	char hex[WL_HEX_LEN];
+	struct wl_rec r;
+
+	wl_db_at(job->db, i, &r);
+	o = list_rec_json(&r);
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "status", json_object_new_string(verify_names[v->state]));
+	if (v->state == V_CHANGED || v->state == V_TYPE || v->state == V_META) {
+		wl_hex(v->sha256, hex);
+		json_object_object_add(o, "now_sha256", json_object_new_string(hex));
+		json_object_object_add(o, "now_type",
+		                       json_object_new_string(wl_type_name((enum wl_type)v->type)));
+		json_object_object_add(o, "now_mode", json_object_new_int64(v->mode & 07777));
+		json_object_object_add(o, "now_uid", json_object_new_int64(v->uid));
+		json_object_object_add(o, "now_gid", json_object_new_int64(v->gid));
+	}
+	if (v->msg)
+		json_object_object_add(o, "error", json_object_new_string(v->msg));
+	return o;
+}
+
+/* The report: drift lines (or a JSON object) and a summary; returns the
+ * number of drifted entries, or -1 on out of memory. */
+static long verify_report(const struct verify_job *job, const char *db, bool json)
+{
+	struct json_object *top = json ? json_object_new_object() : NULL, *arr, *counts;
+	size_t count[V__MAX] = {0}, i, drift;
+
+	arr = json_object_new_array();
+	counts = json_object_new_object();
+	if ((json && !top) || !arr || !counts)
+		goto nomem;
+	for (i = 0; i < job->n; i++) {
+		count[job->res[i].state]++;
+		if (job->res[i].state == V_OK)
+			continue;
+		if (!json)
+			verify_text(job, i);
+		else if (json_object_array_add(arr, verify_json_one(job, i)) < 0)
+			goto nomem;
+	}
+	drift = job->n - count[V_OK];
+	for (i = 0; i < V__MAX; i++)
+		json_object_object_add(counts, verify_names[i], json_object_new_int64(count[i]));
+	if (json) {
+		list_json_path(top, "list", db);
+		json_object_object_add(top, "generation",
+		                       json_object_new_int64((int64_t)wl_db_generation(job->db)));
+		json_object_object_add(top, "entries", json_object_new_int64(job->n));
+		json_object_object_add(top, "drift", json_object_new_int64(drift));
+		json_object_object_add(top, "counts", json_object_get(counts));
+		json_object_object_add(top, "problems", json_object_get(arr));
+		printf("%s\n", json_object_to_json_string_ext(top, LIST_JSON_FLAGS));
+	} else {
+		printf("verified %zu entries of generation %llu: %zu ok", job->n,
+		       (unsigned long long)wl_db_generation(job->db), count[V_OK]);
+		for (i = 1; i < V__MAX; i++)
+			if (count[i])
+				printf(", %zu %s", count[i], verify_names[i]);
+		printf(drift ? "; drift found\n" : "; no drift\n");
+	}
+	json_object_put(top);
+	json_object_put(arr);
+	json_object_put(counts);
+	return (long)drift;
+nomem:
+	json_object_put(top);
+	json_object_put(arr);
+	json_object_put(counts);
+	util_err("out of memory");
+	return -1;
+}
+
+int cmd_verify(const struct cli *cli, int argc, char **argv)
+{
+	struct verify_job job = {0};
+	struct list_ctx ctx = {0};
+	struct list_opts lo;
+	int first, rc;
+	long drift;
+
+	first = list_getopt(argc, argv, LO_JSON, VERIFY_USAGE, &lo, &rc);
+	if (first < 0)
+		return rc;
+	if (first < argc) {
+		fprintf(stderr, "hmilock verify: unexpected argument '%s'\nusage: %s\n",
+		        argv[first], VERIFY_USAGE);
+		return EXIT_USAGE;
+	}
+	rc = list_open(cli, &ctx);
+	if (rc)
+		goto out;
+	job.db = ctx.db;
+	job.n = wl_db_count(ctx.db);
+	job.res = calloc(job.n ? job.n : 1, sizeof(*job.res));
+	if (!job.res) {
+		util_err("out of memory");
+		rc = EXIT_INTERNAL;
+		goto out;
+	}
+	rc = verify_run(&job);
+	if (rc)
+		goto res;
+	drift = verify_report(&job, cli->db, lo.json);
+	rc = drift < 0 ? EXIT_INTERNAL : drift > 0 ? EXIT_NEGATIVE : EXIT_OK;
+res:
+	for (size_t i = 0; i < job.n; i++)
+		free(job.res[i].msg);
+	free(job.res);
+out:
+	list_close(&ctx);
+	return rc;
+}
+
+/* ---- check ----------------------------------------------------------------- */
+
+#define CHECK_USAGE "hmilock check PATH [--json]"
+
+struct check_res {
+	const char *path; /* resolved */
+	bool allow, hashed;
+	const char *reason;
+	uint8_t sha256[WL_SHA256_LEN];
+	bool listed; /* the path is on the list */
+	uint8_t listed_sha256[WL_SHA256_LEN];
+	char *hash_listed_as; /* the content is listed under another path */
+};
+
+/* Decide like hmilockd (match = path+hash): hash the resolved file, look it
+ * up by path, and by hash to tell the operator where the content is listed. */
+static int check_decide(const struct wl_db *db, struct check_res *c)
+{
+	struct wl_err err = {0};
+	struct wl_rec rec;
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(c->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		c->reason = "not a regular file";
+		return 0;
+	}
+	fd = open(c->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		util_err("%s: %s", c->path, strerror(errno));
+		return EXIT_USAGE;
+	}
+	rc = fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)
+	         ? 1
+	         : wl_hash_fd_stable(fd, c->path, c->sha256, NULL, &err);
+	close(fd);
+	if (rc == 1) {
+		c->reason = "not a regular file";
+		return 0;
+	}
+	if (rc < 0)
+		return list_fail(&err);
+	c->hashed = true;
+	if (wl_db_find_path(db, c->path, &rec) == 0) {
+		c->listed = true;
+		memcpy(c->listed_sha256, rec.sha256, WL_SHA256_LEN);
+		c->allow = memcmp(rec.sha256, c->sha256, WL_SHA256_LEN) == 0;
+		c->reason = c->allow ? "listed" : "hash mismatch";
+		if (c->allow)
+			return 0;
+	} else {
+		c->reason = "not listed";
+	}
+	if (wl_db_find_hash(db, c->sha256, &rec) == 0 && strcmp(rec.path, c->path) != 0) {
+		c->hash_listed_as = strdup(rec.path);
+		if (!c->hash_listed_as) {
+			util_err("out of memory");
+			return EXIT_INTERNAL;
+		}
+	}
+	return 0;
+}
+
+static int check_print(const struct check_res *c, bool json)
+{
+	struct json_object *o;
+	char hex[WL_HEX_LEN];
+
+	if (!json) {
+		printf("%s: %s: ", c->allow ? "allow" : "deny", c->reason);
+		util_print_path(stdout, c->path);
+		if (c->hash_listed_as) {
+			printf("\n  (the same content is listed as ");
+			util_print_path(stdout, c->hash_listed_as);
+			putchar(')');
+		}
+		putchar('\n');
+		return 0;
+	}
+	o = json_object_new_object();
+	if (!o || list_json_path(o, "path", c->path) < 0)
+		goto nomem;
+	json_object_object_add(o, "verdict", json_object_new_string(c->allow ? "allow" : "deny"));
+	json_object_object_add(o, "reason", json_object_new_string(c->reason));
+	if (c->hashed) {
+		wl_hex(c->sha256, hex);
+		json_object_object_add(o, "sha256", json_object_new_string(hex));
+	}
+	if (c->listed && !c->allow) {
+		wl_hex(c->listed_sha256, hex);
+		json_object_object_add(o, "listed_sha256", json_object_new_string(hex));
+	}
+	if (c->hash_listed_as && list_json_path(o, "hash_listed_as", c->hash_listed_as) < 0)
+		goto nomem;
+	printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
+	json_object_put(o);
+	return 0;
+nomem:
+	json_object_put(o);
+	util_err("out of memory");
+	return EXIT_INTERNAL;
+}
+
+int cmd_check(const struct cli *cli, int argc, char **argv)
+{
+	struct check_res c = {0};
+	struct list_ctx ctx = {0};
+	struct list_opts lo;
+	char *real = NULL;
+	int first, rc;
+
+	first = list_getopt(argc, argv, LO_JSON, CHECK_USAGE, &lo, &rc);
+	if (first < 0)
+		return rc;
+	if (argc - first != 1) {
+		fprintf(stderr, "hmilock check: %s\nusage: %s\n",
+		        first >= argc ? "no PATH given" : "one PATH only", CHECK_USAGE);
+		return EXIT_USAGE;
+	}
+	rc = list_open(cli, &ctx);
+	if (rc)
+		goto out;
+	/* The kernel runs the resolved file and hmilockd sees its resolved path. */
+	real = realpath(argv[first], NULL);
+	if (!real) {
+		util_err("%s: %s", argv[first], strerror(errno));
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	c.path = real;
+	rc = check_decide(ctx.db, &c);
+	if (!rc)
+		rc = check_print(&c, lo.json);
+	if (!rc)
+		rc = c.allow ? EXIT_OK : EXIT_NEGATIVE;
+	free(c.hash_listed_as);
+out:
+	free(real);
+	list_close(&ctx);
+	return rc;
+}
