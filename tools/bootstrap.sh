@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PKGS="build-essential pkg-config clang clang-format llvm bpftool
 libelf-dev zlib1g-dev libssl-dev openssl libjson-c-dev libinih-dev libseccomp-dev
 libaudit-dev libsystemd-dev libbpf-dev libcap-ng-dev libcmocka-dev
-auditd util-linux coreutils findutils python3 git
+auditd debootstrap util-linux coreutils findutils python3 git
 qemu-system-x86 busybox-static xz-utils cpio
 debhelper devscripts lintian fakeroot man-db groff-base systemd"
 
