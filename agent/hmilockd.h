@@ -391,4 +391,11 @@ void helper_status(char *buf, size_t len);
 const char *helper_gaps(void); /* what is open without the helper; NULL when active */
 uint64_t helper_kdev(uint64_t st_dev); /* st_dev -> kernel dev_t (major << 20 | minor) */
 
+/* ---- helper_ev.c: the helper ring reader thread (started by helper.c) ---- */
+
+/* Read helper events from the ring buffer map ring_fd on a new thread and
+ * pass each to log_event(). 0, or -errno with why filled. */
+int helper_ev_start(int ring_fd, char *why, size_t len);
+void helper_ev_stop(void); /* join the thread; safe when not started */
+
 #endif /* HMILOCKD_H */

@@ -1,0 +1,510 @@
+/* config.c - parses /etc/hmilock/hmilock.conf (INI, through inih) into a
+ * struct hmd_config. Owns no state beyond the call: main() loads the config
+ * once before anything else and every module reads the result, never writes it.
+ *
+ * Line numbers: Debian's libinih is built with INI_HANDLER_LINENO 0, so the
+ * handler is not told its line. We hand inih our own reader (ini_parse_stream)
+ * that counts the lines it passes on; inih calls the handler for a line
+ * before it asks for the next one, so the count is the handler's line. The
+ * reader also keeps the raw line (for syntax errors, whose line inih returns),
+ * refuses over-long lines and NUL bytes instead of letting inih split them,
+ * and checks section headers (inih never reports a section without keys). */
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/un.h>
+
+#include "hmilockd.h"
+
+#define CONFIG_MAX_LINE 16384 /* one [watch] mounts line may be long */
+#define CONFIG_SHOW_VALUE 80 /* bytes of a bad value quoted in a message */
+
+struct config_ctx;
+
+/* One key: where it lives, how its value is checked, and what the error
+ * message says was expected. parse returns 0 or -EINVAL. */
+struct config_key {
+	const char *section;
+	const char *name;
+	int (*parse)(struct hmd_config *cfg, const char *v);
+	const char *expected;
+};
+
+struct config_ctx {
+	struct hmd_config *cfg;
+	FILE *fp;
+	int line; /* lines handed to inih so far */
+	char *raw; /* the last of them, newline stripped */
+	size_t raw_cap;
+	int seen[32]; /* line each key was given on (0: not given) */
+	char *msg;
+	size_t msglen;
+	int err; /* first error (-errno), 0 while none */
+	int read_errno; /* getline() failed with this */
+};
+
+static int config_path_into(char *dst, size_t dstlen, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (v[0] != '/' || n >= dstlen)
+		return -EINVAL;
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+static int config_unsigned(const char *v, unsigned long long lo, unsigned long long hi,
+                           unsigned long long *out)
+{
+	unsigned long long x;
+	char *end;
+
+	if (v[0] < '0' || v[0] > '9') /* no sign, no blanks */
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (errno || *end != '\0' || x < lo || x > hi)
+		return -EINVAL;
+	*out = x;
+	return 0;
+}
+
+static int config_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = true, 0;
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = false, 0;
+	}
+	return -EINVAL;
+}
+
+int config_mode_parse(const char *s, enum hmd_mode *out)
+{
+	if (strcmp(s, "enforce") == 0)
+		*out = HMD_MODE_ENFORCE;
+	else if (strcmp(s, "audit") == 0)
+		*out = HMD_MODE_AUDIT;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+const char *config_mode_name(enum hmd_mode m)
+{
+	switch (m) {
+	case HMD_MODE_ENFORCE:
+		return "enforce";
+	case HMD_MODE_AUDIT:
+		return "audit";
+	case HMD_MODE_MAINTENANCE:
+		return "maintenance";
+	default:
+		return "unknown";
+	}
+}
+
+static int config_k_mode(struct hmd_config *cfg, const char *v)
+{
+	return config_mode_parse(v, &cfg->mode);
+}
+
+static int config_k_db(struct hmd_config *cfg, const char *v)
+{
+	return config_path_into(cfg->db, sizeof(cfg->db), v);
+}
+
+static int config_k_key(struct hmd_config *cfg, const char *v)
+{
+	return config_path_into(cfg->key, sizeof(cfg->key), v);
+}
+
+static int config_k_socket(struct hmd_config *cfg, const char *v)
+{
+	struct sockaddr_un sun;
+
+	/* bind() needs the path (and its NUL) inside sun_path */
+	return config_path_into(cfg->socket, sizeof(sun.sun_path), v);
+}
+
+static int config_k_match(struct hmd_config *cfg, const char *v)
+{
+	if (strcmp(v, "path+hash") == 0)
+		cfg->match = HMD_MATCH_PATH_HASH;
+	else if (strcmp(v, "hash") == 0)
+		cfg->match = HMD_MATCH_HASH;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int config_k_on_error(struct hmd_config *cfg, const char *v)
+{
+	if (strcmp(v, "deny") == 0)
+		cfg->on_error = HMD_ON_ERROR_DENY;
+	else if (strcmp(v, "allow") == 0)
+		cfg->on_error = HMD_ON_ERROR_ALLOW;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int config_k_workers(struct hmd_config *cfg, const char *v)
+{
+	unsigned long long x;
+
+	if (config_unsigned(v, 0, HMD_MAX_WORKERS, &x))
+		return -EINVAL;
+	cfg->workers = (unsigned)x;
+	return 0;
+}
+
+static int config_k_queue(struct hmd_config *cfg, const char *v)
+{
+	unsigned long long x;
+
+	if (config_unsigned(v, HMD_MIN_QUEUE, HMD_MAX_QUEUE, &x))
+		return -EINVAL;
+	cfg->queue_len = (unsigned)x;
+	return 0;
+}
+
+static int config_k_cache(struct hmd_config *cfg, const char *v)
+{
+	unsigned long long x;
+
+	if (config_unsigned(v, HMD_MIN_CACHE, HMD_MAX_CACHE, &x))
+		return -EINVAL;
+	cfg->cache_entries = (size_t)x;
+	return 0;
+}
+
+static int config_k_helper(struct hmd_config *cfg, const char *v)
+{
+	if (strcmp(v, "auto") == 0)
+		cfg->helper = HMD_HELPER_AUTO;
+	else if (strcmp(v, "required") == 0)
+		cfg->helper = HMD_HELPER_REQUIRED;
+	else if (strcmp(v, "off") == 0)
+		cfg->helper = HMD_HELPER_OFF;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int config_k_strict_wx(struct hmd_config *cfg, const char *v)
+{
+	return config_bool(v, &cfg->strict_wx);
+}
+
+/* Space- or tab-separated absolute paths; an empty value means every
+ * filesystem. Existence is checked when the marks are placed (mounts.c). */
+static int config_k_mounts(struct hmd_config *cfg, const char *v)
+{
+	char tok[PATH_MAX];
+	size_t n, len;
+
+	cfg->n_watch = 0;
+	for (;;) {
+		v += strspn(v, " \t");
+		if (*v == '\0')
+			return 0;
+		len = strcspn(v, " \t");
+		if (len >= sizeof(tok) || cfg->n_watch >= HMD_MAX_WATCH)
+			return -EINVAL;
+		memcpy(tok, v, len);
+		tok[len] = '\0';
+		n = cfg->n_watch;
+		if (config_path_into(cfg->watch[n], sizeof(cfg->watch[n]), tok))
+			return -EINVAL;
+		cfg->n_watch++;
+		v += len;
+	}
+}
+
+/* [init] roots is read by `hmilock init` (the trees it scans by default),
+ * not by the daemon; the daemon checks it like every other key so that a
+ * typo in the shared file is caught by --check-config too. */
+static int config_k_roots(struct hmd_config *cfg, const char *v)
+{
+	size_t len, n = 0;
+
+	(void)cfg;
+	for (;;) {
+		v += strspn(v, " \t");
+		if (*v == '\0')
+			return n ? 0 : -EINVAL;
+		len = strcspn(v, " \t");
+		if (v[0] != '/' || len >= PATH_MAX)
+			return -EINVAL;
+		v += len;
+		n++;
+	}
+}
+
+#define CONFIG_STR(x) CONFIG_STR2(x)
+#define CONFIG_STR2(x) #x
+
+static const struct config_key config_keys[] = {
+    {"agent", "mode", config_k_mode, "enforce or audit"},
+    {"agent", "db", config_k_db, "an absolute path shorter than PATH_MAX"},
+    {"agent", "key", config_k_key, "an absolute path shorter than PATH_MAX"},
+    {"agent", "socket", config_k_socket, "an absolute path of at most 107 bytes"},
+    {"agent", "match", config_k_match, "path+hash or hash"},
+    {"agent", "on_error", config_k_on_error, "deny or allow"},
+    {"agent", "workers", config_k_workers,
+     "a number from 0 (one per core) to " CONFIG_STR(HMD_MAX_WORKERS)},
+    {"agent", "queue", config_k_queue,
+     "a number from " CONFIG_STR(HMD_MIN_QUEUE) " to " CONFIG_STR(HMD_MAX_QUEUE)},
+    {"agent", "cache_entries", config_k_cache,
+     "a number from " CONFIG_STR(HMD_MIN_CACHE) " to " CONFIG_STR(HMD_MAX_CACHE)},
+    {"agent", "helper", config_k_helper, "auto, required or off"},
+    {"agent", "strict_wx", config_k_strict_wx, "yes or no"},
+    {"watch", "mounts", config_k_mounts,
+     "absolute paths separated by blanks, at most " CONFIG_STR(HMD_MAX_WATCH)},
+    {"init", "roots", config_k_roots, "absolute paths separated by blanks (for hmilock init)"},
+};
+#define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+_Static_assert(CONFIG_NKEYS <= sizeof(((struct config_ctx *)0)->seen) / sizeof(int),
+               "config_ctx.seen too small for the key table");
+
+void config_defaults(struct hmd_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = HMD_MODE_ENFORCE;
+	snprintf(cfg->db, sizeof(cfg->db), "%s", HMD_DEFAULT_DB);
+	snprintf(cfg->key, sizeof(cfg->key), "%s", HMD_DEFAULT_KEY);
+	snprintf(cfg->socket, sizeof(cfg->socket), "%s", HMD_DEFAULT_SOCKET);
+	cfg->match = HMD_MATCH_PATH_HASH;
+	cfg->on_error = HMD_ON_ERROR_DENY;
+	cfg->workers = 0;
+	cfg->queue_len = HMD_DEFAULT_QUEUE;
+	cfg->cache_entries = HMD_DEFAULT_CACHE;
+	cfg->helper = HMD_HELPER_AUTO;
+	cfg->strict_wx = false;
+	cfg->n_watch = 0;
+	snprintf(cfg->path, sizeof(cfg->path), "%s", HMD_DEFAULT_CONFIG);
+}
+
+/* Quote a value for a one-line message: printable ASCII as is, other bytes
+ * as \xHH, cut after CONFIG_SHOW_VALUE bytes. */
+static void config_quote(const char *v, char *out, size_t outlen)
+{
+	const unsigned char *s = (const unsigned char *)v;
+	size_t o = 0, i;
+
+	for (i = 0; s[i] && o + 8 < outlen; i++) {
+		if (i == CONFIG_SHOW_VALUE) {
+			o += (size_t)snprintf(out + o, outlen - o, "...");
+			break;
+		}
+		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\')
+			out[o++] = (char)s[i];
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", s[i]);
+	}
+	out[o] = '\0';
+}
+
+static void config_fail(struct config_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Record the first error as "<file>:<line>: <text>". */
+static void config_fail(struct config_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (c->err)
+		return;
+	c->err = -EINVAL;
+	n = snprintf(c->msg, c->msglen, "%s:%d: ", c->cfg->path, c->line);
+	if (n < 0 || (size_t)n >= c->msglen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->msg + n, c->msglen - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static bool config_known_section(const char *s)
+{
+	return strcmp(s, "agent") == 0 || strcmp(s, "watch") == 0 || strcmp(s, "init") == 0;
+}
+
+static const struct config_key *config_find(const char *section, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_NKEYS; i++)
+		if (strcmp(config_keys[i].section, section) == 0 &&
+		    strcmp(config_keys[i].name, name) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+/* The names of every key of section, comma separated, for messages. */
+static void config_key_names(const char *section, char *out, size_t outlen)
+{
+	size_t i, o = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < CONFIG_NKEYS && o < outlen; i++)
+		if (strcmp(config_keys[i].section, section) == 0)
+			o += (size_t)snprintf(out + o, outlen - o, "%s%s", o ? ", " : "",
+			                      config_keys[i].name);
+}
+
+static int config_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct config_ctx *c = user;
+	const struct config_key *k;
+	char q[CONFIG_SHOW_VALUE * 4 + 8], names[256];
+	size_t idx;
+
+	if (c->err)
+		return 0;
+	if (section[0] == '\0') {
+		config_fail(
+		    c, "%s: key outside a section (put it under [agent], [watch] or [init])", name);
+		return 0;
+	}
+	if (!config_known_section(section)) {
+		config_fail(c, "[%s]: unknown section (known: [agent], [watch], [init])", section);
+		return 0;
+	}
+	k = config_find(section, name);
+	if (!k) {
+		config_key_names(section, names, sizeof(names));
+		config_fail(c, "[%s] %s: unknown key (known: %s)", section, name, names);
+		return 0;
+	}
+	idx = (size_t)(k - config_keys);
+	if (c->seen[idx]) {
+		config_fail(c, "[%s] %s: given twice (first on line %d)", section, name,
+		            c->seen[idx]);
+		return 0;
+	}
+	c->seen[idx] = c->line;
+	if (k->parse(c->cfg, value)) {
+		config_quote(value, q, sizeof(q));
+		config_fail(c, "[%s] %s: bad value '%s' (expected %s)", section, name, q,
+		            k->expected);
+		return 0;
+	}
+	return 1;
+}
+
+/* A line that starts a section: check the name like inih will read it
+ * (everything between '[' and the first ']'). */
+static void config_check_header(struct config_ctx *c, const char *s)
+{
+	char name[64], q[CONFIG_SHOW_VALUE * 4 + 8];
+	const char *end;
+	size_t n;
+
+	end = strchr(s, ']');
+	if (!end)
+		return; /* inih reports the syntax error */
+	n = (size_t)(end - s - 1);
+	if (n < sizeof(name)) {
+		memcpy(name, s + 1, n);
+		name[n] = '\0';
+		if (config_known_section(name))
+			return;
+	}
+	config_quote(s, q, sizeof(q));
+	config_fail(c, "%s: unknown section (known: [agent], [watch], [init])", q);
+}
+
+/* ini_reader: one line per call, counted; see the comment at the top. */
+static char *config_reader(char *str, int num, void *stream)
+{
+	struct config_ctx *c = stream;
+	ssize_t n;
+
+	if (c->err)
+		return NULL;
+	n = getline(&c->raw, &c->raw_cap, c->fp);
+	if (n < 0) {
+		if (ferror(c->fp))
+			c->read_errno = errno ? errno : EIO;
+		return NULL;
+	}
+	c->line++;
+	if (memchr(c->raw, '\0', (size_t)n)) {
+		config_fail(c, "NUL byte in line");
+		return NULL;
+	}
+	if (n >= num) { /* would not fit str with its NUL: inih would split it */
+		config_fail(c, "line longer than %d bytes", num - 1);
+		return NULL;
+	}
+	memcpy(str, c->raw, (size_t)n + 1);
+	c->raw[strcspn(c->raw, "\r\n")] = '\0';
+	if (c->raw[strspn(c->raw, " \t")] == '[')
+		config_check_header(c, c->raw + strspn(c->raw, " \t"));
+	return c->err ? NULL : str;
+}
+
+/* inih's behaviour is set through globals in Debian's build; set what this
+ * parser relies on every time (the CLI may use inih differently). */
+static void config_inih_setup(void)
+{
+	ini_max_line = CONFIG_MAX_LINE;
+	ini_allow_multiline = false; /* an indented line is an error, not a value */
+	ini_stop_on_first_error = true;
+	ini_allow_no_value = false;
+	ini_allow_inline_comments = true; /* " ;" starts a comment */
+}
+
+int config_load(struct hmd_config *cfg, const char *path, char *msg, size_t msglen)
+{
+	struct config_ctx c = {.cfg = cfg, .msg = msg, .msglen = msglen};
+	char q[CONFIG_SHOW_VALUE * 4 + 8];
+	int rc;
+
+	config_defaults(cfg);
+	if (!path)
+		path = HMD_DEFAULT_CONFIG;
+	if (strlen(path) >= sizeof(cfg->path)) {
+		snprintf(msg, msglen, "configuration path too long");
+		return -ENAMETOOLONG;
+	}
+	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
+	msg[0] = '\0';
+	c.fp = fopen(path, "re");
+	if (!c.fp) {
+		rc = -errno;
+		snprintf(msg, msglen, "%s: cannot read configuration: %s", path, strerror(-rc));
+		return rc;
+	}
+	config_inih_setup();
+	rc = ini_parse_stream(config_reader, &c, config_handler, &c);
+	if (!c.err && c.read_errno) {
+		c.err = -c.read_errno;
+		snprintf(msg, msglen, "%s: cannot read configuration: %s", path,
+		         strerror(c.read_errno));
+	} else if (!c.err && rc > 0) {
+		/* inih's own syntax error; with stop_on_first_error it is the
+		 * last line we handed out */
+		c.line = rc;
+		config_quote(c.raw ? c.raw : "", q, sizeof(q));
+		config_fail(&c, "syntax error: '%s' (expected [section], key = value or a comment)",
+		            q);
+	} else if (!c.err && rc < 0) {
+		snprintf(msg, msglen, "%s: cannot parse configuration (out of memory)", path);
+		c.err = -ENOMEM;
+	}
+	free(c.raw);
+	fclose(c.fp);
+	return c.err;
+}

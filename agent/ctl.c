@@ -1,0 +1,512 @@
+/* ctl.c - the control socket (include/hmilock_ctl.h): owns the listening
+ * SOCK_SEQPACKET fd, the client fds and one epoll fd over all of them,
+ * which ctl_fd() hands to the main loop. Only the main thread calls ctl_*.
+ * Nothing here blocks: accept and receive are non-blocking, every reply is
+ * sent with MSG_DONTWAIT (a client that does not read is dropped), and a
+ * request is served to the end before the next one is looked at. Only root
+ * (SO_PEERCRED uid 0) is served; a malformed message gets an error reply
+ * and its connection is closed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "hmilock_ctl.h"
+#include "hmilockd.h"
+
+#define CTL_MAX_CLIENTS 8
+#define CTL_BACKLOG 16
+#define CTL_BURST 16 /* requests served per client per ctl_handle() */
+
+_Static_assert(HMC_PATH_LEN == PATH_MAX, "hmc path fields must hold PATH_MAX");
+_Static_assert((int)HMD_MODE_ENFORCE == HMC_MODE_ENFORCE && (int)HMD_MODE_AUDIT == HMC_MODE_AUDIT &&
+                   (int)HMD_MODE_MAINTENANCE == HMC_MODE_MAINTENANCE &&
+                   (int)HMD_MODE__MAX == HMC_MODE__MAX,
+               "hmd_mode and hmc_mode differ");
+_Static_assert(sizeof(((struct hmc_event *)0)->op) == sizeof(((struct hmd_event *)0)->op) &&
+                   sizeof(((struct hmc_event *)0)->exe) == sizeof(((struct hmd_event *)0)->exe) &&
+                   sizeof(((struct hmc_event *)0)->path) == sizeof(((struct hmd_event *)0)->path) &&
+                   sizeof(((struct hmc_event *)0)->sha256) == WL_SHA256_LEN,
+               "hmc_event and hmd_event fields differ in size");
+_Static_assert(sizeof(((struct hmc_status *)0)->sandbox) ==
+                       sizeof(((struct hmd_state *)0)->sandbox) &&
+                   sizeof(((struct hmc_status *)0)->helper) ==
+                       sizeof(((struct hmd_state *)0)->helper) &&
+                   sizeof(((struct hmc_status *)0)->audit) == sizeof(((struct log_info *)0)->audit),
+               "hmc_status strings and their sources differ in size");
+
+struct ctl_client {
+	int fd; /* -1: free */
+	pid_t pid;
+	uid_t uid;
+};
+
+static struct {
+	const struct hmd_config *cfg;
+	int lfd, epfd;
+	dev_t dev; /* the socket file we bound, removed by ctl_fini */
+	ino_t ino;
+	struct ctl_client cl[CTL_MAX_CLIENTS];
+	/* one message at a time: 64 KiB each, kept off the stack */
+	unsigned char in[HMC_MAX_MSG];
+	struct hmc_msg req, rep;
+	struct hmd_event_rec recs[HMC_EVENTS_PER_MSG];
+} ctl = {.lfd = -1, .epfd = -1};
+
+/* mkdir -p of the socket's directory; new directories get mode 0755. */
+static int ctl_mkdirs(const char *sock)
+{
+	char dir[PATH_MAX], *p;
+
+	snprintf(dir, sizeof(dir), "%s", sock);
+	p = strrchr(dir, '/');
+	if (!p || p == dir)
+		return 0;
+	*p = '\0';
+	for (p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* A socket file left at path: refuse when another daemon answers on it or
+ * when it is not a socket; remove it when it is a stale socket. */
+static int ctl_clear_stale(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(sa->sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_msg(LOG_ERR, "control socket %s: exists and is not a socket; not removing it",
+		        sa->sun_path);
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	close(fd);
+	if (rc == 0) {
+		log_msg(LOG_ERR, "control socket %s: another hmilockd is listening on it",
+		        sa->sun_path);
+		return -EADDRINUSE;
+	}
+	if (unlink(sa->sun_path) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int ctl_epoll_add(int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+
+	return epoll_ctl(ctl.epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int ctl_bind(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	mode_t old;
+	int rc;
+
+	ctl.lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ctl.lfd < 0)
+		return -errno;
+	old = umask(0177); /* never a moment with a socket others may open */
+	rc = bind(ctl.lfd, (const struct sockaddr *)sa, sizeof(*sa));
+	umask(old);
+	if (rc < 0)
+		return -errno;
+	if (chmod(sa->sun_path, 0600) < 0 || stat(sa->sun_path, &st) < 0)
+		return -errno;
+	ctl.dev = st.st_dev;
+	ctl.ino = st.st_ino;
+	if (listen(ctl.lfd, CTL_BACKLOG) < 0)
+		return -errno;
+	return 0;
+}
+
+int ctl_init(const struct hmd_config *cfg)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t i;
+	int rc;
+
+	ctl.cfg = cfg;
+	for (i = 0; i < CTL_MAX_CLIENTS; i++)
+		ctl.cl[i].fd = -1;
+	if (strlen(cfg->socket) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, cfg->socket, strlen(cfg->socket) + 1);
+	rc = ctl_mkdirs(cfg->socket);
+	if (!rc)
+		rc = ctl_clear_stale(&sa);
+	if (!rc)
+		rc = ctl_bind(&sa);
+	if (!rc) {
+		ctl.epfd = epoll_create1(EPOLL_CLOEXEC);
+		rc = ctl.epfd < 0 ? -errno : ctl_epoll_add(ctl.lfd);
+	}
+	if (rc) {
+		log_msg(LOG_ERR, "control socket %s: %s", cfg->socket, strerror(-rc));
+		ctl_fini();
+	}
+	return rc;
+}
+
+int ctl_fd(void)
+{
+	return ctl.epfd;
+}
+
+static void ctl_drop(struct ctl_client *c)
+{
+	epoll_ctl(ctl.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+}
+
+static int ctl_send(int fd, const struct hmc_msg *m)
+{
+	ssize_t n = send(fd, m, m->h.length, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == m->h.length ? 0 : -EMSGSIZE;
+}
+
+/* Fill ctl.rep as a RESULT for request seq. */
+static void ctl_result(uint32_t seq, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void ctl_result(uint32_t seq, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(&ctl.rep.u.result, 0, sizeof(ctl.rep.u.result));
+	hmc_hdr_init(&ctl.rep.h, HMC_REP_RESULT, HMC_REPLY, seq);
+	ctl.rep.u.result.error = error;
+	va_start(ap, fmt);
+	vsnprintf(ctl.rep.u.result.msg, sizeof(ctl.rep.u.result.msg), fmt, ap);
+	va_end(ap);
+	ctl.rep.u.result.msg[strcspn(ctl.rep.u.result.msg, "\n")] = '\0';
+}
+
+/* Refuse a connection with an error reply and close it. A request already
+ * queued is read first: closing a socket with unread data makes the peer's
+ * next recv fail with ECONNRESET before it sees the refusal. */
+static void ctl_refuse(int fd, int error, const char *what)
+{
+	int i;
+
+	ctl_result(0, error, "%s", what);
+	(void)ctl_send(fd, &ctl.rep);
+	for (i = 0; i < 4 && recv(fd, ctl.in, sizeof(ctl.in), MSG_DONTWAIT) > 0; i++)
+		;
+	close(fd);
+}
+
+static void ctl_accept_one(int fd)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	char why[128];
+	size_t i;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0) {
+		log_msg(LOG_ERR, "control socket: SO_PEERCRED: %s", strerror(errno));
+		ctl_refuse(fd, -EPERM, "cannot identify the peer");
+		return;
+	}
+	if (uc.uid != 0) {
+		log_msg(LOG_WARNING, "control socket: refused pid %d uid %u (root only)",
+		        (int)uc.pid, (unsigned)uc.uid);
+		snprintf(why, sizeof(why),
+		         "permission denied: the control socket is root-only"
+		         " (peer uid %u)",
+		         (unsigned)uc.uid);
+		ctl_refuse(fd, -EPERM, why);
+		return;
+	}
+	for (i = 0; i < CTL_MAX_CLIENTS && ctl.cl[i].fd >= 0; i++)
+		;
+	if (i == CTL_MAX_CLIENTS || ctl_epoll_add(fd) < 0) {
+		log_msg(LOG_WARNING, "control socket: refused pid %d: too many clients",
+		        (int)uc.pid);
+		ctl_refuse(fd, -EBUSY, "too many control connections, try again");
+		return;
+	}
+	ctl.cl[i] = (struct ctl_client){.fd = fd, .pid = uc.pid, .uid = uc.uid};
+}
+
+static void ctl_accept(void)
+{
+	int fd;
+
+	for (;;) {
+		fd = accept4(ctl.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_msg(LOG_ERR, "control socket: accept: %s", strerror(errno));
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return;
+		}
+		ctl_accept_one(fd);
+	}
+}
+
+static void ctl_fill_list(struct hmc_status *s)
+{
+	struct hmd_list *l = list_get();
+	const struct wl_db *db = list_db(l);
+
+	s->list_generation = list_generation(l);
+	s->list_entries = wl_db_count(db);
+	snprintf(s->list_path, sizeof(s->list_path), "%s", wl_db_path(db));
+	list_put(l);
+}
+
+#define CTL_C(name) s->c.name = atomic_load_explicit(&hmd_stats.name, memory_order_relaxed)
+
+static void ctl_fill_counters(struct hmc_status *s, const struct log_info *li)
+{
+	CTL_C(events);
+	CTL_C(allowed);
+	CTL_C(denied);
+	CTL_C(would_deny);
+	CTL_C(errors);
+	CTL_C(on_error);
+	CTL_C(queue_full);
+	CTL_C(self_allowed);
+	CTL_C(cache_hits);
+	CTL_C(cache_misses);
+	CTL_C(ignore_marks);
+	CTL_C(queue_depth);
+	CTL_C(max_queue_depth);
+	CTL_C(log_dropped);
+	CTL_C(marks);
+	CTL_C(mounts_marked_later);
+	s->c.audit_records = li->audit_records;
+	s->c.audit_failed = li->audit_failed;
+}
+
+static void ctl_status(uint32_t seq)
+{
+	struct hmc_status *s = &ctl.rep.u.status;
+	struct log_info li;
+
+	memset(s, 0, sizeof(*s));
+	hmc_hdr_init(&ctl.rep.h, HMC_REP_STATUS, HMC_REPLY, seq);
+	log_info(&li);
+	s->mode = (uint32_t)state_mode();
+	s->ready = atomic_load(&hmd_state.ready) ? 1 : 0;
+	s->match = (uint32_t)ctl.cfg->match;
+	s->on_error = (uint32_t)ctl.cfg->on_error;
+	s->audit_ok = li.audit_ok ? 1 : 0;
+	s->pid = (int32_t)getpid();
+	s->workers = workers_count();
+	s->uptime_s = (stats_now_ns() - hmd_state.start_ns) / 1000000000ull;
+	ctl_fill_list(s);
+	s->cache_entries = cache_count();
+	s->cache_capacity = cache_capacity();
+	s->decisions_timed = stats_latency_count();
+	s->decision_p50_ns = stats_latency_quantile(0.5);
+	s->decision_p99_ns = stats_latency_quantile(0.99);
+	ctl_fill_counters(s, &li);
+	snprintf(s->sandbox, sizeof(s->sandbox), "%s",
+	         hmd_state.sandbox[0] ? hmd_state.sandbox : "not entered");
+	snprintf(s->helper, sizeof(s->helper), "%s", hmd_state.helper);
+	snprintf(s->audit, sizeof(s->audit), "%s", li.audit);
+}
+
+static void ctl_set_mode(const struct ctl_client *c, uint32_t seq, uint32_t mode)
+{
+	enum hmd_mode old = (enum hmd_mode)state_mode();
+
+	if (mode != HMC_MODE_ENFORCE && mode != HMC_MODE_AUDIT) {
+		ctl_result(seq, -EOPNOTSUPP, "mode %s is not available in this hmilockd",
+		           hmc_mode_name(mode));
+		return;
+	}
+	log_msg(LOG_INFO, "control socket: pid %d sets mode %s", (int)c->pid, hmc_mode_name(mode));
+	state_set_mode((enum hmd_mode)mode);
+	ctl_result(seq, 0, "mode %s (was %s)", config_mode_name((enum hmd_mode)mode),
+	           config_mode_name(old));
+}
+
+static void ctl_reload(const struct ctl_client *c, uint32_t seq)
+{
+	struct wl_err err = {0};
+	struct hmd_list *l;
+	int rc;
+
+	log_msg(LOG_INFO, "control socket: pid %d asks for a reload", (int)c->pid);
+	rc = list_reload(&err);
+	if (rc) {
+		ctl_result(seq, rc < 0 ? rc : -EIO, "reload refused, the list in force stays: %s",
+		           err.msg[0] ? err.msg : strerror(rc < 0 ? -rc : EIO));
+		return;
+	}
+	l = list_get();
+	ctl_result(seq, 0, "list reloaded: %s generation %llu, %zu entries", wl_db_path(list_db(l)),
+	           (unsigned long long)list_generation(l), wl_db_count(list_db(l)));
+	list_put(l);
+}
+
+static void ctl_events(uint32_t seq, const struct hmc_events_req *q)
+{
+	struct hmc_events *e = &ctl.rep.u.events;
+	uint64_t remaining, until;
+	size_t n, i;
+
+	n = log_events(q->after_id, q->until_id, q->max, ctl.recs, HMC_EVENTS_PER_MSG, &remaining,
+	               &until);
+	memset(e, 0, sizeof(*e));
+	hmc_hdr_init(&ctl.rep.h, HMC_REP_EVENTS, HMC_REPLY, seq);
+	e->n = (uint32_t)n;
+	e->remaining = remaining;
+	e->until_id = until;
+	for (i = 0; i < n; i++) {
+		const struct hmd_event *s = &ctl.recs[i].ev;
+		struct hmc_event *d = &e->ev[i];
+
+		d->id = ctl.recs[i].id;
+		d->time_ns = s->time_ns;
+		d->pid = s->pid;
+		d->verdict = s->verdict < HMC_V__MAX ? s->verdict : HMC_V_DENY;
+		d->reason = s->reason < HMC_R__MAX ? s->reason : HMC_R_ERROR;
+		d->has_hash = s->has_hash ? 1 : 0;
+		memcpy(d->sha256, s->sha256, sizeof(d->sha256));
+		snprintf(d->op, sizeof(d->op), "%s", s->op);
+		snprintf(d->exe, sizeof(d->exe), "%s", s->exe);
+		snprintf(d->path, sizeof(d->path), "%s", s->path);
+	}
+}
+
+/* Serve one request from c; false: the connection is to be closed. */
+static bool ctl_serve(struct ctl_client *c, size_t len)
+{
+	struct hmc_hdr h = {0};
+	const char *why;
+	int rc;
+
+	rc = hmc_parse(ctl.in, len, HMC_REQUEST, &ctl.req, &why);
+	if (rc) {
+		log_msg(LOG_WARNING,
+		        "control socket: malformed request from pid %d (%zu bytes): %s",
+		        (int)c->pid, len, why);
+		if (len >= sizeof(h))
+			memcpy(&h, ctl.in, sizeof(h));
+		ctl_result(h.seq, rc, "malformed request: %s", why);
+		(void)ctl_send(c->fd, &ctl.rep);
+		return false;
+	}
+	switch (ctl.req.h.type) {
+	case HMC_REQ_STATUS:
+		ctl_status(ctl.req.h.seq);
+		break;
+	case HMC_REQ_SET_MODE:
+		ctl_set_mode(c, ctl.req.h.seq, ctl.req.u.set_mode.mode);
+		break;
+	case HMC_REQ_RELOAD:
+		ctl_reload(c, ctl.req.h.seq);
+		break;
+	case HMC_REQ_EVENTS:
+		ctl_events(ctl.req.h.seq, &ctl.req.u.events_req);
+		break;
+	}
+	rc = ctl_send(c->fd, &ctl.rep);
+	if (rc) {
+		log_msg(LOG_WARNING, "control socket: reply to pid %d failed: %s", (int)c->pid,
+		        strerror(-rc));
+		return false;
+	}
+	return true;
+}
+
+/* Serve what c has sent, at most CTL_BURST requests: a client that keeps
+ * sending cannot keep the main loop from its other work (the rest stays
+ * queued and epoll reports it again). */
+static void ctl_read(struct ctl_client *c)
+{
+	ssize_t n;
+	int served = 0;
+
+	while (served++ < CTL_BURST) {
+		/* MSG_TRUNC: n is the record's real length even when longer
+		 * than the buffer, so an over-long message is seen as such */
+		n = recv(c->fd, ctl.in, sizeof(ctl.in), MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) { /* EOF or error: the client is gone */
+			ctl_drop(c);
+			return;
+		}
+		if (!ctl_serve(c, (size_t)n)) {
+			ctl_drop(c);
+			return;
+		}
+	}
+}
+
+void ctl_handle(void)
+{
+	struct epoll_event evs[CTL_MAX_CLIENTS + 1];
+	int n, i;
+	size_t k;
+
+	if (ctl.epfd < 0)
+		return;
+	n = epoll_wait(ctl.epfd, evs, CTL_MAX_CLIENTS + 1, 0);
+	for (i = 0; i < n; i++) {
+		if (evs[i].data.fd == ctl.lfd) {
+			ctl_accept();
+			continue;
+		}
+		for (k = 0; k < CTL_MAX_CLIENTS; k++)
+			if (ctl.cl[k].fd == evs[i].data.fd)
+				ctl_read(&ctl.cl[k]);
+	}
+}
+
+void ctl_fini(void)
+{
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (ctl.cl[i].fd >= 0)
+			ctl_drop(&ctl.cl[i]);
+	if (ctl.lfd >= 0) {
+		/* remove the socket file only if it is still the one we made */
+		if (ctl.cfg && stat(ctl.cfg->socket, &st) == 0 && st.st_dev == ctl.dev &&
+		    st.st_ino == ctl.ino)
+			unlink(ctl.cfg->socket);
+		close(ctl.lfd);
+		ctl.lfd = -1;
+	}
+	if (ctl.epfd >= 0)
+		close(ctl.epfd);
+	ctl.epfd = -1;
+}

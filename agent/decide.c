@@ -1,0 +1,80 @@
+/* decide.c - the decision itself, as a pure function of what the reader and
+ * the worker found: no state, no I/O, no locks. Any thread may call it;
+ * tests/unit/test_decide.c pins it down with a table. */
+#include "hmilockd.h"
+
+/* What the list says about the file, before the mode is applied. */
+enum hmd_reason decide_reason(const struct decide_in *in)
+{
+	if (in->queue_full)
+		return HMD_R_QUEUE_FULL;
+	if (in->error)
+		return HMD_R_ERROR;
+	if (!in->regular)
+		return HMD_R_NOT_REGULAR;
+	if (in->match == HMD_MATCH_HASH) {
+		/* Any file whose content is on the list, wherever it lives,
+		 * deleted or not. A listed path with other content is
+		 * reported as a mismatch, which says more than "not listed". */
+		if (in->hash_listed)
+			return HMD_R_LISTED;
+		if (in->resolved && in->path_listed)
+			return HMD_R_HASH_MISMATCH;
+		return HMD_R_NOT_LISTED;
+	}
+	/* match = path+hash: the path must be known and carry this hash. */
+	if (!in->resolved)
+		return HMD_R_UNRESOLVED;
+	if (!in->path_listed)
+		return HMD_R_NOT_LISTED;
+	return in->path_hash_eq ? HMD_R_LISTED : HMD_R_HASH_MISMATCH;
+}
+
+static bool decide_is_error(enum hmd_reason r)
+{
+	return r == HMD_R_ERROR || r == HMD_R_QUEUE_FULL;
+}
+
+void decide_verdict(enum hmd_mode mode, enum hmd_on_error on_error, enum hmd_reason reason,
+                    struct decide_out *out)
+{
+	bool refuse;
+
+	out->reason = reason;
+	out->cache = false;
+	out->ignore = false;
+	if (reason == HMD_R_LISTED) {
+		/* Listed files run in every mode; allows are counted, not logged. */
+		out->verdict = HMD_V_ALLOW;
+		out->log = false;
+		return;
+	}
+	/* Every refusal, would-be refusal and internal error is logged. */
+	out->log = true;
+	refuse = decide_is_error(reason) ? on_error == HMD_ON_ERROR_DENY : true;
+	if (!refuse)
+		out->verdict = HMD_V_ALLOW;
+	else if (mode == HMD_MODE_ENFORCE)
+		out->verdict = HMD_V_DENY;
+	else if (mode == HMD_MODE_AUDIT)
+		out->verdict = HMD_V_WOULD_DENY;
+	else
+		/* Maintenance: unlisted programs run and are logged; issue 5
+		 * records them for approval. */
+		out->verdict = HMD_V_ALLOW;
+}
+
+void decide(const struct decide_in *in, struct decide_out *out)
+{
+	enum hmd_reason r = decide_reason(in);
+
+	decide_verdict(in->mode, in->on_error, r, out);
+	/* Remember outcomes that depend only on the inode's content (and,
+	 * for a multiply linked inode under path+hash, on the path, which
+	 * the cache key then carries). Errors are never remembered. */
+	out->cache = r == HMD_R_LISTED || r == HMD_R_NOT_LISTED || r == HMD_R_HASH_MISMATCH ||
+	             r == HMD_R_UNRESOLVED;
+	/* An ignore mark is per inode, blind to the path: under path+hash a
+	 * second link at an unlisted path would slip through it. */
+	out->ignore = r == HMD_R_LISTED && !(in->multi_link && in->match == HMD_MATCH_PATH_HASH);
+}

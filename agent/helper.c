@@ -1,0 +1,966 @@
+/* helper.c - loader of the kernel helper (kmod/hmilock.bpf.c, a BPF LSM):
+ * probes support, loads or re-attaches what is pinned under HMK_PIN_DIR and
+ * keeps its maps in step with the approved list and the mode (its events are
+ * read by helper_ev.c). Owns the skeleton and the mapped hmk_config. One
+ * file over the ~800-line soft cap: the skeleton and the mapping are private
+ * here, and splitting the map setters off would expose both. helper_init,
+ * helper_fini, helper_unpin and helper_sync run on the main thread; the map
+ * setters (approve, forget, mode) may be called from any thread: each is one
+ * bpf() call or one aligned store. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <linux/fs.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "hmilockd.h"
+#include "../kmod/hmilock_abi.h"
+#include "hmilock.skel.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+static struct {
+	struct hmilock_bpf *skel;
+	struct hmk_config *cfg; /* hmk_config value, mmap'd */
+	struct bpf_link *links[32];
+	size_t n_links;
+	bool active, reattached;
+	char status[256];
+} hp;
+
+/* What is open when the helper is not there (hmilock status, the log). */
+static const char helper_gap_list[] =
+    "unlisted libraries mapped executable (dlopen, LD_PRELOAD, ld.so ./prog, mmap/mprotect "
+    "PROT_EXEC); exec of memfd and of filesystems not yet marked; writes, truncation, "
+    "rename and unlink of approved files and of hmilock's own files; kill and ptrace of "
+    "hmilockd; scripts run by listed interpreters; enforcement while hmilockd is not running";
+
+static const char *const helper_default_interp[] = {
+    "/usr/bin/sh",     "/usr/bin/bash",   "/usr/bin/dash", "/usr/bin/python3*", "/usr/bin/perl",
+    "/usr/bin/perl5*", "/usr/bin/ruby*",  "/usr/bin/lua*", "/usr/bin/tclsh*",   "/usr/bin/php*",
+    "/usr/bin/node",   "/usr/bin/nodejs", "/usr/bin/gawk", "/usr/bin/mawk",     "/bin/sh",
+    "/bin/bash",       "/bin/dash",
+};
+
+/* ---- small pieces ------------------------------------------------------- */
+
+/* Userspace st_dev -> the kernel's dev_t (major << 20 | minor). */
+uint64_t helper_kdev(uint64_t st_dev)
+{
+	return ((uint64_t)major(st_dev) << 20) | minor(st_dev);
+}
+
+static struct hmk_inode_key helper_key(uint64_t st_dev, uint64_t ino)
+{
+	struct hmk_inode_key k = {.dev = helper_kdev(st_dev), .ino = ino};
+
+	return k;
+}
+
+static void helper_set_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void helper_set_status(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(hp.status, sizeof(hp.status), fmt, ap);
+	va_end(ap);
+	snprintf(hmd_state.helper, sizeof(hmd_state.helper), "%s", hp.status);
+}
+
+/* libbpf's warnings to the log, one line each; of a long verifier log only
+ * the last lines, which say why it refused. */
+static int helper_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char *msg = NULL, *line, *save = NULL;
+	size_t n = 0, skip;
+
+	if (level != LIBBPF_WARN || vasprintf(&msg, fmt, ap) < 0)
+		return 0;
+	for (line = msg; (line = strchr(line, '\n')); line++)
+		n++;
+	skip = n > 24 ? n - 24 : 0;
+	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (skip ? (skip--, false) : true)
+			log_msg(LOG_WARNING, "libbpf: %s", line);
+	free(msg);
+	return 0;
+}
+
+static uint32_t helper_hmk_mode(enum hmd_mode m)
+{
+	switch (m) {
+	case HMD_MODE_ENFORCE:
+		return HMK_MODE_ENFORCE;
+	case HMD_MODE_AUDIT:
+		return HMK_MODE_AUDIT;
+	default:
+		return HMK_MODE_MAINTENANCE;
+	}
+}
+
+/* ---- probe -------------------------------------------------------------- */
+
+static bool helper_lsm_has_bpf(const char *list)
+{
+	char buf[512], *tok, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save))
+		if (!strcmp(tok, "bpf"))
+			return true;
+	return false;
+}
+
+/* Can this kernel run the helper at all? 0, or -errno with why filled. */
+static int helper_probe(char *why, size_t len)
+{
+	char lsm[512] = "";
+	struct statfs sf;
+	ssize_t n;
+	int fd;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(why, len, "the kernel has no BTF (/sys/kernel/btf/vmlinux: %s)",
+		         strerror(errno));
+		return -ENOTSUP;
+	}
+	fd = open("/sys/kernel/security/lsm", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, len,
+		         "cannot read /sys/kernel/security/lsm (%s): securityfs not mounted?",
+		         strerror(errno));
+		return -ENOTSUP;
+	}
+	n = read(fd, lsm, sizeof(lsm) - 1);
+	close(fd);
+	lsm[n > 0 ? n : 0] = 0;
+	if (!helper_lsm_has_bpf(lsm)) {
+		lsm[strcspn(lsm, "\n")] = 0;
+		snprintf(why, len,
+		         "BPF LSM not active (active LSMs: %.100s); add bpf to the lsm= kernel "
+		         "parameter",
+		         lsm[0] ? lsm : "none");
+		return -ENOTSUP;
+	}
+	if (statfs("/sys/fs/bpf", &sf) || sf.f_type != BPF_FS_MAGIC) {
+		snprintf(why, len,
+		         "no bpf filesystem mounted at /sys/fs/bpf (needed to pin the helper)");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* ---- load or re-attach -------------------------------------------------- */
+
+/* Number of arguments the kernel's hook takes, from its BTF; -1 if unknown. */
+static int helper_hook_nargs(struct btf *vb, const char *sec)
+{
+	char fn[96];
+	const struct btf_type *t;
+	int id;
+
+	if (strncmp(sec, "lsm/", 4))
+		return -1;
+	snprintf(fn, sizeof(fn), "bpf_lsm_%s", sec + 4);
+	id = btf__find_by_name_kind(vb, fn, BTF_KIND_FUNC);
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(vb, btf__type_by_id(vb, id)->type);
+	return t ? btf_vlen(t) : -1;
+}
+
+/* A program named *_a<N> fits only a kernel whose hook takes N arguments. */
+static bool helper_prog_fits(struct btf *vb, const struct bpf_program *p)
+{
+	const char *name = bpf_program__name(p), *s = strrchr(name, '_');
+
+	if (!s || s[1] != 'a' || s[2] < '0' || s[2] > '9')
+		return true;
+	return helper_hook_nargs(vb, bpf_program__section_name(p)) == atoi(s + 2);
+}
+
+static void helper_link_path(const struct bpf_program *p, char *out, size_t len)
+{
+	snprintf(out, len, "%s/link_%s", HMK_PIN_DIR, bpf_program__name(p));
+}
+
+/* ABI of what is pinned: 0 if nothing is, -errno if it cannot be read. */
+static int helper_pinned_abi(uint32_t *abi)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, o, .file_flags = BPF_F_RDONLY);
+	struct hmk_config c;
+	uint32_t k = 0;
+	int fd, err = 0;
+
+	*abi = 0;
+	fd = bpf_obj_get_opts(HMK_PIN_DIR "/hmk_config", &o);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (bpf_map_lookup_elem(fd, &k, &c))
+		err = -errno;
+	else
+		*abi = c.abi;
+	close(fd);
+	return err;
+}
+
+/* Open the skeleton, reuse pinned maps (libbpf does that for maps pinned by
+ * name), load only programs whose link is not pinned yet, attach and pin them. */
+static int helper_load(char *why, size_t len)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = HMK_PIN_DIR);
+	struct bpf_program *p;
+	struct btf *vb;
+	char path[256];
+	int err = 0;
+
+	vb = btf__load_vmlinux_btf();
+	if (!vb) {
+		snprintf(why, len, "cannot read the kernel's BTF: %s", strerror(errno));
+		return -errno;
+	}
+	hp.skel = hmilock_bpf__open_opts(&oo);
+	if (!hp.skel) {
+		err = -errno;
+		snprintf(why, len, "cannot open the BPF object: %s", strerror(-err));
+		goto free_btf;
+	}
+	bpf_object__for_each_program(p, hp.skel->obj)
+	{
+		helper_link_path(p, path, sizeof(path));
+		if (!helper_prog_fits(vb, p)) {
+			bpf_program__set_autoload(p, false);
+		} else if (!access(path, F_OK)) {
+			bpf_program__set_autoload(p, false);
+			hp.reattached = true;
+		}
+	}
+	err = hmilock_bpf__load(hp.skel);
+	if (err) {
+		snprintf(why, len, "cannot load the BPF LSM (%s); the libbpf log has the details",
+		         strerror(-err));
+		goto free_btf;
+	}
+	bpf_object__for_each_program(p, hp.skel->obj)
+	{
+		struct bpf_link *l;
+
+		if (!bpf_program__autoload(p))
+			continue;
+		helper_link_path(p, path, sizeof(path));
+		l = bpf_program__attach(p);
+		if (!l || hp.n_links == sizeof(hp.links) / sizeof(hp.links[0])) {
+			err = l ? -E2BIG : -errno;
+			bpf_link__destroy(l);
+			snprintf(why, len, "cannot attach %s: %s", bpf_program__name(p),
+			         strerror(-err));
+			goto free_btf;
+		}
+		hp.links[hp.n_links++] = l;
+		err = bpf_link__pin(l, path);
+		if (err) {
+			snprintf(why, len, "cannot pin link_%s: %s", bpf_program__name(p),
+			         strerror(-err));
+			goto free_btf;
+		}
+	}
+free_btf:
+	btf__free(vb);
+	return err;
+}
+
+/* The pinned maps open only for the registered daemon or, once it is gone,
+ * for the hmilockd binary. The kernel forgets a crashed daemon when its task
+ * is freed, an RCU grace period after it was reaped: a restart that quick
+ * waits up to 2 s for that; a daemon that is still running keeps the helper. */
+static int helper_load_retry(char *why, size_t len)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, o, .file_flags = BPF_F_RDONLY);
+	struct hmk_config c = {0};
+	uint32_t k = 0;
+	int err, tries, fd;
+
+	for (tries = 0;; tries++) {
+		hp.reattached = false;
+		err = helper_load(why, len);
+		if (err != -EPERM || access(HMK_PIN_DIR "/hmk_config", F_OK) || tries == 40)
+			break;
+		hmilock_bpf__destroy(hp.skel);
+		hp.skel = NULL;
+		usleep(50 * 1000);
+	}
+	if (err != -EPERM)
+		return err;
+	fd = bpf_obj_get_opts(HMK_PIN_DIR "/hmk_config", &o);
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &k, &c) && c.daemon_tgid)
+		snprintf(why, len, "the pinned helper belongs to another running hmilockd (pid %u)",
+		         c.daemon_tgid);
+	else
+		snprintf(why, len,
+		         "the pinned helper refuses this process: it is not the hmilockd "
+		         "binary that pinned it");
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+static int helper_map_cfg(char *why, size_t len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *m;
+
+	m = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED,
+	         bpf_map__fd(hp.skel->maps.hmk_config), 0);
+	if (m == MAP_FAILED) {
+		snprintf(why, len, "cannot map hmk_config: %s", strerror(errno));
+		return -errno;
+	}
+	hp.cfg = m;
+	return 0;
+}
+
+/* ---- the helper's own objects (guarded in the kernel) ------------------- */
+
+static int helper_self_add(uint32_t kind, uint32_t id)
+{
+	struct hmk_obj_key k = {.kind = kind, .id = id};
+	uint32_t one = 1;
+
+	if (!id)
+		return 0;
+	return bpf_map_update_elem(bpf_map__fd(hp.skel->maps.hmk_self), &k, &one, BPF_ANY) ? -errno
+	                                                                                   : 0;
+}
+
+static int helper_self_link(int fd)
+{
+	struct bpf_link_info li;
+	uint32_t len = sizeof(li);
+
+	memset(&li, 0, sizeof(li));
+	if (bpf_obj_get_info_by_fd(fd, &li, &len))
+		return -errno;
+	return helper_self_add(HMK_OBJ_LINK, li.id) ?: helper_self_add(HMK_OBJ_PROG, li.prog_id);
+}
+
+/* Record ids of every map, program and link of ours, fresh or pinned. */
+static int helper_self_register(void)
+{
+	struct bpf_map_info mi;
+	struct bpf_program *p;
+	struct bpf_map *m;
+	char path[256];
+	uint32_t len;
+	int err = 0;
+
+	bpf_object__for_each_map(m, hp.skel->obj)
+	{
+		len = sizeof(mi);
+		memset(&mi, 0, sizeof(mi));
+		if (bpf_obj_get_info_by_fd(bpf_map__fd(m), &mi, &len))
+			return -errno;
+		err = helper_self_add(HMK_OBJ_MAP, mi.id);
+		if (err)
+			return err;
+	}
+	bpf_object__for_each_program(p, hp.skel->obj)
+	{
+		int fd;
+
+		helper_link_path(p, path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue; /* a variant not for this kernel */
+		err = helper_self_link(fd);
+		close(fd);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* ---- inode sets: protected, interpreters -------------------------------- */
+
+/* Make the hash map at fd hold exactly keys[i] -> vals[i]: new entries first,
+ * then stale ones removed, so nothing is unprotected in between. */
+static int helper_map_replace(int fd, const struct hmk_inode_key *keys, const uint32_t *vals,
+                              size_t n)
+{
+	struct hmk_inode_key cur, next, *stale = NULL;
+	size_t n_stale = 0, i;
+	void *prev = NULL;
+	int err = 0;
+
+	for (i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY))
+			return -errno;
+	stale = calloc(HMK_PROTECTED_MAX, sizeof(*stale));
+	if (!stale)
+		return -ENOMEM;
+	while (n_stale < HMK_PROTECTED_MAX && !bpf_map_get_next_key(fd, prev, &next)) {
+		for (i = 0; i < n && memcmp(&keys[i], &next, sizeof(next)); i++)
+			;
+		if (i == n)
+			stale[n_stale++] = next;
+		cur = next;
+		prev = &cur;
+	}
+	for (i = 0; i < n_stale; i++)
+		if (bpf_map_delete_elem(fd, &stale[i]) && errno != ENOENT)
+			err = -errno;
+	free(stale);
+	return err;
+}
+
+struct helper_iset {
+	struct hmk_inode_key keys[HMK_PROTECTED_MAX];
+	uint32_t vals[HMK_PROTECTED_MAX];
+	size_t n;
+};
+
+/* Add (or OR the flags of) the inode behind path; a missing path is skipped. */
+static void helper_iset_add(struct helper_iset *s, const char *path, uint32_t flags)
+{
+	struct hmk_inode_key k;
+	struct stat st;
+	size_t i;
+
+	if (!path || !path[0] || stat(path, &st))
+		return;
+	k = helper_key(st.st_dev, st.st_ino);
+	for (i = 0; i < s->n; i++) {
+		if (!memcmp(&s->keys[i], &k, sizeof(k))) {
+			s->vals[i] |= flags;
+			return;
+		}
+	}
+	if (s->n == HMK_PROTECTED_MAX) {
+		log_msg(LOG_ERR, "kernel helper: too many protected files, %s left out", path);
+		return;
+	}
+	s->keys[s->n] = k;
+	s->vals[s->n++] = flags;
+}
+
+static int helper_protect_defaults(const struct hmd_config *cfg)
+{
+	struct helper_iset *s = calloc(1, sizeof(*s));
+	char prev[PATH_MAX + 8];
+	struct dirent *de;
+	DIR *d;
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	helper_iset_add(s, cfg->path, HMK_P_FILE);
+	helper_iset_add(s, cfg->db, HMK_P_FILE);
+	snprintf(prev, sizeof(prev), "%s.prev", cfg->db);
+	helper_iset_add(s, prev, HMK_P_FILE);
+	helper_iset_add(s, cfg->key, HMK_P_FILE);
+	helper_iset_add(s, "/proc/self/exe", HMK_P_FILE | HMK_P_DAEMON);
+	d = opendir(HMK_PIN_DIR);
+	while (d && (de = readdir(d))) {
+		char path[sizeof(HMK_PIN_DIR) + 260];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", HMK_PIN_DIR, de->d_name);
+		helper_iset_add(s, path, HMK_P_PIN);
+	}
+	if (d)
+		closedir(d);
+	err = helper_map_replace(bpf_map__fd(hp.skel->maps.hmk_protected), s->keys, s->vals, s->n);
+	free(s);
+	return err;
+}
+
+static bool helper_is_elf(const char *path)
+{
+	char magic[4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	bool elf;
+
+	if (fd < 0)
+		return false;
+	elf = read(fd, magic, 4) == 4 && !memcmp(magic, "\177ELF", 4);
+	close(fd);
+	return elf;
+}
+
+int helper_set_interpreters(const char *const *patterns, size_t n)
+{
+	struct helper_iset *s;
+	glob_t g;
+	size_t i, j;
+	int err;
+
+	if (!hp.active)
+		return 0;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (i = 0; i < n && s->n < HMK_INTERP_MAX; i++) {
+		if (glob(patterns[i], GLOB_NOSORT, NULL, &g))
+			continue;
+		for (j = 0; j < g.gl_pathc && s->n < HMK_INTERP_MAX; j++)
+			if (helper_is_elf(g.gl_pathv[j]))
+				helper_iset_add(s, g.gl_pathv[j], 1);
+		globfree(&g);
+	}
+	err = helper_map_replace(bpf_map__fd(hp.skel->maps.hmk_interp), s->keys, s->vals, s->n);
+	if (!err)
+		__atomic_store_n(&hp.cfg->n_interp, (uint32_t)s->n, __ATOMIC_RELAXED);
+	free(s);
+	return err;
+}
+
+int helper_protect_path(const char *path, bool daemon_binary)
+{
+	uint32_t v = HMK_P_FILE | (daemon_binary ? HMK_P_DAEMON : 0), old = 0;
+	struct hmk_inode_key k;
+	struct stat st;
+	int fd;
+
+	if (!hp.active)
+		return 0;
+	if (stat(path, &st))
+		return -errno;
+	k = helper_key(st.st_dev, st.st_ino);
+	fd = bpf_map__fd(hp.skel->maps.hmk_protected);
+	if (!bpf_map_lookup_elem(fd, &k, &old))
+		v |= old;
+	return bpf_map_update_elem(fd, &k, &v, BPF_ANY) ? -errno : 0;
+}
+
+/* ---- approved inodes ---------------------------------------------------- */
+
+static int helper_approve_epoch(uint64_t st_dev, uint64_t ino, int64_t gen, uint16_t epoch)
+{
+	struct hmk_inode_key k = helper_key(st_dev, ino);
+	struct hmk_approved v = {.epoch = epoch};
+
+	if (gen >= 0) {
+		v.gen = (uint32_t)gen;
+		v.flags = HMK_A_GEN;
+	}
+	if (!bpf_map_update_elem(bpf_map__fd(hp.skel->maps.hmk_approved), &k, &v, BPF_ANY))
+		return 0;
+	if (errno == E2BIG || errno == ENOMEM)
+		log_msg(LOG_ERR,
+		        "kernel helper: approved-inode map full (%d entries): inode %llu on %u:%u "
+		        "stays denied by the helper",
+		        HMK_APPROVED_MAX, (unsigned long long)ino, major(st_dev), minor(st_dev));
+	return -errno;
+}
+
+int helper_approve(uint64_t st_dev, uint64_t ino, int64_t gen)
+{
+	if (!hp.active)
+		return 0;
+	return helper_approve_epoch(st_dev, ino, gen, (uint16_t)hp.cfg->epoch);
+}
+
+/* The inode generation when the filesystem tells it (ext4, xfs, btrfs), else -1. */
+static int64_t helper_fd_gen(int fd)
+{
+	int gen;
+
+	if (ioctl(fd, FS_IOC_GETVERSION, &gen))
+		return -1;
+	return (uint32_t)gen;
+}
+
+int helper_approve_fd(int fd)
+{
+	struct stat st;
+
+	if (!hp.active)
+		return 0;
+	if (fstat(fd, &st))
+		return -errno;
+	return helper_approve(st.st_dev, st.st_ino, helper_fd_gen(fd));
+}
+
+int helper_forget(uint64_t st_dev, uint64_t ino)
+{
+	struct hmk_inode_key k = helper_key(st_dev, ino);
+
+	if (!hp.active)
+		return 0;
+	if (bpf_map_delete_elem(bpf_map__fd(hp.skel->maps.hmk_approved), &k) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+bool helper_approved(uint64_t st_dev, uint64_t ino)
+{
+	struct hmk_inode_key k = helper_key(st_dev, ino);
+	struct hmk_approved v;
+
+	return hp.active && !bpf_map_lookup_elem(bpf_map__fd(hp.skel->maps.hmk_approved), &k, &v);
+}
+
+static bool helper_rec_same(const struct wl_rec *r, const struct stat *st)
+{
+	return r->dev == st->st_dev && r->ino == st->st_ino && r->size == (uint64_t)st->st_size &&
+	       r->mtime_sec == st->st_mtim.tv_sec && r->mtime_nsec == st->st_mtim.tv_nsec &&
+	       r->ctime_sec == st->st_ctim.tv_sec && r->ctime_nsec == st->st_ctim.tv_nsec;
+}
+
+/* Approve one listed file if it still is what was listed: same identity, or
+ * else the same SHA-256 after re-hashing. 1 approved, 0 not, -errno on error. */
+static int helper_sync_one(const struct wl_rec *r, uint16_t epoch)
+{
+	uint8_t sha[WL_SHA256_LEN];
+	struct wl_err werr;
+	struct stat st;
+	int fd, err;
+
+	fd = open(r->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return 0; /* gone or unreadable: nothing to approve */
+	err = fstat(fd, &st) ? -errno : 0;
+	if (err || !S_ISREG(st.st_mode))
+		goto close_fd;
+	if (!helper_rec_same(r, &st)) {
+		err = wl_hash_fd_stable(fd, r->path, sha, &st, &werr);
+		if (err) {
+			log_msg(LOG_WARNING, "kernel helper: %s", werr.msg);
+			goto close_fd;
+		}
+		if (memcmp(sha, r->sha256, WL_SHA256_LEN)) {
+			log_msg(LOG_WARNING,
+			        "kernel helper: %s changed since it was listed (hash differs); not "
+			        "approved",
+			        r->path);
+			goto close_fd;
+		}
+	}
+	err = helper_approve_epoch(st.st_dev, st.st_ino, helper_fd_gen(fd), epoch);
+	err = err ? err : 1;
+close_fd:
+	close(fd);
+	return err;
+}
+
+/* Remove entries of earlier fill passes. */
+static int helper_sweep(int fd, uint16_t epoch)
+{
+	struct hmk_inode_key cur, next, *stale = NULL, *grown;
+	size_t n = 0, cap = 0, i;
+	struct hmk_approved v;
+	void *prev = NULL;
+	int err = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, &v) && v.epoch != epoch) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 256;
+				grown = realloc(stale, cap * sizeof(*stale));
+				if (!grown) {
+					err = -ENOMEM;
+					goto free_stale;
+				}
+				stale = grown;
+			}
+			stale[n++] = next;
+		}
+		cur = next;
+		prev = &cur;
+	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &stale[i]);
+free_stale:
+	free(stale);
+	return err;
+}
+
+int helper_sync(void)
+{
+	struct hmd_list *l;
+	const struct wl_db *db;
+	size_t i, n, ok = 0;
+	uint16_t epoch;
+	struct wl_rec r;
+	int err = 0, e;
+
+	if (!hp.active)
+		return 0;
+	epoch = (uint16_t)(hp.cfg->epoch + 1);
+	l = list_get();
+	db = list_db(l);
+	n = wl_db_count(db);
+	for (i = 0; i < n; i++) {
+		wl_db_at(db, i, &r);
+		e = helper_sync_one(&r, epoch);
+		if (e > 0)
+			ok++;
+		else if (e < 0 && !err)
+			err = e;
+	}
+	list_put(l);
+	__atomic_store_n(&hp.cfg->epoch, epoch, __ATOMIC_RELAXED);
+	e = helper_sweep(bpf_map__fd(hp.skel->maps.hmk_approved), epoch);
+	log_msg(LOG_INFO, "kernel helper: %zu of %zu listed files approved in the kernel", ok, n);
+	return err ? err : e;
+}
+
+/* ---- init, fini --------------------------------------------------------- */
+
+/* Configuration, protection and list, then the mode: a fresh helper holds
+ * HMK_MODE_OFF (allow all) until here. On re-attach the pinned mode stays
+ * (the operator's last choice, possibly set at run time); see helper_mode(). */
+static int helper_setup(const struct hmd_config *cfg, char *why, size_t len)
+{
+	struct stat st;
+	int err;
+
+	hp.active = true;
+	if (!stat("/sys/fs/bpf", &st))
+		hp.cfg->pin_dev = helper_kdev(st.st_dev);
+	hp.cfg->abi = HMK_ABI_VERSION;
+	hp.cfg->flags = cfg->strict_wx ? HMK_CFG_STRICT_WX : 0;
+	hp.cfg->daemon_tgid = (uint32_t)getpid();
+	err = helper_self_register();
+	if (!err)
+		err = helper_protect_defaults(cfg);
+	if (!err)
+		err = helper_set_interpreters(helper_default_interp,
+		                              sizeof(helper_default_interp) /
+		                                  sizeof(helper_default_interp[0]));
+	if (err) {
+		snprintf(why, len, "cannot fill the helper's maps: %s", strerror(-err));
+		return err;
+	}
+	err = helper_sync();
+	if (err)
+		log_msg(LOG_WARNING, "kernel helper: approving listed files: %s", strerror(-err));
+	if (hp.cfg->mode == HMK_MODE_OFF || !hp.reattached)
+		__atomic_store_n(&hp.cfg->mode, helper_hmk_mode(cfg->mode), __ATOMIC_RELAXED);
+	return 0;
+}
+
+static void helper_teardown(void)
+{
+	size_t i;
+
+	helper_ev_stop();
+	if (hp.cfg)
+		munmap(hp.cfg, sysconf(_SC_PAGESIZE));
+	hp.cfg = NULL;
+	/* Closes our fds only: a pinned link stays attached through its pin. */
+	for (i = 0; i < hp.n_links; i++)
+		bpf_link__destroy(hp.links[i]);
+	hp.n_links = 0;
+	hmilock_bpf__destroy(hp.skel);
+	hp.skel = NULL;
+	hp.active = false;
+}
+
+int helper_init(const struct hmd_config *cfg)
+{
+	char why[200] = "";
+	uint32_t abi;
+	int err;
+
+	memset(&hp, 0, sizeof(hp));
+	if (cfg->helper == HMD_HELPER_OFF) {
+		helper_set_status("unavailable — turned off in the configuration (helper = off)");
+		log_msg(LOG_WARNING, "kernel helper off by configuration; open gaps: %s",
+		        helper_gap_list);
+		return 0;
+	}
+	libbpf_set_print(helper_libbpf_print);
+	err = helper_probe(why, sizeof(why));
+	if (!err)
+		err = helper_pinned_abi(&abi);
+	if (!err && abi && abi != HMK_ABI_VERSION) {
+		log_msg(LOG_WARNING,
+		        "kernel helper: pinned helper has ABI %u, this is %u: replacing it", abi,
+		        HMK_ABI_VERSION);
+		err = helper_unpin();
+	}
+	if (err && !why[0])
+		snprintf(why, sizeof(why), "cannot inspect %s: %s", HMK_PIN_DIR, strerror(-err));
+	if (!err)
+		err = helper_load_retry(why, sizeof(why));
+	if (!err)
+		err = helper_map_cfg(why, sizeof(why));
+	if (!err)
+		err = helper_setup(cfg, why, sizeof(why));
+	if (!err)
+		err = helper_ev_start(bpf_map__fd(hp.skel->maps.hmk_events), why, sizeof(why));
+	if (err) {
+		helper_teardown();
+		helper_set_status("unavailable — %s", why);
+		log_msg(cfg->helper == HMD_HELPER_REQUIRED ? LOG_ERR : LOG_WARNING,
+		        "kernel helper unavailable: %s; open gaps: %s", why, helper_gap_list);
+		return cfg->helper == HMD_HELPER_REQUIRED ? err : 0;
+	}
+	helper_set_status("active (pinned)");
+	log_msg(LOG_INFO, "kernel helper active (pinned under %s%s)", HMK_PIN_DIR,
+	        hp.reattached ? ", re-attached" : "");
+	return 0;
+}
+
+/* The daemon goes; the pinned helper stays and keeps enforcing. */
+void helper_fini(void)
+{
+	if (hp.cfg && hp.cfg->daemon_tgid == (uint32_t)getpid())
+		__atomic_store_n(&hp.cfg->daemon_tgid, 0, __ATOMIC_RELAXED);
+	helper_teardown();
+}
+
+/* Clean uninstall: stop enforcing, remove every pin (detaching the links
+ * once our own fds are closed), then tear down. */
+int helper_unpin(void)
+{
+	struct dirent *de;
+	char path[sizeof(HMK_PIN_DIR) + 260];
+	int err = 0, fd;
+	uint32_t k = 0;
+	struct hmk_config c;
+	DIR *d;
+
+	fd = hp.skel ? dup(bpf_map__fd(hp.skel->maps.hmk_config))
+	             : bpf_obj_get(HMK_PIN_DIR "/hmk_config");
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &k, &c)) {
+		c.mode = HMK_MODE_OFF;
+		bpf_map_update_elem(fd, &k, &c, BPF_ANY);
+	}
+	if (fd >= 0)
+		close(fd);
+	d = opendir(HMK_PIN_DIR);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", HMK_PIN_DIR, de->d_name);
+		if (unlink(path) && !err)
+			err = -errno;
+	}
+	closedir(d);
+	if (!err && rmdir(HMK_PIN_DIR))
+		err = -errno;
+	if (err)
+		log_msg(LOG_ERR, "kernel helper: removing %s: %s", HMK_PIN_DIR, strerror(-err));
+	helper_teardown();
+	if (!err)
+		helper_set_status("unavailable — removed (helper_unpin)");
+	return err;
+}
+
+/* ---- run time ----------------------------------------------------------- */
+
+bool helper_active(void)
+{
+	return hp.active;
+}
+
+int helper_set_mode(enum hmd_mode m)
+{
+	if (!hp.active)
+		return 0;
+	__atomic_store_n(&hp.cfg->mode, helper_hmk_mode(m), __ATOMIC_RELAXED);
+	return 0;
+}
+
+int helper_mode(enum hmd_mode *out)
+{
+	uint32_t m;
+
+	if (!hp.active)
+		return -ENODEV;
+	m = __atomic_load_n(&hp.cfg->mode, __ATOMIC_RELAXED);
+	*out = m == HMK_MODE_ENFORCE ? HMD_MODE_ENFORCE
+	       : m == HMK_MODE_AUDIT ? HMD_MODE_AUDIT
+	                             : HMD_MODE_MAINTENANCE;
+	return 0;
+}
+
+int helper_set_daemon(pid_t tgid)
+{
+	if (!hp.active)
+		return 0;
+	__atomic_store_n(&hp.cfg->daemon_tgid, (uint32_t)tgid, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int helper_set_updater_cgroup(const char *cgroup_dir, bool on)
+{
+	struct stat st;
+	uint64_t id;
+	uint32_t one = 1;
+	int fd;
+
+	if (!hp.active)
+		return 0;
+	if (stat(cgroup_dir, &st))
+		return -errno;
+	id = st.st_ino; /* a cgroup v2 directory's inode number is its cgroup id */
+	fd = bpf_map__fd(hp.skel->maps.hmk_updaters);
+	if (on)
+		return bpf_map_update_elem(fd, &id, &one, BPF_ANY) ? -errno : 0;
+	return bpf_map_delete_elem(fd, &id) && errno != ENOENT ? -errno : 0;
+}
+
+int helper_counters(struct helper_counters *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	uint64_t *v;
+	uint32_t k;
+
+	memset(out, 0, sizeof(*out));
+	if (!hp.active || ncpu <= 0)
+		return hp.active ? ncpu : -ENODEV;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (k = 0; k < HMK_ST__MAX; k++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(hp.skel->maps.hmk_stats), &k, v))
+			continue;
+		for (i = 0; i < ncpu; i++) {
+			if (k < HMK_OP__MAX)
+				out->violations += v[i];
+			else if (k == HMK_ST_RB_DROPPED)
+				out->events_lost += v[i];
+			else
+				out->unchecked += v[i];
+		}
+	}
+	free(v);
+	return 0;
+}
+
+void helper_status(char *buf, size_t len)
+{
+	if (hp.active)
+		snprintf(buf, len, "%s", hp.status);
+	else
+		snprintf(buf, len, "%s; open gaps: %s",
+		         hp.status[0] ? hp.status : "unavailable — not started", helper_gap_list);
+}
+
+const char *helper_gaps(void)
+{
+	return hp.active ? NULL : helper_gap_list;
+}

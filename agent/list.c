@@ -1,0 +1,196 @@
+/* list.c - the approved list in force: a refcounted snapshot around one
+ * mapped struct wl_db. Owns the current pointer (list_lock), the swap lock
+ * that orders reloads against ignore marks, and the reload mutex. Any
+ * thread may list_get()/list_put(); list_reload() runs on the main thread
+ * (SIGHUP, control socket). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "hmilockd.h"
+
+struct hmd_list {
+	struct wl_db *db;
+	atomic_uint refs;
+	uint64_t serial;
+};
+
+static const struct hmd_config *list_cfg;
+static struct hmd_list *list_cur;
+static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER; /* list_cur */
+static pthread_mutex_t list_reload_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t list_swap_lock = PTHREAD_RWLOCK_INITIALIZER;
+static atomic_uint_least64_t list_serial_now;
+
+/* Writers first: a reload must not wait behind a stream of workers. */
+static void list_swap_init(void)
+{
+	pthread_rwlockattr_t a;
+
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&list_swap_lock, &a);
+	pthread_rwlockattr_destroy(&a);
+}
+
+/* Load the key and map + verify the list; the key never outlives this. */
+static int list_open(struct hmd_list **out, struct wl_err *err)
+{
+	uint8_t key[WL_KEY_LEN];
+	struct hmd_list *l;
+	int rc;
+
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return wl_err_set(err, -ENOMEM, WL_E_NOMEM, "out of memory loading %s",
+		                  list_cfg->db);
+	rc = wl_key_load(list_cfg->key, key, err);
+	if (rc < 0)
+		goto free_list;
+	rc = wl_db_open(list_cfg->db, key, &l->db, err);
+	explicit_bzero(key, sizeof(key));
+	if (rc < 0)
+		goto free_list;
+	atomic_store(&l->refs, 1);
+	*out = l;
+	return 0;
+free_list:
+	free(l);
+	return rc;
+}
+
+int list_init(const struct hmd_config *cfg, struct wl_err *err)
+{
+	struct hmd_list *l;
+	int rc;
+
+	list_cfg = cfg;
+	list_swap_init();
+	rc = list_open(&l, err);
+	if (rc < 0)
+		return rc;
+	l->serial = 1;
+	atomic_store(&list_serial_now, 1);
+	list_cur = l;
+	return 0;
+}
+
+struct hmd_list *list_get(void)
+{
+	struct hmd_list *l;
+
+	pthread_mutex_lock(&list_lock);
+	l = list_cur;
+	atomic_fetch_add_explicit(&l->refs, 1, memory_order_relaxed);
+	pthread_mutex_unlock(&list_lock);
+	return l;
+}
+
+void list_put(struct hmd_list *l)
+{
+	if (!l || atomic_fetch_sub_explicit(&l->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	wl_db_close(l->db);
+	free(l);
+}
+
+const struct wl_db *list_db(const struct hmd_list *l)
+{
+	return l->db;
+}
+
+uint64_t list_generation(const struct hmd_list *l)
+{
+	return wl_db_generation(l->db);
+}
+
+uint64_t list_serial(const struct hmd_list *l)
+{
+	return l->serial;
+}
+
+uint64_t list_current_serial(void)
+{
+	return atomic_load_explicit(&list_serial_now, memory_order_acquire);
+}
+
+bool list_hold_current(uint64_t serial)
+{
+	pthread_rwlock_rdlock(&list_swap_lock);
+	if (atomic_load(&list_serial_now) == serial)
+		return true;
+	pthread_rwlock_unlock(&list_swap_lock);
+	return false;
+}
+
+void list_unhold(void)
+{
+	pthread_rwlock_unlock(&list_swap_lock);
+}
+
+/*
+ * Reload. The new list is opened and verified first; a broken one is
+ * refused and the old one stays. Then, under the write side of the swap
+ * lock: swap the pointer, bump the serial (older cache keys stop hitting),
+ * and remove every ignore mark with FAN_MARK_FLUSH on *inode* marks.
+ *
+ * Why a flush and not per-inode removal: the kernel flushes by mark type,
+ * so FAN_MARK_FLUSH (type inode) drops exactly the ignore marks and the
+ * close-write watches, and leaves the filesystem/mount marks that carry
+ * FAN_OPEN_EXEC_PERM in place - no window in which an exec goes unseen,
+ * and no need to remember every inode we ever marked. Events read during
+ * the swap are answered by whichever list their worker took a reference
+ * to; a worker of the old list can no longer place an ignore mark after
+ * the flush, because it must hold the read side with its serial current
+ * (list_hold_current). The old snapshot is unmapped when its last
+ * reference goes.
+ */
+int list_reload(struct wl_err *err)
+{
+	struct hmd_list *l, *old;
+	uint64_t gen_old, gen_new;
+	int rc;
+
+	pthread_mutex_lock(&list_reload_lock);
+	rc = list_open(&l, err);
+	if (rc < 0) {
+		log_msg(LOG_ERR, "reload refused, the list in force stays: %s", err->msg);
+		goto unlock_reload;
+	}
+	pthread_rwlock_wrlock(&list_swap_lock);
+	pthread_mutex_lock(&list_lock);
+	old = list_cur;
+	l->serial = old->serial + 1;
+	list_cur = l;
+	atomic_store_explicit(&list_serial_now, l->serial, memory_order_release);
+	pthread_mutex_unlock(&list_lock);
+	rc = fan_flush_ignores();
+	cache_flush();
+	pthread_rwlock_unlock(&list_swap_lock);
+	/* The kernel helper approves by inode: bring it to the new list. */
+	if (helper_sync() < 0)
+		log_msg(LOG_ERR, "reload: kernel helper could not take the new list");
+	if (rc < 0) {
+		atomic_fetch_add(&hmd_stats.errors, 1);
+		log_msg(LOG_ERR, "reload: cannot flush ignore marks: %s", strerror(-rc));
+	}
+	gen_old = wl_db_generation(old->db);
+	gen_new = wl_db_generation(l->db);
+	log_msg(LOG_NOTICE, "list reloaded: %s generation %llu -> %llu, %zu entries", list_cfg->db,
+	        (unsigned long long)gen_old, (unsigned long long)gen_new, wl_db_count(l->db));
+	list_put(old);
+	rc = 0;
+unlock_reload:
+	pthread_mutex_unlock(&list_reload_lock);
+	return rc;
+}
+
+void list_fini(void)
+{
+	pthread_mutex_lock(&list_lock);
+	list_put(list_cur);
+	list_cur = NULL;
+	pthread_mutex_unlock(&list_lock);
+}

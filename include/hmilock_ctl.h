@@ -1,0 +1,336 @@
+/* hmilock_ctl.h - the control protocol between hmilockd (agent/ctl.c, the
+ * server) and the hmilock CLI (tools/cmd_daemon.c, the client), over a unix
+ * SOCK_SEQPACKET socket that only root may use. Shared by both sides; owns
+ * no state. Every message is a header plus the fixed-size body of its type,
+ * in host byte order (the socket never leaves the machine). Each request
+ * gets exactly one reply with the request's seq: STATUS -> STATUS,
+ * SET_MODE and RELOAD -> RESULT, EVENTS -> EVENTS; any request may instead
+ * get a RESULT carrying an error. A malformed request gets a RESULT with
+ * -EBADMSG (or -EPROTONOSUPPORT for another version) and the server closes
+ * the connection. hmc_check() is the one validator both sides use. */
+#ifndef HMILOCK_CTL_H
+#define HMILOCK_CTL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define HMC_MAGIC 0x4b4c4d48u /* "HMLK" in a little-endian dump */
+#define HMC_VERSION 1
+#define HMC_MAX_MSG 65536 /* no message is longer (SEQPACKET record) */
+#define HMC_DEFAULT_SOCKET "/run/hmilock/hmilockd.sock"
+#define HMC_PATH_LEN 4096 /* PATH_MAX, static-asserted in ctl.c */
+#define HMC_EVENTS_PER_MSG 14
+#define HMC_EVENTS_MAX 1024 /* most events one EVENTS exchange may ask for */
+
+enum hmc_type {
+	HMC_REQ_STATUS = 0x01, /* no body */
+	HMC_REQ_SET_MODE = 0x02, /* struct hmc_set_mode */
+	HMC_REQ_RELOAD = 0x03, /* no body */
+	HMC_REQ_EVENTS = 0x04, /* struct hmc_events_req */
+	HMC_REP_RESULT = 0x81, /* struct hmc_result */
+	HMC_REP_STATUS = 0x82, /* struct hmc_status */
+	HMC_REP_EVENTS = 0x83, /* struct hmc_events */
+};
+
+/* Wire values; agent/ctl.c static-asserts they equal enum hmd_mode,
+ * hmd_verdict and hmd_reason. */
+enum hmc_mode { HMC_MODE_ENFORCE = 0, HMC_MODE_AUDIT, HMC_MODE_MAINTENANCE, HMC_MODE__MAX };
+enum hmc_verdict { HMC_V_ALLOW = 0, HMC_V_DENY, HMC_V_WOULD_DENY, HMC_V__MAX };
+enum hmc_reason {
+	HMC_R_LISTED = 0,
+	HMC_R_NOT_LISTED,
+	HMC_R_HASH_MISMATCH,
+	HMC_R_UNRESOLVED,
+	HMC_R_NOT_REGULAR,
+	HMC_R_ERROR,
+	HMC_R_QUEUE_FULL,
+	HMC_R_HELPER,
+	HMC_R__MAX
+};
+
+struct hmc_hdr {
+	uint32_t magic; /* HMC_MAGIC */
+	uint16_t version; /* HMC_VERSION */
+	uint16_t type; /* enum hmc_type */
+	uint32_t length; /* whole message, header included */
+	uint32_t seq; /* chosen by the client, echoed in the reply */
+};
+
+struct hmc_set_mode {
+	uint32_t mode; /* enum hmc_mode */
+	uint32_t reserved; /* 0 */
+};
+
+/* Recent events are paged: the first request has after_id = until_id = 0
+ * and gets the oldest of the newest `max` events; the reply says how many
+ * of them remain, and the next request asks for the events after the last
+ * id received, up to the newest id of the first reply (until_id), so events
+ * that arrive meanwhile do not shift the window. */
+struct hmc_events_req {
+	uint64_t after_id; /* only events with a larger id */
+	uint64_t until_id; /* and an id no larger (0: no bound) */
+	uint32_t max; /* 1..HMC_EVENTS_MAX: the newest max of those */
+	uint32_t reserved; /* 0 */
+};
+
+struct hmc_result {
+	int32_t error; /* 0 or -errno */
+	uint32_t reserved; /* 0 */
+	char msg[512]; /* NUL-terminated, one line */
+};
+
+struct hmc_counters {
+	uint64_t events, allowed, denied, would_deny, errors, on_error, queue_full;
+	uint64_t self_allowed, cache_hits, cache_misses, ignore_marks;
+	uint64_t queue_depth, max_queue_depth, log_dropped, marks, mounts_marked_later;
+	uint64_t audit_records, audit_failed; /* deny records sent / failed to send */
+};
+
+struct hmc_status {
+	uint32_t mode; /* enum hmc_mode */
+	uint32_t ready; /* 1 once marks are placed */
+	uint32_t match; /* 0 path+hash, 1 hash */
+	uint32_t on_error; /* policy: 0 deny, 1 allow */
+	uint32_t audit_ok; /* 1 while deny records reach the audit system */
+	int32_t pid; /* hmilockd's */
+	uint32_t workers; /* worker threads */
+	uint32_t reserved;
+	uint64_t uptime_s;
+	uint64_t list_generation, list_entries;
+	uint64_t cache_entries, cache_capacity; /* verdicts cached now / room */
+	uint64_t decisions_timed; /* decisions in the latency histogram */
+	uint64_t decision_p50_ns, decision_p99_ns;
+	struct hmc_counters c;
+	char list_path[HMC_PATH_LEN];
+	char sandbox[128]; /* NUL-terminated strings */
+	char helper[256];
+	char audit[128];
+};
+
+struct hmc_event {
+	uint64_t id; /* increasing, assigned by the daemon's logger */
+	uint64_t time_ns; /* CLOCK_REALTIME */
+	int32_t pid;
+	uint8_t verdict; /* enum hmc_verdict */
+	uint8_t reason; /* enum hmc_reason */
+	uint8_t has_hash;
+	uint8_t reserved;
+	uint8_t sha256[32];
+	char op[16]; /* NUL-terminated strings */
+	char exe[256];
+	char path[HMC_PATH_LEN];
+};
+
+struct hmc_events {
+	uint32_t n; /* valid entries in ev[], oldest first */
+	uint32_t reserved;
+	uint64_t remaining; /* of the requested window, not sent yet */
+	uint64_t until_id; /* the window's newest id: until_id of the next request */
+	struct hmc_event ev[HMC_EVENTS_PER_MSG];
+};
+
+/* A whole message, for buffers. */
+struct hmc_msg {
+	struct hmc_hdr h;
+	union {
+		struct hmc_set_mode set_mode;
+		struct hmc_events_req events_req;
+		struct hmc_result result;
+		struct hmc_status status;
+		struct hmc_events events;
+	} u;
+};
+
+_Static_assert(sizeof(struct hmc_hdr) == 16, "hmc_hdr layout");
+_Static_assert(sizeof(struct hmc_set_mode) == 8, "hmc_set_mode layout");
+_Static_assert(sizeof(struct hmc_events_req) == 24, "hmc_events_req layout");
+_Static_assert(sizeof(struct hmc_result) == 520, "hmc_result layout");
+_Static_assert(sizeof(struct hmc_counters) == 18 * 8, "hmc_counters layout");
+_Static_assert(sizeof(struct hmc_status) == 96 + 144 + 4096 + 128 + 256 + 128, "hmc_status");
+_Static_assert(sizeof(struct hmc_event) == 24 + 32 + 16 + 256 + 4096, "hmc_event layout");
+_Static_assert(offsetof(struct hmc_msg, u) == sizeof(struct hmc_hdr), "no gap after header");
+_Static_assert(sizeof(struct hmc_hdr) + sizeof(struct hmc_events) <= HMC_MAX_MSG,
+               "an EVENTS reply must fit one SEQPACKET record");
+_Static_assert(sizeof(struct hmc_msg) <= HMC_MAX_MSG, "hmc_msg fits HMC_MAX_MSG");
+
+enum hmc_dir { HMC_REQUEST = 0, HMC_REPLY };
+
+/* Body size of a message type in the given direction; -1 for a type that
+ * direction does not use. */
+static inline long hmc_body_size(uint16_t type, enum hmc_dir dir)
+{
+	if (dir == HMC_REQUEST) {
+		switch (type) {
+		case HMC_REQ_STATUS:
+		case HMC_REQ_RELOAD:
+			return 0;
+		case HMC_REQ_SET_MODE:
+			return (long)sizeof(struct hmc_set_mode);
+		case HMC_REQ_EVENTS:
+			return (long)sizeof(struct hmc_events_req);
+		}
+		return -1;
+	}
+	switch (type) {
+	case HMC_REP_RESULT:
+		return (long)sizeof(struct hmc_result);
+	case HMC_REP_STATUS:
+		return (long)sizeof(struct hmc_status);
+	case HMC_REP_EVENTS:
+		return (long)sizeof(struct hmc_events);
+	}
+	return -1;
+}
+
+static inline bool hmc_str_ok(const char *s, size_t size)
+{
+	return memchr(s, '\0', size) != NULL;
+}
+
+static inline bool hmc_event_ok(const struct hmc_event *e)
+{
+	return e->verdict < HMC_V__MAX && e->reason < HMC_R__MAX && e->has_hash <= 1 &&
+	       e->reserved == 0 && hmc_str_ok(e->op, sizeof(e->op)) &&
+	       hmc_str_ok(e->exe, sizeof(e->exe)) && hmc_str_ok(e->path, sizeof(e->path));
+}
+
+/* The fields of a body that the header checks cannot see. */
+static inline const char *hmc_check_body(const struct hmc_msg *m)
+{
+	uint32_t i;
+
+	switch (m->h.type) {
+	case HMC_REQ_SET_MODE:
+		if (m->u.set_mode.reserved)
+			return "reserved field not zero";
+		if (m->u.set_mode.mode >= HMC_MODE__MAX)
+			return "unknown mode";
+		return NULL;
+	case HMC_REQ_EVENTS:
+		if (m->u.events_req.reserved)
+			return "reserved field not zero";
+		if (m->u.events_req.max < 1 || m->u.events_req.max > HMC_EVENTS_MAX)
+			return "event count out of range";
+		return NULL;
+	case HMC_REP_RESULT:
+		if (m->u.result.error > 0 || !hmc_str_ok(m->u.result.msg, sizeof(m->u.result.msg)))
+			return "malformed result";
+		return NULL;
+	case HMC_REP_STATUS:
+		if (m->u.status.mode >= HMC_MODE__MAX ||
+		    !hmc_str_ok(m->u.status.list_path, sizeof(m->u.status.list_path)) ||
+		    !hmc_str_ok(m->u.status.sandbox, sizeof(m->u.status.sandbox)) ||
+		    !hmc_str_ok(m->u.status.helper, sizeof(m->u.status.helper)) ||
+		    !hmc_str_ok(m->u.status.audit, sizeof(m->u.status.audit)))
+			return "malformed status";
+		return NULL;
+	case HMC_REP_EVENTS:
+		if (m->u.events.n > HMC_EVENTS_PER_MSG)
+			return "too many events";
+		for (i = 0; i < m->u.events.n; i++)
+			if (!hmc_event_ok(&m->u.events.ev[i]))
+				return "malformed event";
+		return NULL;
+	}
+	return NULL;
+}
+
+/* Validate one received message of len bytes in direction dir. On success
+ * the message may be read through a struct hmc_msg copy of it. Returns 0,
+ * -EPROTONOSUPPORT (another protocol version) or -EBADMSG, with *why set to
+ * a static one-line reason. A message longer than HMC_MAX_MSG is refused
+ * even if buf holds it. */
+static inline int hmc_check(const void *buf, size_t len, enum hmc_dir dir, const char **why)
+{
+	struct hmc_hdr h;
+	long body;
+
+	*why = NULL;
+	if (len < sizeof(h))
+		return *why = "message shorter than its header", -EBADMSG;
+	if (len > HMC_MAX_MSG)
+		return *why = "message longer than the protocol allows", -EBADMSG;
+	memcpy(&h, buf, sizeof(h));
+	if (h.magic != HMC_MAGIC)
+		return *why = "bad magic (not an hmilock control message)", -EBADMSG;
+	if (h.version != HMC_VERSION)
+		return *why = "other protocol version", -EPROTONOSUPPORT;
+	if (h.length != len)
+		return *why = "length field does not match the message size", -EBADMSG;
+	body = hmc_body_size(h.type, dir);
+	if (body < 0)
+		return *why = "unknown message type", -EBADMSG;
+	if (len != sizeof(h) + (size_t)body)
+		return *why = "message size does not match its type", -EBADMSG;
+	return 0;
+}
+
+/* hmc_check plus the body checks, on an aligned copy in *out (which must
+ * have room for a whole struct hmc_msg). */
+static inline int hmc_parse(const void *buf, size_t len, enum hmc_dir dir, struct hmc_msg *out,
+                            const char **why)
+{
+	int rc = hmc_check(buf, len, dir, why);
+
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	memcpy(out, buf, len);
+	*why = hmc_check_body(out);
+	return *why ? -EBADMSG : 0;
+}
+
+/* Fill a header for a message of the given type and direction. */
+static inline void hmc_hdr_init(struct hmc_hdr *h, uint16_t type, enum hmc_dir dir, uint32_t seq)
+{
+	long body = hmc_body_size(type, dir);
+
+	h->magic = HMC_MAGIC;
+	h->version = HMC_VERSION;
+	h->type = type;
+	h->length = (uint32_t)(sizeof(*h) + (body > 0 ? (size_t)body : 0));
+	h->seq = seq;
+}
+
+static inline const char *hmc_mode_name(uint32_t m)
+{
+	static const char *const names[HMC_MODE__MAX] = {
+	    [HMC_MODE_ENFORCE] = "enforce",
+	    [HMC_MODE_AUDIT] = "audit",
+	    [HMC_MODE_MAINTENANCE] = "maintenance",
+	};
+
+	return m < HMC_MODE__MAX ? names[m] : "unknown";
+}
+
+static inline const char *hmc_verdict_name(uint32_t v)
+{
+	static const char *const names[HMC_V__MAX] = {
+	    [HMC_V_ALLOW] = "allow",
+	    [HMC_V_DENY] = "deny",
+	    [HMC_V_WOULD_DENY] = "would-deny",
+	};
+
+	return v < HMC_V__MAX ? names[v] : "unknown";
+}
+
+static inline const char *hmc_reason_name(uint32_t r)
+{
+	static const char *const names[HMC_R__MAX] = {
+	    [HMC_R_LISTED] = "listed",
+	    [HMC_R_NOT_LISTED] = "not-listed",
+	    [HMC_R_HASH_MISMATCH] = "hash-mismatch",
+	    [HMC_R_UNRESOLVED] = "unresolved",
+	    [HMC_R_NOT_REGULAR] = "not-regular",
+	    [HMC_R_ERROR] = "error",
+	    [HMC_R_QUEUE_FULL] = "queue-full",
+	    [HMC_R_HELPER] = "helper",
+	};
+
+	return r < HMC_R__MAX ? names[r] : "unknown";
+}
+
+#endif /* HMILOCK_CTL_H */

@@ -1,0 +1,146 @@
+/* hmilock_abi.h - the one header shared by the kernel helper (kmod/hmilock.bpf.c)
+ * and its loader (agent/helper.c): map keys and values, event records, mode and
+ * flag constants. Owned by kmod/; change both sides together and bump
+ * HMK_ABI_VERSION whenever a layout or a hook's behaviour changes (a pinned
+ * helper of another version is replaced, not re-attached). */
+#ifndef HMILOCK_ABI_H
+#define HMILOCK_ABI_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define HMK_ABI_VERSION 1
+#define HMK_PIN_DIR "/sys/fs/bpf/hmilock"
+
+/* Map sizes. The approved map is BPF_F_NO_PREALLOC: memory grows with use. */
+#define HMK_APPROVED_MAX 262144
+#define HMK_PROTECTED_MAX 1024
+#define HMK_INTERP_MAX 64
+#define HMK_UPDATERS_MAX 16
+#define HMK_SELF_MAX 64
+#define HMK_EVENTS_BYTES (256 * 1024)
+
+/* Helper modes. 0 (OFF) is what a freshly created config map holds: the
+ * programs are attached but allow everything and report nothing until the
+ * loader has filled the maps and set a real mode. */
+enum hmk_mode {
+	HMK_MODE_OFF = 0,
+	HMK_MODE_ENFORCE = 1,
+	HMK_MODE_AUDIT = 2,
+	HMK_MODE_MAINTENANCE = 3,
+};
+
+/* hmk_config flags */
+#define HMK_CFG_STRICT_WX 0x1u /* deny PROT_EXEC on anonymous memory too */
+
+/* The single value of the hmk_config array (BPF_F_MMAPABLE: the loader writes
+ * single fields in place, the task_free hook clears daemon_tgid). */
+struct hmk_config {
+	__u32 abi; /* HMK_ABI_VERSION of the loader that created the maps */
+	__u32 mode; /* enum hmk_mode */
+	__u32 flags; /* HMK_CFG_* */
+	__u32 daemon_tgid; /* 0: no daemon registered (or it exited) */
+	__u32 n_interp; /* entries in hmk_interp; 0 skips interpreter checks */
+	__u32 epoch; /* loader's current fill pass (see hmk_approved.epoch) */
+	__u64 pin_dev; /* kernel dev_t of the bpffs holding HMK_PIN_DIR */
+};
+
+/* An inode as the kernel names it: dev is the kernel's dev_t
+ * (major << 20 | minor, i.e. inode->i_sb->s_dev), not userspace st_dev. */
+struct hmk_inode_key {
+	__u64 dev;
+	__u64 ino;
+};
+
+#define HMK_A_GEN 0x1u /* gen is valid: compare with inode->i_generation */
+
+struct hmk_approved {
+	__u32 gen;
+	__u16 flags; /* HMK_A_* */
+	__u16 epoch; /* loader's fill pass; entries of older passes are swept */
+};
+
+/* hmk_protected values: why an inode is protected (bit set). */
+#define HMK_P_FILE 0x1u /* hmilock's own config, key, list */
+#define HMK_P_DAEMON 0x2u /* the hmilockd binary: trusted when no daemon is registered */
+#define HMK_P_PIN 0x4u /* a pin under HMK_PIN_DIR */
+
+/* hmk_self keys: the helper's own BPF objects, guarded against other bpf() users. */
+enum hmk_obj_kind { HMK_OBJ_MAP = 1, HMK_OBJ_PROG = 2, HMK_OBJ_LINK = 3 };
+struct hmk_obj_key {
+	__u32 kind;
+	__u32 id;
+};
+
+/* Per-task state of an interpreter process (task storage). */
+#define HMK_T_RESOLVED 0x1u /* its script argument has been opened: later opens are data */
+struct hmk_task {
+	__u32 flags;
+};
+
+/* What an event is about. */
+enum hmk_op {
+	HMK_OP_EXEC = 0, /* bprm_check_security */
+	HMK_OP_MMAP, /* mmap_file PROT_EXEC, file-backed */
+	HMK_OP_MPROTECT, /* file_mprotect PROT_EXEC, file-backed */
+	HMK_OP_ANON_EXEC, /* strict_wx: PROT_EXEC on anonymous memory */
+	HMK_OP_WRITE, /* file_open for write */
+	HMK_OP_TRUNCATE, /* path_truncate */
+	HMK_OP_SETATTR, /* inode_setattr */
+	HMK_OP_UNLINK, /* inode_unlink */
+	HMK_OP_RENAME, /* inode_rename */
+	HMK_OP_KILL, /* task_kill against the daemon */
+	HMK_OP_PTRACE, /* ptrace_access_check against the daemon */
+	HMK_OP_SCRIPT, /* interpreter opening an unapproved script */
+	HMK_OP_BPF, /* bpf()/bpf_map guard */
+	HMK_OP_UMOUNT, /* unmounting the bpffs that holds the pins */
+	HMK_OP__MAX
+};
+
+enum hmk_verdict {
+	HMK_V_DENY = 0, /* enforce: -EPERM returned */
+	HMK_V_WOULD_DENY, /* audit: allowed, reported */
+	HMK_V_CHANGED, /* allowed write: the inode left the approved map */
+};
+
+/* hmk_stats (per-CPU array) indices after the per-op deny counters. */
+enum hmk_stat {
+	HMK_ST_RB_DROPPED = HMK_OP__MAX, /* ring buffer full: event lost */
+	HMK_ST_ARGV_UNREAD, /* interpreter argv could not be read */
+	HMK_ST_TASK_NOSTORE, /* task storage full: treated as unresolved */
+	HMK_ST__MAX
+};
+
+#define HMK_PATH_DEPTH 20 /* path steps kept per event, leaf first ("" = mount crossing) */
+#define HMK_NAME_LEN 64 /* bytes per component, NUL included */
+
+#define HMK_EF_FSREL 0x1u /* path is relative to the filesystem root (no mount known) */
+#define HMK_EF_TRUNC 0x2u /* more steps than HMK_PATH_DEPTH: the path's top is missing */
+
+struct hmk_event {
+	__u64 ktime_ns; /* bpf_ktime_get_ns: CLOCK_MONOTONIC */
+	__u64 dev; /* kernel dev_t of the file, 0 if none */
+	__u64 ino;
+	__u32 tgid, pid; /* who did it */
+	__u32 target; /* kill/ptrace: the daemon tgid */
+	__u32 arg; /* signal, prot, ptrace mode, bpf cmd */
+	__u8 op; /* enum hmk_op */
+	__u8 verdict; /* enum hmk_verdict */
+	__u8 depth; /* entries used in comp[] */
+	__u8 flags; /* HMK_EF_* */
+	__u32 pad;
+	char comm[16];
+	char comp[HMK_PATH_DEPTH][HMK_NAME_LEN];
+};
+
+#ifndef __bpf__
+_Static_assert(sizeof(struct hmk_config) == 32, "hmk_config layout");
+_Static_assert(sizeof(struct hmk_inode_key) == 16, "hmk_inode_key layout");
+_Static_assert(sizeof(struct hmk_approved) == 8, "hmk_approved layout");
+_Static_assert(sizeof(struct hmk_obj_key) == 8, "hmk_obj_key layout");
+_Static_assert(sizeof(struct hmk_event) == 48 + 16 + HMK_PATH_DEPTH * HMK_NAME_LEN,
+               "hmk_event layout");
+#endif
+
+#endif /* HMILOCK_ABI_H */

@@ -1,0 +1,88 @@
+# kmod/kmod.mk - builds the kernel helper (BPF LSM) and its skeleton; included
+# by the top-level Makefile. Owns $(B)/gen/vmlinux.h, $(B)/kmod/ and
+# $(B)/gen/hmilock.skel.h, plus the static programs of the VM tests ($(B)/vm/).
+# clang, llvm-strip and bpftool are build dependencies (tools/bootstrap.sh):
+# when one is missing the build stops with a message saying so.
+BPF_CLANG ?= clang
+BPFTOOL ?= bpftool
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+HMK_SKEL := $(B)/gen/hmilock.skel.h
+GEN_HDRS += $(HMK_SKEL)
+
+kmod_need = @command -v $(1) >/dev/null 2>&1 || { \
+	echo "kmod.mk: '$(1)' not found; it is needed to build the kernel helper" \
+	     "(install the build dependencies: tools/bootstrap.sh --deps-only)" >&2; exit 1; }
+
+# vmlinux.h from the build machine's BTF. CO-RE relocates every field access
+# against the target kernel's BTF at load time, so this only has to contain the
+# fields the program reads (checked against Debian 12's 6.1 kernel in tests/vm).
+$(B)/gen/vmlinux.h:
+	$(call kmod_need,$(BPFTOOL))
+	@test -r $(VMLINUX_BTF) || { echo "kmod.mk: $(VMLINUX_BTF) missing: the build" \
+		"kernel has no BTF; set VMLINUX_BTF=<vmlinux with BTF>" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c >$@.tmp && mv $@.tmp $@
+
+$(B)/kmod/hmilock.bpf.o: kmod/hmilock.bpf.c kmod/hmilock_abi.h $(B)/gen/vmlinux.h
+	$(call kmod_need,$(BPF_CLANG))
+	$(call kmod_need,$(BPFTOOL))
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BPF     $@")
+	$(Q)$(BPF_CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
+		-I$(B)/gen -Ikmod -c kmod/hmilock.bpf.c -o $@.tmp.o
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
+
+$(HMK_SKEL): $(B)/kmod/hmilock.bpf.o
+	@$(if $(Q),echo "  SKEL    $@")
+	$(Q)$(BPFTOOL) gen skeleton $< name hmilock_bpf >$@.tmp && mv $@.tmp $@
+
+# ---- static programs for the qemu guest (tests/vm/run.sh) ----------------
+# Built without sanitizers whatever FLAVOR is: they run in an initramfs
+# with no shared libraries.
+VM_CFLAGS := -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -Iwhitelist -Iinclude -Iagent -Ikmod \
+	-I$(B)/gen -Itests/vm
+VM_LIBS := -lbpf -lelf -lz -lcrypto -lpthread
+VM_WL_OBJ := $(WL_SRC:%.c=$(B)/vm/obj/%.o)
+
+$(B)/vm/obj/%.o: %.c $(HMK_SKEL)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC(vm)  $<")
+	$(Q)$(CC) $(VM_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/vm/libwl.a: $(VM_WL_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/vm/hmk_vmtest: $(B)/vm/obj/tests/vm/hmk_vmtest.o $(B)/vm/obj/tests/vm/vmstub.o \
+		$(B)/vm/obj/agent/helper.o $(B)/vm/obj/agent/helper_ev.o $(B)/vm/libwl.a
+	@$(if $(Q),echo "  LD(vm)  $@")
+	$(Q)$(CC) -static -o $@ $^ $(VM_LIBS)
+
+$(B)/vm/hmk_bench: $(B)/vm/obj/tests/vm/hmk_bench.o $(B)/vm/obj/tests/vm/vmstub.o \
+		$(B)/vm/obj/agent/helper.o $(B)/vm/obj/agent/helper_ev.o $(B)/vm/libwl.a
+	@$(if $(Q),echo "  LD(vm)  $@")
+	$(Q)$(CC) -static -o $@ $^ $(VM_LIBS)
+
+# Tiny static programs the guest executes, maps and interprets.
+$(B)/vm/hmk_true: tests/vm/hmk_true.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -static -O2 -o $@ $<
+
+# Dynamically linked dlopen workload and the library it loads (the guest gets
+# the build machine's ld.so and libc: the same Debian release as the guest).
+$(B)/vm/hmk_dlbench: tests/vm/hmk_dlbench.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 $(WARN) -o $@ $<
+
+$(B)/vm/hmk_preload.so: tests/vm/hmk_preload.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 $(WARN) -shared -fPIC -o $@ $<
+
+.PHONY: vm-progs vm-bench-progs
+vm-progs: $(B)/vm/hmk_vmtest $(B)/vm/hmk_true $(B)/vm/hmk_dlbench $(B)/vm/hmk_preload.so
+vm-bench-progs: $(B)/vm/hmk_bench $(B)/vm/hmk_true $(B)/vm/hmk_dlbench $(B)/vm/hmk_preload.so
+
+-include $(VM_WL_OBJ:.o=.d) $(B)/vm/obj/agent/helper.d $(B)/vm/obj/agent/helper_ev.d $(B)/vm/obj/tests/vm/hmk_vmtest.d \
+	$(B)/vm/obj/tests/vm/hmk_bench.d $(B)/vm/obj/tests/vm/vmstub.d

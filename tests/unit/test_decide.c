@@ -1,0 +1,176 @@
+/* test_decide.c - unit tests for agent/decide.c: one table of (mode, match,
+ * on_error, what the reader/worker found) -> (verdict, reason, cache,
+ * ignore mark, log), plus the verdict for every outcome in every mode. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+
+#include "hmilockd.h"
+
+#define E HMD_MODE_ENFORCE
+#define A HMD_MODE_AUDIT
+#define M HMD_MODE_MAINTENANCE
+#define PH HMD_MATCH_PATH_HASH
+#define H HMD_MATCH_HASH
+#define OD HMD_ON_ERROR_DENY
+#define OA HMD_ON_ERROR_ALLOW
+
+/* found: regular, error, queue_full, resolved, path_listed, path_hash_eq,
+ * hash_listed, multi_link */
+struct row {
+	const char *name;
+	struct decide_in in;
+	enum hmd_verdict verdict;
+	enum hmd_reason reason;
+	bool cache, ignore, log;
+};
+
+#define IN(mo, ma, oe, reg, err, qf, res, pl, pe, hl, ml)                                          \
+	{                                                                                          \
+		.mode = mo, .match = ma, .on_error = oe, .regular = reg, .error = err,             \
+		.queue_full = qf, .resolved = res, .path_listed = pl, .path_hash_eq = pe,          \
+		.hash_listed = hl, .multi_link = ml                                                \
+	}
+
+static const struct row rows[] = {
+    /* match = path+hash */
+    {"listed runs", IN(E, PH, OD, 1, 0, 0, 1, 1, 1, 1, 0), HMD_V_ALLOW, HMD_R_LISTED, 1, 1, 0},
+    {"one byte changed", IN(E, PH, OD, 1, 0, 0, 1, 1, 0, 0, 0), HMD_V_DENY, HMD_R_HASH_MISMATCH, 1,
+     0, 1},
+    {"copy elsewhere, path+hash", IN(E, PH, OD, 1, 0, 0, 1, 0, 0, 1, 0), HMD_V_DENY,
+     HMD_R_NOT_LISTED, 1, 0, 1},
+    {"unlisted", IN(E, PH, OD, 1, 0, 0, 1, 0, 0, 0, 0), HMD_V_DENY, HMD_R_NOT_LISTED, 1, 0, 1},
+    {"deleted, path+hash, hash listed", IN(E, PH, OD, 1, 0, 0, 0, 0, 0, 1, 0), HMD_V_DENY,
+     HMD_R_UNRESOLVED, 1, 0, 1},
+    {"listed, second link, path+hash", IN(E, PH, OD, 1, 0, 0, 1, 1, 1, 1, 1), HMD_V_ALLOW,
+     HMD_R_LISTED, 1, 0, 0},
+    {"listed path, hash of another listed file", IN(E, PH, OD, 1, 0, 0, 1, 1, 0, 1, 0), HMD_V_DENY,
+     HMD_R_HASH_MISMATCH, 1, 0, 1},
+    /* match = hash */
+    {"copy elsewhere, hash", IN(E, H, OD, 1, 0, 0, 1, 0, 0, 1, 0), HMD_V_ALLOW, HMD_R_LISTED, 1, 1,
+     0},
+    {"deleted, hash listed", IN(E, H, OD, 1, 0, 0, 0, 0, 0, 1, 0), HMD_V_ALLOW, HMD_R_LISTED, 1, 1,
+     0},
+    {"deleted, hash unlisted", IN(E, H, OD, 1, 0, 0, 0, 0, 0, 0, 0), HMD_V_DENY, HMD_R_NOT_LISTED,
+     1, 0, 1},
+    {"listed path, other content, hash", IN(E, H, OD, 1, 0, 0, 1, 1, 0, 0, 0), HMD_V_DENY,
+     HMD_R_HASH_MISMATCH, 1, 0, 1},
+    {"listed, second link, hash", IN(E, H, OD, 1, 0, 0, 1, 1, 1, 1, 1), HMD_V_ALLOW, HMD_R_LISTED,
+     1, 1, 0},
+    /* modes */
+    {"audit: unlisted would be denied", IN(A, PH, OD, 1, 0, 0, 1, 0, 0, 0, 0), HMD_V_WOULD_DENY,
+     HMD_R_NOT_LISTED, 1, 0, 1},
+    {"audit: listed", IN(A, PH, OD, 1, 0, 0, 1, 1, 1, 1, 0), HMD_V_ALLOW, HMD_R_LISTED, 1, 1, 0},
+    {"audit: mismatch", IN(A, PH, OD, 1, 0, 0, 1, 1, 0, 0, 0), HMD_V_WOULD_DENY,
+     HMD_R_HASH_MISMATCH, 1, 0, 1},
+    {"maintenance: unlisted runs, logged", IN(M, PH, OD, 1, 0, 0, 1, 0, 0, 0, 0), HMD_V_ALLOW,
+     HMD_R_NOT_LISTED, 1, 0, 1},
+    {"maintenance: listed", IN(M, H, OD, 1, 0, 0, 1, 1, 1, 1, 0), HMD_V_ALLOW, HMD_R_LISTED, 1, 1,
+     0},
+    /* errors and on_error */
+    {"error, deny", IN(E, PH, OD, 1, 1, 0, 1, 1, 1, 1, 0), HMD_V_DENY, HMD_R_ERROR, 0, 0, 1},
+    {"error, allow", IN(E, PH, OA, 1, 1, 0, 1, 0, 0, 0, 0), HMD_V_ALLOW, HMD_R_ERROR, 0, 0, 1},
+    {"error in audit, deny", IN(A, PH, OD, 1, 1, 0, 1, 0, 0, 0, 0), HMD_V_WOULD_DENY, HMD_R_ERROR,
+     0, 0, 1},
+    {"queue full, deny", IN(E, PH, OD, 1, 0, 1, 0, 0, 0, 0, 0), HMD_V_DENY, HMD_R_QUEUE_FULL, 0, 0,
+     1},
+    {"queue full, allow", IN(E, H, OA, 1, 0, 1, 0, 0, 0, 0, 0), HMD_V_ALLOW, HMD_R_QUEUE_FULL, 0, 0,
+     1},
+    {"queue full wins over error", IN(E, PH, OA, 1, 1, 1, 1, 1, 1, 1, 0), HMD_V_ALLOW,
+     HMD_R_QUEUE_FULL, 0, 0, 1},
+    {"queue full in audit", IN(A, PH, OD, 1, 0, 1, 0, 0, 0, 0, 0), HMD_V_WOULD_DENY,
+     HMD_R_QUEUE_FULL, 0, 0, 1},
+    /* not a regular file: refused like any unlisted file, on_error aside */
+    {"not regular", IN(E, PH, OD, 0, 0, 0, 1, 0, 0, 0, 0), HMD_V_DENY, HMD_R_NOT_REGULAR, 0, 0, 1},
+    {"not regular, on_error allow", IN(E, H, OA, 0, 0, 0, 1, 0, 0, 0, 0), HMD_V_DENY,
+     HMD_R_NOT_REGULAR, 0, 0, 1},
+    {"not regular, audit", IN(A, PH, OD, 0, 0, 0, 1, 0, 0, 0, 0), HMD_V_WOULD_DENY,
+     HMD_R_NOT_REGULAR, 0, 0, 1},
+};
+
+static void test_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct row *r = &rows[i];
+		struct decide_out out;
+
+		decide(&r->in, &out);
+		if (out.verdict != r->verdict || out.reason != r->reason || out.cache != r->cache ||
+		    out.ignore != r->ignore || out.log != r->log) {
+			print_error("row '%s': got verdict %d reason %d cache %d ignore %d log %d,"
+			            " want %d %d %d %d %d\n",
+			            r->name, out.verdict, out.reason, out.cache, out.ignore,
+			            out.log, r->verdict, r->reason, r->cache, r->ignore, r->log);
+			fail();
+		}
+		assert_int_equal(decide_reason(&r->in), r->reason);
+	}
+}
+
+/* Cache hits re-apply the mode to a remembered outcome: every outcome in
+ * every mode, with both on_error settings. */
+static void test_verdict_grid(void **state)
+{
+	static const enum hmd_verdict want[HMD_R__MAX][HMD_MODE__MAX][2] = {
+	    /* enforce(deny, allow), audit(deny, allow), maintenance(deny, allow) */
+	    [HMD_R_LISTED] = {{0, 0}, {0, 0}, {0, 0}},
+	    [HMD_R_NOT_LISTED] = {{1, 1}, {2, 2}, {0, 0}},
+	    [HMD_R_HASH_MISMATCH] = {{1, 1}, {2, 2}, {0, 0}},
+	    [HMD_R_UNRESOLVED] = {{1, 1}, {2, 2}, {0, 0}},
+	    [HMD_R_NOT_REGULAR] = {{1, 1}, {2, 2}, {0, 0}},
+	    [HMD_R_ERROR] = {{1, 0}, {2, 0}, {0, 0}},
+	    [HMD_R_QUEUE_FULL] = {{1, 0}, {2, 0}, {0, 0}},
+	};
+
+	(void)state;
+	for (int r = HMD_R_LISTED; r <= HMD_R_QUEUE_FULL; r++) {
+		for (int m = 0; m < HMD_MODE__MAX; m++) {
+			for (int oe = 0; oe < 2; oe++) {
+				struct decide_out out;
+
+				decide_verdict(m, oe, r, &out);
+				if (out.verdict != want[r][m][oe]) {
+					print_error(
+					    "reason %d mode %d on_error %d: verdict %d, want %d\n",
+					    r, m, oe, out.verdict, want[r][m][oe]);
+					fail();
+				}
+				assert_int_equal(out.reason, r);
+				/* Only plain allows of listed files go unlogged. */
+				assert_int_equal(out.log, r != HMD_R_LISTED);
+			}
+		}
+	}
+}
+
+/* The verdict never depends on the mode for a listed file, which is what
+ * lets ignore marks survive a mode switch (state.c). */
+static void test_listed_allowed_in_every_mode(void **state)
+{
+	(void)state;
+	for (int m = 0; m < HMD_MODE__MAX; m++) {
+		for (int ma = 0; ma < 2; ma++) {
+			struct decide_in in = IN(m, ma, OD, 1, 0, 0, 1, 1, 1, 1, 0);
+			struct decide_out out;
+
+			decide(&in, &out);
+			assert_int_equal(out.verdict, HMD_V_ALLOW);
+			assert_true(out.ignore);
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_verdict_grid),
+	    cmocka_unit_test(test_listed_allowed_in_every_mode),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
