@@ -1,0 +1,581 @@
+/* cmd_daemon.c - the commands that talk to hmilockd over its control socket
+ * (include/hmilock_ctl.h): status, mode, reload, events, each with --json.
+ * Owns one connection per command and the message buffers below; every
+ * reply is checked with hmc_parse() before a field of it is read.
+ * Exit codes: 0 ok, 1 the daemon refused (reload of a bad list, permission
+ * denied), 2 usage, 3 cannot talk to the daemon or a malformed reply. */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hmilock.h"
+#include "hmilock_ctl.h"
+#include "wl.h"
+
+#define CD_TIMEOUT_S 10 /* a reply takes milliseconds; a reload of a huge list, more */
+
+static struct {
+	int fd;
+	const char *path;
+	uint32_t seq;
+	unsigned char in[HMC_MAX_MSG];
+	struct hmc_msg req, rep;
+} cd = {.fd = -1};
+
+/* ---- connection ------------------------------------------------------- */
+
+static int cd_connect(const struct cli *cli)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = CD_TIMEOUT_S};
+	int e;
+
+	cd.path = cli->socket ? cli->socket : HMC_DEFAULT_SOCKET;
+	if (strlen(cd.path) >= sizeof(sa.sun_path)) {
+		util_err("socket path too long: %s", cd.path);
+		return EXIT_USAGE;
+	}
+	memcpy(sa.sun_path, cd.path, strlen(cd.path) + 1);
+	cd.fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (cd.fd < 0) {
+		util_err("socket: %s", strerror(errno));
+		return EXIT_INTERNAL;
+	}
+	setsockopt(cd.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(cd.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(cd.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		e = errno;
+		util_err("cannot reach hmilockd at %s: %s%s", cd.path, strerror(e),
+		         e == ENOENT || e == ECONNREFUSED ? " (is hmilockd running?)"
+		         : e == EACCES                    ? " (the control socket is root-only)"
+		                                          : "");
+		close(cd.fd);
+		cd.fd = -1;
+		return EXIT_INTERNAL;
+	}
+	cd.seq = (uint32_t)getpid() << 8;
+	return EXIT_OK;
+}
+
+static void cd_close(void)
+{
+	if (cd.fd >= 0)
+		close(cd.fd);
+	cd.fd = -1;
+}
+
+/* Receive one reply into cd.in. The daemon may have refused the connection
+ * and closed it (root-only, too many clients): its refusal is still queued,
+ * behind an ECONNRESET when our request was left unread. */
+static ssize_t cd_recv(bool sent)
+{
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		do
+			n = recv(cd.fd, cd.in, sizeof(cd.in),
+			         MSG_TRUNC | (sent ? 0 : MSG_DONTWAIT));
+		while (n < 0 && errno == EINTR);
+		if (n >= 0 || errno != ECONNRESET)
+			break;
+	}
+	return n;
+}
+
+/* Send cd.req (type, body already filled) and receive a checked reply in
+ * cd.rep. A RESULT with an error is returned as is (the caller decides);
+ * seq 0 marks a refusal sent before any request was read. */
+static int cd_call(uint16_t type)
+{
+	const char *why;
+	bool sent;
+	ssize_t n;
+	int e = 0;
+
+	hmc_hdr_init(&cd.req.h, type, HMC_REQUEST, ++cd.seq);
+	sent = send(cd.fd, &cd.req, cd.req.h.length, MSG_NOSIGNAL) == (ssize_t)cd.req.h.length;
+	if (!sent)
+		e = errno;
+	n = cd_recv(sent);
+	if (n <= 0 && !sent) {
+		util_err("sending to hmilockd at %s: %s", cd.path, strerror(e ? e : EIO));
+		return EXIT_INTERNAL;
+	}
+	if (n <= 0) {
+		util_err("no reply from hmilockd at %s: %s", cd.path,
+		         n == 0            ? "connection closed"
+		         : errno == EAGAIN ? "timed out"
+		                           : strerror(errno));
+		return EXIT_INTERNAL;
+	}
+	if (hmc_parse(cd.in, (size_t)n, HMC_REPLY, &cd.rep, &why) < 0) {
+		util_err("malformed reply from hmilockd at %s: %s (hmilock speaks protocol "
+		         "version %d)",
+		         cd.path, why, HMC_VERSION);
+		return EXIT_INTERNAL;
+	}
+	if (cd.rep.h.seq != cd.seq && !(cd.rep.h.type == HMC_REP_RESULT && cd.rep.h.seq == 0)) {
+		util_err("reply from hmilockd out of sequence (%u, expected %u)", cd.rep.h.seq,
+		         cd.seq);
+		return EXIT_INTERNAL;
+	}
+	return EXIT_OK;
+}
+
+/* A RESULT error where another reply was expected (or any error). */
+static int cd_refused(bool json)
+{
+	const struct hmc_result *r = &cd.rep.u.result;
+	json_object *o;
+
+	if (json) {
+		o = json_object_new_object();
+		json_object_object_add(o, "ok", json_object_new_boolean(0));
+		json_object_object_add(o, "error", json_object_new_string(strerror(-r->error)));
+		json_object_object_add(o, "message", json_object_new_string(r->msg));
+		printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
+		json_object_put(o);
+	}
+	util_err("hmilockd: %s", r->msg[0] ? r->msg : strerror(-r->error));
+	return EXIT_NEGATIVE;
+}
+
+/* Send a request and expect a reply of type want. */
+static int cd_request(uint16_t type, uint16_t want, bool json)
+{
+	int rc = cd_call(type);
+
+	if (rc)
+		return rc;
+	if (cd.rep.h.type == HMC_REP_RESULT && (cd.rep.u.result.error || want != HMC_REP_RESULT))
+		return cd_refused(json);
+	if (cd.rep.h.type != want) {
+		util_err("unexpected reply type %#x from hmilockd", cd.rep.h.type);
+		return EXIT_INTERNAL;
+	}
+	return EXIT_OK;
+}
+
+/* ---- options ------------------------------------------------------------- */
+
+/* --json, -n N (when n is not NULL), --help. Returns the first operand's
+ * index or -1 with *rc set. */
+static int cd_opts(int argc, char **argv, const char *usage, bool *json, unsigned *n, int *rc)
+{
+	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	unsigned long v;
+	char *end;
+	int c;
+
+	*json = false;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, n ? "jhn:" : "jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'n':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-' || v < 1 ||
+			    v > HMC_EVENTS_MAX) {
+				util_err("-n '%s': want a number from 1 to %d", optarg,
+				         HMC_EVENTS_MAX);
+				goto usage;
+			}
+			*n = (unsigned)v;
+			break;
+		case 'h':
+			printf("usage: %s\n", usage);
+			*rc = EXIT_OK;
+			return -1;
+		default:
+			goto usage;
+		}
+	}
+	return optind;
+usage:
+	fprintf(stderr, "usage: %s\n(global options go before the command; see hmilock --help)\n",
+	        usage);
+	*rc = EXIT_USAGE;
+	return -1;
+}
+
+static int cd_no_operands(int first, int argc, char **argv, const char *usage)
+{
+	if (first >= argc)
+		return 0;
+	util_err("%s: unexpected argument '%s'", argv[0], argv[first]);
+	fprintf(stderr, "usage: %s\n", usage);
+	return -1;
+}
+
+/* ---- status -------------------------------------------------------------- */
+
+/* A path member: as is when valid UTF-8, else in the escaped text form
+ * with "<key>_escaped": true beside it (as hmilock list does). */
+static void cd_json_str(json_object *o, const char *key, const char *s)
+{
+	char ekey[64];
+	bool esc = false;
+	char *v = util_json_path(s, &esc);
+
+	json_object_object_add(o, key, json_object_new_string(v ? v : ""));
+	if (esc) {
+		snprintf(ekey, sizeof(ekey), "%s_escaped", key);
+		json_object_object_add(o, ekey, json_object_new_boolean(1));
+	}
+	free(v);
+}
+
+static double cd_hit_rate(const struct hmc_status *s)
+{
+	uint64_t n = s->c.cache_hits + s->c.cache_misses;
+
+	return n ? (double)s->c.cache_hits / (double)n : 0.0;
+}
+
+#define CD_U64(o, key, v) json_object_object_add(o, key, json_object_new_uint64(v))
+
+static void cd_status_counters(json_object *o, const struct hmc_counters *c)
+{
+	CD_U64(o, "events", c->events);
+	CD_U64(o, "allowed", c->allowed);
+	CD_U64(o, "denied", c->denied);
+	CD_U64(o, "would_deny", c->would_deny);
+	CD_U64(o, "errors", c->errors);
+	CD_U64(o, "on_error", c->on_error);
+	CD_U64(o, "queue_full", c->queue_full);
+	CD_U64(o, "self_allowed", c->self_allowed);
+	CD_U64(o, "cache_hits", c->cache_hits);
+	CD_U64(o, "cache_misses", c->cache_misses);
+	CD_U64(o, "ignore_marks", c->ignore_marks);
+	CD_U64(o, "queue_depth", c->queue_depth);
+	CD_U64(o, "max_queue_depth", c->max_queue_depth);
+	CD_U64(o, "log_dropped", c->log_dropped);
+	CD_U64(o, "marks", c->marks);
+	CD_U64(o, "mounts_marked_later", c->mounts_marked_later);
+	CD_U64(o, "audit_records", c->audit_records);
+	CD_U64(o, "audit_failed", c->audit_failed);
+}
+
+static void cd_status_json(const struct hmc_status *s)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "mode", json_object_new_string(hmc_mode_name(s->mode)));
+	json_object_object_add(o, "ready", json_object_new_boolean(s->ready != 0));
+	json_object_object_add(o, "pid", json_object_new_int(s->pid));
+	CD_U64(o, "uptime_s", s->uptime_s);
+	cd_json_str(o, "list_path", s->list_path);
+	CD_U64(o, "list_generation", s->list_generation);
+	CD_U64(o, "list_entries", s->list_entries);
+	json_object_object_add(o, "match", json_object_new_string(s->match ? "hash" : "path+hash"));
+	json_object_object_add(o, "on_error_policy",
+	                       json_object_new_string(s->on_error ? "allow" : "deny"));
+	cd_status_counters(o, &s->c);
+	CD_U64(o, "cache_entries", s->cache_entries);
+	CD_U64(o, "cache_capacity", s->cache_capacity);
+	json_object_object_add(o, "cache_hit_rate", json_object_new_double(cd_hit_rate(s)));
+	json_object_object_add(o, "workers", json_object_new_int((int)s->workers));
+	CD_U64(o, "decisions_timed", s->decisions_timed);
+	CD_U64(o, "decision_p50_us", s->decision_p50_ns / 1000);
+	CD_U64(o, "decision_p99_us", s->decision_p99_ns / 1000);
+	json_object_object_add(o, "sandbox", json_object_new_string(s->sandbox));
+	json_object_object_add(o, "helper", json_object_new_string(s->helper));
+	json_object_object_add(o, "audit", json_object_new_string(s->audit));
+	json_object_object_add(o, "audit_ok", json_object_new_boolean(s->audit_ok != 0));
+	printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
+	json_object_put(o);
+}
+
+static void cd_status_text(const struct hmc_status *s)
+{
+	const struct hmc_counters *c = &s->c;
+	uint64_t up = s->uptime_s;
+
+	printf("hmilockd:   pid %d, up %llud %02lluh %02llum %02llus\n", s->pid,
+	       (unsigned long long)(up / 86400), (unsigned long long)(up / 3600 % 24),
+	       (unsigned long long)(up / 60 % 60), (unsigned long long)(up % 60));
+	printf("mode:       %s%s\n", hmc_mode_name(s->mode),
+	       s->ready ? "" : " (NOT READY: marks not placed yet)");
+	printf("list:       ");
+	util_print_path(stdout, s->list_path);
+	printf(", generation %llu, %llu entries; match %s, on_error %s\n",
+	       (unsigned long long)s->list_generation, (unsigned long long)s->list_entries,
+	       s->match ? "hash" : "path+hash", s->on_error ? "allow" : "deny");
+	printf("decisions:  %llu allowed, %llu denied, %llu would-deny, %llu errors, "
+	       "%llu answered by on_error (%llu queue full), %llu own\n",
+	       (unsigned long long)c->allowed, (unsigned long long)c->denied,
+	       (unsigned long long)c->would_deny, (unsigned long long)c->errors,
+	       (unsigned long long)c->on_error, (unsigned long long)c->queue_full,
+	       (unsigned long long)c->self_allowed);
+	printf("cache:      %llu of %llu entries, hit rate %.1f %%, %llu ignore marks placed\n",
+	       (unsigned long long)s->cache_entries, (unsigned long long)s->cache_capacity,
+	       100.0 * cd_hit_rate(s), (unsigned long long)c->ignore_marks);
+	printf("work queue: depth %llu, max %llu; %u workers; decision p50 %llu us, p99 %llu us\n",
+	       (unsigned long long)c->queue_depth, (unsigned long long)c->max_queue_depth,
+	       s->workers, (unsigned long long)(s->decision_p50_ns / 1000),
+	       (unsigned long long)(s->decision_p99_ns / 1000));
+	printf("marks:      %llu (%llu mounts marked after start)\n", (unsigned long long)c->marks,
+	       (unsigned long long)c->mounts_marked_later);
+	printf("audit:      %s; %llu records, %llu failed; %llu log lines dropped\n", s->audit,
+	       (unsigned long long)c->audit_records, (unsigned long long)c->audit_failed,
+	       (unsigned long long)c->log_dropped);
+	printf("sandbox:    %s\n", s->sandbox);
+	printf("helper:     %s\n", s->helper);
+}
+
+int cmd_status(const struct cli *cli, int argc, char **argv)
+{
+	static const char usage[] = "hmilock [--socket PATH] status [--json]";
+	bool json;
+	int first, rc;
+
+	first = cd_opts(argc, argv, usage, &json, NULL, &rc);
+	if (first < 0)
+		return rc;
+	if (cd_no_operands(first, argc, argv, usage))
+		return EXIT_USAGE;
+	rc = cd_connect(cli);
+	if (rc)
+		return rc;
+	rc = cd_request(HMC_REQ_STATUS, HMC_REP_STATUS, json);
+	if (rc == EXIT_OK) {
+		if (json)
+			cd_status_json(&cd.rep.u.status);
+		else
+			cd_status_text(&cd.rep.u.status);
+	}
+	cd_close();
+	return rc;
+}
+
+/* ---- mode, reload -------------------------------------------------------- */
+
+static int cd_print_result(bool json, const char *extra_key, const char *extra)
+{
+	json_object *o;
+
+	if (!json) {
+		printf("%s\n", cd.rep.u.result.msg);
+		return EXIT_OK;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	if (extra_key)
+		json_object_object_add(o, extra_key, json_object_new_string(extra));
+	json_object_object_add(o, "message", json_object_new_string(cd.rep.u.result.msg));
+	printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
+	json_object_put(o);
+	return EXIT_OK;
+}
+
+static int cd_mode_show(bool json)
+{
+	int rc = cd_request(HMC_REQ_STATUS, HMC_REP_STATUS, json);
+	json_object *o;
+
+	if (rc)
+		return rc;
+	if (!json) {
+		printf("%s\n", hmc_mode_name(cd.rep.u.status.mode));
+		return EXIT_OK;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "mode",
+	                       json_object_new_string(hmc_mode_name(cd.rep.u.status.mode)));
+	printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
+	json_object_put(o);
+	return EXIT_OK;
+}
+
+int cmd_mode(const struct cli *cli, int argc, char **argv)
+{
+	static const char usage[] = "hmilock [--socket PATH] mode [enforce|audit] [--json]";
+	uint32_t mode = HMC_MODE_ENFORCE;
+	bool json;
+	int first, rc;
+
+	first = cd_opts(argc, argv, usage, &json, NULL, &rc);
+	if (first < 0)
+		return rc;
+	if (first + 1 < argc) {
+		util_err("mode: one mode at most, got '%s' and '%s'", argv[first], argv[first + 1]);
+		return EXIT_USAGE;
+	}
+	if (first < argc) {
+		if (strcmp(argv[first], "enforce") == 0)
+			mode = HMC_MODE_ENFORCE;
+		else if (strcmp(argv[first], "audit") == 0)
+			mode = HMC_MODE_AUDIT;
+		else {
+			util_err("mode: '%s' is not a mode (want enforce or audit)", argv[first]);
+			return EXIT_USAGE;
+		}
+	}
+	rc = cd_connect(cli);
+	if (rc)
+		return rc;
+	if (first >= argc) {
+		rc = cd_mode_show(json);
+	} else {
+		memset(&cd.req.u.set_mode, 0, sizeof(cd.req.u.set_mode));
+		cd.req.u.set_mode.mode = mode;
+		rc = cd_request(HMC_REQ_SET_MODE, HMC_REP_RESULT, json);
+		if (rc == EXIT_OK)
+			rc = cd_print_result(json, "mode", hmc_mode_name(mode));
+	}
+	cd_close();
+	return rc;
+}
+
+int cmd_reload(const struct cli *cli, int argc, char **argv)
+{
+	static const char usage[] = "hmilock [--socket PATH] reload [--json]";
+	bool json;
+	int first, rc;
+
+	first = cd_opts(argc, argv, usage, &json, NULL, &rc);
+	if (first < 0)
+		return rc;
+	if (cd_no_operands(first, argc, argv, usage))
+		return EXIT_USAGE;
+	rc = cd_connect(cli);
+	if (rc)
+		return rc;
+	rc = cd_request(HMC_REQ_RELOAD, HMC_REP_RESULT, json);
+	if (rc == EXIT_OK)
+		rc = cd_print_result(json, NULL, NULL);
+	cd_close();
+	return rc;
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+static void cd_time(uint64_t ns, char *buf, size_t len)
+{
+	time_t t = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+	char zone[8];
+
+	if (!localtime_r(&t, &tm)) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	strftime(zone, sizeof(zone), "%z", &tm);
+	snprintf(buf + strlen(buf), len - strlen(buf), ".%03llu%s",
+	         (unsigned long long)(ns / 1000000ull % 1000), zone);
+}
+
+static void cd_event_text(const struct hmc_event *e)
+{
+	char when[64], hex[WL_HEX_LEN];
+
+	cd_time(e->time_ns, when, sizeof(when));
+	printf("%s %s %s %s pid=%d exe=", when, hmc_verdict_name(e->verdict),
+	       hmc_reason_name(e->reason), e->op[0] ? e->op : "exec", e->pid);
+	util_print_path(stdout, e->exe[0] ? e->exe : "?");
+	printf(" path=");
+	util_print_path(stdout, e->path);
+	if (e->has_hash) {
+		wl_hex(e->sha256, hex);
+		printf(" sha256=%s", hex);
+	}
+	printf("\n");
+}
+
+static json_object *cd_event_json(const struct hmc_event *e)
+{
+	json_object *o = json_object_new_object();
+	char when[64], hex[WL_HEX_LEN];
+
+	cd_time(e->time_ns, when, sizeof(when));
+	CD_U64(o, "id", e->id);
+	json_object_object_add(o, "time", json_object_new_string(when));
+	CD_U64(o, "time_ns", e->time_ns);
+	json_object_object_add(o, "verdict", json_object_new_string(hmc_verdict_name(e->verdict)));
+	json_object_object_add(o, "reason", json_object_new_string(hmc_reason_name(e->reason)));
+	json_object_object_add(o, "op", json_object_new_string(e->op[0] ? e->op : "exec"));
+	json_object_object_add(o, "pid", json_object_new_int(e->pid));
+	cd_json_str(o, "exe", e->exe);
+	cd_json_str(o, "path", e->path);
+	if (e->has_hash) {
+		wl_hex(e->sha256, hex);
+		json_object_object_add(o, "sha256", json_object_new_string(hex));
+	} else {
+		json_object_object_add(o, "sha256", NULL);
+	}
+	return o;
+}
+
+/* Page through the newest n events (struct hmc_events_req). */
+static int cd_events_fetch(unsigned n, json_object *arr)
+{
+	uint64_t after = 0, until = 0, want = n;
+	const struct hmc_events *r;
+	uint32_t i;
+	int rc;
+
+	for (;;) {
+		memset(&cd.req.u.events_req, 0, sizeof(cd.req.u.events_req));
+		cd.req.u.events_req.after_id = after;
+		cd.req.u.events_req.until_id = until;
+		cd.req.u.events_req.max = (uint32_t)want;
+		rc = cd_request(HMC_REQ_EVENTS, HMC_REP_EVENTS, arr != NULL);
+		if (rc)
+			return rc;
+		r = &cd.rep.u.events;
+		for (i = 0; i < r->n; i++) {
+			if (arr)
+				json_object_array_add(arr, cd_event_json(&r->ev[i]));
+			else
+				cd_event_text(&r->ev[i]);
+			after = r->ev[i].id;
+		}
+		until = r->until_id;
+		if (r->n == 0 || r->remaining == 0 || r->remaining >= want)
+			return EXIT_OK;
+		want = r->remaining;
+	}
+}
+
+int cmd_events(const struct cli *cli, int argc, char **argv)
+{
+	static const char usage[] = "hmilock [--socket PATH] events [--json] [-n N]";
+	json_object *arr = NULL;
+	unsigned n = 20;
+	bool json;
+	int first, rc;
+
+	first = cd_opts(argc, argv, usage, &json, &n, &rc);
+	if (first < 0)
+		return rc;
+	if (cd_no_operands(first, argc, argv, usage))
+		return EXIT_USAGE;
+	rc = cd_connect(cli);
+	if (rc)
+		return rc;
+	if (json)
+		arr = json_object_new_array();
+	rc = cd_events_fetch(n, arr);
+	if (rc == EXIT_OK && arr)
+		printf("%s\n", json_object_to_json_string_ext(arr, LIST_JSON_FLAGS));
+	json_object_put(arr);
+	cd_close();
+	return rc;
+}
