@@ -6,6 +6,7 @@
 #   make check-style  clang-format check against .clang-format
 #   make deps         install build and test dependencies (apt-get)
 #   make V=1          show full commands; BUILD=dir to build elsewhere
+VERSION ?= 0.1.0
 FLAVOR ?= rel
 BUILD ?= build/$(FLAVOR)
 B := $(BUILD)
@@ -16,7 +17,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
-BASE_CFLAGS := -std=gnu11 -g $(WARN) -D_GNU_SOURCE -Iwhitelist -Iinclude -I$(B)/gen $(PKG_CFLAGS)
+BASE_CFLAGS := -std=gnu11 -g $(WARN) -D_GNU_SOURCE -DHMILOCK_VERSION='"$(VERSION)"' -Iwhitelist -Iinclude -I$(B)/gen $(PKG_CFLAGS)
 ifeq ($(FLAVOR),test)
 OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 else

@@ -20,7 +20,9 @@
 
 #include "hmilockd.h"
 
-#define HMD_VERSION "0.1"
+#ifndef HMILOCK_VERSION
+#error "HMILOCK_VERSION comes from the Makefile (VERSION=)"
+#endif
 #define READER_STALL_NS (10ull * 1000000000ull)
 
 static struct hmd_config cfg;
@@ -466,7 +468,7 @@ static int main_options(int argc, char **argv, struct main_opts *o)
 			usage(stdout);
 			return 0;
 		case 'V':
-			printf("hmilockd %s\n", HMD_VERSION);
+			printf("hmilockd %s\n", HMILOCK_VERSION);
 			return 0;
 		default:
 			usage(stderr);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 
 #include "hmilockd.h"
 
@@ -61,6 +62,39 @@ free_list:
 	return rc;
 }
 
+/* A fresh install has no list yet (no `hmilock init`): in audit (or
+ * maintenance) mode the daemon runs on an empty list and logs every exec as
+ * would-deny, so the operator sees what init must cover. In enforce mode a
+ * missing list is refused: an empty list would deny everything. Any other
+ * failure (bad MAC, truncated...) is always refused. */
+static bool list_may_start_empty(const struct hmd_config *cfg)
+{
+	struct stat st;
+
+	return cfg->mode != HMD_MODE_ENFORCE && lstat(cfg->db, &st) < 0 && errno == ENOENT;
+}
+
+static int list_open_empty(struct hmd_list **out, struct wl_err *err)
+{
+	struct hmd_list *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (!l)
+		return wl_err_set(err, -ENOMEM, WL_E_NOMEM, "out of memory");
+	rc = wl_db_empty(list_cfg->db, &l->db, err);
+	if (rc < 0) {
+		free(l);
+		return rc;
+	}
+	atomic_store(&l->refs, 1);
+	log_msg(LOG_WARNING,
+	        "no approved list at %s yet: running on an empty list in %s mode "
+	        "(every exec is logged as would-deny); run `hmilock init`, then `hmilock reload`",
+	        list_cfg->db, config_mode_name(list_cfg->mode));
+	*out = l;
+	return 0;
+}
+
 int list_init(const struct hmd_config *cfg, struct wl_err *err)
 {
 	struct hmd_list *l;
@@ -69,6 +103,8 @@ int list_init(const struct hmd_config *cfg, struct wl_err *err)
 	list_cfg = cfg;
 	list_swap_init();
 	rc = list_open(&l, err);
+	if (rc < 0 && list_may_start_empty(cfg))
+		rc = list_open_empty(&l, err);
 	if (rc < 0)
 		return rc;
 	l->serial = 1;

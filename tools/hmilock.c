@@ -10,7 +10,7 @@
 #include "hmilock.h"
 
 #ifndef HMILOCK_VERSION
-#define HMILOCK_VERSION "0.1.0"
+#error "HMILOCK_VERSION comes from the Makefile (VERSION=)"
 #endif
 
 struct main_cmd {

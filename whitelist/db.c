@@ -300,11 +300,27 @@ free_db:
 	return ret;
 }
 
+int wl_db_empty(const char *path, struct wl_db **out, struct wl_err *err)
+{
+	struct wl_db *db;
+
+	if (!path || !out)
+		return wl_err_set(err, -EINVAL, WL_E_USAGE, "wl_db_empty: missing argument");
+	db = calloc(1, sizeof(*db));
+	if (!db || !(db->path = strdup(path))) {
+		free(db);
+		return wl_err_set(err, -ENOMEM, WL_E_NOMEM, "out of memory for %s", path);
+	}
+	*out = db; /* map NULL, count 0: lookups never touch recs */
+	return 0;
+}
+
 void wl_db_close(struct wl_db *db)
 {
 	if (!db)
 		return;
-	munmap((void *)db->map, db->size);
+	if (db->map)
+		munmap((void *)db->map, db->size);
 	free(db->path);
 	free(db);
 }

@@ -215,6 +215,10 @@ struct wl_db; /* opaque, read-only mmap of one list file */
  * message that says how to recover; the file is never modified. */
 int wl_db_open(const char *path, const uint8_t key[WL_KEY_LEN], struct wl_db **out,
 	       struct wl_err *err);
+/* An empty list standing for `path` (which does not exist yet): generation
+ * 0, no records, every lookup -ENOENT. hmilockd runs on it before the
+ * first `hmilock init` (fresh install, audit mode). */
+int wl_db_empty(const char *path, struct wl_db **out, struct wl_err *err);
 void wl_db_close(struct wl_db *db);
 
 uint64_t wl_db_generation(const struct wl_db *db);
