@@ -525,9 +525,11 @@ static int init_generation(const struct cli *cli, bool force, const uint8_t key[
 		return EXIT_USAGE;
 	}
 	if (!force) {
-		util_err("approved list %s already exists; extend it with 'hmilock add' or replace "
-		         "it with 'hmilock init --force' (the old one is kept as %s.prev)",
-		         cli->db, cli->db);
+		util_err(
+		    "approved list %s already exists; extend it with 'hmilock add' or replace "
+		    "it with 'hmilock init --force' (the old one is kept as %s.prev, or as %s.bad "
+		    "if it does not verify)",
+		    cli->db, cli->db, cli->db);
 		return EXIT_USAGE;
 	}
 	if (wl_db_open(cli->db, key, &old, &err) == 0) {
