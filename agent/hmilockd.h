@@ -33,7 +33,7 @@ enum hmd_helper_want { HMD_HELPER_AUTO = 0, HMD_HELPER_REQUIRED, HMD_HELPER_OFF 
 #define HMD_DEFAULT_QUEUE 1024
 #define HMD_MIN_QUEUE 16
 #define HMD_MAX_QUEUE 1048576
-#define HMD_DEFAULT_CACHE 65536
+#define HMD_DEFAULT_CACHE 8192
 #define HMD_MIN_CACHE 64
 #define HMD_MAX_CACHE 16777216
 
@@ -128,6 +128,7 @@ int list_init(const struct hmd_config *cfg, struct wl_err *err);
  * err says why. Safe from any thread. */
 int list_reload(struct wl_err *err);
 void list_fini(void);
+void list_trim(void); /* main thread, periodic: drop mapped list pages */
 /* Local reload counter (1, 2, ...) of a snapshot: part of every cache key,
  * so entries of an older list never hit. */
 uint64_t list_serial(const struct hmd_list *l);

@@ -230,3 +230,15 @@ void list_fini(void)
 	list_cur = NULL;
 	pthread_mutex_unlock(&list_lock);
 }
+
+/* Main thread, once a second: lookups fault list pages in (with the
+ * kernel's fault-around, 64 KiB at a time), so a busy day would leave the
+ * whole mapped list in our RSS. Hand them back; they stay in the page
+ * cache, and the next lookup that needs one maps it again (a minor fault). */
+void list_trim(void)
+{
+	struct hmd_list *l = list_get();
+
+	wl_db_drop_pages(l->db);
+	list_put(l);
+}

@@ -287,7 +287,7 @@ int wl_db_open(const char *path, const uint8_t key[WL_KEY_LEN], struct wl_db **o
 	/* Verification touched every page. They are clean file pages: hand
 	 * them back so a long-running reader (hmilockd) keeps in its RSS only
 	 * what its lookups touch; they fault in again from the page cache. */
-	(void)madvise((void *)db->map, db->size, MADV_DONTNEED);
+	wl_db_drop_pages(db);
 	*out = db;
 	return 0;
 
@@ -313,6 +313,14 @@ int wl_db_empty(const char *path, struct wl_db **out, struct wl_err *err)
 	}
 	*out = db; /* map NULL, count 0: lookups never touch recs */
 	return 0;
+}
+
+void wl_db_drop_pages(const struct wl_db *db)
+{
+	/* Clean, read-only file pages of a private mapping: MADV_DONTNEED only
+	 * drops the page-table entries; the contents cannot change. */
+	if (db && db->map)
+		(void)madvise((void *)db->map, db->size, MADV_DONTNEED);
 }
 
 void wl_db_close(struct wl_db *db)

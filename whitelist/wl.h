@@ -220,6 +220,10 @@ int wl_db_open(const char *path, const uint8_t key[WL_KEY_LEN], struct wl_db **o
  * first `hmilock init` (fresh install, audit mode). */
 int wl_db_empty(const char *path, struct wl_db **out, struct wl_err *err);
 void wl_db_close(struct wl_db *db);
+/* Unmap the list's pages from this process (they stay in the page cache and
+ * fault in again on the next lookup): keeps a long-running reader's RSS to
+ * what it touches between two calls. Safe while other threads look up. */
+void wl_db_drop_pages(const struct wl_db *db);
 
 uint64_t wl_db_generation(const struct wl_db *db);
 size_t wl_db_count(const struct wl_db *db);
@@ -240,5 +244,56 @@ int wl_db_to_set(const struct wl_db *db, struct wl_set *s, struct wl_err *err);
  * fsync the directory. A crash at any point leaves the old or the new list. */
 int wl_db_write(const char *path, struct wl_set *s, uint64_t generation,
 		const uint8_t key[WL_KEY_LEN], struct wl_err *err);
+
+
+/* ---- Ed25519 signatures for exported lists (sign.c) ---------------------- */
+
+#define WL_SIG_LEN 64	 /* Ed25519 signature, bytes */
+#define WL_SIG_PUBLEN 32 /* Ed25519 public key, bytes */
+
+struct wl_sign_key; /* opaque: an Ed25519 private or public key */
+
+/* Make a new key pair: the private key as PKCS#8 PEM at priv (O_EXCL, mode
+ * 0600), the public key as SubjectPublicKeyInfo PEM at pub (O_EXCL, 0644).
+ * -EEXIST if either exists; nothing is left behind on failure. */
+int wl_sign_keygen(const char *priv, const char *pub, struct wl_err *err);
+/* Load a PEM key file. A private key file that group or other may read or
+ * write is refused (WL_E_KEY), as is a key that is not Ed25519. */
+int wl_sign_key_load(const char *path, bool private_key, struct wl_sign_key **out,
+		     struct wl_err *err);
+/* A key from its raw 32 bytes (the private seed or the public key). */
+int wl_sign_key_raw(const uint8_t raw[32], bool private_key, struct wl_sign_key **out,
+		    struct wl_err *err);
+void wl_sign_key_free(struct wl_sign_key *k);
+/* The raw public key (of a private key too). */
+int wl_sign_key_public(const struct wl_sign_key *k, uint8_t pub[WL_SIG_PUBLEN],
+		       struct wl_err *err);
+/* Sign msg with a private key. */
+int wl_sign(const struct wl_sign_key *k, const void *msg, size_t len, uint8_t sig[WL_SIG_LEN],
+	    struct wl_err *err);
+/* 0 when sig is k's signature of msg; -EBADMSG with WL_E_MAC when it is not
+ * (tampered, or signed with another key). */
+int wl_sign_verify(const struct wl_sign_key *k, const void *msg, size_t len,
+		   const uint8_t sig[WL_SIG_LEN], struct wl_err *err);
+
+/* ---- the admin password (passwd.c) --------------------------------------- */
+
+/* Longest password, bytes (the control protocol carries it NUL-terminated
+ * in 128 bytes). */
+#define WL_PASSWD_MAX 127
+
+/* Store a salted scrypt hash of pw at path as one line
+ * "scrypt$N$r$p$SALT_HEX$HASH_HEX" (written to path.tmp, mode 0600, synced,
+ * renamed over path). -EINVAL for an empty or too long password. */
+int wl_passwd_set(const char *path, const char *pw, struct wl_err *err);
+/* 0 when pw matches (constant-time compare), -EACCES when it does not,
+ * -ENOENT when no password is set (path absent). A file that is not a
+ * regular file, that group or other may write, or that does not parse is
+ * an error (-EPERM / -EINVAL, WL_E_KEY or WL_E_CORRUPT), never a match. */
+int wl_passwd_verify(const char *path, const char *pw, struct wl_err *err);
+/* Is a password set: 0 yes, -ENOENT no, other -errno: cannot tell. */
+int wl_passwd_exists(const char *path, struct wl_err *err);
+/* Remove the password file: 0, or -ENOENT when none was set. */
+int wl_passwd_remove(const char *path, struct wl_err *err);
 
 #endif /* HMILOCK_WL_H */
