@@ -208,6 +208,7 @@ static void main_timer(int tfd)
 	if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		return;
 	workers_expire(now);
+	list_trim();
 	if (beat && now - beat > READER_STALL_NS) {
 		if (!stall_logged)
 			log_msg(LOG_CRIT, "fanotify reader has not looped for %llu s",
