@@ -42,6 +42,7 @@ static struct {
 	struct bpf_link *links[32];
 	size_t n_links;
 	bool active, reattached;
+	const struct hmd_config *dcfg; /* the daemon's, for re-protecting after a reload */
 	char status[256];
 } hp;
 
@@ -301,7 +302,8 @@ static int helper_load_retry(char *why, size_t len)
 	for (tries = 0;; tries++) {
 		hp.reattached = false;
 		err = helper_load(why, len);
-		if (err != -EPERM || access(HMK_PIN_DIR "/hmk_config", F_OK) || tries == 40)
+		if (err != -EPERM || hp.n_links || access(HMK_PIN_DIR "/hmk_config", F_OK) ||
+		    tries == 40)
 			break;
 		hmilock_bpf__destroy(hp.skel);
 		hp.skel = NULL;
@@ -719,6 +721,9 @@ int helper_sync(void)
 	list_put(l);
 	__atomic_store_n(&hp.cfg->epoch, epoch, __ATOMIC_RELAXED);
 	e = helper_sweep(bpf_map__fd(hp.skel->maps.hmk_approved), epoch);
+	/* a new list file is a new inode: protect what the paths name now */
+	if (!e && hp.dcfg)
+		e = helper_protect_defaults(hp.dcfg);
 	log_msg(LOG_INFO, "kernel helper: %zu of %zu listed files approved in the kernel", ok, n);
 	return err ? err : e;
 }
@@ -739,6 +744,7 @@ static int helper_setup(const struct hmd_config *cfg, char *why, size_t len)
 	hp.cfg->abi = HMK_ABI_VERSION;
 	hp.cfg->flags = cfg->strict_wx ? HMK_CFG_STRICT_WX : 0;
 	hp.cfg->daemon_tgid = (uint32_t)getpid();
+	hp.dcfg = cfg;
 	err = helper_self_register();
 	if (!err)
 		err = helper_protect_defaults(cfg);
@@ -773,6 +779,7 @@ static void helper_teardown(void)
 	hmilock_bpf__destroy(hp.skel);
 	hp.skel = NULL;
 	hp.active = false;
+	hp.dcfg = NULL;
 }
 
 int helper_init(const struct hmd_config *cfg)

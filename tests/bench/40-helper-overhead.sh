@@ -1,0 +1,33 @@
+#!/bin/bash
+# tests/bench/40-helper-overhead.sh - overhead of the kernel helper, in the
+# qemu guest (the build machine cannot load BPF LSM programs): an exec storm
+# and a dlopen/dlclose loop with the helper loaded (enforce, list filled) vs
+# not loaded, alternating over rounds in the same boot; prints the medians
+# and ratios (target <= 1.05). Under software emulation the absolute times
+# are slow; only the ratios mean something.
+# HMILOCK_BENCH_HELPER="ROUNDS,EXECS,DLOPENS" overrides the sizes (21,60,400).
+set -u
+top=${HMILOCK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${HMILOCK_BUILD:?run through tests/bench/run.sh}
+# shellcheck source=tests/vm/vm.sh
+. "$top/tests/vm/vm.sh"
+work=$build/vm
+mkdir -p "$work"
+if ! make -C "$top" -s BUILD="$build" vm-bench-progs >"$work/bench-build.log" 2>&1; then
+	echo "40-helper-overhead: building the guest programs failed:"
+	tail -20 "$work/bench-build.log"
+	exit 1
+fi
+vm_kernel || exit 1
+ldso=$(readlink -f /lib64/ld-linux-x86-64.so.2)
+libc=$(readlink -f /lib/x86_64-linux-gnu/libc.so.6)
+vm_initramfs "$work/bench-initrd.gz" "$top/tests/vm/bench-init.sh" \
+	"$work/hmk_bench:t/hmk_bench" "$work/hmk_true:t/hmk_true" \
+	"$work/hmk_dlbench:t/hmk_dlbench" "$work/hmk_preload.so:t/hmk_preload.so" \
+	"$ldso:lib64/ld-linux-x86-64.so.2" "$libc:lib/x86_64-linux-gnu/libc.so.6" || exit 1
+start=$(date +%s)
+VM_APPEND_EXTRA="hmk_bench=${HMILOCK_BENCH_HELPER:-21,60,400}" \
+	vm_boot "$work/bench-initrd.gz" "$work/bench.log" 900 || exit 1
+grep -E "^(round|BENCH|hmk_bench)" "$work/bench.log"
+echo "40-helper-overhead: guest run $(($(date +%s) - start)) s; log $work/bench.log"
+grep -q '^RESULT: PASS' "$work/bench.log" || { echo "40-helper-overhead: the benchmark failed in the guest"; exit 1; }

@@ -1,0 +1,134 @@
+/* test_helper.c - unit tests for agent/helper.c that run on the build
+ * machine, where BPF LSM programs cannot load: the dev_t conversion (table),
+ * helper = off, the "unavailable" path of auto and required, and every
+ * setter being a harmless no-op while the helper is not active. Loading,
+ * enforcing and re-attaching are tested in the qemu guest (tests/vm). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include "hmilockd.h"
+
+/* Would helper_init really load here? Never let a unit test try. */
+static bool bpf_lsm_active(void)
+{
+	char buf[512] = "";
+	FILE *f = fopen("/sys/kernel/security/lsm", "re");
+
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	return strstr(buf, "bpf") != NULL;
+}
+
+static void config(struct hmd_config *c, enum hmd_helper_want want)
+{
+	config_defaults(c);
+	c->helper = want;
+}
+
+static void test_kdev(void **state)
+{
+	static const struct {
+		unsigned maj, min;
+		uint64_t want;
+	} rows[] = {
+	    {0, 0, 0},
+	    {8, 1, (8ull << 20) | 1},
+	    {0, 0x25, 0x25}, /* tmpfs, anonymous */
+	    {259, 300000, (259ull << 20) | 300000}, /* NVMe partitions: minor > 255 */
+	    {4095, 0xfffff, (4095ull << 20) | 0xfffff},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		assert_int_equal(helper_kdev(makedev(rows[i].maj, rows[i].min)), rows[i].want);
+}
+
+static void assert_inactive_noops(void)
+{
+	struct helper_counters hc;
+	enum hmd_mode m;
+	char buf[1024];
+
+	assert_false(helper_active());
+	assert_int_equal(helper_set_mode(HMD_MODE_ENFORCE), 0);
+	assert_int_equal(helper_approve(makedev(8, 1), 12, 3), 0);
+	assert_int_equal(helper_approve_fd(0), 0);
+	assert_int_equal(helper_forget(makedev(8, 1), 12), 0);
+	assert_false(helper_approved(makedev(8, 1), 12));
+	assert_int_equal(helper_protect_path("/", true), 0);
+	assert_int_equal(helper_set_interpreters(NULL, 0), 0);
+	assert_int_equal(helper_set_daemon(1), 0);
+	assert_int_equal(helper_set_updater_cgroup("/", true), 0);
+	assert_int_equal(helper_sync(), 0);
+	assert_int_equal(helper_mode(&m), -ENODEV);
+	assert_int_equal(helper_counters(&hc), -ENODEV);
+	assert_non_null(helper_gaps());
+	helper_status(buf, sizeof(buf));
+	assert_non_null(strstr(buf, "unavailable — "));
+	assert_non_null(strstr(buf, "open gaps: "));
+	assert_non_null(strstr(buf, "LD_PRELOAD"));
+	helper_fini(); /* harmless when nothing was loaded */
+	assert_false(helper_active());
+}
+
+static void test_off(void **state)
+{
+	struct hmd_config c;
+
+	(void)state;
+	config(&c, HMD_HELPER_OFF);
+	assert_int_equal(helper_init(&c), 0);
+	assert_string_equal(hmd_state.helper,
+	                    "unavailable — turned off in the configuration (helper = off)");
+	assert_inactive_noops();
+}
+
+static void test_auto_unavailable(void **state)
+{
+	struct hmd_config c;
+
+	(void)state;
+	if (bpf_lsm_active())
+		skip(); /* it would load for real: the qemu suite covers this */
+	config(&c, HMD_HELPER_AUTO);
+	assert_int_equal(helper_init(&c), 0);
+	assert_int_equal(strncmp(hmd_state.helper, "unavailable — ", strlen("unavailable — ")), 0);
+	assert_true(strlen(hmd_state.helper) > strlen("unavailable — ")); /* a reason */
+	assert_inactive_noops();
+}
+
+static void test_required_unavailable(void **state)
+{
+	struct hmd_config c;
+
+	(void)state;
+	if (bpf_lsm_active())
+		skip();
+	config(&c, HMD_HELPER_REQUIRED);
+	assert_true(helper_init(&c) < 0);
+	assert_int_equal(strncmp(hmd_state.helper, "unavailable — ", strlen("unavailable — ")), 0);
+	assert_inactive_noops();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_kdev),
+	    cmocka_unit_test(test_off),
+	    cmocka_unit_test(test_auto_unavailable),
+	    cmocka_unit_test(test_required_unavailable),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

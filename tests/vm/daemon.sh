@@ -1,0 +1,138 @@
+# tests/vm/daemon.sh - the real hmilockd with the kernel helper, in the
+# guest. Sourced by /init (tests/vm/init.sh) after the helper's own tests, so
+# that it runs as PID 1: the one sender the helper lets kill the daemon.
+# Everything runs on the tmpfs /d; the list holds what the guest runs (/t,
+# /lib, /lib64, busybox) plus /d/bin. Sets rc=1 on any FAIL.
+# With the helper, /bin/sh (busybox) is a listed interpreter: no busybox
+# applet here reads an unlisted file by name (that would be a "script");
+# outputs are captured with $(...) and matched with case.
+D=/d
+dpid=
+dpass() { echo "PASS: hmilockd-$1"; }
+dfail() {
+	echo "FAIL: hmilockd-$1: $2"
+	# shellcheck disable=SC2034 # init.sh's result
+	rc=1
+}
+hl() { /t/hmilock --db $D/db --key $D/key --config $D/cli.conf --socket $D/sock "$@"; }
+dstatus() { return "$1"; }
+# dlog: the daemon's log, read by the shell (not by a busybox applet).
+dlog() {
+	local l
+	while read -r l; do echo "    $l"; done <$D/daemon.log
+}
+
+# dexpect NAME WANT CMD...: PASS when CMD exits WANT.
+dexpect() {
+	local name=$1 want=$2 out st
+	shift 2
+	out=$("$@" 2>&1)
+	st=$?
+	if [ "$st" = "$want" ]; then dpass "$name"; else dfail "$name" "exit $st, want $want: $out"; fi
+}
+
+# dcontains NAME TEXT PATTERN: PASS when TEXT matches the glob PATTERN.
+dcontains() {
+	# shellcheck disable=SC2254 # the pattern is a glob on purpose
+	case "$2" in
+	$3) dpass "$1" ;;
+	*) dfail "$1" "no '$3' in: $2" ;;
+	esac
+}
+
+# dstart: start hmilockd, wait until its status says ready (30 s at most).
+dstart() {
+	local i=0 st
+	/t/hmilockd --foreground --config $D/conf >>$D/daemon.log 2>&1 &
+	dpid=$!
+	while [ $i -lt 150 ]; do
+		kill -0 $dpid 2>/dev/null || return 1
+		st=$(hl status 2>/dev/null) && case "$st" in *"NOT READY"*) ;; *) return 0 ;; esac
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+
+dsetup() {
+	mkdir -p $D && mount -t tmpfs -o mode=0755 d $D && mkdir $D/bin $D/tmp || return 1
+	cp /t/hmk_true $D/bin/listed && cp /t/hmk_true $D/bin/victim &&
+		cp /t/hmk_dlbench $D/bin/dl && cp /t/hmk_dlbench $D/tmp/dyn &&
+		cp /t/hmk_true $D/tmp/dropped && cp /t/hmk_true $D/tmp/alt &&
+		cp /t/hmk_preload.so $D/tmp/evil.so || return 1
+	printf '\001' | dd of=$D/tmp/alt bs=1 seek=300 conv=notrunc 2>/dev/null
+	echo 'echo EVIL' >$D/tmp/evil.sh
+	printf '#!/bin/sh\necho GOOD\n' >$D/bin/good.sh && chmod 0755 $D/bin/good.sh
+	: >$D/cli.conf
+	printf '[agent]\nmode = enforce\ndb = %s\nkey = %s\nsocket = %s\nhelper = required\n[watch]\nmounts = %s\n' \
+		$D/db $D/key $D/sock $D >$D/conf
+	hl init $D/bin /t /lib /lib64 /bin/busybox >/dev/null 2>&1
+}
+
+dtests_locked() {
+	local out
+	dexpect listed-runs 0 $D/bin/listed
+	dexpect dropped-denied 126 $D/tmp/dropped
+	dexpect altered-copy-denied 126 $D/tmp/alt
+	out=$(/lib64/ld-linux-x86-64.so.2 $D/tmp/dyn 2>&1)
+	case "$?" in 0 | 126) dfail ldso-unlisted-denied "ld.so ran it or was refused itself: $out" ;;
+	*) dpass ldso-unlisted-denied ;; esac
+	dexpect dlopen-unlisted-denied 3 $D/bin/dl $D/tmp/evil.so 1
+	if out=$(LD_PRELOAD=$D/tmp/evil.so HMK_MARK=$D/mark $D/bin/dl /lib/x86_64-linux-gnu/libc.so.6 1 2>&1) &&
+		[ ! -e $D/mark ]; then
+		dpass ld-preload-unlisted-not-loaded
+	else
+		dfail ld-preload-unlisted-not-loaded "marker or failure: $out"
+	fi
+	dexpect mprotect-exec-denied 1 /t/hmk_vmtest try mprotect $D/tmp/dropped
+	dexpect memfd-exec-denied 1 /t/hmk_vmtest try memfd /t/hmk_true
+	mkdir $D/new && mount -t tmpfs -o mode=0755 new $D/new && cp /t/hmk_true $D/new/x
+	dexpect new-tmpfs-exec-denied 126 $D/new/x
+	out=$(/bin/busybox sh $D/tmp/evil.sh 2>&1)
+	case "$out" in *EVIL*) dfail interp-unlisted-script-denied "it ran: $out" ;;
+	*) dpass interp-unlisted-script-denied ;; esac
+	dcontains interp-listed-script-runs "$(/bin/busybox sh $D/bin/good.sh 2>&1)" "*GOOD*"
+	dexpect write-approved-denied 1 /t/hmk_vmtest try write $D/bin/victim
+	dexpect unlink-approved-denied 1 rm -f $D/bin/victim
+	dexpect rename-approved-denied 1 mv $D/bin/victim $D/tmp/moved
+	dexpect write-list-denied 1 /t/hmk_vmtest try write $D/db
+	dexpect kill-9-daemon-denied 1 /bin/busybox kill -9 $dpid
+	dexpect ptrace-daemon-denied 1 /t/hmk_vmtest try ptrace $dpid
+	dcontains status-helper-active "$(hl status 2>&1)" "*helper:*active (pinned)*"
+	dcontains events-from-helper "$(hl events 2>&1)" "*mmap*"
+}
+
+dtests() {
+	local st
+	if ! dsetup; then
+		dfail setup "cannot prepare $D or the list"
+		return
+	fi
+	if ! dstart; then
+		dfail start "hmilockd not ready; its log:"
+		dlog
+		return
+	fi
+	dpass start
+	dtests_locked
+	kill -9 $dpid
+	wait $dpid
+	st=$?
+	dexpect sigkill-by-pid1 137 dstatus $st
+	dexpect killed-dropped-still-denied 126 $D/tmp/dropped
+	dexpect killed-listed-still-runs 0 $D/bin/listed
+	if dstart; then dpass restart; else
+		dfail restart "hmilockd not ready; its log:"
+		dlog
+	fi
+	dcontains restart-helper-reattached "$(hl status 2>&1)" "*helper:*active (pinned)*"
+	dexpect mode-audit 0 hl mode audit
+	dexpect audit-dropped-runs 0 $D/tmp/dropped
+	dexpect mode-enforce 0 hl mode enforce
+	dexpect enforce-dropped-denied 126 $D/tmp/dropped
+	kill -TERM $dpid
+	wait $dpid
+	dexpect stopped-helper-still-enforces 126 $D/tmp/dropped
+}
+
+dtests

@@ -1,0 +1,50 @@
+#!/bin/busybox sh
+# tests/vm/init.sh - /init of the test guest (tests/vm/run.sh): mounts the
+# pseudo filesystems, runs the helper tests phase by phase, prints
+# "RESULT: PASS|FAIL" and powers off. PID 1 is this shell: the one sender
+# the helper lets kill the daemon.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t securityfs securityfs /sys/kernel/security
+mount -t bpf bpf /sys/fs/bpf
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mount -t tmpfs -o mode=0755 w /w
+echo "VM: kernel $(uname -r), lsm=$(cat /sys/kernel/security/lsm)"
+rc=0
+/t/hmk_vmtest phase1 /w || rc=1
+/t/hmk_vmtest daemon /w &
+dpid=$!
+i=0
+while [ ! -e /w/daemon.ready ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ -e /w/daemon.ready ]; then
+	echo "PASS: daemon-started"
+else
+	echo "FAIL: daemon-started: no /w/daemon.ready after 30 s"
+	rc=1
+fi
+if /bin/busybox kill -9 $dpid 2>/dev/null; then
+	echo "FAIL: kill-9-daemon-from-shell-denied: a process other than PID 1 killed the daemon"
+	rc=1
+else
+	echo "PASS: kill-9-daemon-from-shell-denied"
+fi
+kill -9 $dpid
+wait $dpid
+echo $? >/w/daemon.status
+/t/hmk_vmtest phase2 /w || rc=1
+# the real hmilockd with the helper (sourced: PID 1 must be able to kill it)
+if [ -x /t/hmilockd ]; then
+	# shellcheck source=tests/vm/daemon.sh
+	. /t/daemon.sh
+else
+	echo "FAIL: hmilockd-present: /t/hmilockd missing from the initramfs"
+	rc=1
+fi
+if [ $rc = 0 ]; then echo "RESULT: PASS"; else echo "RESULT: FAIL"; fi
+poweroff -f

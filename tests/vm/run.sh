@@ -1,0 +1,49 @@
+#!/bin/bash
+# tests/vm/run.sh - the kernel helper's tests inside a qemu guest running
+# Debian 12's own kernel (BPF LSM can load there, not on the build machine).
+# Called by tests/run.sh (HMILOCK_BUILD, HMILOCK_TOP set) or as
+# tests/vm/run.sh BUILD_DIR. Builds the static guest programs, fetches the
+# kernel (cached in build/vm-cache), boots, and prints the guest's
+# PASS/FAIL lines. A failed build, download or boot is a FAIL, never a skip.
+set -u
+top=${HMILOCK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${HMILOCK_BUILD:-${1:?usage: tests/vm/run.sh BUILD_DIR}}
+build=$(cd "$build" && pwd) || exit 1
+# shellcheck source=tests/vm/vm.sh
+. "$top/tests/vm/vm.sh"
+start=$(date +%s)
+work=$build/vm
+mkdir -p "$work"
+
+if ! make -C "$top" -s BUILD="$build" vm-progs >"$work/build.log" 2>&1; then
+	echo "FAIL: vm-build: building the guest programs failed:"
+	tail -20 "$work/build.log" | sed 's/^/    /'
+	exit 1
+fi
+# The daemon and CLI for the guest: a release build of their own (the
+# suite's build may be the sanitizer flavour, which needs more than a libc).
+rel=$work/rel
+if ! make -C "$top" -s BUILD="$rel" FLAVOR=rel "$rel/hmilockd" "$rel/hmilock" >>"$work/build.log" 2>&1; then
+	echo "FAIL: vm-build: building hmilockd and hmilock for the guest failed:"
+	tail -20 "$work/build.log" | sed 's/^/    /'
+	exit 1
+fi
+vm_kernel || exit 1
+# shellcheck disable=SC2046 # vm_libs prints one SRC:DST word per library
+if ! vm_initramfs "$work/initrd.gz" "$top/tests/vm/init.sh" \
+	"$work/hmk_vmtest:t/hmk_vmtest" "$work/hmk_true:t/hmk_true" \
+	"$work/hmk_dlbench:t/hmk_dlbench" "$work/hmk_preload.so:t/hmk_preload.so" \
+	"$rel/hmilockd:t/hmilockd" "$rel/hmilock:t/hmilock" "$top/tests/vm/daemon.sh:t/daemon.sh" \
+	$(vm_libs "$work/hmk_dlbench" "$rel/hmilockd" "$rel/hmilock"); then
+	echo "FAIL: vm-initramfs: packing the initramfs failed"
+	exit 1
+fi
+vm_boot "$work/initrd.gz" "$work/boot.log" "${HMILOCK_VM_TIMEOUT:-240}" || exit 1
+grep -E '^(PASS|FAIL|SKIP): ' "$work/boot.log"
+if ! grep -q '^RESULT: PASS' "$work/boot.log"; then
+	grep -q '^FAIL: ' "$work/boot.log" || echo "FAIL: vm-result: the guest reported RESULT: FAIL"
+	echo "    guest log: $work/boot.log"
+	grep -E '^(log<|libbpf|hmk_|vm_)' "$work/boot.log" | tail -20 | sed 's/^/    /'
+	exit 1
+fi
+echo "vm: $(grep -c '^PASS: ' "$work/boot.log") cases passed in the guest; whole run $(($(date +%s) - start)) s"
