@@ -1,0 +1,265 @@
+/* passwd.c - the admin password file: one line "scrypt$N$r$p$SALT$HASH"
+ * (salted scrypt through libcrypto's EVP_PBE_scrypt, hex fields), mode
+ * 0600. Owns only that file's format; stateless, any thread may call it.
+ * Password and hash bytes are wiped from every buffer filled here. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "wl.h"
+
+/* 2^15 x 8 x 1: 32 MiB and about 0.1 s per check on the boxes we target;
+ * a check is rare (an operator at the console) and rate-limited. */
+#define PASSWD_N 32768ull
+#define PASSWD_R 8ull
+#define PASSWD_P 1ull
+#define PASSWD_SALT 16
+#define PASSWD_HASH 32
+#define PASSWD_MAXMEM (256ull << 20)
+#define PASSWD_LINE 512
+
+struct passwd_rec {
+	uint64_t n, r, p;
+	uint8_t salt[PASSWD_SALT];
+	uint8_t hash[PASSWD_HASH];
+};
+
+static void passwd_hex(const uint8_t *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* Exactly 2n lowercase or uppercase hex digits. */
+static int passwd_unhex(const char *s, size_t slen, uint8_t *out, size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	if (slen != 2 * n)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		hi = OPENSSL_hexchar2int((unsigned char)s[2 * i]);
+		lo = OPENSSL_hexchar2int((unsigned char)s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static int passwd_derive(const char *pw, const struct passwd_rec *rec, uint8_t out[PASSWD_HASH])
+{
+	if (EVP_PBE_scrypt(pw, strlen(pw), rec->salt, sizeof(rec->salt), rec->n, rec->r, rec->p,
+	                   PASSWD_MAXMEM, out, PASSWD_HASH) != 1)
+		return -ENOMEM; /* the only way it fails with sane parameters */
+	return 0;
+}
+
+/* A decimal field up to '$' in [lo, hi]; advances *s past the '$'. */
+static int passwd_num(const char **s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+
+	if (**s < '0' || **s > '9')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(*s, &end, 10);
+	if (errno || *end != '$' || *out < lo || *out > hi)
+		return -EINVAL;
+	*s = end + 1;
+	return 0;
+}
+
+static int passwd_parse(const char *line, struct passwd_rec *rec)
+{
+	const char *s = line, *d;
+
+	if (strncmp(s, "scrypt$", 7) != 0)
+		return -EINVAL;
+	s += 7;
+	if (passwd_num(&s, 1024, 1u << 22, &rec->n) || (rec->n & (rec->n - 1)) ||
+	    passwd_num(&s, 1, 32, &rec->r) || passwd_num(&s, 1, 16, &rec->p))
+		return -EINVAL;
+	d = strchr(s, '$');
+	if (!d || passwd_unhex(s, (size_t)(d - s), rec->salt, sizeof(rec->salt)))
+		return -EINVAL;
+	s = d + 1;
+	return passwd_unhex(s, strlen(s), rec->hash, sizeof(rec->hash));
+}
+
+static int passwd_check_pw(const char *pw, struct wl_err *err)
+{
+	size_t n = pw ? strlen(pw) : 0;
+
+	if (n == 0)
+		return wl_err_set(err, -EINVAL, WL_E_USAGE, "the password is empty");
+	if (n > WL_PASSWD_MAX)
+		return wl_err_set(err, -EINVAL, WL_E_USAGE, "the password is longer than %d bytes",
+		                  WL_PASSWD_MAX);
+	return 0;
+}
+
+/* fsync the directory of path (the rename is durable). */
+static void passwd_sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+static int passwd_write(const char *path, const char *line, struct wl_err *err)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(line);
+	int fd, e = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return wl_err_set(err, -ENAMETOOLONG, WL_E_USAGE, "path too long: %s", path);
+	unlink(tmp); /* left by a crash; O_EXCL below */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return wl_err_set(err, -errno, WL_E_IO, "%s: cannot create: %s", tmp,
+		                  strerror(errno));
+	if (fchmod(fd, 0600) < 0 || write(fd, line, len) != (ssize_t)len || fsync(fd) < 0)
+		e = errno ? errno : EIO;
+	if (close(fd) < 0 && !e)
+		e = errno;
+	if (!e && rename(tmp, path) < 0)
+		e = errno;
+	if (e) {
+		unlink(tmp);
+		return wl_err_set(err, -e, WL_E_IO, "%s: cannot write the password file: %s", path,
+		                  strerror(e));
+	}
+	passwd_sync_dir(path);
+	return 0;
+}
+
+int wl_passwd_set(const char *path, const char *pw, struct wl_err *err)
+{
+	struct passwd_rec rec = {.n = PASSWD_N, .r = PASSWD_R, .p = PASSWD_P};
+	char line[PASSWD_LINE], salt[2 * PASSWD_SALT + 1], hash[2 * PASSWD_HASH + 1];
+	int rc = passwd_check_pw(pw, err);
+
+	if (rc)
+		return rc;
+	if (RAND_bytes(rec.salt, sizeof(rec.salt)) != 1)
+		return wl_err_set(err, -EIO, WL_E_IO, "no random bytes for the salt");
+	if (passwd_derive(pw, &rec, rec.hash) < 0)
+		return wl_err_set(err, -ENOMEM, WL_E_NOMEM, "scrypt: out of memory");
+	passwd_hex(rec.salt, sizeof(rec.salt), salt);
+	passwd_hex(rec.hash, sizeof(rec.hash), hash);
+	snprintf(line, sizeof(line), "scrypt$%llu$%llu$%llu$%s$%s\n", (unsigned long long)rec.n,
+	         (unsigned long long)rec.r, (unsigned long long)rec.p, salt, hash);
+	rc = passwd_write(path, line, err);
+	OPENSSL_cleanse(&rec, sizeof(rec));
+	OPENSSL_cleanse(hash, sizeof(hash));
+	OPENSSL_cleanse(line, sizeof(line));
+	return rc;
+}
+
+/* Read and parse the file: 0, -ENOENT (none set) or an error. */
+static int passwd_load(const char *path, struct passwd_rec *rec, struct wl_err *err)
+{
+	char line[PASSWD_LINE];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return wl_err_set(err, -errno, WL_E_IO, "admin password file %s: %s", path,
+		                  strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 022) ||
+	    st.st_uid != geteuid()) {
+		close(fd);
+		return wl_err_set(err, -EPERM, WL_E_KEY,
+		                  "admin password file %s is not a regular file owned by this "
+		                  "user that only its owner may write; remove it and set the "
+		                  "password again (hmilock passwd)",
+		                  path);
+	}
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n < 0)
+		return wl_err_set(err, -errno, WL_E_IO, "admin password file %s: read: %s", path,
+		                  strerror(errno));
+	line[n] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	if (passwd_parse(line, rec) < 0)
+		return wl_err_set(err, -EINVAL, WL_E_CORRUPT,
+		                  "admin password file %s does not parse (want "
+		                  "scrypt$N$r$p$SALT$HASH); remove it and set the password again",
+		                  path);
+	return 0;
+}
+
+int wl_passwd_verify(const char *path, const char *pw, struct wl_err *err)
+{
+	uint8_t got[PASSWD_HASH];
+	struct passwd_rec rec;
+	int rc;
+
+	rc = passwd_load(path, &rec, err);
+	if (rc)
+		return rc;
+	if (!pw || strlen(pw) > WL_PASSWD_MAX) {
+		rc = wl_err_set(err, -EACCES, WL_E_USAGE, "wrong admin password");
+		goto rec;
+	}
+	if (passwd_derive(pw, &rec, got) < 0) {
+		rc = wl_err_set(err, -ENOMEM, WL_E_NOMEM, "scrypt: out of memory");
+		goto rec;
+	}
+	if (CRYPTO_memcmp(got, rec.hash, sizeof(got)) != 0)
+		rc = wl_err_set(err, -EACCES, WL_E_USAGE, "wrong admin password");
+	OPENSSL_cleanse(got, sizeof(got));
+rec:
+	OPENSSL_cleanse(&rec, sizeof(rec));
+	return rc;
+}
+
+int wl_passwd_exists(const char *path, struct wl_err *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0)
+		return 0;
+	return wl_err_set(err, -errno, WL_E_IO, "admin password file %s: %s", path,
+	                  strerror(errno));
+}
+
+int wl_passwd_remove(const char *path, struct wl_err *err)
+{
+	if (unlink(path) < 0)
+		return wl_err_set(err, -errno, WL_E_IO, "admin password file %s: %s", path,
+		                  strerror(errno));
+	passwd_sync_dir(path);
+	return 0;
+}
