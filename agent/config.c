@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/un.h>
 
+#include "hmilock_ctl.h"
 #include "hmilockd.h"
 
 #define CONFIG_MAX_LINE 16384 /* one [watch] mounts line may be long */
@@ -206,6 +207,16 @@ static int config_k_strict_wx(struct hmd_config *cfg, const char *v)
 	return config_bool(v, &cfg->strict_wx);
 }
 
+static int config_k_admin_password_file(struct hmd_config *cfg, const char *v)
+{
+	return config_path_into(cfg->admin_password_file, sizeof(cfg->admin_password_file), v);
+}
+
+static int config_k_import_pubkey(struct hmd_config *cfg, const char *v)
+{
+	return config_path_into(cfg->import_pubkey, sizeof(cfg->import_pubkey), v);
+}
+
 /* Space- or tab-separated absolute paths; an empty value means every
  * filesystem. Existence is checked when the marks are placed (mounts.c). */
 static int config_k_mounts(struct hmd_config *cfg, const char *v)
@@ -251,6 +262,27 @@ static int config_k_roots(struct hmd_config *cfg, const char *v)
 	}
 }
 
+static int config_k_maint_timeout(struct hmd_config *cfg, const char *v)
+{
+	uint32_t secs;
+
+	if (hmc_duration_parse(v, &secs) < 0)
+		return -EINVAL;
+	cfg->maint_timeout_s = secs;
+	return 0;
+}
+
+/* "auto" (the cgroup2 mount's hmilock-update) or an absolute path; that it
+ * lies below the cgroup2 mount is checked at start (update.c). */
+static int config_k_cgroup_root(struct hmd_config *cfg, const char *v)
+{
+	if (!strcmp(v, "auto")) {
+		cfg->cgroup_root[0] = '\0';
+		return 0;
+	}
+	return config_path_into(cfg->cgroup_root, sizeof(cfg->cgroup_root), v);
+}
+
 #define CONFIG_STR(x) CONFIG_STR2(x)
 #define CONFIG_STR2(x) #x
 
@@ -269,9 +301,16 @@ static const struct config_key config_keys[] = {
      "a number from " CONFIG_STR(HMD_MIN_CACHE) " to " CONFIG_STR(HMD_MAX_CACHE)},
     {"agent", "helper", config_k_helper, "auto, required or off"},
     {"agent", "strict_wx", config_k_strict_wx, "yes or no"},
+    {"agent", "admin_password_file", config_k_admin_password_file,
+     "an absolute path shorter than PATH_MAX"},
+    {"agent", "import_pubkey", config_k_import_pubkey, "an absolute path shorter than PATH_MAX"},
     {"watch", "mounts", config_k_mounts,
      "absolute paths separated by blanks, at most " CONFIG_STR(HMD_MAX_WATCH)},
     {"init", "roots", config_k_roots, "absolute paths separated by blanks (for hmilock init)"},
+    {"maintenance", "default_timeout", config_k_maint_timeout,
+     "a duration from 1s to 7d (e.g. 90s, 30m, 2h, 1d)"},
+    {"update", "cgroup_root", config_k_cgroup_root,
+     "auto or an absolute path below the cgroup v2 mount"},
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 _Static_assert(CONFIG_NKEYS <= sizeof(((struct config_ctx *)0)->seen) / sizeof(int),
@@ -291,7 +330,11 @@ void config_defaults(struct hmd_config *cfg)
 	cfg->cache_entries = HMD_DEFAULT_CACHE;
 	cfg->helper = HMD_HELPER_AUTO;
 	cfg->strict_wx = false;
+	snprintf(cfg->admin_password_file, sizeof(cfg->admin_password_file), "%s",
+	         HMD_DEFAULT_PASSWORD_FILE);
+	snprintf(cfg->import_pubkey, sizeof(cfg->import_pubkey), "%s", HMD_DEFAULT_IMPORT_PUBKEY);
 	cfg->n_watch = 0;
+	cfg->maint_timeout_s = HMD_DEFAULT_MAINT_TIMEOUT;
 	snprintf(cfg->path, sizeof(cfg->path), "%s", HMD_DEFAULT_CONFIG);
 }
 
@@ -337,7 +380,8 @@ static void config_fail(struct config_ctx *c, const char *fmt, ...)
 
 static bool config_known_section(const char *s)
 {
-	return strcmp(s, "agent") == 0 || strcmp(s, "watch") == 0 || strcmp(s, "init") == 0;
+	return strcmp(s, "agent") == 0 || strcmp(s, "watch") == 0 || strcmp(s, "init") == 0 ||
+	       strcmp(s, "maintenance") == 0 || strcmp(s, "update") == 0;
 }
 
 static const struct config_key *config_find(const char *section, const char *name)
@@ -378,7 +422,10 @@ static int config_handler(void *user, const char *section, const char *name, con
 		return 0;
 	}
 	if (!config_known_section(section)) {
-		config_fail(c, "[%s]: unknown section (known: [agent], [watch], [init])", section);
+		config_fail(c,
+		            "[%s]: unknown section (known: [agent], [watch], [init], "
+		            "[maintenance], [update])",
+		            section);
 		return 0;
 	}
 	k = config_find(section, name);
@@ -422,7 +469,8 @@ static void config_check_header(struct config_ctx *c, const char *s)
 			return;
 	}
 	config_quote(s, q, sizeof(q));
-	config_fail(c, "%s: unknown section (known: [agent], [watch], [init])", q);
+	config_fail(
+	    c, "%s: unknown section (known: [agent], [watch], [init], [maintenance], [update])", q);
 }
 
 /* ini_reader: one line per call, counted; see the comment at the top. */

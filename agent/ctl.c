@@ -151,6 +151,7 @@ int ctl_init(const struct hmd_config *cfg)
 	int rc;
 
 	ctl.cfg = cfg;
+	auth_init(cfg);
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
 		ctl.cl[i].fd = -1;
 	if (strlen(cfg->socket) >= sizeof(sa.sun_path))
@@ -179,6 +180,7 @@ int ctl_fd(void)
 
 static void ctl_drop(struct ctl_client *c)
 {
+	maint_client_gone(c->fd); /* drops of an unfinished review */
 	epoll_ctl(ctl.epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->fd = -1;
@@ -338,15 +340,37 @@ static void ctl_status(uint32_t seq)
 	snprintf(s->audit, sizeof(s->audit), "%s", li.audit);
 }
 
-static void ctl_set_mode(const struct ctl_client *c, uint32_t seq, uint32_t mode)
+/* Operator access (auth.c): false with the refusal in ctl.rep. The
+ * password is wiped from the request either way. */
+static bool ctl_auth(const struct ctl_client *c, uint32_t seq, struct hmd_ctl_auth *a,
+                     const char *what)
+{
+	char msg[sizeof(ctl.rep.u.result.msg)];
+	int rc = auth_check(a->password, msg, sizeof(msg));
+
+	auth_wipe(a->password, sizeof(a->password));
+	if (!rc)
+		return true;
+	if (rc != -ENOKEY)
+		log_msg(LOG_WARNING, "control socket: pid %d: %s refused: %s", (int)c->pid, what,
+		        msg);
+	ctl_result(seq, rc, "%s refused: %s", what, msg);
+	return false;
+}
+
+static void ctl_set_mode(const struct ctl_client *c, uint32_t seq, uint32_t mode,
+                         struct hmd_ctl_auth *a)
 {
 	enum hmd_mode old = (enum hmd_mode)state_mode();
 
 	if (mode != HMC_MODE_ENFORCE && mode != HMC_MODE_AUDIT) {
+		auth_wipe(a->password, sizeof(a->password));
 		ctl_result(seq, -EOPNOTSUPP, "mode %s is not available in this hmilockd",
 		           hmc_mode_name(mode));
 		return;
 	}
+	if (!ctl_auth(c, seq, a, "mode change"))
+		return;
 	log_msg(LOG_INFO, "control socket: pid %d sets mode %s", (int)c->pid, hmc_mode_name(mode));
 	state_set_mode((enum hmd_mode)mode);
 	ctl_result(seq, 0, "mode %s (was %s)", config_mode_name((enum hmd_mode)mode),
@@ -370,6 +394,166 @@ static void ctl_reload(const struct ctl_client *c, uint32_t seq)
 	ctl_result(seq, 0, "list reloaded: %s generation %llu, %zu entries", wl_db_path(list_db(l)),
 	           (unsigned long long)list_generation(l), wl_db_count(list_db(l)));
 	list_put(l);
+}
+
+/* ---- maintenance window, trusted updates (maint.c, update.c) ------------- */
+
+static void ctl_maint_begin(const struct ctl_client *c, uint32_t seq, struct hmc_maint_begin *b)
+{
+	char msg[sizeof(ctl.rep.u.result.msg)];
+	int rc;
+
+	if (!ctl_auth(c, seq, &b->auth, "maintenance begin"))
+		return;
+	rc = maint_begin(c->pid, b->timeout_s, msg, sizeof(msg));
+	ctl_result(seq, rc, "%s", msg);
+}
+
+static void ctl_maint_status(uint32_t seq)
+{
+	struct hmc_maint_status *s = &ctl.rep.u.maint_status;
+	struct maint_info mi;
+
+	maint_handle(); /* what has been recorded so far: all of it */
+	maint_info(&mi);
+	memset(s, 0, sizeof(*s));
+	hmc_hdr_init(&ctl.rep.h, HMC_REP_MAINT_STATUS, HMC_REPLY, seq);
+	s->state = mi.window == STATE_W_MAINT     ? HMC_MS_OPEN
+	           : mi.window == STATE_W_UPDATE  ? HMC_MS_UPDATE
+	           : mi.window == STATE_W_PENDING ? HMC_MS_PENDING
+	                                          : HMC_MS_NONE;
+	s->prev_mode = (uint32_t)mi.prev;
+	s->start = mi.start;
+	s->deadline = mi.deadline;
+	s->generation = mi.generation;
+	s->records = mi.records;
+	s->ignored = mi.ignored;
+	s->unattributed = mi.unattributed;
+	snprintf(s->journal, sizeof(s->journal), "%s", mi.journal);
+	snprintf(s->last, sizeof(s->last), "%s", mi.last);
+}
+
+static void ctl_maint_plan(uint32_t seq, uint32_t offset)
+{
+	struct hmc_maint_plan *p = &ctl.rep.u.maint_plan;
+	size_t total = 0;
+	uint32_t i;
+	int rc = 0;
+
+	memset(p, 0, sizeof(*p));
+	hmc_hdr_init(&ctl.rep.h, HMC_REP_MAINT_PLAN, HMC_REPLY, seq);
+	for (i = 0; i < HMC_PLAN_PER_MSG && rc == 0; i++) {
+		rc = maint_plan_at(offset + i, &total, &p->e[i].kind, p->e[i].path,
+		                   sizeof(p->e[i].path));
+		if (rc == 0)
+			p->n++;
+	}
+	if (rc < 0 && rc != -ENOENT) {
+		ctl_result(seq, rc, "cannot compute the changes: %s", strerror(-rc));
+		return;
+	}
+	p->total = (uint32_t)total;
+}
+
+static void ctl_maint_end(const struct ctl_client *c, uint32_t seq, struct hmc_maint_end *e)
+{
+	char msg[sizeof(ctl.rep.u.result.msg)];
+	int rc;
+
+	if (!ctl_auth(c, seq, &e->auth, "maintenance end"))
+		return;
+	rc = maint_drop(c->fd, (const char(*)[PATH_MAX])e->drop, e->n_drop, msg, sizeof(msg));
+	if (rc == 0 && !(e->flags & HMC_END_MORE))
+		rc = maint_end(c->fd, c->pid, e->flags & HMC_END_DISCARD, msg, sizeof(msg));
+	ctl_result(seq, rc, "%s", msg);
+}
+
+static void ctl_update_reply(uint32_t seq, uint64_t id, pid_t who)
+{
+	struct hmc_update *u = &ctl.rep.u.update;
+
+	/* the paths were filled by the caller */
+	hmc_hdr_init(&ctl.rep.h, HMC_REP_UPDATE, HMC_REPLY, seq);
+	u->session = id;
+	u->pid = (int32_t)who;
+	u->reserved = 0;
+}
+
+static void ctl_update_begin(const struct ctl_client *c, uint32_t seq, struct hmc_update_begin *b)
+{
+	struct hmc_update *u = &ctl.rep.u.update;
+	char msg[sizeof(ctl.rep.u.result.msg)];
+	pid_t who = b->pid ? (pid_t)b->pid : c->pid;
+	uint64_t id = 0;
+	int rc;
+
+	if (!ctl_auth(c, seq, &b->auth, "trusted update"))
+		return;
+	memset(u, 0, sizeof(*u));
+	rc = update_begin(c->pid, who, &id, u->cgroup, u->origin, sizeof(u->cgroup), msg,
+	                  sizeof(msg));
+	if (rc < 0) {
+		ctl_result(seq, rc, "%s", msg);
+		return;
+	}
+	ctl_update_reply(seq, id, who);
+}
+
+static void ctl_update_info(uint32_t seq)
+{
+	struct hmc_update *u = &ctl.rep.u.update;
+	uint64_t id;
+	pid_t who;
+
+	memset(u, 0, sizeof(*u));
+	if (update_info(&id, &who, u->cgroup, u->origin, sizeof(u->cgroup)) < 0) {
+		ctl_result(seq, -ENOENT, "no trusted update session is open");
+		return;
+	}
+	ctl_update_reply(seq, id, who);
+}
+
+static void ctl_update_commit(uint32_t seq, const struct hmc_update_commit *u)
+{
+	char msg[sizeof(ctl.rep.u.result.msg)];
+	int rc = update_commit(u->session, u->ok, u->keep, msg, sizeof(msg));
+
+	ctl_result(seq, rc, "%s", msg);
+}
+
+/* Serve the maintenance and update requests; false: not one of them. */
+static bool ctl_serve_maint(const struct ctl_client *c)
+{
+	uint32_t seq = ctl.req.h.seq;
+
+	switch (ctl.req.h.type) {
+	case HMC_REQ_MAINT_BEGIN:
+		ctl_maint_begin(c, seq, &ctl.req.u.maint_begin);
+		return true;
+	case HMC_REQ_MAINT_STATUS:
+		ctl_maint_status(seq);
+		return true;
+	case HMC_REQ_MAINT_PLAN:
+		ctl_maint_plan(seq, ctl.req.u.maint_plan_req.offset);
+		return true;
+	case HMC_REQ_MAINT_END:
+		ctl_maint_end(c, seq, &ctl.req.u.maint_end);
+		return true;
+	case HMC_REQ_MAINT_SYNC:
+		maint_handle();
+		ctl_result(seq, 0, "changes read");
+		return true;
+	case HMC_REQ_UPDATE_BEGIN:
+		ctl_update_begin(c, seq, &ctl.req.u.update_begin);
+		return true;
+	case HMC_REQ_UPDATE_INFO:
+		ctl_update_info(seq);
+		return true;
+	case HMC_REQ_UPDATE_COMMIT:
+		ctl_update_commit(seq, &ctl.req.u.update_commit);
+		return true;
+	}
+	return false;
 }
 
 static void ctl_events(uint32_t seq, const struct hmc_events_req *q)
@@ -420,18 +604,23 @@ static bool ctl_serve(struct ctl_client *c, size_t len)
 		(void)ctl_send(c->fd, &ctl.rep);
 		return false;
 	}
+	/* a password travels in some requests: keep it only in ctl.req */
+	auth_wipe(ctl.in, len < sizeof(ctl.in) ? len : sizeof(ctl.in));
 	switch (ctl.req.h.type) {
 	case HMC_REQ_STATUS:
 		ctl_status(ctl.req.h.seq);
 		break;
 	case HMC_REQ_SET_MODE:
-		ctl_set_mode(c, ctl.req.h.seq, ctl.req.u.set_mode.mode);
+		ctl_set_mode(c, ctl.req.h.seq, ctl.req.u.set_mode.mode, &ctl.req.u.set_mode.auth);
 		break;
 	case HMC_REQ_RELOAD:
 		ctl_reload(c, ctl.req.h.seq);
 		break;
 	case HMC_REQ_EVENTS:
 		ctl_events(ctl.req.h.seq, &ctl.req.u.events_req);
+		break;
+	default:
+		ctl_serve_maint(c);
 		break;
 	}
 	rc = ctl_send(c->fd, &ctl.rep);

@@ -310,6 +310,18 @@ unhold:
 	list_unhold();
 }
 
+/* A trusted update (update.c) runs what it just installed: a refusal of a
+ * file that the open session wrote, exec'd from inside its cgroup, becomes
+ * an allow (still logged, with the reason). Only asked when refusing. */
+static void fan_update_override(pid_t pid, const struct stat *st, struct decide_out *out)
+{
+	if (out->verdict != HMD_V_DENY || out->reason == HMD_R_ERROR ||
+	    out->reason == HMD_R_QUEUE_FULL || !update_exec_allowed(pid, st))
+		return;
+	out->verdict = HMD_V_ALLOW;
+	out->log = true;
+}
+
 /* Look the hashed file up; fills the list part of in. */
 static void fan_lookup(const struct wl_db *db, const char *path, const uint8_t sha[WL_SHA256_LEN],
                        struct decide_in *in)
@@ -350,6 +362,7 @@ void fan_work(struct hmd_work *w)
 	if (rc == 0)
 		fan_lookup(list_db(l), path, sha, &in);
 	decide(&in, &out);
+	fan_update_override(w->pid, &st, &out);
 	fan_helper_approve(w->fd, &out);
 	answered = workers_claim(w);
 	if (answered)
@@ -397,6 +410,7 @@ static bool fan_try_cache(int fd, pid_t pid, const struct stat *st, uint64_t t0)
 	}
 	atomic_fetch_add_explicit(&hmd_stats.cache_hits, 1, memory_order_relaxed);
 	decide_verdict(state_mode(), fan_cfg->on_error, v.reason, &out);
+	fan_update_override(pid, st, &out);
 	fan_helper_approve(fd, &out);
 	fan_reply(fd, &out, t0);
 	if (out.log)
@@ -419,6 +433,12 @@ static void fan_perm(const struct fanotify_event_metadata *m)
 		atomic_fetch_add_explicit(&hmd_stats.allowed, 1, memory_order_relaxed);
 		goto close_fd;
 	}
+	/* During a trusted update, note whether the exec'ing process is in
+	 * the update cgroup while it is alive and blocked: its writes can be
+	 * placed even when read after it was reaped (update.c). One read of
+	 * /proc/<pid>/cgroup, only while a session is open. */
+	if (update_active())
+		(void)update_pid_member(m->pid);
 	if (fstat(fd, &st) < 0) {
 		fan_answer_error(fd, m->pid, HMD_R_ERROR, t0);
 		goto close_fd;

@@ -41,6 +41,26 @@ static int mod_log(void)
 	return rc;
 }
 
+static int mod_state(void)
+{
+	return state_init(&cfg, start_msg, sizeof(start_msg));
+}
+
+static int mod_maint(void)
+{
+	int rc = maint_init(&cfg, start_msg, sizeof(start_msg));
+
+	if (rc == 0)
+		rc = update_init(&cfg);
+	return rc;
+}
+
+static void mod_maint_fini(void)
+{
+	update_fini();
+	maint_fini();
+}
+
 static int mod_helper(void)
 {
 	int rc = helper_init(&cfg);
@@ -139,11 +159,18 @@ static const struct module {
 	int (*init)(void);
 	void (*fini)(void);
 } modules[] = {
-    {"log", mod_log, log_fini},          {"list", mod_list, list_fini},
-    {"helper", mod_helper, helper_fini}, {"cache", mod_cache, cache_fini},
-    {"fanotify", mod_fan, fan_fini},     {"workers", mod_workers, workers_fini},
-    {"marks", mod_marks, mounts_fini},   {"control", mod_ctl, ctl_fini},
-    {"sandbox", mod_sandbox, NULL},      {"threads", mod_threads, fan_stop},
+    {"log", mod_log, log_fini},
+    {"state", mod_state, NULL},
+    {"list", mod_list, list_fini},
+    {"helper", mod_helper, helper_fini},
+    {"cache", mod_cache, cache_fini},
+    {"fanotify", mod_fan, fan_fini},
+    {"workers", mod_workers, workers_fini},
+    {"marks", mod_marks, mounts_fini},
+    {"maintenance", mod_maint, mod_maint_fini},
+    {"control", mod_ctl, ctl_fini},
+    {"sandbox", mod_sandbox, NULL},
+    {"threads", mod_threads, fan_stop},
 };
 #define N_MODULES (sizeof(modules) / sizeof(modules[0]))
 
@@ -172,7 +199,7 @@ static int modules_init(size_t *n_started)
 
 /* ---- main loop -------------------------------------------------------- */
 
-enum { PFD_SIGNAL, PFD_CTL, PFD_MOUNTS, PFD_TIMER, PFD__N };
+enum { PFD_SIGNAL, PFD_CTL, PFD_MOUNTS, PFD_TIMER, PFD_MAINT, PFD__N };
 
 static void main_signal(int sfd, bool *quit)
 {
@@ -208,6 +235,8 @@ static void main_timer(int tfd)
 	if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		return;
 	workers_expire(now);
+	maint_tick();
+	update_tick();
 	list_trim();
 	if (beat && now - beat > READER_STALL_NS) {
 		if (!stall_logged)
@@ -226,6 +255,7 @@ static int main_loop(int sfd, int tfd)
 	    [PFD_CTL] = {.fd = ctl_fd(), .events = POLLIN},
 	    [PFD_MOUNTS] = {.fd = mounts_fd(), .events = POLLPRI},
 	    [PFD_TIMER] = {.fd = tfd, .events = POLLIN},
+	    [PFD_MAINT] = {.fd = maint_fd(), .events = POLLIN},
 	};
 	bool quit = false;
 
@@ -244,6 +274,8 @@ static int main_loop(int sfd, int tfd)
 			mounts_handle();
 		if (pfd[PFD_TIMER].revents)
 			main_timer(tfd);
+		if (pfd[PFD_MAINT].revents)
+			maint_handle();
 	}
 	return 0;
 }
@@ -380,7 +412,7 @@ static int main_run(bool foreground)
 	main_limits();
 	hmd_state.cfg = &cfg;
 	hmd_state.start_ns = stats_now_ns();
-	atomic_store(&hmd_state.mode, (int)cfg.mode);
+	atomic_store(&hmd_state.mode, (int)cfg.mode); /* state_init may change it */
 	rc = main_fds(&sfd, &tfd);
 	if (rc < 0) {
 		snprintf(start_msg, sizeof(start_msg), "signalfd/timerfd: %s", strerror(-rc));

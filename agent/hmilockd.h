@@ -18,6 +18,8 @@
 #define HMD_DEFAULT_DB "/var/lib/hmilock/approved.db"
 #define HMD_DEFAULT_KEY "/etc/hmilock/list.key"
 #define HMD_DEFAULT_SOCKET "/run/hmilock/hmilockd.sock"
+#define HMD_DEFAULT_PASSWORD_FILE "/etc/hmilock/admin.pass"
+#define HMD_DEFAULT_IMPORT_PUBKEY "/etc/hmilock/import.pub"
 #define HMD_MAX_WATCH 64
 
 enum hmd_mode { HMD_MODE_ENFORCE = 0, HMD_MODE_AUDIT, HMD_MODE_MAINTENANCE, HMD_MODE__MAX };
@@ -36,6 +38,7 @@ enum hmd_helper_want { HMD_HELPER_AUTO = 0, HMD_HELPER_REQUIRED, HMD_HELPER_OFF 
 #define HMD_DEFAULT_CACHE 8192
 #define HMD_MIN_CACHE 64
 #define HMD_MAX_CACHE 16777216
+#define HMD_DEFAULT_MAINT_TIMEOUT 3600 /* [maintenance] default_timeout: 1h */
 
 struct hmd_config {
 	enum hmd_mode mode;
@@ -49,9 +52,16 @@ struct hmd_config {
 	size_t cache_entries;
 	enum hmd_helper_want helper;
 	bool strict_wx;
+	char admin_password_file[PATH_MAX]; /* auth.c; absent file: no password */
+	char import_pubkey[PATH_MAX]; /* read by `hmilock import`, checked here */
 	/* [watch] mounts: empty = every filesystem that can hold executables */
 	size_t n_watch;
 	char watch[HMD_MAX_WATCH][PATH_MAX];
+	/* [maintenance] default_timeout: seconds a window stays open */
+	unsigned maint_timeout_s;
+	/* [update] cgroup_root: parent directory of the update cgroups;
+	 * "" = <the cgroup2 mount>/hmilock-update */
+	char cgroup_root[PATH_MAX];
 	/* where the config was read from, for messages */
 	char path[PATH_MAX];
 	/* not from the file: main sets it for --foreground; log_msg and events
@@ -113,6 +123,31 @@ int state_mode(void);
  * never verdicts, and ignore marks exist only on listed files, which are
  * allowed in every mode: so a mode switch drops nothing (see state.c). */
 void state_set_mode(enum hmd_mode m);
+
+/* The state file (<directory of the list>/state), so a mode set at run
+ * time and an open maintenance window survive a restart or power cut.
+ * Written atomically (tmp, fsync, rename, fsync of the directory). */
+enum state_window {
+	STATE_W_NONE = 0, /* nothing open, nothing waiting */
+	STATE_W_MAINT, /* maintenance window open */
+	STATE_W_UPDATE, /* trusted update session open */
+	STATE_W_PENDING, /* interrupted: the journal waits for review */
+};
+struct state_file {
+	enum hmd_mode mode; /* the mode outside windows (enforce or audit) */
+	enum state_window window;
+	uint64_t start, deadline, generation; /* realtime s, realtime s, list gen */
+	char last[256]; /* how the last window ended */
+};
+/* Main thread, at start (after log): read the state file; it wins over
+ * the config's mode. A window found open means hmilockd died in it: the
+ * mode before it applies and the window becomes PENDING. Logs which
+ * source was used. 0 or -errno (a malformed file is refused, naming it). */
+int state_init(const struct hmd_config *cfg, char *msg, size_t msglen);
+void state_file_get(struct state_file *out);
+int state_file_put(const struct state_file *in); /* 0 or -errno, logged */
+/* <directory of the list>/name into out. */
+int state_sibling(const char *name, char *out, size_t len);
 
 /* ---- list.c: the approved list in force (refcounted snapshot) ---------- */
 
@@ -204,6 +239,18 @@ int ctl_fd(void);
 void ctl_handle(void); /* accept and serve what is ready; never blocks */
 void ctl_fini(void);
 
+/* ---- auth.c: admin password for requests that change enforcement ------ */
+
+void auth_init(const struct hmd_config *cfg); /* ctl_init calls it */
+/* Main thread. 0 when no password is set or password matches; -ENOKEY when
+ * one is set and password is empty (the CLI then asks for it); -EACCES when
+ * wrong (logged; every attempt is then refused for 1 s, doubling with each
+ * further wrong one up to 60 s); -EAGAIN inside that delay (refused at
+ * once, without a check); another -errno when the password file cannot be
+ * read or parsed (refused). msg gets one line for the client. */
+int auth_check(const char *password, char *msg, size_t len);
+void auth_wipe(void *buf, size_t len); /* clear a received password */
+
 /* ---- sandbox.c: capabilities and seccomp -------------------------------- */
 
 /* Drop every capability not still needed, then load the kill-default
@@ -214,6 +261,60 @@ int sandbox_enter(char *msg, size_t msglen);
  * included); sandbox_enter() names in hmilock status any thread that
  * still holds more. 0 or -errno. */
 int sandbox_thread_caps(void);
+
+/* ---- maint.c: the maintenance window, its journal, the change recorder -- */
+
+/* A second fanotify group (FAN_CLASS_NOTIF, FAN_REPORT_DFID_NAME), marked
+ * on the watched filesystems only while a window or update session is
+ * open; its fd sits in the main poll loop (maint_fd(), -1 when idle). Every
+ * recorded change goes to the journal next to the list. Main thread only,
+ * except maint_exec_written() (any thread). */
+int maint_init(const struct hmd_config *cfg, char *msg, size_t msglen);
+void maint_fini(void);
+int maint_fd(void);
+void maint_handle(void); /* read and record what is queued */
+void maint_tick(void); /* timer: fsync, window timeout */
+/* Control socket requests; each fills msg (one line) and returns 0/-errno. */
+int maint_begin(pid_t by, uint32_t timeout_s, char *msg, size_t len);
+/* Drops for the end to come (client = connection id). */
+int maint_drop(int client, const char (*paths)[PATH_MAX], size_t n, char *msg, size_t len);
+int maint_end(int client, pid_t by, bool discard, char *msg, size_t len);
+void maint_client_gone(int client);
+struct maint_info {
+	enum state_window window;
+	enum hmd_mode prev;
+	uint64_t start, deadline, generation, records, ignored, unattributed;
+	char journal[PATH_MAX];
+	char last[512];
+};
+void maint_info(struct maint_info *out);
+/* The plan the end would carry out, entry i (hashes the file). -ENOENT
+ * past the end; *total gets the number of entries. */
+int maint_plan_at(size_t i, size_t *total, uint32_t *kind, char *path, size_t len);
+/* For update.c: open / close a recording session. */
+int maint_session_open(enum state_window kind, uint32_t timeout_s, char *msg, size_t len);
+int maint_session_commit(bool approve, char *msg, size_t len);
+void maint_session_interrupt(const char *why); /* -> PENDING, nothing approved */
+/* Was the inode (dev, ino) written in the open update session? */
+bool maint_exec_written(uint64_t dev, uint64_t ino);
+
+/* ---- update.c: trusted updater sessions in a cgroup v2 ---------------- */
+
+int update_init(const struct hmd_config *cfg);
+void update_fini(void);
+/* UPDATE_BEGIN: make the session cgroup; who = the pid that will join. */
+int update_begin(pid_t by, pid_t who, uint64_t *session, char *cgroup, char *origin,
+                 size_t pathlen, char *msg, size_t len);
+int update_info(uint64_t *session, pid_t *who, char *cgroup, char *origin, size_t pathlen);
+int update_commit(uint64_t session, bool ok, bool keep, char *msg, size_t len);
+/* Is pid (alive or a zombie) in the open session's cgroup: 1 yes, 0 no,
+ * -ESRCH when it is gone (reaped) and cannot be told. */
+int update_pid_member(pid_t pid);
+bool update_active(void);
+/* Exec gate: true when pid is in the session cgroup and the file (st) was
+ * written by the session: such an exec is allowed (fan.c). */
+bool update_exec_allowed(pid_t pid, const struct stat *st);
+void update_tick(void); /* timer: remove emptied session cgroups */
 
 /* ---- decide.c: the pure decision (no I/O, table-tested) ----------------- */
 
@@ -362,12 +463,13 @@ void notify_stopping(void);
  * mode, start the event reader (events go to log_event()). Fills
  * hmd_state.helper. Returns -errno only when cfg->helper is REQUIRED and the
  * helper is unavailable, else 0: check helper_active(). On re-attach the
- * pinned mode stays in force (read it with helper_mode()). */
+ * pinned mode stays in force (read it with helper_mode()). cfg must stay
+ * valid until helper_fini (helper_sync re-protects the files it names). */
 int helper_init(const struct hmd_config *cfg);
-void helper_fini(void);	 /* stops the reader; the pinned helper keeps enforcing */
-int helper_unpin(void);	 /* uninstall: stop enforcing, remove every pin */
+void helper_fini(void); /* stops the reader; the pinned helper keeps enforcing */
+int helper_unpin(void); /* uninstall: stop enforcing, remove every pin */
 bool helper_active(void);
-int helper_sync(void);	 /* re-approve the list in force (after list_reload) */
+int helper_sync(void); /* re-approve the list in force (after list_reload) */
 /* The setters below are no-ops returning 0 while the helper is not active. */
 int helper_set_mode(enum hmd_mode m);
 int helper_mode(enum hmd_mode *out); /* the kernel's mode; -ENODEV if inactive */
@@ -382,9 +484,9 @@ int helper_set_interpreters(const char *const *patterns, size_t n); /* glob(3) p
 int helper_set_daemon(pid_t tgid);
 int helper_set_updater_cgroup(const char *cgroup_dir, bool on);
 struct helper_counters {
-	uint64_t violations;  /* denials and audit would-denials */
+	uint64_t violations; /* denials and audit would-denials */
 	uint64_t events_lost; /* ring buffer full */
-	uint64_t unchecked;   /* interpreter argv unreadable, task storage full */
+	uint64_t unchecked; /* interpreter argv unreadable, task storage full */
 };
 int helper_counters(struct helper_counters *out);
 /* "active (pinned)" or "unavailable — <reason>; open gaps: ..." */

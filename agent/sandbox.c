@@ -251,6 +251,32 @@ static const char *const sandbox_allow[] = {
     NULL,
 };
 
+/* Maintenance windows and trusted updates (maint.c, update.c, state.c):
+ * naming a changed file from its directory handle; the journal and the
+ * state file (append, fdatasync, tmp + rename); writing the next list
+ * generation at the end (wl_db_write: tmp, fsync, link to .prev, rename,
+ * unlink, and the stale-tmp sweep that lists the directory and asks
+ * kill(pid, 0) whether a tmp file's writer lives, see sandbox_add_args);
+ * the session cgroups (mkdir, rmdir). */
+static const char *const sandbox_allow_maint[] = {
+    "open_by_handle_at",
+    "fstatfs",
+    "fsync",
+    "fdatasync",
+    "rename",
+    "renameat" /* alt */,
+    "renameat2" /* alt */,
+    "link",
+    "linkat" /* alt */,
+    "unlink",
+    "unlinkat" /* alt */,
+    "getdents64",
+    "mkdir",
+    "mkdirat" /* alt */,
+    "rmdir",
+    NULL,
+};
+
 /* Only while the kernel helper (helper.c) is active: its maps are updated
  * with bpf(2) from the workers and after a reload (which also opens each
  * listed file and reads its i_generation with FS_IOC_GETVERSION, see
@@ -338,10 +364,8 @@ static int sandbox_add_args(scmp_filter_ctx ctx)
 	if (helper_active())
 		SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 		             SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)FS_IOC_GETVERSION));
-	/* removing the control socket at exit fails quietly instead of
-	 * killing: the next start removes the stale socket */
-	SANDBOX_RULE(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unlink), 0);
-	SANDBOX_RULE(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unlinkat), 0);
+	/* wl_db_write's stale-tmp sweep: kill(pid, 0) only, a liveness probe */
+	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, SCMP_A1(SCMP_CMP_EQ, 0));
 	return rc;
 }
 
@@ -357,6 +381,8 @@ static int sandbox_seccomp(char *msg, size_t msglen)
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (!rc)
 		rc = sandbox_add(ctx, sandbox_allow, &bad);
+	if (!rc)
+		rc = sandbox_add(ctx, sandbox_allow_maint, &bad);
 	if (!rc && helper_active())
 		rc = sandbox_add(ctx, sandbox_allow_helper, &bad);
 	if (!rc && SANDBOX_SANITIZER)

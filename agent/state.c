@@ -1,12 +1,22 @@
 /* state.c - run-time state that the control socket reads or changes: the
  * mode (an atomic any thread reads on every decision), readiness, start
- * time, and the sandbox/helper descriptions. The mode is written only by
- * state_set_mode() (main thread: config at start, control socket later). */
+ * time, the sandbox/helper descriptions, and the state file that keeps the
+ * mode and an open maintenance window across restarts (state_cur, main
+ * thread only). The mode is written only by state_init() at start and
+ * state_set_mode() (main thread: control socket, maint.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "hmilockd.h"
 
 struct hmd_state hmd_state;
+static struct state_file state_cur;
+static char state_path[PATH_MAX];
 
 int state_mode(void)
 {
@@ -40,4 +50,197 @@ void state_set_mode(enum hmd_mode m)
 	/* The kernel helper keeps its own copy (no-op when inactive). */
 	if (helper_set_mode(m) < 0)
 		log_msg(LOG_ERR, "kernel helper did not take mode %s", config_mode_name(m));
+	/* Maintenance is a window (maint.c keeps it in the file); the mode
+	 * outside windows is what a restart must come back to. */
+	if (m != HMD_MODE_MAINTENANCE && state_cur.mode != m && state_path[0]) {
+		struct state_file f = state_cur;
+
+		f.mode = m;
+		state_file_put(&f);
+	}
+}
+
+/* ---- the state file -------------------------------------------------------
+ *
+ * <directory of the list>/state, a few "key=value" lines:
+ *   mode=enforce|audit        the mode outside windows
+ *   window=none|maintenance|update|pending
+ *   start=, deadline=         CLOCK_REALTIME seconds of the open window
+ *   generation=               list generation the window began on
+ *   last=                     one line: how the last window ended
+ * It wins over the config's mode at start (a mode set at run time stays
+ * set); the config's mode applies only while no state file exists. The
+ * file is replaced atomically, so a power cut leaves the old or the new
+ * one. Only the main thread reads or writes it. */
+
+int state_sibling(const char *name, char *out, size_t len)
+{
+	const char *db = hmd_state.cfg ? hmd_state.cfg->db : HMD_DEFAULT_DB;
+	const char *slash = strrchr(db, '/');
+	int n;
+
+	if (!slash)
+		return -EINVAL;
+	n = snprintf(out, len, "%.*s/%s", (int)(slash - db), db, name);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static const char *const state_wnames[] = {"none", "maintenance", "update", "pending"};
+
+static int state_parse_line(struct state_file *f, const char *k, const char *v)
+{
+	enum hmd_mode m;
+	char *end;
+	size_t i;
+
+	if (!strcmp(k, "mode"))
+		return config_mode_parse(v, &m) || m == HMD_MODE_MAINTENANCE ? -EINVAL
+		                                                             : (f->mode = m, 0);
+	if (!strcmp(k, "window")) {
+		for (i = 0; i < sizeof(state_wnames) / sizeof(state_wnames[0]); i++)
+			if (!strcmp(v, state_wnames[i]))
+				return f->window = (enum state_window)i, 0;
+		return -EINVAL;
+	}
+	if (!strcmp(k, "last"))
+		return snprintf(f->last, sizeof(f->last), "%s", v), 0;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (errno || *end || end == v)
+		return -EINVAL;
+	if (!strcmp(k, "start"))
+		f->start = n;
+	else if (!strcmp(k, "deadline"))
+		f->deadline = n;
+	else if (!strcmp(k, "generation"))
+		f->generation = n;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* 0, -ENOENT (no file) or -EINVAL with msg naming the file and line. */
+static int state_read(struct state_file *f, char *msg, size_t msglen)
+{
+	char line[512], *eq;
+	int lineno = 0, rc = 0;
+	FILE *fp = fopen(state_path, "re");
+
+	if (!fp)
+		return errno == ENOENT ? -ENOENT
+		                       : (snprintf(msg, msglen, "state file %s: %s", state_path,
+		                                   strerror(errno)),
+		                          -errno);
+	while (!rc && fgets(line, sizeof(line), fp)) {
+		lineno++;
+		line[strcspn(line, "\n")] = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		eq = strchr(line, '=');
+		if (eq)
+			*eq = '\0';
+		if (!eq || state_parse_line(f, line, eq + 1) < 0) {
+			snprintf(msg, msglen,
+			         "state file %s:%d: cannot read '%.80s' (fix or remove the file;"
+			         " the config's mode then applies)",
+			         state_path, lineno, line);
+			rc = -EINVAL;
+		}
+	}
+	fclose(fp);
+	return rc;
+}
+
+int state_init(const struct hmd_config *cfg, char *msg, size_t msglen)
+{
+	struct state_file f = {.mode = cfg->mode == HMD_MODE_MAINTENANCE ? HMD_MODE_ENFORCE
+	                                                                 : cfg->mode};
+	int rc;
+
+	rc = state_sibling("state", state_path, sizeof(state_path));
+	if (rc < 0)
+		return snprintf(msg, msglen, "state file next to %s: %s", cfg->db, strerror(-rc)),
+		       rc;
+	rc = state_read(&f, msg, msglen);
+	if (rc == -ENOENT) {
+		log_msg(LOG_INFO, "mode %s from the config %s (no state file %s yet)",
+		        config_mode_name(cfg->mode), cfg->path, state_path);
+		state_cur = f;
+		atomic_store(&hmd_state.mode, (int)cfg->mode);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if (f.window == STATE_W_MAINT || f.window == STATE_W_UPDATE) {
+		log_msg(LOG_WARNING,
+		        "hmilockd stopped during a %s (started %llu): back in mode %s with the "
+		        "old list; the recorded changes wait for `hmilock maintenance end "
+		        "--review`",
+		        f.window == STATE_W_MAINT ? "maintenance window" : "trusted update",
+		        (unsigned long long)f.start, config_mode_name(f.mode));
+		f.window = STATE_W_PENDING;
+	}
+	state_cur = f;
+	atomic_store(&hmd_state.mode, (int)f.mode);
+	log_msg(LOG_NOTICE, "mode %s from the state file %s (it wins over the config's %s)",
+	        config_mode_name(f.mode), state_path, config_mode_name(cfg->mode));
+	return state_file_put(&f);
+}
+
+void state_file_get(struct state_file *out)
+{
+	*out = state_cur;
+}
+
+static int state_write(int fd, const struct state_file *f)
+{
+	char buf[1024];
+	int n;
+
+	n = snprintf(buf, sizeof(buf),
+	             "# hmilockd run-time state; written by hmilockd, read at its start\n"
+	             "mode=%s\nwindow=%s\nstart=%llu\ndeadline=%llu\ngeneration=%llu\nlast=%s\n",
+	             config_mode_name(f->mode), state_wnames[f->window],
+	             (unsigned long long)f->start, (unsigned long long)f->deadline,
+	             (unsigned long long)f->generation, f->last);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -EOVERFLOW;
+	if (write(fd, buf, (size_t)n) != n)
+		return errno ? -errno : -EIO;
+	return fsync(fd) < 0 ? -errno : 0;
+}
+
+int state_file_put(const struct state_file *in)
+{
+	struct state_file f = *in;
+	char tmp[PATH_MAX + 8], dir[PATH_MAX];
+	int fd, rc;
+
+	f.last[strcspn(f.last, "\n")] = '\0';
+	snprintf(tmp, sizeof(tmp), "%s.tmp", state_path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		goto log;
+	}
+	rc = state_write(fd, &f);
+	close(fd);
+	if (!rc && rename(tmp, state_path) < 0)
+		rc = -errno;
+	if (!rc && state_sibling("", dir, sizeof(dir)) == 0) {
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			fsync(fd);
+			close(fd);
+		}
+	}
+	if (!rc) {
+		state_cur = f;
+		return 0;
+	}
+log:
+	atomic_fetch_add(&hmd_stats.errors, 1);
+	log_msg(LOG_ERR, "cannot write the state file %s: %s (a restart would not keep it)",
+	        state_path, strerror(-rc));
+	return rc;
 }

@@ -30,9 +30,21 @@ enum hmc_type {
 	HMC_REQ_SET_MODE = 0x02, /* struct hmc_set_mode */
 	HMC_REQ_RELOAD = 0x03, /* no body */
 	HMC_REQ_EVENTS = 0x04, /* struct hmc_events_req */
+	/* maintenance window and trusted updater (agent/maint.c, update.c) */
+	HMC_REQ_MAINT_BEGIN = 0x10, /* struct hmc_maint_begin -> RESULT */
+	HMC_REQ_MAINT_STATUS = 0x11, /* no body -> MAINT_STATUS */
+	HMC_REQ_MAINT_PLAN = 0x12, /* struct hmc_maint_plan_req -> MAINT_PLAN */
+	HMC_REQ_MAINT_END = 0x13, /* struct hmc_maint_end -> RESULT */
+	HMC_REQ_UPDATE_BEGIN = 0x14, /* struct hmc_update_begin -> UPDATE */
+	HMC_REQ_UPDATE_INFO = 0x15, /* no body -> UPDATE (the open session) */
+	HMC_REQ_UPDATE_COMMIT = 0x16, /* struct hmc_update_commit -> RESULT */
+	HMC_REQ_MAINT_SYNC = 0x17, /* no body -> RESULT: read every queued change now */
 	HMC_REP_RESULT = 0x81, /* struct hmc_result */
 	HMC_REP_STATUS = 0x82, /* struct hmc_status */
 	HMC_REP_EVENTS = 0x83, /* struct hmc_events */
+	HMC_REP_MAINT_STATUS = 0x84, /* struct hmc_maint_status */
+	HMC_REP_MAINT_PLAN = 0x85, /* struct hmc_maint_plan */
+	HMC_REP_UPDATE = 0x86, /* struct hmc_update */
 };
 
 /* Wire values; agent/ctl.c static-asserts they equal enum hmd_mode,
@@ -59,9 +71,21 @@ struct hmc_hdr {
 	uint32_t seq; /* chosen by the client, echoed in the reply */
 };
 
+/* The admin password (hmilock passwd) of a request that needs operator
+ * access: NUL-terminated, "" when the client has none to give. The daemon
+ * answers -ENOKEY when a password is set and none was given (the CLI then
+ * asks for it), -EACCES when it is wrong and -EAGAIN while it refuses every
+ * attempt after a wrong one (agent/auth.c). Embedded in each such request's
+ * body; the receiver must wipe it after use. */
+#define HMC_PASSWORD_LEN 128
+struct hmd_ctl_auth {
+	char password[HMC_PASSWORD_LEN];
+};
+
 struct hmc_set_mode {
 	uint32_t mode; /* enum hmc_mode */
 	uint32_t reserved; /* 0 */
+	struct hmd_ctl_auth auth;
 };
 
 /* Recent events are paged: the first request has after_id = until_id = 0
@@ -132,6 +156,100 @@ struct hmc_events {
 	struct hmc_event ev[HMC_EVENTS_PER_MSG];
 };
 
+/* ---- maintenance window and trusted updater ---------------------------- */
+
+#define HMC_TIMEOUT_MIN 1u /* seconds */
+#define HMC_TIMEOUT_MAX (7u * 86400u)
+#define HMC_PLAN_PER_MSG 12 /* plan entries / dropped paths in one message */
+
+struct hmc_maint_begin {
+	uint32_t timeout_s; /* 0: the configured default */
+	uint32_t reserved; /* 0 */
+	struct hmd_ctl_auth auth;
+};
+
+enum hmc_maint_state {
+	HMC_MS_NONE = 0, /* nothing open, nothing waiting */
+	HMC_MS_OPEN, /* maintenance window open */
+	HMC_MS_UPDATE, /* trusted update session open */
+	HMC_MS_PENDING, /* interrupted window/session: changes wait for review */
+	HMC_MS__MAX
+};
+
+struct hmc_maint_status {
+	uint32_t state; /* enum hmc_maint_state */
+	uint32_t prev_mode; /* mode before the window (and after it) */
+	uint64_t start; /* CLOCK_REALTIME seconds; 0 when none */
+	uint64_t deadline; /* window re-locks itself then (0: none) */
+	uint64_t generation; /* list generation the window began on */
+	uint64_t records; /* changes recorded (distinct paths) */
+	uint64_t ignored; /* changes by writers outside the update cgroup */
+	uint64_t unattributed; /* writer gone before it could be identified */
+	char journal[HMC_PATH_LEN];
+	char last[512]; /* how the last window/session ended, "" if none */
+};
+
+struct hmc_maint_plan_req {
+	uint32_t offset; /* first entry wanted */
+	uint32_t reserved; /* 0 */
+};
+
+enum hmc_plan_kind {
+	HMC_PK_ADD = 0, /* qualifies, not listed: will be approved */
+	HMC_PK_CHANGE, /* listed, content changed: will be re-hashed */
+	HMC_PK_SAME, /* listed, unchanged: nothing to do */
+	HMC_PK_REMOVE, /* listed, gone: leaves the list */
+	HMC_PK_SKIP, /* not listed and does not qualify, or gone */
+	HMC_PK__MAX
+};
+
+struct hmc_plan_entry {
+	uint32_t kind; /* enum hmc_plan_kind */
+	uint32_t reserved;
+	char path[HMC_PATH_LEN];
+};
+
+struct hmc_maint_plan {
+	uint32_t total; /* entries in the whole plan */
+	uint32_t n; /* valid entries in e[] (from the request's offset) */
+	struct hmc_plan_entry e[HMC_PLAN_PER_MSG];
+};
+
+enum {
+	HMC_END_MORE = 1, /* only add these drops; the end follows */
+	HMC_END_DISCARD = 2, /* approve nothing, drop the record */
+};
+
+/* Ending a window: drops of a --review come in messages with HMC_END_MORE
+ * set (HMC_PLAN_PER_MSG paths each), on the same connection; the last
+ * message, without it, carries the rest and ends the window. */
+struct hmc_maint_end {
+	uint32_t flags;
+	uint32_t n_drop; /* valid paths in drop[] */
+	struct hmd_ctl_auth auth;
+	char drop[HMC_PLAN_PER_MSG][HMC_PATH_LEN];
+};
+
+struct hmc_update_begin {
+	int32_t pid; /* the process that will join the cgroup (0: the caller) */
+	uint32_t reserved; /* 0 */
+	struct hmd_ctl_auth auth;
+};
+
+struct hmc_update {
+	uint64_t session; /* > 0 */
+	int32_t pid; /* who joins */
+	uint32_t reserved;
+	char cgroup[HMC_PATH_LEN]; /* directory: write a pid to its cgroup.procs */
+	char origin[HMC_PATH_LEN]; /* pid's cgroup directory before the session */
+};
+
+struct hmc_update_commit {
+	uint64_t session;
+	uint32_t ok; /* the command exited 0 */
+	uint32_t keep; /* --keep-on-failure */
+};
+
 /* A whole message, for buffers. */
 struct hmc_msg {
 	struct hmc_hdr h;
@@ -141,11 +259,20 @@ struct hmc_msg {
 		struct hmc_result result;
 		struct hmc_status status;
 		struct hmc_events events;
+		struct hmc_maint_begin maint_begin;
+		struct hmc_maint_status maint_status;
+		struct hmc_maint_plan_req maint_plan_req;
+		struct hmc_maint_plan maint_plan;
+		struct hmc_maint_end maint_end;
+		struct hmc_update_begin update_begin;
+		struct hmc_update update;
+		struct hmc_update_commit update_commit;
 	} u;
 };
 
 _Static_assert(sizeof(struct hmc_hdr) == 16, "hmc_hdr layout");
-_Static_assert(sizeof(struct hmc_set_mode) == 8, "hmc_set_mode layout");
+_Static_assert(sizeof(struct hmd_ctl_auth) == HMC_PASSWORD_LEN, "hmd_ctl_auth layout");
+_Static_assert(sizeof(struct hmc_set_mode) == 8 + HMC_PASSWORD_LEN, "hmc_set_mode layout");
 _Static_assert(sizeof(struct hmc_events_req) == 24, "hmc_events_req layout");
 _Static_assert(sizeof(struct hmc_result) == 520, "hmc_result layout");
 _Static_assert(sizeof(struct hmc_counters) == 18 * 8, "hmc_counters layout");
@@ -155,6 +282,11 @@ _Static_assert(offsetof(struct hmc_msg, u) == sizeof(struct hmc_hdr), "no gap af
 _Static_assert(sizeof(struct hmc_hdr) + sizeof(struct hmc_events) <= HMC_MAX_MSG,
                "an EVENTS reply must fit one SEQPACKET record");
 _Static_assert(sizeof(struct hmc_msg) <= HMC_MAX_MSG, "hmc_msg fits HMC_MAX_MSG");
+_Static_assert(sizeof(struct hmc_maint_end) ==
+                   8 + HMC_PASSWORD_LEN + HMC_PLAN_PER_MSG * HMC_PATH_LEN,
+               "hmc_maint_end layout");
+_Static_assert(sizeof(struct hmc_plan_entry) == 8 + HMC_PATH_LEN, "hmc_plan_entry layout");
+_Static_assert(sizeof(struct hmc_update) == 16 + 2 * HMC_PATH_LEN, "hmc_update layout");
 
 enum hmc_dir { HMC_REQUEST = 0, HMC_REPLY };
 
@@ -171,6 +303,20 @@ static inline long hmc_body_size(uint16_t type, enum hmc_dir dir)
 			return (long)sizeof(struct hmc_set_mode);
 		case HMC_REQ_EVENTS:
 			return (long)sizeof(struct hmc_events_req);
+		case HMC_REQ_MAINT_STATUS:
+		case HMC_REQ_UPDATE_INFO:
+		case HMC_REQ_MAINT_SYNC:
+			return 0;
+		case HMC_REQ_MAINT_BEGIN:
+			return (long)sizeof(struct hmc_maint_begin);
+		case HMC_REQ_MAINT_PLAN:
+			return (long)sizeof(struct hmc_maint_plan_req);
+		case HMC_REQ_MAINT_END:
+			return (long)sizeof(struct hmc_maint_end);
+		case HMC_REQ_UPDATE_BEGIN:
+			return (long)sizeof(struct hmc_update_begin);
+		case HMC_REQ_UPDATE_COMMIT:
+			return (long)sizeof(struct hmc_update_commit);
 		}
 		return -1;
 	}
@@ -181,6 +327,12 @@ static inline long hmc_body_size(uint16_t type, enum hmc_dir dir)
 		return (long)sizeof(struct hmc_status);
 	case HMC_REP_EVENTS:
 		return (long)sizeof(struct hmc_events);
+	case HMC_REP_MAINT_STATUS:
+		return (long)sizeof(struct hmc_maint_status);
+	case HMC_REP_MAINT_PLAN:
+		return (long)sizeof(struct hmc_maint_plan);
+	case HMC_REP_UPDATE:
+		return (long)sizeof(struct hmc_update);
 	}
 	return -1;
 }
@@ -190,6 +342,11 @@ static inline bool hmc_str_ok(const char *s, size_t size)
 	return memchr(s, '\0', size) != NULL;
 }
 
+static inline bool hmc_auth_ok(const struct hmd_ctl_auth *a)
+{
+	return hmc_str_ok(a->password, sizeof(a->password));
+}
+
 static inline bool hmc_event_ok(const struct hmc_event *e)
 {
 	return e->verdict < HMC_V__MAX && e->reason < HMC_R__MAX && e->has_hash <= 1 &&
@@ -197,17 +354,80 @@ static inline bool hmc_event_ok(const struct hmc_event *e)
 	       hmc_str_ok(e->exe, sizeof(e->exe)) && hmc_str_ok(e->path, sizeof(e->path));
 }
 
+/* Maintenance and update bodies (hmc_check_body). */
+static inline const char *hmc_check_maint(const struct hmc_msg *m)
+{
+	uint32_t i;
+
+	switch (m->h.type) {
+	case HMC_REQ_MAINT_BEGIN:
+		if (m->u.maint_begin.reserved)
+			return "reserved field not zero";
+		if (m->u.maint_begin.timeout_s && (m->u.maint_begin.timeout_s < HMC_TIMEOUT_MIN ||
+		                                   m->u.maint_begin.timeout_s > HMC_TIMEOUT_MAX))
+			return "timeout out of range";
+		return hmc_auth_ok(&m->u.maint_begin.auth) ? NULL : "password not NUL-terminated";
+	case HMC_REQ_MAINT_PLAN:
+		return m->u.maint_plan_req.reserved ? "reserved field not zero" : NULL;
+	case HMC_REQ_MAINT_END:
+		if (m->u.maint_end.flags & ~(uint32_t)(HMC_END_MORE | HMC_END_DISCARD))
+			return "unknown flags";
+		if (m->u.maint_end.n_drop > HMC_PLAN_PER_MSG)
+			return "too many dropped paths";
+		for (i = 0; i < m->u.maint_end.n_drop; i++)
+			if (!hmc_str_ok(m->u.maint_end.drop[i], HMC_PATH_LEN) ||
+			    m->u.maint_end.drop[i][0] != '/')
+				return "malformed dropped path";
+		return hmc_auth_ok(&m->u.maint_end.auth) ? NULL : "password not NUL-terminated";
+	case HMC_REQ_UPDATE_BEGIN:
+		if (m->u.update_begin.reserved || m->u.update_begin.pid < 0)
+			return "malformed update request";
+		return hmc_auth_ok(&m->u.update_begin.auth) ? NULL : "password not NUL-terminated";
+	case HMC_REQ_UPDATE_COMMIT:
+		return m->u.update_commit.ok > 1 || m->u.update_commit.keep > 1 ? "malformed commit"
+		                                                                : NULL;
+	case HMC_REP_MAINT_STATUS:
+		return m->u.maint_status.state >= HMC_MS__MAX ||
+		               m->u.maint_status.prev_mode >= HMC_MODE__MAX ||
+		               !hmc_str_ok(m->u.maint_status.journal, HMC_PATH_LEN) ||
+		               !hmc_str_ok(m->u.maint_status.last, sizeof(m->u.maint_status.last))
+		           ? "malformed maintenance status"
+		           : NULL;
+	case HMC_REP_MAINT_PLAN:
+		if (m->u.maint_plan.n > HMC_PLAN_PER_MSG ||
+		    m->u.maint_plan.n > m->u.maint_plan.total)
+			return "too many plan entries";
+		for (i = 0; i < m->u.maint_plan.n; i++)
+			if (m->u.maint_plan.e[i].kind >= HMC_PK__MAX ||
+			    !hmc_str_ok(m->u.maint_plan.e[i].path, HMC_PATH_LEN))
+				return "malformed plan entry";
+		return NULL;
+	case HMC_REP_UPDATE:
+		return !m->u.update.session || !hmc_str_ok(m->u.update.cgroup, HMC_PATH_LEN) ||
+		               !hmc_str_ok(m->u.update.origin, HMC_PATH_LEN)
+		           ? "malformed update reply"
+		           : NULL;
+	}
+	return NULL;
+}
+
 /* The fields of a body that the header checks cannot see. */
 static inline const char *hmc_check_body(const struct hmc_msg *m)
 {
 	uint32_t i;
 
+	if (m->h.type >= HMC_REQ_MAINT_BEGIN && m->h.type <= HMC_REQ_MAINT_SYNC)
+		return hmc_check_maint(m);
+	if (m->h.type >= HMC_REP_MAINT_STATUS && m->h.type <= HMC_REP_UPDATE)
+		return hmc_check_maint(m);
 	switch (m->h.type) {
 	case HMC_REQ_SET_MODE:
 		if (m->u.set_mode.reserved)
 			return "reserved field not zero";
 		if (m->u.set_mode.mode >= HMC_MODE__MAX)
 			return "unknown mode";
+		if (!hmc_auth_ok(&m->u.set_mode.auth))
+			return "password not NUL-terminated";
 		return NULL;
 	case HMC_REQ_EVENTS:
 		if (m->u.events_req.reserved)
@@ -304,6 +524,57 @@ static inline const char *hmc_mode_name(uint32_t m)
 	};
 
 	return m < HMC_MODE__MAX ? names[m] : "unknown";
+}
+
+/* A duration "90", "90s", "30m", "2h" or "1d" into seconds within
+ * HMC_TIMEOUT_MIN..HMC_TIMEOUT_MAX. 0 or -EINVAL. Shared by the CLI
+ * (--timeout) and the daemon ([maintenance] default_timeout). */
+static inline int hmc_duration_parse(const char *s, uint32_t *out)
+{
+	unsigned long long v = 0, mul = 1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (unsigned long long)(*p - '0');
+		if (v > HMC_TIMEOUT_MAX)
+			return -EINVAL;
+	}
+	if (*p == 's')
+		p++;
+	else if (*p == 'm')
+		mul = 60, p++;
+	else if (*p == 'h')
+		mul = 3600, p++;
+	else if (*p == 'd')
+		mul = 86400, p++;
+	if (*p || v * mul < HMC_TIMEOUT_MIN || v * mul > HMC_TIMEOUT_MAX)
+		return -EINVAL;
+	*out = (uint32_t)(v * mul);
+	return 0;
+}
+
+static inline const char *hmc_maint_state_name(uint32_t s)
+{
+	static const char *const names[HMC_MS__MAX] = {
+	    [HMC_MS_NONE] = "none",
+	    [HMC_MS_OPEN] = "open",
+	    [HMC_MS_UPDATE] = "update",
+	    [HMC_MS_PENDING] = "pending-review",
+	};
+
+	return s < HMC_MS__MAX ? names[s] : "unknown";
+}
+
+static inline const char *hmc_plan_kind_name(uint32_t k)
+{
+	static const char *const names[HMC_PK__MAX] = {
+	    [HMC_PK_ADD] = "add",       [HMC_PK_CHANGE] = "change", [HMC_PK_SAME] = "same",
+	    [HMC_PK_REMOVE] = "remove", [HMC_PK_SKIP] = "skip",
+	};
+
+	return k < HMC_PK__MAX ? names[k] : "unknown";
 }
 
 static inline const char *hmc_verdict_name(uint32_t v)

@@ -7,7 +7,9 @@
 #       list, its key and the control socket are root-only), the default
 #       config into /etc/hmilock (never overwriting one that is there), the
 #       systemd unit, tmpfiles.d entry, man pages (every packaging/*.[1-9])
-#       and bash completion. Builds the programs first if needed. On a live
+#       and bash completion, and the apt hook packaging/apt/99hmilock into
+#       /etc/apt/apt.conf.d (installs through apt become trusted updates;
+#       sbin paths in it follow SBINDIR). Builds the programs first if needed. On a live
 #       system (no DESTDIR) follow with: systemd-tmpfiles --create hmilock.conf;
 #       systemctl daemon-reload; systemctl enable --now hmilockd.
 #   make deb [DEB_OUT=build/deb]
@@ -52,6 +54,10 @@ install: $(B)/hmilock $(B)/hmilockd
 		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/hmilockd.service
 	$(Q)install -m 0644 packaging/hmilock.tmpfiles $(DESTDIR)$(TMPFILESDIR)/hmilock.conf
 	$(Q)install -m 0644 packaging/hmilock.bash-completion $(DESTDIR)$(BASHCOMPDIR)/hmilock
+	$(Q)install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/apt/apt.conf.d
+	$(Q)sed 's|/usr/sbin/|$(SBINDIR)/|g' packaging/apt/99hmilock \
+		>$(DESTDIR)$(SYSCONFDIR)/apt/apt.conf.d/99hmilock && \
+		chmod 0644 $(DESTDIR)$(SYSCONFDIR)/apt/apt.conf.d/99hmilock
 	$(Q)for m in $(PKG_MANPAGES); do \
 		s=$${m##*.}; \
 		install -d -m 0755 $(DESTDIR)$(MANDIR)/man$$s && \

@@ -403,14 +403,92 @@ static int cd_mode_show(bool json)
 	return EXIT_OK;
 }
 
+/* mode's options: --json, --password-file FILE, --help. */
+static int cd_mode_opts(int argc, char **argv, const char *usage, bool *json, const char **pwfile,
+                        int *rc)
+{
+	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"password-file", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	*json = false;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		if (c == 'j') {
+			*json = true;
+		} else if (c == 'p') {
+			*pwfile = optarg;
+		} else if (c == 'h') {
+			printf("usage: %s\n", usage);
+			*rc = EXIT_OK;
+			return -1;
+		} else {
+			fprintf(stderr,
+			        "usage: %s\n(global options go before the command; see hmilock "
+			        "--help)\n",
+			        usage);
+			*rc = EXIT_USAGE;
+			return -1;
+		}
+	}
+	return optind;
+}
+
+/* SET_MODE with the admin password: the one given (--password-file,
+ * HMILOCK_PASSWORD) or, when the daemon answers that one is needed, the
+ * one asked for (terminal, echo off; else a line of standard input). */
+static int cd_mode_set(uint32_t mode, bool json, const char *pwfile)
+{
+	char pw[HMC_PASSWORD_LEN] = "";
+	bool have = false;
+	int rc, attempt;
+
+	if (pwfile || getenv("HMILOCK_PASSWORD")) {
+		rc = util_get_password(pwfile, "admin password: ", pw, sizeof(pw));
+		if (rc)
+			return rc;
+		have = true;
+	}
+	for (attempt = 0; attempt < 2; attempt++) {
+		memset(&cd.req.u.set_mode, 0, sizeof(cd.req.u.set_mode));
+		cd.req.u.set_mode.mode = mode;
+		memcpy(cd.req.u.set_mode.auth.password, pw, sizeof(pw));
+		rc = cd_call(HMC_REQ_SET_MODE);
+		explicit_bzero(&cd.req.u.set_mode.auth, sizeof(cd.req.u.set_mode.auth));
+		if (rc || have || cd.rep.h.type != HMC_REP_RESULT ||
+		    cd.rep.u.result.error != -ENOKEY)
+			break;
+		rc = util_get_password(NULL, "admin password: ", pw, sizeof(pw));
+		if (rc)
+			break;
+		have = true;
+	}
+	explicit_bzero(pw, sizeof(pw));
+	if (rc)
+		return rc;
+	if (cd.rep.h.type != HMC_REP_RESULT) {
+		util_err("unexpected reply type %#x from hmilockd", cd.rep.h.type);
+		return EXIT_INTERNAL;
+	}
+	if (cd.rep.u.result.error)
+		return cd_refused(json);
+	return cd_print_result(json, "mode", hmc_mode_name(mode));
+}
+
 int cmd_mode(const struct cli *cli, int argc, char **argv)
 {
-	static const char usage[] = "hmilock [--socket PATH] mode [enforce|audit] [--json]";
+	static const char usage[] =
+	    "hmilock [--socket PATH] mode [enforce|audit] [--json] [--password-file FILE]";
+	const char *pwfile = NULL;
 	uint32_t mode = HMC_MODE_ENFORCE;
 	bool json;
-	int first, rc;
+	int first, rc = EXIT_OK;
 
-	first = cd_opts(argc, argv, usage, &json, NULL, &rc);
+	first = cd_mode_opts(argc, argv, usage, &json, &pwfile, &rc);
 	if (first < 0)
 		return rc;
 	if (first + 1 < argc) {
@@ -430,15 +508,10 @@ int cmd_mode(const struct cli *cli, int argc, char **argv)
 	rc = cd_connect(cli);
 	if (rc)
 		return rc;
-	if (first >= argc) {
+	if (first >= argc)
 		rc = cd_mode_show(json);
-	} else {
-		memset(&cd.req.u.set_mode, 0, sizeof(cd.req.u.set_mode));
-		cd.req.u.set_mode.mode = mode;
-		rc = cd_request(HMC_REQ_SET_MODE, HMC_REP_RESULT, json);
-		if (rc == EXIT_OK)
-			rc = cd_print_result(json, "mode", hmc_mode_name(mode));
-	}
+	else
+		rc = cd_mode_set(mode, json, pwfile);
 	cd_close();
 	return rc;
 }

@@ -30,6 +30,12 @@ static const struct main_cmd main_cmds[] = {
     {"mode", cmd_mode, "show or switch the daemon's mode (enforce, audit)"},
     {"reload", cmd_reload, "make the daemon load the list file again"},
     {"events", cmd_events, "recent decisions from the daemon's event ring"},
+    {"maintenance", cmd_maintenance, "open, show or end a maintenance window (begin|status|end)"},
+    {"update", cmd_update, "run a command as a trusted updater: what it writes is approved"},
+    {"keygen", cmd_keygen, "make an Ed25519 key pair for signing exported lists"},
+    {"export", cmd_export, "write the list to a signed file for boxes of the same image"},
+    {"import", cmd_import, "approve a signed export's files that match on this box"},
+    {"passwd", cmd_passwd, "set, change or remove the admin password"},
 };
 #define MAIN_NCMDS (sizeof(main_cmds) / sizeof(main_cmds[0]))
 
@@ -48,7 +54,7 @@ static void main_usage(FILE *f)
 	           "  -h, --help      this text; -V, --version  the version\n\n"
 	           "Commands (hmilock COMMAND --help for details):\n");
 	for (i = 0; i < MAIN_NCMDS; i++)
-		fprintf(f, "  %-7s %s\n", main_cmds[i].name, main_cmds[i].help);
+		fprintf(f, "  %-11s %s\n", main_cmds[i].name, main_cmds[i].help);
 	fprintf(f, "\nExit status: 0 ok, 1 negative answer (drift, would deny), "
 	           "2 usage or bad input, 3 internal error.\n");
 }

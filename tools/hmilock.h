@@ -87,5 +87,39 @@ void util_bar(uint64_t done, uint64_t total, uint64_t bytes_done, uint64_t bytes
 void util_bar_end(void);
 /* wl_scan_opts.progress callback drawing util_bar(); arg unused. */
 void util_scan_progress(const struct wl_scan_progress *p, void *arg);
+/* Read one line into buf (at most len - 1 bytes, newline stripped): from
+ * the terminal with echo off after printing prompt on stderr, or, when
+ * standard input is not a terminal (scripts, tests), as the next line of
+ * standard input (no prompt). 0, -ENODATA (end of input), -EMSGSIZE. */
+int util_read_password(const char *prompt, char *buf, size_t len);
+/* The admin password for a command: the first line of file (from a
+ * --password-file option; must be mode 0600 or stricter) when file is not
+ * NULL, else $HMILOCK_PASSWORD when set, else util_read_password(prompt).
+ * 0, or an exit code after a message. */
+int util_get_password(const char *file, const char *prompt, char *buf, size_t len);
+/* [agent] key of the configuration file (cli->config) into out, or def
+ * when the file or the key is absent. 0, or an exit code after a message
+ * (unreadable file, syntax error, not an absolute path). */
+int util_conf_path(const struct cli *cli, const char *key, const char *def, char *out, size_t len);
+
+/* cmd_maint.c: maintenance begin|status|end, update (control socket) */
+int cmd_maintenance(const struct cli *cli, int argc, char **argv);
+int cmd_update(const struct cli *cli, int argc, char **argv);
+
+/* cmd_export.c: keygen, export, import (signed list transfer) */
+int cmd_keygen(const struct cli *cli, int argc, char **argv);
+int cmd_export(const struct cli *cli, int argc, char **argv);
+int cmd_import(const struct cli *cli, int argc, char **argv);
+
+/* cmd_passwd.c: passwd, and the admin password check of CLI-side commands */
+#define CLI_PASSWORD_FILE "/etc/hmilock/admin.pass"
+int cmd_passwd(const struct cli *cli, int argc, char **argv);
+/* When an admin password is set ([agent] admin_password_file), get it
+ * (util_get_password(pwfile, ...)) and verify it. 0 when none is set or it
+ * matches; else an exit code after a message (1: wrong password). For
+ * commands that change the list file directly (import): a speed bump, as
+ * root can write that file anyway; the daemon's own check (auth.c) is what
+ * guards mode changes. */
+int passwd_gate(const struct cli *cli, const char *pwfile, const char *what);
 
 #endif /* HMILOCK_CLI_H */

@@ -1,13 +1,20 @@
 /* util.c - output helpers shared by the CLI commands: one-line path escaping
- * (text and JSON), error messages on stderr and the TTY progress bar.
- * Owns only the bar's line state on stderr; any command may call these. */
+ * (text and JSON), error messages on stderr, the TTY progress bar, the
+ * admin password prompt and [agent] keys of the config file. Owns the bar's
+ * line state on stderr and, during a prompt, the terminal's echo setting
+ * (restored on every exit path, signals included); any command may call. */
 #include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "hmilock.h"
@@ -206,4 +213,186 @@ void util_scan_progress(const struct wl_scan_progress *p, void *arg)
 {
 	(void)arg;
 	util_bar(p->files_done, p->files_total, p->bytes_done, p->bytes_total, p->elapsed);
+}
+
+/* ---- passwords ----------------------------------------------------------- */
+
+static struct termios util_tio_saved;
+static volatile sig_atomic_t util_tio_active;
+
+/* SIGINT/SIGTERM/SIGHUP during a prompt: echo back on, then die of it. */
+static void util_tio_signal(int sig)
+{
+	if (util_tio_active)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &util_tio_saved);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* One line from fd, byte by byte (nothing read beyond it stays buffered).
+ * 0, -ENODATA (EOF before any byte), -EMSGSIZE (longer than len - 1). */
+static int util_read_line(int fd, char *buf, size_t len)
+{
+	size_t n = 0;
+	bool over = false, any = false;
+	ssize_t r;
+	char c;
+
+	for (;;) {
+		r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0 || c == '\n')
+			break;
+		any = true;
+		if (n + 1 < len)
+			buf[n++] = c;
+		else
+			over = true;
+	}
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	if (over) {
+		explicit_bzero(buf, len);
+		return -EMSGSIZE;
+	}
+	return any || r > 0 ? 0 : -ENODATA;
+}
+
+int util_read_password(const char *prompt, char *buf, size_t len)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	struct sigaction sa = {.sa_handler = util_tio_signal}, old[4];
+	struct termios t;
+	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &util_tio_saved) == 0;
+	size_t i;
+	int rc;
+
+	if (!tty)
+		return util_read_line(STDIN_FILENO, buf, len); /* scripts, tests */
+	for (i = 0; i < 4; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	fprintf(stderr, "%s", prompt);
+	fflush(stderr);
+	t = util_tio_saved;
+	t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
+	t.c_lflag |= ECHONL;
+	util_tio_active = 1;
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &t);
+	rc = util_read_line(STDIN_FILENO, buf, len);
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &util_tio_saved);
+	util_tio_active = 0;
+	for (i = 0; i < 4; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	return rc;
+}
+
+/* First line of file (a --password-file), mode-checked like a key. */
+static int util_password_file(const char *file, char *buf, size_t len)
+{
+	struct stat st;
+	int fd, rc;
+
+	fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		util_err("--password-file %s: %s", file, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
+		close(fd);
+		util_err("--password-file %s: want a regular file only its owner may read "
+		         "(chmod 600 %s)",
+		         file, file);
+		return EXIT_USAGE;
+	}
+	rc = util_read_line(fd, buf, len);
+	close(fd);
+	if (rc == -ENODATA || (!rc && !buf[0])) {
+		util_err("--password-file %s: empty", file);
+		return EXIT_USAGE;
+	}
+	if (rc) {
+		util_err("--password-file %s: %s", file,
+		         rc == -EMSGSIZE ? "password longer than 127 bytes" : strerror(-rc));
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int util_get_password(const char *file, const char *prompt, char *buf, size_t len)
+{
+	const char *env = getenv("HMILOCK_PASSWORD");
+	int rc;
+
+	if (file)
+		return util_password_file(file, buf, len);
+	if (env) {
+		if (strlen(env) >= len || !env[0]) {
+			util_err("HMILOCK_PASSWORD: %s",
+			         env[0] ? "longer than 127 bytes" : "empty");
+			return EXIT_USAGE;
+		}
+		memcpy(buf, env, strlen(env) + 1);
+		return 0;
+	}
+	rc = util_read_password(prompt, buf, len);
+	if (rc == 0 && buf[0])
+		return 0;
+	util_err("no admin password given%s",
+	         rc == -EMSGSIZE ? " (longer than 127 bytes)"
+	         : isatty(STDIN_FILENO)
+	             ? ""
+	             : " (standard input is not a terminal: give it on standard input, in "
+	               "HMILOCK_PASSWORD or with --password-file)");
+	return EXIT_USAGE;
+}
+
+/* ---- configuration ------------------------------------------------------- */
+
+struct util_conf {
+	const char *key;
+	char *out;
+	size_t len;
+	bool found, too_long;
+};
+
+static int util_conf_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct util_conf *c = user;
+
+	if (strcmp(section, "agent") != 0 || strcmp(name, c->key) != 0)
+		return 1;
+	if (strlen(value) >= c->len) {
+		c->too_long = true;
+		return 1;
+	}
+	memcpy(c->out, value, strlen(value) + 1);
+	c->found = true;
+	return 1;
+}
+
+int util_conf_path(const struct cli *cli, const char *key, const char *def, char *out, size_t len)
+{
+	struct util_conf c = {.key = key, .out = out, .len = len};
+	int line;
+
+	snprintf(out, len, "%s", def);
+	line = ini_parse(cli->config, util_conf_handler, &c);
+	if (line == -1 && errno == ENOENT)
+		return 0; /* no config file: the default */
+	if (line != 0) {
+		util_err("%s: %s", cli->config,
+		         line < 0 ? "cannot read it" : "syntax error (hmilockd --check-config)");
+		return EXIT_USAGE;
+	}
+	if (c.too_long || (c.found && out[0] != '/')) {
+		util_err("%s: [agent] %s: want an absolute path", cli->config, key);
+		return EXIT_USAGE;
+	}
+	if (!c.found)
+		snprintf(out, len, "%s", def);
+	return 0;
 }

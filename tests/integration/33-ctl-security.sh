@@ -98,7 +98,9 @@ cases = [
     ("length field too small", hdr(1, 8), EBADMSG, "length field"),
     ("set_mode truncated", hdr(2, 20) + b"\x01\0\0\0", EBADMSG, "does not match its type"),
     ("status with a body", hdr(1, 24) + b"\0" * 8, EBADMSG, "does not match its type"),
-    ("set_mode mode 7", hdr(2, 24) + struct.pack("<II", 7, 0), EBADMSG, "unknown mode"),
+    ("set_mode mode 7", hdr(2, 152) + struct.pack("<II", 7, 0) + bytes(128), EBADMSG, "unknown mode"),
+    ("set_mode password not NUL-terminated", hdr(2, 152) + struct.pack("<II", 1, 0) + b"x" * 128,
+     EBADMSG, "NUL-terminated"),
     ("events max 0", hdr(4, 40) + struct.pack("<QQII", 0, 0, 0, 0), EBADMSG, "out of range"),
     ("70000 bytes", hdr(1, 70000) + b"\0" * (70000 - 16), EBADMSG, "longer than"),
 ]

@@ -1,0 +1,382 @@
+/* update.c - trusted updater sessions: owns the session cgroup directories
+ * (<cgroup_root>/s<id>, cgroup v2) and which session is open (up, guarded
+ * by up.lock because the exec gate's workers ask update_exec_allowed()).
+ * The main thread opens and commits sessions (control socket) and removes
+ * emptied cgroups (update_tick); the recording itself is maint.c's. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hmilockd.h"
+
+/*
+ * Writers are told apart by cgroup membership, never by name: the CLI
+ * (`hmilock update -- CMD`) asks for a session, gets a fresh cgroup
+ * directory, writes its own pid to its cgroup.procs and only then starts
+ * CMD, so CMD and every descendant live in that cgroup (a process cannot
+ * leave it without writing to another cgroup's cgroup.procs, which the
+ * box's normal programs have no reason to do and which root-only files
+ * guard). For each recorded change the daemon reads /proc/<writer>/cgroup.
+ * That is racy: the event is read after the write, and a writer that has
+ * exited and been reaped can no longer be placed - such changes are not
+ * approved, but counted and logged ("unattributed"). A zombie still shows
+ * its cgroup, so the CLI waits for CMD without reaping it (waitid
+ * WNOWAIT), asks the daemon to read every queued change (MAINT_SYNC), and
+ * only then reaps it. The kernel helper can later tag events exactly.
+ *
+ * cgroup v1 only (no cgroup2 mount): update_begin() refuses with a clear
+ * message; there is no process-tree fallback (a process tree is what a
+ * double fork escapes from, and that is exactly what package scripts do).
+ */
+
+#define UP_STALE 8
+#define UP_KNOWN 256 /* pids seen in the session cgroup (ring) */
+
+static struct {
+	const struct hmd_config *cfg;
+	pthread_mutex_t lock;
+	char c2[PATH_MAX]; /* cgroup2 mount point, "" when none */
+	char root[PATH_MAX]; /* parent of the session cgroups */
+	uint64_t session; /* open session, 0 when none */
+	pid_t who;
+	char dir[PATH_MAX]; /* its cgroup directory */
+	char rel[PATH_MAX]; /* ... as /proc/<pid>/cgroup names it */
+	char origin[PATH_MAX]; /* who's cgroup directory before */
+	char stale[UP_STALE][PATH_MAX]; /* committed, still busy: rmdir later */
+	/* Members seen alive: a writer whose later events are read after it
+	 * was reaped is still placed (pid reuse within a session is ignored,
+	 * a documented, tiny risk). Main thread only. */
+	pid_t known[UP_KNOWN];
+	unsigned n_known;
+} up = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static int up_find_c2(void)
+{
+	char line[2 * PATH_MAX];
+	struct mnt_info mi;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (mounts_parse_line(line, &mi) == 0 && !strcmp(mi.fstype, "cgroup2")) {
+			snprintf(up.c2, sizeof(up.c2), "%s", mi.mountpoint);
+			break;
+		}
+	fclose(f);
+	return 0;
+}
+
+/* Session cgroups left by an hmilockd that died during an update: their
+ * session is PENDING now; remove the ones that have emptied. */
+static void up_sweep(void)
+{
+	char path[PATH_MAX + 300];
+	struct dirent *d;
+	DIR *dir = opendir(up.root);
+
+	if (!dir)
+		return;
+	while ((d = readdir(dir)))
+		if (d->d_name[0] == 's' && d->d_type == DT_DIR) {
+			snprintf(path, sizeof(path), "%s/%s", up.root, d->d_name);
+			if (rmdir(path) < 0)
+				log_msg(LOG_WARNING, "old update cgroup %s: %s", path,
+				        strerror(errno));
+		}
+	closedir(dir);
+}
+
+int update_init(const struct hmd_config *cfg)
+{
+	up.cfg = cfg;
+	if (up_find_c2() < 0 || !up.c2[0]) {
+		log_msg(LOG_WARNING, "no cgroup v2 mount: `hmilock update` is refused on this box "
+		                     "(trusted updates need cgroup v2)");
+		return 0;
+	}
+	if (cfg->cgroup_root[0])
+		snprintf(up.root, sizeof(up.root), "%s", cfg->cgroup_root);
+	else if (snprintf(up.root, sizeof(up.root), "%s/hmilock-update", up.c2) >=
+	         (int)sizeof(up.root))
+		up.root[0] = '\0';
+	if (!mounts_path_below(up.c2, up.root) || !strcmp(up.c2, up.root)) {
+		log_msg(LOG_ERR,
+		        "[update] cgroup_root %s is not below the cgroup v2 mount %s: "
+		        "`hmilock update` is refused",
+		        up.root, up.c2);
+		up.root[0] = '\0';
+		return 0;
+	}
+	up_sweep();
+	/* A configured root is made now, while we still hold every capability
+	 * (a cgroup2 root of mode 0555 needs CAP_DAC_OVERRIDE); below our own
+	 * 0755 directory the session cgroups need none. "auto" is made at the
+	 * first update, so a box that never updates gets no directory. */
+	if (cfg->cgroup_root[0] && mkdir(up.root, 0755) < 0 && errno != EEXIST) {
+		log_msg(LOG_ERR, "cannot create %s: %s: `hmilock update` is refused", up.root,
+		        strerror(errno));
+		up.root[0] = '\0';
+	}
+	return 0;
+}
+
+/* The cgroup v2 path of pid ("0::/a/b" -> "/a/b"). 0, -ESRCH or -ENOENT. */
+static int up_cgroup_of(pid_t pid, char *out, size_t len)
+{
+	char p[64], line[PATH_MAX + 8];
+	FILE *f;
+	int rc = -ENOENT;
+
+	snprintf(p, sizeof(p), "/proc/%d/cgroup", (int)pid);
+	f = fopen(p, "re");
+	if (!f)
+		return -ESRCH;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		rc = snprintf(out, len, "%s", line + 3) >= (int)len ? -ENAMETOOLONG : 0;
+		break;
+	}
+	fclose(f);
+	return rc;
+}
+
+/* Read on every exec by the fanotify reader: an atomic, not up.lock. */
+static atomic_bool up_on;
+
+bool update_active(void)
+{
+	return atomic_load_explicit(&up_on, memory_order_relaxed);
+}
+
+int update_pid_member(pid_t pid)
+{
+	char cg[PATH_MAX], rel[PATH_MAX];
+	int rc = up_cgroup_of(pid, cg, sizeof(cg));
+
+	bool member;
+
+	pthread_mutex_lock(&up.lock);
+	snprintf(rel, sizeof(rel), "%s", up.rel);
+	if (rc == -ESRCH) {
+		for (unsigned i = 0; i < UP_KNOWN && i < up.n_known; i++)
+			if (up.known[i] == pid)
+				rc = 1;
+		pthread_mutex_unlock(&up.lock);
+		return rc == 1 ? 1 : -ESRCH;
+	}
+	/* nested cgroups the updater makes below its own count as its own */
+	member = rc == 0 && rel[0] && mounts_path_below(rel, cg);
+	if (member)
+		up.known[up.n_known++ % UP_KNOWN] = pid;
+	pthread_mutex_unlock(&up.lock);
+	return member ? 1 : 0;
+}
+
+bool update_exec_allowed(pid_t pid, const struct stat *st)
+{
+	if (!update_active())
+		return false;
+	if (update_pid_member(pid) != 1)
+		return false;
+	if (maint_exec_written(st->st_dev, st->st_ino))
+		return true;
+	/* The updater may run what it wrote a moment ago, before the main
+	 * thread read that change: read what is queued, then look again. */
+	maint_handle();
+	return maint_exec_written(st->st_dev, st->st_ino);
+}
+
+static int up_mkdir(char *msg, size_t len, uint64_t id)
+{
+	if (mkdir(up.root, 0755) < 0 && errno != EEXIST)
+		return snprintf(msg, len,
+		                "cannot create %s: %s (a read-only cgroup2 root: set [update] "
+		                "cgroup_root, which hmilockd creates at start)",
+		                up.root, strerror(errno)),
+		       -errno;
+	if (snprintf(up.dir, sizeof(up.dir), "%s/s%llu", up.root, (unsigned long long)id) >=
+	    (int)sizeof(up.dir))
+		return snprintf(msg, len, "cgroup path too long"), -ENAMETOOLONG;
+	if (mkdir(up.dir, 0755) < 0)
+		return snprintf(msg, len, "cannot create the cgroup %s: %s", up.dir,
+		                strerror(errno)),
+		       -errno;
+	snprintf(up.rel, sizeof(up.rel), "%s", up.dir + strlen(up.c2));
+	return 0;
+}
+
+int update_begin(pid_t by, pid_t who, uint64_t *session, char *cgroup, char *origin, size_t pathlen,
+                 char *msg, size_t len)
+{
+	char cg[PATH_MAX];
+	uint64_t id = (uint64_t)time(NULL) * 1000 + (uint64_t)(by % 1000);
+	int rc;
+
+	if (!up.root[0])
+		return snprintf(msg, len, "trusted updates need cgroup v2 (%s)",
+		                up.c2[0] ? "[update] cgroup_root is not below its mount"
+		                         : "no cgroup2 filesystem is mounted"),
+		       -EOPNOTSUPP;
+	if (up.session)
+		return snprintf(msg, len, "a trusted update (session %llu) is running already",
+		                (unsigned long long)up.session),
+		       -EBUSY;
+	if (up_cgroup_of(who, cg, sizeof(cg)) < 0)
+		return snprintf(msg, len, "pid %d: no such process (or no cgroup v2 membership)",
+		                (int)who),
+		       -ESRCH;
+	rc = maint_session_open(STATE_W_UPDATE, 0, msg, len);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&up.lock);
+	rc = up_mkdir(msg, len, id);
+	if (rc == 0) {
+		up.session = id;
+		atomic_store(&up_on, true);
+		up.who = who;
+		up.n_known = 0;
+		if (snprintf(up.origin, sizeof(up.origin), "%s%s", up.c2,
+		             strcmp(cg, "/") ? cg : "") >= (int)sizeof(up.origin))
+			up.origin[0] = '\0';
+	}
+	pthread_mutex_unlock(&up.lock);
+	if (rc < 0) {
+		char m2[64];
+
+		maint_session_commit(false, m2, sizeof(m2));
+		return rc;
+	}
+	/* The kernel helper lets this cgroup write approved files (no-op
+	 * while the helper is not loaded). */
+	if (helper_set_updater_cgroup(up.dir, true) < 0)
+		log_msg(LOG_ERR, "kernel helper did not take the update cgroup %s", up.dir);
+	*session = id;
+	snprintf(cgroup, pathlen, "%s", up.dir);
+	snprintf(origin, pathlen, "%s", up.origin);
+	log_msg(LOG_NOTICE, "trusted update session %llu opened by pid %d for pid %d: cgroup %s",
+	        (unsigned long long)id, (int)by, (int)who, up.dir);
+	snprintf(msg, len, "session %llu", (unsigned long long)id);
+	return 0;
+}
+
+int update_info(uint64_t *session, pid_t *who, char *cgroup, char *origin, size_t pathlen)
+{
+	if (!up.session)
+		return -ENOENT;
+	*session = up.session;
+	*who = up.who;
+	snprintf(cgroup, pathlen, "%s", up.dir);
+	snprintf(origin, pathlen, "%s", up.origin);
+	return 0;
+}
+
+static void up_rmdir_later(const char *dir)
+{
+	size_t i;
+
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		return;
+	log_msg(LOG_WARNING,
+	        "update cgroup %s still has processes (%s): their writes are no "
+	        "longer trusted; removed once empty",
+	        dir, strerror(errno));
+	for (i = 0; i < UP_STALE; i++)
+		if (!up.stale[i][0]) {
+			snprintf(up.stale[i], sizeof(up.stale[i]), "%s", dir);
+			return;
+		}
+}
+
+int update_commit(uint64_t session, bool ok, bool keep, char *msg, size_t len)
+{
+	char res[400], dir[PATH_MAX];
+	bool approve = ok || keep;
+	uint64_t id = up.session;
+	int rc;
+
+	if (!id || (session && session != id))
+		return snprintf(msg, len, "no trusted update session %llu is open",
+		                (unsigned long long)session),
+		       -ENOENT;
+	rc = maint_session_commit(approve, res, sizeof(res));
+	pthread_mutex_lock(&up.lock);
+	snprintf(dir, sizeof(dir), "%s", up.dir);
+	up.session = 0;
+	atomic_store(&up_on, false);
+	up.rel[0] = '\0';
+	pthread_mutex_unlock(&up.lock);
+	helper_set_updater_cgroup(dir, false);
+	up_rmdir_later(dir);
+	log_msg(rc < 0 ? LOG_ERR : LOG_NOTICE, "trusted update session %llu ended (%s): %s",
+	        (unsigned long long)id,
+	        ok     ? "command succeeded"
+	        : keep ? "command failed, --keep-on-failure"
+	               : "command failed, nothing approved",
+	        res);
+	snprintf(msg, len, "%s%s", approve ? "" : "the command failed: ", res);
+	return rc;
+}
+
+/* Has the open session's cgroup emptied without a commit (the package
+ * manager or the CLI was killed)? Then nobody will commit it. */
+static void up_check_abandoned(void)
+{
+	char path[PATH_MAX + 16], line[64];
+	bool empty = false;
+	FILE *f;
+
+	if (!up.session || (uint64_t)time(NULL) * 1000 < up.session + 2000)
+		return;
+	snprintf(path, sizeof(path), "%s/cgroup.events", up.dir);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strcmp(line, "populated 0\n"))
+			empty = true;
+	fclose(f);
+	if (!empty)
+		return;
+	snprintf(line, sizeof(line), "trusted update session %llu abandoned",
+	         (unsigned long long)up.session);
+	maint_session_interrupt(line);
+	helper_set_updater_cgroup(up.dir, false);
+	pthread_mutex_lock(&up.lock);
+	up.session = 0;
+	atomic_store(&up_on, false);
+	up.rel[0] = '\0';
+	pthread_mutex_unlock(&up.lock);
+	up_rmdir_later(up.dir);
+}
+
+void update_tick(void)
+{
+	size_t i;
+
+	up_check_abandoned();
+
+	for (i = 0; i < UP_STALE; i++)
+		if (up.stale[i][0] && (rmdir(up.stale[i]) == 0 || errno == ENOENT))
+			up.stale[i][0] = '\0';
+}
+
+void update_fini(void)
+{
+	/* An open session stays PENDING in the state file; its cgroup is
+	 * removed when empty (the next start does not know it: best effort). */
+	if (up.session)
+		rmdir(up.dir);
+	update_tick();
+}

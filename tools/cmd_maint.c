@@ -1,0 +1,742 @@
+/* cmd_maint.c - `hmilock maintenance begin|status|end` and `hmilock update`,
+ * over the control socket (include/hmilock_ctl.h). Owns one connection at
+ * a time (mc.fd) and its message buffers; for `update` also the child
+ * running CMD and this process's moves between cgroups.
+ * Exit codes: 0 ok, 1 the daemon refused (or CMD failed: its status is
+ * passed on), 2 usage, 3 cannot talk to the daemon or a malformed reply. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hmilock.h"
+#include "hmilock_ctl.h"
+
+#define MC_TIMEOUT_S 600 /* an end hashes every recorded file */
+
+static struct {
+	int fd;
+	const char *path;
+	uint32_t seq;
+	unsigned char in[HMC_MAX_MSG];
+	struct hmc_msg req, rep;
+	char pw[HMC_PASSWORD_LEN];
+	bool have_pw;
+	const char *pwfile;
+} mc = {.fd = -1};
+
+/* ---- connection ------------------------------------------------------- */
+
+static int mc_connect(const struct cli *cli)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = MC_TIMEOUT_S};
+
+	mc.path = cli->socket ? cli->socket : HMC_DEFAULT_SOCKET;
+	if (strlen(mc.path) >= sizeof(sa.sun_path)) {
+		util_err("socket path too long: %s", mc.path);
+		return EXIT_USAGE;
+	}
+	memcpy(sa.sun_path, mc.path, strlen(mc.path) + 1);
+	mc.fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (mc.fd < 0)
+		return util_err("socket: %s", strerror(errno)), EXIT_INTERNAL;
+	setsockopt(mc.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(mc.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(mc.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		util_err("cannot reach hmilockd at %s: %s%s", mc.path, strerror(errno),
+		         errno == ENOENT || errno == ECONNREFUSED ? " (is hmilockd running?)" : "");
+		close(mc.fd);
+		mc.fd = -1;
+		return EXIT_INTERNAL;
+	}
+	mc.seq = (uint32_t)getpid() << 8;
+	return EXIT_OK;
+}
+
+static void mc_close(void)
+{
+	if (mc.fd >= 0)
+		close(mc.fd);
+	mc.fd = -1;
+}
+
+/* Send mc.req (body filled) and receive a checked reply into mc.rep. */
+static int mc_call(uint16_t type)
+{
+	const char *why;
+	ssize_t n;
+
+	hmc_hdr_init(&mc.req.h, type, HMC_REQUEST, ++mc.seq);
+	if (send(mc.fd, &mc.req, mc.req.h.length, MSG_NOSIGNAL) != (ssize_t)mc.req.h.length)
+		return util_err("sending to hmilockd at %s: %s", mc.path, strerror(errno)),
+		       EXIT_INTERNAL;
+	do
+		n = recv(mc.fd, mc.in, sizeof(mc.in), MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return util_err("no reply from hmilockd at %s: %s", mc.path,
+		                n == 0 ? "connection closed" : strerror(errno)),
+		       EXIT_INTERNAL;
+	if (hmc_parse(mc.in, (size_t)n, HMC_REPLY, &mc.rep, &why) < 0)
+		return util_err("malformed reply from hmilockd at %s: %s", mc.path, why),
+		       EXIT_INTERNAL;
+	if (mc.rep.h.seq != mc.seq && !(mc.rep.h.type == HMC_REP_RESULT && mc.rep.h.seq == 0))
+		return util_err("reply from hmilockd out of sequence"), EXIT_INTERNAL;
+	return EXIT_OK;
+}
+
+/* A request that carries the admin password at auth: sent with the one
+ * given (--password-file, $HMILOCK_PASSWORD), or asked for when the daemon
+ * says one is needed, then sent again. */
+static int mc_call_auth(uint16_t type, struct hmd_ctl_auth *auth)
+{
+	int rc, attempt;
+
+	if (!mc.have_pw && (mc.pwfile || getenv("HMILOCK_PASSWORD"))) {
+		rc = util_get_password(mc.pwfile, "admin password: ", mc.pw, sizeof(mc.pw));
+		if (rc)
+			return rc;
+		mc.have_pw = true;
+	}
+	for (attempt = 0;; attempt++) {
+		memcpy(auth->password, mc.pw, sizeof(mc.pw));
+		rc = mc_call(type);
+		explicit_bzero(auth, sizeof(*auth));
+		if (rc || mc.have_pw || attempt || mc.rep.h.type != HMC_REP_RESULT ||
+		    mc.rep.u.result.error != -ENOKEY)
+			return rc;
+		rc = util_get_password(NULL, "admin password: ", mc.pw, sizeof(mc.pw));
+		if (rc)
+			return rc;
+		mc.have_pw = true;
+	}
+}
+
+/* The reply must be of type want; a RESULT error is printed (and as JSON). */
+static int mc_expect(uint16_t want, bool json)
+{
+	json_object *o;
+
+	if (mc.rep.h.type == HMC_REP_RESULT && (mc.rep.u.result.error || want != HMC_REP_RESULT)) {
+		if (json) {
+			o = json_object_new_object();
+			json_object_object_add(o, "ok", json_object_new_boolean(0));
+			json_object_object_add(o, "message",
+			                       json_object_new_string(mc.rep.u.result.msg));
+			printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
+			json_object_put(o);
+		}
+		util_err("hmilockd: %s", mc.rep.u.result.msg[0] ? mc.rep.u.result.msg
+		                                                : strerror(-mc.rep.u.result.error));
+		return EXIT_NEGATIVE;
+	}
+	if (mc.rep.h.type != want)
+		return util_err("unexpected reply type %#x from hmilockd", mc.rep.h.type),
+		       EXIT_INTERNAL;
+	return EXIT_OK;
+}
+
+static int mc_print_result(bool json)
+{
+	json_object *o;
+
+	if (!json) {
+		printf("%s\n", mc.rep.u.result.msg);
+		return EXIT_OK;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "message", json_object_new_string(mc.rep.u.result.msg));
+	printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
+	json_object_put(o);
+	return EXIT_OK;
+}
+
+/* ---- options ------------------------------------------------------------- */
+
+struct mc_opts {
+	bool json, review, discard, keep, begin, commit, failed;
+	uint32_t timeout_s;
+	pid_t pid;
+};
+
+enum { MO_JSON = 1, MO_TIMEOUT = 2, MO_REVIEW = 4, MO_PW = 8, MO_UPDATE = 16 };
+
+static int mc_getopt(int argc, char **argv, unsigned mask, const char *usage, struct mc_opts *o,
+                     int *rc)
+{
+	static const struct option all[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"review", no_argument, NULL, 'r'},
+	    {"discard", no_argument, NULL, 'D'},
+	    {"password-file", required_argument, NULL, 'p'},
+	    {"keep-on-failure", no_argument, NULL, 'k'},
+	    {"begin", no_argument, NULL, 'b'},
+	    {"commit", no_argument, NULL, 'c'},
+	    {"failed", no_argument, NULL, 'f'},
+	    {"pid", required_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	static const unsigned need[] = {
+	    ['j'] = MO_JSON,   ['t'] = MO_TIMEOUT, ['r'] = MO_REVIEW, ['D'] = MO_REVIEW,
+	    ['p'] = MO_PW,     ['k'] = MO_UPDATE,  ['b'] = MO_UPDATE, ['c'] = MO_UPDATE,
+	    ['f'] = MO_UPDATE, ['P'] = MO_UPDATE,  ['h'] = 0};
+	char *end;
+	long v;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+h", all, NULL)) != -1) {
+		if (c == '?' || c == ':' || (c != 'h' && !(need[c] & mask)))
+			goto usage;
+		switch (c) {
+		case 'j':
+			o->json = true;
+			break;
+		case 'r':
+			o->review = true;
+			break;
+		case 'D':
+			o->discard = true;
+			break;
+		case 'p':
+			mc.pwfile = optarg;
+			break;
+		case 'k':
+			o->keep = true;
+			break;
+		case 'b':
+			o->begin = true;
+			break;
+		case 'c':
+			o->commit = true;
+			break;
+		case 'f':
+			o->failed = true;
+			break;
+		case 't':
+			if (hmc_duration_parse(optarg, &o->timeout_s) == 0)
+				break;
+			util_err(
+			    "--timeout '%s': want a duration from 1s to 7d, like 90s, 30m or 2h",
+			    optarg);
+			goto usage;
+		case 'P':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (!errno && !*end && v > 0 && v < (1L << 22)) {
+				o->pid = (pid_t)v;
+				break;
+			}
+			util_err("--pid '%s': not a process id", optarg);
+			goto usage;
+		case 'h':
+			printf("usage: %s\n", usage);
+			*rc = EXIT_OK;
+			return -1;
+		}
+	}
+	return optind;
+usage:
+	fprintf(stderr, "usage: %s\n", usage);
+	*rc = EXIT_USAGE;
+	return -1;
+}
+
+/* ---- maintenance begin / status ------------------------------------------ */
+
+static int mc_begin(const struct cli *cli, const struct mc_opts *o)
+{
+	int rc = mc_connect(cli);
+
+	if (rc)
+		return rc;
+	memset(&mc.req.u.maint_begin, 0, sizeof(mc.req.u.maint_begin));
+	mc.req.u.maint_begin.timeout_s = o->timeout_s;
+	rc = mc_call_auth(HMC_REQ_MAINT_BEGIN, &mc.req.u.maint_begin.auth);
+	if (rc == EXIT_OK)
+		rc = mc_expect(HMC_REP_RESULT, o->json);
+	if (rc == EXIT_OK)
+		rc = mc_print_result(o->json);
+	mc_close();
+	return rc;
+}
+
+static void mc_time(uint64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !localtime_r(&tt, &tm))
+		snprintf(buf, len, "-");
+	else
+		strftime(buf, len, "%Y-%m-%d %H:%M:%S %z", &tm);
+}
+
+/* Every plan entry (the daemon hashes the recorded files) into arr, or
+ * printed as text when arr is NULL; kinds[] counts them. */
+static int mc_plan(json_object *arr, uint32_t *kinds, struct hmc_plan_entry **all, size_t *n_all)
+{
+	uint32_t off = 0, i, total;
+	const struct hmc_maint_plan *p = &mc.rep.u.maint_plan;
+	int rc;
+
+	do {
+		memset(&mc.req.u.maint_plan_req, 0, sizeof(mc.req.u.maint_plan_req));
+		mc.req.u.maint_plan_req.offset = off;
+		rc = mc_call(HMC_REQ_MAINT_PLAN);
+		if (!rc)
+			rc = mc_expect(HMC_REP_MAINT_PLAN, arr != NULL);
+		if (rc)
+			return rc;
+		total = p->total;
+		for (i = 0; i < p->n; i++) {
+			const struct hmc_plan_entry *e = &p->e[i];
+
+			kinds[e->kind]++;
+			if (all) {
+				struct hmc_plan_entry *t = realloc(*all, (*n_all + 1) * sizeof(*t));
+
+				if (!t)
+					return util_err("out of memory"), EXIT_INTERNAL;
+				*all = t;
+				t[(*n_all)++] = *e;
+			} else if (arr) {
+				json_object *o = json_object_new_object();
+
+				json_object_object_add(
+				    o, "action",
+				    json_object_new_string(hmc_plan_kind_name(e->kind)));
+				list_json_path(o, "path", e->path);
+				json_object_array_add(arr, o);
+			} else {
+				printf("  %-7s ", hmc_plan_kind_name(e->kind));
+				util_print_path(stdout, e->path);
+				printf("\n");
+			}
+		}
+		off += p->n;
+	} while (p->n && off < total);
+	return EXIT_OK;
+}
+
+static void mc_status_text(const struct hmc_maint_status *s)
+{
+	char a[64], b[64];
+
+	mc_time(s->start, a, sizeof(a));
+	mc_time(s->deadline, b, sizeof(b));
+	printf("maintenance: %s", hmc_maint_state_name(s->state));
+	if (s->state == HMC_MS_OPEN)
+		printf(" since %s, re-locks by itself at %s", a, b);
+	else if (s->state == HMC_MS_UPDATE || s->state == HMC_MS_PENDING)
+		printf(" (began %s)", a);
+	printf("\nmode outside the window: %s\n", hmc_mode_name(s->prev_mode));
+	if (s->state != HMC_MS_NONE)
+		printf("list generation at begin: %llu\nrecorded: %llu changed paths (%llu by "
+		       "writers outside the update cgroup ignored, %llu unattributed)\njournal: ",
+		       (unsigned long long)s->generation, (unsigned long long)s->records,
+		       (unsigned long long)s->ignored, (unsigned long long)s->unattributed);
+	if (s->state != HMC_MS_NONE) {
+		util_print_path(stdout, s->journal);
+		printf("\n");
+	}
+	if (s->state == HMC_MS_PENDING)
+		printf("WAITING FOR REVIEW: hmilockd stopped during the window; nothing was "
+		       "approved. Run `hmilock maintenance end --review`.\n");
+	if (s->last[0])
+		printf("last window: %s\n", s->last);
+}
+
+static json_object *mc_status_json(const struct hmc_maint_status *s)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "state", json_object_new_string(hmc_maint_state_name(s->state)));
+	json_object_object_add(o, "mode_outside",
+	                       json_object_new_string(hmc_mode_name(s->prev_mode)));
+	json_object_object_add(o, "start", json_object_new_uint64(s->start));
+	json_object_object_add(o, "deadline", json_object_new_uint64(s->deadline));
+	json_object_object_add(o, "generation", json_object_new_uint64(s->generation));
+	json_object_object_add(o, "records", json_object_new_uint64(s->records));
+	json_object_object_add(o, "ignored", json_object_new_uint64(s->ignored));
+	json_object_object_add(o, "unattributed", json_object_new_uint64(s->unattributed));
+	list_json_path(o, "journal", s->journal);
+	json_object_object_add(o, "last", json_object_new_string(s->last));
+	return o;
+}
+
+static int mc_status(const struct cli *cli, const struct mc_opts *o)
+{
+	struct hmc_maint_status s;
+	uint32_t kinds[HMC_PK__MAX] = {0};
+	json_object *j = NULL, *arr = NULL;
+	int rc = mc_connect(cli);
+
+	if (rc)
+		return rc;
+	rc = mc_call(HMC_REQ_MAINT_STATUS);
+	if (!rc)
+		rc = mc_expect(HMC_REP_MAINT_STATUS, o->json);
+	if (rc)
+		goto close;
+	s = mc.rep.u.maint_status;
+	if (o->json) {
+		j = mc_status_json(&s);
+		arr = json_object_new_array();
+	} else {
+		mc_status_text(&s);
+	}
+	if (s.state != HMC_MS_NONE && s.records && !o->json)
+		printf("changes (what `end` would do):\n");
+	if (s.state != HMC_MS_NONE && s.records)
+		rc = mc_plan(arr, kinds, NULL, NULL);
+	if (j) {
+		json_object_object_add(j, "changes", arr);
+		printf("%s\n", json_object_to_json_string_ext(j, LIST_JSON_FLAGS));
+		json_object_put(j);
+	}
+close:
+	mc_close();
+	return rc;
+}
+
+/* ---- maintenance end ------------------------------------------------------ */
+
+/* Ask about one entry: true keep, false drop; -1 at end of input. */
+static int mc_ask(FILE *in, bool tty, const struct hmc_plan_entry *e)
+{
+	char line[64];
+
+	for (;;) {
+		if (tty) {
+			fprintf(stderr, "%-7s ", hmc_plan_kind_name(e->kind));
+			util_print_path(stderr, e->path);
+			fprintf(stderr, "  accept? [y/n] ");
+		}
+		if (!fgets(line, sizeof(line), in))
+			return -1;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!strcmp(line, "y") || !strcmp(line, "yes") || !strcmp(line, "accept"))
+			return 1;
+		if (!strcmp(line, "n") || !strcmp(line, "no") || !strcmp(line, "drop"))
+			return 0;
+		util_err("answer y (accept) or n (drop), not '%s'", line);
+		if (!tty)
+			return -1;
+	}
+}
+
+/* Review: ask per entry that would change the list; send the drops with
+ * HMC_END_MORE, HMC_PLAN_PER_MSG at a time. */
+static int mc_review(void)
+{
+	uint32_t kinds[HMC_PK__MAX] = {0};
+	struct hmc_plan_entry *all = NULL;
+	size_t n = 0, i, nd = 0;
+	FILE *in = stdin;
+	bool tty = isatty(STDIN_FILENO);
+	int rc = mc_plan(NULL, kinds, &all, &n), a;
+
+	for (i = 0; rc == EXIT_OK && i < n; i++) {
+		if (all[i].kind == HMC_PK_SAME || all[i].kind == HMC_PK_SKIP)
+			continue;
+		a = mc_ask(in, tty, &all[i]);
+		if (a < 0) {
+			util_err("review not finished (end of input): nothing was changed, the "
+			         "window stays as it is");
+			rc = EXIT_NEGATIVE;
+			break;
+		}
+		if (a)
+			continue;
+		memset(&mc.req.u.maint_end, 0, sizeof(mc.req.u.maint_end));
+		mc.req.u.maint_end.flags = HMC_END_MORE;
+		mc.req.u.maint_end.n_drop = 1;
+		snprintf(mc.req.u.maint_end.drop[0], HMC_PATH_LEN, "%s", all[i].path);
+		rc = mc_call_auth(HMC_REQ_MAINT_END, &mc.req.u.maint_end.auth);
+		if (!rc)
+			rc = mc_expect(HMC_REP_RESULT, false);
+		nd++;
+	}
+	free(all);
+	if (rc == EXIT_OK)
+		fprintf(stderr, "%zu entries dropped by review\n", nd);
+	return rc;
+}
+
+static int mc_end(const struct cli *cli, const struct mc_opts *o)
+{
+	int rc = mc_connect(cli);
+
+	if (rc)
+		return rc;
+	if (o->review && !o->discard)
+		rc = mc_review();
+	if (rc == EXIT_OK) {
+		memset(&mc.req.u.maint_end, 0, sizeof(mc.req.u.maint_end));
+		mc.req.u.maint_end.flags = o->discard ? HMC_END_DISCARD : 0;
+		rc = mc_call_auth(HMC_REQ_MAINT_END, &mc.req.u.maint_end.auth);
+		if (!rc)
+			rc = mc_expect(HMC_REP_RESULT, o->json);
+		if (!rc)
+			rc = mc_print_result(o->json);
+	}
+	mc_close();
+	explicit_bzero(mc.pw, sizeof(mc.pw));
+	return rc;
+}
+
+int cmd_maintenance(const struct cli *cli, int argc, char **argv)
+{
+	static const char usage[] =
+	    "hmilock maintenance begin [--timeout DURATION] [--password-file FILE] [--json]\n"
+	    "       hmilock maintenance status [--json]\n"
+	    "       hmilock maintenance end [--review | --discard] [--password-file FILE] [--json]";
+	struct mc_opts o = {0};
+	const char *sub;
+	int first, rc;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fprintf(argc < 2 ? stderr : stdout, "usage: %s\n", usage);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	sub = argv[1];
+	if (!strcmp(sub, "begin"))
+		first = mc_getopt(argc - 1, argv + 1, MO_JSON | MO_TIMEOUT | MO_PW, usage, &o, &rc);
+	else if (!strcmp(sub, "status"))
+		first = mc_getopt(argc - 1, argv + 1, MO_JSON, usage, &o, &rc);
+	else if (!strcmp(sub, "end"))
+		first = mc_getopt(argc - 1, argv + 1, MO_JSON | MO_REVIEW | MO_PW, usage, &o, &rc);
+	else
+		return util_err("maintenance: unknown subcommand '%s' (begin, status or end)", sub),
+		       EXIT_USAGE;
+	if (first < 0)
+		return rc;
+	if (first < argc - 1)
+		return util_err("maintenance %s: unexpected argument '%s'", sub, argv[first + 1]),
+		       EXIT_USAGE;
+	if (o.review && o.discard)
+		return util_err("maintenance end: --review and --discard exclude each other"),
+		       EXIT_USAGE;
+	if (!strcmp(sub, "begin"))
+		return mc_begin(cli, &o);
+	if (!strcmp(sub, "status"))
+		return mc_status(cli, &o);
+	return mc_end(cli, &o);
+}
+
+/* ---- update ------------------------------------------------------------ */
+
+/* Write pid into dir/cgroup.procs: move it into that cgroup. */
+static int mc_cgroup_join(const char *dir, pid_t pid)
+{
+	char path[HMC_PATH_LEN + 16], buf[32];
+	int fd, n, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)pid);
+	if (write(fd, buf, (size_t)n) != n)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static int mc_update_begin(const struct cli *cli, pid_t pid, struct hmc_update *u)
+{
+	int rc = mc_connect(cli);
+
+	if (rc)
+		return rc;
+	memset(&mc.req.u.update_begin, 0, sizeof(mc.req.u.update_begin));
+	mc.req.u.update_begin.pid = (int32_t)pid;
+	rc = mc_call_auth(HMC_REQ_UPDATE_BEGIN, &mc.req.u.update_begin.auth);
+	if (!rc)
+		rc = mc_expect(HMC_REP_UPDATE, false);
+	if (!rc)
+		*u = mc.rep.u.update;
+	mc_close();
+	explicit_bzero(mc.pw, sizeof(mc.pw));
+	return rc;
+}
+
+static int mc_update_commit(const struct cli *cli, uint64_t session, bool ok, bool keep, bool json)
+{
+	int rc = mc_connect(cli);
+
+	if (rc)
+		return rc;
+	mc.req.u.update_commit =
+	    (struct hmc_update_commit){.session = session, .ok = ok ? 1 : 0, .keep = keep ? 1 : 0};
+	rc = mc_call(HMC_REQ_UPDATE_COMMIT);
+	if (!rc)
+		rc = mc_expect(HMC_REP_RESULT, json);
+	if (!rc)
+		rc = mc_print_result(json);
+	mc_close();
+	return rc;
+}
+
+/* Wait for the child without reaping it: a zombie still shows its cgroup,
+ * so the daemon can place the child's last writes (MAINT_SYNC) before the
+ * pid goes away. Returns the wait status. */
+static int mc_wait(const struct cli *cli, pid_t child)
+{
+	siginfo_t si;
+	int status = 0;
+
+	memset(&si, 0, sizeof(si));
+	while (waitid(P_PID, (id_t)child, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		;
+	if (mc_connect(cli) == EXIT_OK) {
+		if (mc_call(HMC_REQ_MAINT_SYNC) == EXIT_OK)
+			(void)mc_expect(HMC_REP_RESULT, false);
+		mc_close();
+	}
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
+static pid_t mc_spawn(const char *cgroup, char **cmd)
+{
+	pid_t child = fork();
+
+	if (child != 0)
+		return child;
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	(void)cgroup;
+	execvp(cmd[0], cmd);
+	fprintf(stderr, "hmilock update: cannot run %s: %s\n", cmd[0], strerror(errno));
+	_exit(127);
+}
+
+/* update -- CMD: session, join its cgroup, run CMD, leave, commit. */
+static int mc_update_run(const struct cli *cli, const struct mc_opts *o, char **cmd)
+{
+	struct hmc_update u;
+	int rc, status, code;
+	pid_t child;
+
+	rc = mc_update_begin(cli, 0, &u);
+	if (rc)
+		return rc;
+	rc = mc_cgroup_join(u.cgroup, getpid());
+	if (rc < 0) {
+		util_err("cannot join the update cgroup %s: %s", u.cgroup, strerror(-rc));
+		mc_update_commit(cli, u.session, false, false, false);
+		return EXIT_INTERNAL;
+	}
+	/* Ctrl-C goes to CMD; we stay to close the session. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	child = mc_spawn(u.cgroup, cmd);
+	status = child < 0 ? -1 : mc_wait(cli, child);
+	if (child < 0)
+		util_err("fork: %s", strerror(errno));
+	if (u.origin[0] && (rc = mc_cgroup_join(u.origin, getpid())) < 0)
+		util_err("cannot leave the update cgroup for %s: %s", u.origin, strerror(-rc));
+	code = status == -1          ? 127
+	       : WIFEXITED(status)   ? WEXITSTATUS(status)
+	       : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+	                             : 1;
+	if (code)
+		fprintf(stderr, "hmilock update: %s exited with status %d%s\n", cmd[0], code,
+		        o->keep ? " (--keep-on-failure: its changes are approved anyway)"
+		                : ": nothing it wrote is approved");
+	rc = mc_update_commit(cli, u.session, code == 0, o->keep, o->json);
+	return code ? (code > 255 ? 1 : code) : rc;
+}
+
+/* Package-manager hooks: --begin moves --pid (the package manager) into a
+ * new session's cgroup; --commit moves it back and ends the session. */
+static int mc_update_hook(const struct cli *cli, const struct mc_opts *o)
+{
+	struct hmc_update u;
+	pid_t pid = o->pid ? o->pid : getppid();
+	int rc;
+
+	if (o->begin) {
+		rc = mc_update_begin(cli, pid, &u);
+		if (rc)
+			return rc;
+		rc = mc_cgroup_join(u.cgroup, pid);
+		if (rc < 0) {
+			util_err("cannot move pid %d into %s: %s", (int)pid, u.cgroup,
+			         strerror(-rc));
+			mc_update_commit(cli, u.session, false, false, false);
+			return EXIT_INTERNAL;
+		}
+		printf("trusted update session %llu: pid %d and its children write approved "
+		       "files\n",
+		       (unsigned long long)u.session, (int)pid);
+		return EXIT_OK;
+	}
+	rc = mc_connect(cli);
+	if (rc)
+		return rc;
+	rc = mc_call(HMC_REQ_UPDATE_INFO);
+	if (!rc)
+		rc = mc_expect(HMC_REP_UPDATE, false);
+	if (!rc) {
+		u = mc.rep.u.update;
+		if (mc_call(HMC_REQ_MAINT_SYNC) == EXIT_OK)
+			(void)mc_expect(HMC_REP_RESULT, false);
+	}
+	mc_close();
+	if (rc)
+		return rc;
+	if (u.origin[0]) {
+		mc_cgroup_join(u.origin, u.pid);
+		mc_cgroup_join(u.origin, getpid());
+	}
+	return mc_update_commit(cli, u.session, !o->failed, false, o->json);
+}
+
+int cmd_update(const struct cli *cli, int argc, char **argv)
+{
+	static const char usage[] =
+	    "hmilock update [--keep-on-failure] [--password-file FILE] [--json] -- CMD [ARGS...]\n"
+	    "       hmilock update --begin [--pid PID] [--password-file FILE]\n"
+	    "       hmilock update --commit [--failed] [--json]";
+	struct mc_opts o = {0};
+	int first, rc;
+
+	first = mc_getopt(argc, argv, MO_JSON | MO_PW | MO_UPDATE, usage, &o, &rc);
+	if (first < 0)
+		return rc;
+	if (o.begin || o.commit) {
+		if ((o.begin && o.commit) || first < argc || o.keep || (o.failed && !o.commit) ||
+		    (o.pid && !o.begin))
+			return util_err("update: --begin [--pid PID] or --commit [--failed], "
+			                "without a command"),
+			       EXIT_USAGE;
+		return mc_update_hook(cli, &o);
+	}
+	if (o.pid || o.failed)
+		return util_err("update: --pid and --failed go with --begin / --commit"),
+		       EXIT_USAGE;
+	if (first >= argc)
+		return util_err("update: no command given (hmilock update -- CMD ARGS...)"),
+		       EXIT_USAGE;
+	return mc_update_run(cli, &o, argv + first);
+}
