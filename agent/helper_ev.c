@@ -5,6 +5,7 @@
  * stopped by helper.c only. */
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 
 static struct ring_buffer *ev_rb;
 static pthread_t ev_thread;
+static sem_t ev_up; /* posted once the reader has dropped its capabilities */
 static bool ev_running;
 static atomic_bool ev_stop;
 
@@ -114,6 +116,13 @@ static void *helper_ev_reader(void *arg)
 	(void)arg;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	/* Started before sandbox_enter(): drop to the run-time capabilities
+	 * now, before helper_ev_start() returns (once the seccomp filter is in,
+	 * the calls that drop them would kill the process). Reading the ring
+	 * needs none. */
+	if (sandbox_thread_caps() < 0)
+		log_msg(LOG_ERR, "kernel helper: event reader cannot drop capabilities");
+	sem_post(&ev_up);
 	while (!atomic_load(&ev_stop)) {
 		r = ring_buffer__poll(ev_rb, 200);
 		if (r < 0 && r != -EINTR) {
@@ -134,11 +143,14 @@ int helper_ev_start(int ring_fd, char *why, size_t len)
 		return -errno;
 	}
 	atomic_store(&ev_stop, false);
+	sem_init(&ev_up, 0, 0);
 	err = pthread_create(&ev_thread, NULL, helper_ev_reader, NULL);
 	if (err) {
 		snprintf(why, len, "cannot start the event reader: %s", strerror(err));
 		return -err;
 	}
+	while (sem_wait(&ev_up) < 0 && errno == EINTR)
+		;
 	ev_running = true;
 	return 0;
 }
