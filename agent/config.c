@@ -242,6 +242,27 @@ static int config_k_mounts(struct hmd_config *cfg, const char *v)
 	}
 }
 
+/* Blank-separated absolute glob(3) patterns (the kernel helper's script
+ * interpreters); an empty value means none. */
+static int config_k_interpreters(struct hmd_config *cfg, const char *v)
+{
+	size_t len;
+
+	cfg->n_interp = 0;
+	cfg->interp_set = true;
+	for (;;) {
+		v += strspn(v, " \t");
+		if (*v == '\0')
+			return 0;
+		len = strcspn(v, " \t");
+		if (v[0] != '/' || len >= HMD_INTERP_LEN || cfg->n_interp >= HMD_MAX_INTERP)
+			return -EINVAL;
+		memcpy(cfg->interp[cfg->n_interp], v, len);
+		cfg->interp[cfg->n_interp++][len] = '\0';
+		v += len;
+	}
+}
+
 /* [init] roots is read by `hmilock init` (the trees it scans by default),
  * not by the daemon; the daemon checks it like every other key so that a
  * typo in the shared file is caught by --check-config too. */
@@ -301,6 +322,9 @@ static const struct config_key config_keys[] = {
      "a number from " CONFIG_STR(HMD_MIN_CACHE) " to " CONFIG_STR(HMD_MAX_CACHE)},
     {"agent", "helper", config_k_helper, "auto, required or off"},
     {"agent", "strict_wx", config_k_strict_wx, "yes or no"},
+    {"agent", "interpreters", config_k_interpreters,
+     "absolute glob patterns separated by blanks, each under " CONFIG_STR(
+         HMD_INTERP_LEN) " bytes, at most " CONFIG_STR(HMD_MAX_INTERP)},
     {"agent", "admin_password_file", config_k_admin_password_file,
      "an absolute path shorter than PATH_MAX"},
     {"agent", "import_pubkey", config_k_import_pubkey, "an absolute path shorter than PATH_MAX"},

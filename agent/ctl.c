@@ -338,6 +338,7 @@ static void ctl_status(uint32_t seq)
 	         hmd_state.sandbox[0] ? hmd_state.sandbox : "not entered");
 	snprintf(s->helper, sizeof(s->helper), "%s", hmd_state.helper);
 	snprintf(s->audit, sizeof(s->audit), "%s", li.audit);
+	snprintf(s->gaps, sizeof(s->gaps), "%s", helper_gaps() ? helper_gaps() : "");
 }
 
 /* Operator access (auth.c): false with the refusal in ctl.rep. The

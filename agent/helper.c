@@ -730,9 +730,24 @@ int helper_sync(void)
 
 /* ---- init, fini --------------------------------------------------------- */
 
+/* [agent] interpreters when set (possibly to none), else the built-in list. */
+static int helper_config_interpreters(const struct hmd_config *cfg)
+{
+	const char *p[HMD_MAX_INTERP];
+	size_t i;
+
+	if (!cfg->interp_set)
+		return helper_set_interpreters(helper_default_interp,
+		                               sizeof(helper_default_interp) /
+		                                   sizeof(helper_default_interp[0]));
+	for (i = 0; i < cfg->n_interp; i++)
+		p[i] = cfg->interp[i];
+	return helper_set_interpreters(p, cfg->n_interp);
+}
+
 /* Configuration, protection and list, then the mode: a fresh helper holds
- * HMK_MODE_OFF (allow all) until here. On re-attach the pinned mode stays
- * (the operator's last choice, possibly set at run time); see helper_mode(). */
+ * HMK_MODE_OFF (allow all) until here. While no daemon runs the pinned mode
+ * stays in force; a (re)started daemon sets its own (see state.c). */
 static int helper_setup(const struct hmd_config *cfg, char *why, size_t len)
 {
 	struct stat st;
@@ -749,9 +764,7 @@ static int helper_setup(const struct hmd_config *cfg, char *why, size_t len)
 	if (!err)
 		err = helper_protect_defaults(cfg);
 	if (!err)
-		err = helper_set_interpreters(helper_default_interp,
-		                              sizeof(helper_default_interp) /
-		                                  sizeof(helper_default_interp[0]));
+		err = helper_config_interpreters(cfg);
 	if (err) {
 		snprintf(why, len, "cannot fill the helper's maps: %s", strerror(-err));
 		return err;
@@ -759,8 +772,11 @@ static int helper_setup(const struct hmd_config *cfg, char *why, size_t len)
 	err = helper_sync();
 	if (err)
 		log_msg(LOG_WARNING, "kernel helper: approving listed files: %s", strerror(-err));
-	if (hp.cfg->mode == HMK_MODE_OFF || !hp.reattached)
-		__atomic_store_n(&hp.cfg->mode, helper_hmk_mode(cfg->mode), __ATOMIC_RELAXED);
+	/* The daemon's mode (state file, else config; state_init() ran first)
+	 * is the operator's last choice: a pinned mode from before a crash or
+	 * an interrupted maintenance window gives way to it. */
+	__atomic_store_n(&hp.cfg->mode, helper_hmk_mode((enum hmd_mode)state_mode()),
+	                 __ATOMIC_RELAXED);
 	return 0;
 }
 

@@ -445,8 +445,10 @@ report:
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hmilockd [--foreground] [--config FILE] [--helper=auto|required|off]\n"
-	           "       hmilockd --check-config [--config FILE]\n");
+	fprintf(f,
+	        "usage: hmilockd [--foreground] [--config FILE] [--helper=auto|required|off]\n"
+	        "       hmilockd --check-config [--config FILE]\n"
+	        "       hmilockd --unpin   (uninstall: stop the kernel helper, remove its pins)\n");
 }
 
 static int main_helper_parse(const char *s)
@@ -462,20 +464,17 @@ static int main_helper_parse(const char *s)
 
 struct main_opts {
 	const char *config;
-	bool foreground, check;
+	bool foreground, check, unpin;
 };
 
 /* Parse argv into o; -1 to go on, else the exit status. */
 static int main_options(int argc, char **argv, struct main_opts *o)
 {
 	static const struct option opts[] = {
-	    {"foreground", no_argument, NULL, 'f'},
-	    {"config", required_argument, NULL, 'c'},
-	    {"check-config", no_argument, NULL, 'n'},
-	    {"helper", required_argument, NULL, 'H'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
+	    {"foreground", no_argument, NULL, 'f'},   {"config", required_argument, NULL, 'c'},
+	    {"check-config", no_argument, NULL, 'n'}, {"unpin", no_argument, NULL, 'U'},
+	    {"helper", required_argument, NULL, 'H'}, {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -489,6 +488,9 @@ static int main_options(int argc, char **argv, struct main_opts *o)
 			break;
 		case 'n':
 			o->check = true;
+			break;
+		case 'U':
+			o->unpin = true;
 			break;
 		case 'H':
 			helper_opt = main_helper_parse(optarg);
@@ -524,6 +526,19 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
+	/* Package removal (prerm), with hmilockd.service stopped: the helper
+	 * lets a process running the protected hmilockd binary remove its pins
+	 * while no daemon is registered, and nobody else while locked. */
+	if (o.unpin) {
+		rc = helper_unpin();
+		if (rc < 0) {
+			fprintf(stderr, "hmilockd: --unpin: cannot remove %s: %s\n",
+			        "/sys/fs/bpf/hmilock", strerror(-rc));
+			return 1;
+		}
+		printf("kernel helper unpinned\n");
+		return 0;
+	}
 	/* -n, ntpd style: the configuration alone, nothing started. */
 	if (config_load(&cfg, o.config, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "hmilockd: %s\n", msg[0] ? msg : o.config);

@@ -38,6 +38,8 @@ enum hmd_helper_want { HMD_HELPER_AUTO = 0, HMD_HELPER_REQUIRED, HMD_HELPER_OFF 
 #define HMD_DEFAULT_CACHE 8192
 #define HMD_MIN_CACHE 64
 #define HMD_MAX_CACHE 16777216
+#define HMD_MAX_INTERP 32 /* [agent] interpreters patterns */
+#define HMD_INTERP_LEN 256
 #define HMD_DEFAULT_MAINT_TIMEOUT 3600 /* [maintenance] default_timeout: 1h */
 
 struct hmd_config {
@@ -52,6 +54,11 @@ struct hmd_config {
 	size_t cache_entries;
 	enum hmd_helper_want helper;
 	bool strict_wx;
+	/* [agent] interpreters: glob(3) patterns of the programs the helper
+	 * treats as script interpreters; interp_set false = built-in list */
+	bool interp_set;
+	size_t n_interp;
+	char interp[HMD_MAX_INTERP][HMD_INTERP_LEN];
 	char admin_password_file[PATH_MAX]; /* auth.c; absent file: no password */
 	char import_pubkey[PATH_MAX]; /* read by `hmilock import`, checked here */
 	/* [watch] mounts: empty = every filesystem that can hold executables */

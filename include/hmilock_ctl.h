@@ -132,6 +132,7 @@ struct hmc_status {
 	char sandbox[128]; /* NUL-terminated strings */
 	char helper[256];
 	char audit[128];
+	char gaps[512]; /* what is open without the kernel helper; "" when active */
 };
 
 struct hmc_event {
@@ -276,7 +277,8 @@ _Static_assert(sizeof(struct hmc_set_mode) == 8 + HMC_PASSWORD_LEN, "hmc_set_mod
 _Static_assert(sizeof(struct hmc_events_req) == 24, "hmc_events_req layout");
 _Static_assert(sizeof(struct hmc_result) == 520, "hmc_result layout");
 _Static_assert(sizeof(struct hmc_counters) == 18 * 8, "hmc_counters layout");
-_Static_assert(sizeof(struct hmc_status) == 96 + 144 + 4096 + 128 + 256 + 128, "hmc_status");
+_Static_assert(sizeof(struct hmc_status) == 96 + 144 + 4096 + 128 + 256 + 128 + 512,
+               "hmc_status");
 _Static_assert(sizeof(struct hmc_event) == 24 + 32 + 16 + 256 + 4096, "hmc_event layout");
 _Static_assert(offsetof(struct hmc_msg, u) == sizeof(struct hmc_hdr), "no gap after header");
 _Static_assert(sizeof(struct hmc_hdr) + sizeof(struct hmc_events) <= HMC_MAX_MSG,
@@ -444,7 +446,8 @@ static inline const char *hmc_check_body(const struct hmc_msg *m)
 		    !hmc_str_ok(m->u.status.list_path, sizeof(m->u.status.list_path)) ||
 		    !hmc_str_ok(m->u.status.sandbox, sizeof(m->u.status.sandbox)) ||
 		    !hmc_str_ok(m->u.status.helper, sizeof(m->u.status.helper)) ||
-		    !hmc_str_ok(m->u.status.audit, sizeof(m->u.status.audit)))
+		    !hmc_str_ok(m->u.status.audit, sizeof(m->u.status.audit)) ||
+		    !hmc_str_ok(m->u.status.gaps, sizeof(m->u.status.gaps)))
 			return "malformed status";
 		return NULL;
 	case HMC_REP_EVENTS:

@@ -296,6 +296,7 @@ static void cd_status_json(const struct hmc_status *s)
 	CD_U64(o, "decision_p99_us", s->decision_p99_ns / 1000);
 	json_object_object_add(o, "sandbox", json_object_new_string(s->sandbox));
 	json_object_object_add(o, "helper", json_object_new_string(s->helper));
+	json_object_object_add(o, "helper_gaps", json_object_new_string(s->gaps));
 	json_object_object_add(o, "audit", json_object_new_string(s->audit));
 	json_object_object_add(o, "audit_ok", json_object_new_boolean(s->audit_ok != 0));
 	printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
@@ -337,6 +338,8 @@ static void cd_status_text(const struct hmc_status *s)
 	       (unsigned long long)c->log_dropped);
 	printf("sandbox:    %s\n", s->sandbox);
 	printf("helper:     %s\n", s->helper);
+	if (s->gaps[0])
+		printf("open gaps:  %s\n", s->gaps);
 }
 
 int cmd_status(const struct cli *cli, int argc, char **argv)

@@ -42,6 +42,11 @@ static void tc_dump(const struct hmd_config *c, char *out, size_t outlen)
 	                     (int)c->helper, (int)c->strict_wx, c->n_watch);
 	for (i = 0; i < c->n_watch && o < outlen; i++)
 		o += (size_t)snprintf(out + o, outlen - o, "watch%zu=%s;", i, c->watch[i]);
+	if (o < outlen)
+		o += (size_t)snprintf(out + o, outlen - o, "interp_set=%d;n_interp=%zu;",
+		                      (int)c->interp_set, c->n_interp);
+	for (i = 0; i < c->n_interp && o < outlen; i++)
+		o += (size_t)snprintf(out + o, outlen - o, "interp%zu=%s;", i, c->interp[i]);
 }
 
 struct tc_good {
@@ -78,6 +83,9 @@ static const struct tc_good tc_goods[] = {
     {"[agent]\nstrict_wx = no\n", "strict_wx=0;"},
     {"[agent]\nstrict_wx = true\n", "strict_wx=1;"},
     {"[agent]\nstrict_wx = Off\n", "strict_wx=0;"},
+    {"[agent]\ninterpreters = /usr/bin/python3* /bin/sh\n",
+     "interp_set=1;n_interp=2;interp0=/usr/bin/python3*;interp1=/bin/sh;"},
+    {"[agent]\ninterpreters =\n", "interp_set=1;n_interp=0;"},
     {"[watch]\nmounts =\n", "n_watch=0;"},
     {"[watch]\nmounts = /mnt/a\n", "n_watch=1;|watch0=/mnt/a;"},
     {"[watch]\nmounts = /mnt/a  \t/srv/b /c\n",
@@ -144,6 +152,8 @@ static const struct tc_bad tc_bads[] = {
     {"[agent]\ncache_entries = 16777217\n", "2: [agent] cache_entries: bad value '16777217'"},
     {"[agent]\nhelper = on\n",
      "2: [agent] helper: bad value 'on' (expected auto, required or off)"},
+    {"[agent]\ninterpreters = python3\n",
+     "2: [agent] interpreters: bad value 'python3' (expected absolute glob patterns"},
     {"[agent]\nstrict_wx = maybe\n",
      "2: [agent] strict_wx: bad value 'maybe' (expected yes or no)"},
     {"[watch]\nmounts = /a rel\n",

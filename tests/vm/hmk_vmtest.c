@@ -729,6 +729,7 @@ static int phase2(void)
 	if (vmstub_list_open(wp("approved.db"), wp("list.key")))
 		return 1;
 	config(&c, HMD_MODE_AUDIT, true);
+	vmstub_state_mode = HMD_MODE_ENFORCE; /* the state file: the last run-time choice */
 	r = helper_init(&c);
 	helper_set_interpreters(NULL, 0);
 	helper_status(st, sizeof(st));
@@ -738,8 +739,8 @@ static int phase2(void)
 	       "helper_init %d, status \"%s\"", r, st);
 	report("reattach-keeps-links", link_before > 0 && link_before == link_after,
 	       "link id before %d, after %d", link_before, link_after);
-	report("reattach-keeps-pinned-mode", !helper_mode(&m) && m == HMD_MODE_ENFORCE,
-	       "mode %d (config said audit)", m);
+	report("reattach-mode-from-state", !helper_mode(&m) && m == HMD_MODE_ENFORCE,
+	       "mode %d (state file said enforce, config audit)", m);
 	report("reattach-list-approved", approved(wp("listed")) && !approved(wp("unlisted")),
 	       "approved map out of step");
 	expect_exec("reattach-unlisted-denied", wp("unlisted"), EPERM);

@@ -49,6 +49,14 @@ void log_msg(int prio, const char *fmt, ...)
 	pthread_mutex_unlock(&vs_lock);
 }
 
+/* The daemon's mode as state.c would give it (state file, else config). */
+enum hmd_mode vmstub_state_mode = HMD_MODE_ENFORCE;
+
+int state_mode(void)
+{
+	return (int)vmstub_state_mode;
+}
+
 /* The loader test runs no sandbox: the reader thread keeps what it has. */
 int sandbox_thread_caps(void)
 {

@@ -21,4 +21,7 @@ bool vmstub_msg_seen(const char *s);
 /* log_msg lines go to stderr too when set (default on). */
 extern bool vmstub_verbose;
 
+/* What state_mode() returns to helper.c (default enforce). */
+extern enum hmd_mode vmstub_state_mode;
+
 #endif
