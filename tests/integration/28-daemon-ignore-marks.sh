@@ -5,7 +5,7 @@
 # and a store through a shared mapping followed by close (close-write
 # watch) each bring the next exec back to the daemon, which refuses the
 # changed file. A store through a mapping that outlives its fd is the gap
-# fanotify cannot see: reported as SKIP when open, PASS when closed (helper).
+# fanotify cannot see: a note when open, PASS when closed (helper).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_fixture.sh"
 need_root
@@ -66,7 +66,10 @@ PY
 if [ $? -eq 126 ]; then
 	pass "ignore: store through a mapping outliving its fd caught"
 else
-	skip "ignore: store through a mapping outliving its fd: not seen by fanotify (closed by the kernel helper's write protection)"
+	# Not a test result: the documented gap of fanotify alone (README,
+	# threat model); the helper's write protection refuses the O_RDWR open
+	# in the first place, which tests/vm checks.
+	echo "note: ignore: a store through a mapping outliving its fd is not seen by fanotify alone (closed by the kernel helper)"
 fi
 check "ignore: no errors" test "$(status_field errors)" -eq 0
 finish
