@@ -41,38 +41,6 @@
 
 /* ---- small helpers --------------------------------------------------------- */
 
-static void exp_hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = d[b[i] >> 4];
-		out[2 * i + 1] = d[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static int exp_unhex(const char *s, size_t slen, uint8_t *out, size_t n)
-{
-	size_t i;
-	int hi, lo;
-
-	if (slen != 2 * n)
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		/* never read past a terminator: s may be shorter than slen says */
-		hi = OPENSSL_hexchar2int((unsigned char)s[2 * i]);
-		if (hi < 0)
-			return -EINVAL;
-		lo = OPENSSL_hexchar2int((unsigned char)s[2 * i + 1]);
-		if (lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
 /* Write s in the %HH form; "" as "-" (and a literal "-" as %2D). */
 static void exp_enc(FILE *f, const char *s)
 {
@@ -112,7 +80,7 @@ static int exp_dec(const char *s, size_t len, char **out)
 			d[o++] = s[i];
 			continue;
 		}
-		if (i + 2 >= len || exp_unhex(s + i + 1, 2, &b, 1) < 0 || b == 0) {
+		if (i + 2 >= len || wl_unhex_n(s + i + 1, 2, &b, 1) < 0 || b == 0) {
 			free(d);
 			return -EINVAL;
 		}
@@ -147,7 +115,7 @@ static void exp_print_keyid(const char *what, const struct wl_sign_key *k)
 
 	if (wl_sign_key_public(k, pub, NULL) < 0)
 		return;
-	exp_hex(pub, sizeof(pub), hex);
+	wl_hex_n(pub, sizeof(pub), hex);
 	printf("%s %s\n", what, hex);
 }
 
@@ -292,8 +260,8 @@ static int export_sign(const struct wl_sign_key *k, char **buf, size_t *len)
 
 	if (wl_sign(k, *buf, *len, sig, &err) < 0 || wl_sign_key_public(k, pub, &err) < 0)
 		return list_fail(&err);
-	exp_hex(pub, sizeof(pub), ph);
-	exp_hex(sig, sizeof(sig), sh);
+	wl_hex_n(pub, sizeof(pub), ph);
+	wl_hex_n(sig, sizeof(sig), sh);
 	n = snprintf(line, sizeof(line), "%s%s %s\n", EXP_SIG_TAG, ph, sh);
 	nb = realloc(*buf, *len + (size_t)n + 1);
 	if (!nb) {
@@ -469,9 +437,9 @@ static int imp_frame(const char *path, struct imp_file *f, uint8_t pub[WL_SIG_PU
 	last = last ? last + 1 : f->buf;
 	sp = last + strlen(EXP_SIG_TAG);
 	if (strncmp(last, EXP_SIG_TAG, strlen(EXP_SIG_TAG)) != 0 ||
-	    exp_unhex(sp, 2 * WL_SIG_PUBLEN, pub, WL_SIG_PUBLEN) < 0 ||
+	    wl_unhex_n(sp, 2 * WL_SIG_PUBLEN, pub, WL_SIG_PUBLEN) < 0 ||
 	    sp[2 * WL_SIG_PUBLEN] != ' ' ||
-	    exp_unhex(sp + 2 * WL_SIG_PUBLEN + 1, 2 * WL_SIG_LEN, sig, WL_SIG_LEN) < 0 ||
+	    wl_unhex_n(sp + 2 * WL_SIG_PUBLEN + 1, 2 * WL_SIG_LEN, sig, WL_SIG_LEN) < 0 ||
 	    sp[2 * WL_SIG_PUBLEN + 1 + 2 * WL_SIG_LEN] != '\n') {
 		util_err("%s: the last line is not a signature line; nothing changed", path);
 		return EXIT_USAGE;
@@ -501,7 +469,7 @@ static int imp_verify(const char *path, const char *pubpath, struct imp_file *f)
 		return 0;
 	}
 	if (wl_sign_key_public(k, mine, NULL) == 0 && memcmp(mine, pub, sizeof(pub)) != 0) {
-		exp_hex(pub, sizeof(pub), hex);
+		wl_hex_n(pub, sizeof(pub), hex);
 		util_err("%s: signed with another key (key id %s), not the one in %s; nothing "
 		         "changed",
 		         path, hex, pubpath);

@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "db_format.h"
+#include "io.h"
 #include "wl.h"
 
 struct wl_db {
@@ -637,24 +638,6 @@ static void db_clean_stale(const char *dir, const char *base)
 	closedir(d);
 }
 
-static int db_write_all(int fd, const uint8_t *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Write the image to tmp (new file, 0600) and fsync it. */
 static int db_write_tmp(const char *tmp, const struct db_image *im, struct wl_err *err)
 {
@@ -671,7 +654,7 @@ static int db_write_tmp(const char *tmp, const struct db_image *im, struct wl_er
 		return wl_err_set(err, -errno, WL_E_IO, "cannot create %s: %s", tmp,
 		                  strerror(errno));
 	what = "write";
-	ret = db_write_all(fd, im->buf, im->size);
+	ret = io_write_all(fd, im->buf, im->size);
 	if (!ret) {
 		what = "fsync";
 		ret = fsync(fd) ? -errno : 0;

@@ -158,16 +158,21 @@ int wl_hash_fd_stable(int fd, const char *name, uint8_t out[WL_SHA256_LEN], stru
 	                  name);
 }
 
-void wl_hex(const uint8_t h[WL_SHA256_LEN], char out[WL_HEX_LEN])
+void wl_hex_n(const uint8_t *b, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
 	size_t i;
 
-	for (i = 0; i < WL_SHA256_LEN; i++) {
-		out[2 * i] = digits[h[i] >> 4];
-		out[2 * i + 1] = digits[h[i] & 0xf];
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 0xf];
 	}
-	out[2 * WL_SHA256_LEN] = '\0';
+	out[2 * n] = '\0';
+}
+
+void wl_hex(const uint8_t h[WL_SHA256_LEN], char out[WL_HEX_LEN])
+{
+	wl_hex_n(h, WL_SHA256_LEN, out);
 }
 
 static int hash_nibble(char c)
@@ -178,24 +183,34 @@ static int hash_nibble(char c)
 		return c - 'a' + 10;
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
-	return -1;
+	return -1; /* also for '\0': a short string stops here */
+}
+
+int wl_unhex_n(const char *s, size_t slen, uint8_t *out, size_t n)
+{
+	int hi, lo;
+	size_t i;
+
+	if (!s || slen != 2 * n)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		hi = hash_nibble(s[2 * i]);
+		if (hi < 0) /* never read past a terminator */
+			return -EINVAL;
+		lo = hash_nibble(s[2 * i + 1]);
+		if (lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
 }
 
 int wl_unhex(const char *s, uint8_t out[WL_SHA256_LEN])
 {
 	uint8_t tmp[WL_SHA256_LEN];
-	int hi, lo;
-	size_t i;
 
-	if (!s || strlen(s) != 2 * WL_SHA256_LEN)
+	if (!s || wl_unhex_n(s, strlen(s), tmp, sizeof(tmp)) < 0)
 		return -EINVAL;
-	for (i = 0; i < WL_SHA256_LEN; i++) {
-		hi = hash_nibble(s[2 * i]);
-		lo = hash_nibble(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		tmp[i] = (uint8_t)(hi << 4 | lo);
-	}
 	memcpy(out, tmp, sizeof(tmp));
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "io.h"
 #include "wl.h"
 
 /* mkdir -p of the directory part of path, each new level mode 0700. */
@@ -37,24 +38,6 @@ static int key_mkparent(const char *path, struct wl_err *err)
 			                  path, strerror(errno));
 		if (i < len)
 			dir[i] = '/';
-	}
-	return 0;
-}
-
-static int key_write_all(int fd, const uint8_t *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
 	}
 	return 0;
 }
@@ -109,7 +92,7 @@ int wl_key_create(const char *path, struct wl_err *err)
 	ret = fchmod(fd, 0600) ? -errno : 0;
 	if (!ret) {
 		what = "write";
-		ret = key_write_all(fd, key, sizeof(key));
+		ret = io_write_all(fd, key, sizeof(key));
 	}
 	if (!ret) {
 		what = "fsync";

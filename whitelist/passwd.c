@@ -33,36 +33,6 @@ struct passwd_rec {
 	uint8_t hash[PASSWD_HASH];
 };
 
-static void passwd_hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-/* Exactly 2n lowercase or uppercase hex digits. */
-static int passwd_unhex(const char *s, size_t slen, uint8_t *out, size_t n)
-{
-	size_t i;
-	int hi, lo;
-
-	if (slen != 2 * n)
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		hi = OPENSSL_hexchar2int((unsigned char)s[2 * i]);
-		lo = OPENSSL_hexchar2int((unsigned char)s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
 static int passwd_derive(const char *pw, const struct passwd_rec *rec, uint8_t out[PASSWD_HASH])
 {
 	if (EVP_PBE_scrypt(pw, strlen(pw), rec->salt, sizeof(rec->salt), rec->n, rec->r, rec->p,
@@ -97,10 +67,10 @@ static int passwd_parse(const char *line, struct passwd_rec *rec)
 	    passwd_num(&s, 1, 32, &rec->r) || passwd_num(&s, 1, 16, &rec->p))
 		return -EINVAL;
 	d = strchr(s, '$');
-	if (!d || passwd_unhex(s, (size_t)(d - s), rec->salt, sizeof(rec->salt)))
+	if (!d || wl_unhex_n(s, (size_t)(d - s), rec->salt, sizeof(rec->salt)))
 		return -EINVAL;
 	s = d + 1;
-	return passwd_unhex(s, strlen(s), rec->hash, sizeof(rec->hash));
+	return wl_unhex_n(s, strlen(s), rec->hash, sizeof(rec->hash));
 }
 
 static int passwd_check_pw(const char *pw, struct wl_err *err)
@@ -173,8 +143,8 @@ int wl_passwd_set(const char *path, const char *pw, struct wl_err *err)
 		return wl_err_set(err, -EIO, WL_E_IO, "no random bytes for the salt");
 	if (passwd_derive(pw, &rec, rec.hash) < 0)
 		return wl_err_set(err, -ENOMEM, WL_E_NOMEM, "scrypt: out of memory");
-	passwd_hex(rec.salt, sizeof(rec.salt), salt);
-	passwd_hex(rec.hash, sizeof(rec.hash), hash);
+	wl_hex_n(rec.salt, sizeof(rec.salt), salt);
+	wl_hex_n(rec.hash, sizeof(rec.hash), hash);
 	snprintf(line, sizeof(line), "scrypt$%llu$%llu$%llu$%s$%s\n", (unsigned long long)rec.n,
 	         (unsigned long long)rec.r, (unsigned long long)rec.p, salt, hash);
 	rc = passwd_write(path, line, err);

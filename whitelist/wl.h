@@ -62,6 +62,11 @@ int wl_hash_fd_stable(int fd, const char *name, uint8_t out[WL_SHA256_LEN], stru
 
 void wl_hex(const uint8_t h[WL_SHA256_LEN], char out[WL_HEX_LEN]);
 int wl_unhex(const char *s, uint8_t out[WL_SHA256_LEN]); /* 0 or -EINVAL */
+/* Any length: out gets 2n lowercase digits and a NUL; unhex takes exactly
+ * 2n hex digits of either case (slen = 2n), 0 or -EINVAL (out may be
+ * partly written then). */
+void wl_hex_n(const uint8_t *b, size_t n, char *out);
+int wl_unhex_n(const char *s, size_t slen, uint8_t *out, size_t n);
 
 /* ---- classification (classify.c) -------------------------------------- */
 
