@@ -7,10 +7,17 @@
 export HMILOCK_BUILD=${HMILOCK_BUILD:?run through tests/bench/run.sh BUILD_DIR}
 . "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../integration/daemon_fixture.sh"
-ROUNDS=${BENCH_ROUNDS:-7}
+ROUNDS=${BENCH_ROUNDS:-11}
 
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 ratio() { awk "BEGIN { printf \"%.3f\", $1 / $2 }"; }
+# paired_ratio "A1 A2 ..." "B1 B2 ...": the median of the per-round ratios
+# Ai/Bi - robust against the machine's load drifting across rounds.
+paired_ratio() {
+	local a=($1) b=($2) r=() i
+	for ((i = 0; i < ${#a[@]}; i++)); do r+=("$(ratio "${a[$i]}" "${b[$i]}")"); done
+	median "${r[@]}"
+}
 now_ns() { date +%s%N; }
 
 # spawnloop: a tiny C driver, posix_spawn + waitpid N times, prints the mean
