@@ -86,19 +86,19 @@ int config_mode_parse(const char *s, enum hmd_mode *out);
 /* ---- stats.c: counters shared by all threads (relaxed atomics) --------- */
 
 struct hmd_stats {
-	atomic_uint_least64_t events;	 /* permission events read */
-	atomic_uint_least64_t allowed;	 /* answered allow (incl. audit would-deny) */
-	atomic_uint_least64_t denied;	 /* answered deny */
+	atomic_uint_least64_t events; /* permission events read */
+	atomic_uint_least64_t allowed; /* answered allow (incl. audit would-deny) */
+	atomic_uint_least64_t denied; /* answered deny */
 	atomic_uint_least64_t would_deny; /* audit mode: allowed, would have denied */
-	atomic_uint_least64_t errors;	 /* internal errors (each logged) */
-	atomic_uint_least64_t on_error;	 /* events answered by on_error */
+	atomic_uint_least64_t errors; /* internal errors (each logged) */
+	atomic_uint_least64_t on_error; /* events answered by on_error */
 	atomic_uint_least64_t queue_full; /* events answered by on_error: queue full */
 	atomic_uint_least64_t self_allowed; /* our own pid's events */
 	atomic_uint_least64_t cache_hits, cache_misses;
 	atomic_uint_least64_t ignore_marks; /* ignore marks placed */
 	atomic_uint_least64_t queue_depth, max_queue_depth;
 	atomic_uint_least64_t log_dropped; /* log ring overflow */
-	atomic_uint_least64_t marks;	   /* filesystems/mounts marked now */
+	atomic_uint_least64_t marks; /* filesystems/mounts marked now */
 	atomic_uint_least64_t mounts_marked_later;
 };
 extern struct hmd_stats hmd_stats;
@@ -122,7 +122,7 @@ struct hmd_state {
 	atomic_bool ready; /* marks placed, READY=1 sent */
 	uint64_t start_ns; /* CLOCK_MONOTONIC */
 	char sandbox[128]; /* e.g. "seccomp: kill-default allow-list, caps: ..." */
-	char helper[256];  /* "active (pinned)" or "unavailable - <reason>" */
+	char helper[256]; /* "active (pinned)" or "unavailable - <reason>" */
 };
 extern struct hmd_state hmd_state;
 int state_mode(void);
@@ -185,14 +185,14 @@ void list_unhold(void);
 
 enum hmd_verdict { HMD_V_ALLOW = 0, HMD_V_DENY, HMD_V_WOULD_DENY };
 enum hmd_reason {
-	HMD_R_LISTED = 0,   /* path and hash match (or hash, match = hash) */
+	HMD_R_LISTED = 0, /* path and hash match (or hash, match = hash) */
 	HMD_R_NOT_LISTED,
 	HMD_R_HASH_MISMATCH,
-	HMD_R_UNRESOLVED,   /* deleted / path unknown, match = path+hash */
+	HMD_R_UNRESOLVED, /* deleted / path unknown, match = path+hash */
 	HMD_R_NOT_REGULAR,
-	HMD_R_ERROR,	    /* internal error, answered by on_error */
-	HMD_R_QUEUE_FULL,   /* answered by on_error */
-	HMD_R_HELPER,	    /* reported by the kernel helper */
+	HMD_R_ERROR, /* internal error, answered by on_error */
+	HMD_R_QUEUE_FULL, /* answered by on_error */
+	HMD_R_HELPER, /* reported by the kernel helper */
 	HMD_R__MAX
 };
 const char *log_verdict_name(enum hmd_verdict v);
@@ -202,11 +202,11 @@ struct hmd_event {
 	uint64_t time_ns; /* CLOCK_REALTIME */
 	int32_t pid;
 	uint8_t verdict; /* enum hmd_verdict */
-	uint8_t reason;	 /* enum hmd_reason */
+	uint8_t reason; /* enum hmd_reason */
 	uint8_t has_hash;
 	uint8_t sha256[WL_SHA256_LEN];
-	char op[16];	 /* "exec", "mmap", "write", ... */
-	char exe[256];	 /* exe of pid, best effort, filled by the logger */
+	char op[16]; /* "exec", "mmap", "write", ... */
+	char exe[256]; /* exe of pid, best effort, filled by the logger */
 	char path[PATH_MAX];
 };
 
@@ -310,8 +310,8 @@ bool maint_exec_written(uint64_t dev, uint64_t ino);
 int update_init(const struct hmd_config *cfg);
 void update_fini(void);
 /* UPDATE_BEGIN: make the session cgroup; who = the pid that will join. */
-int update_begin(pid_t by, pid_t who, uint64_t *session, char *cgroup, char *origin,
-                 size_t pathlen, char *msg, size_t len);
+int update_begin(pid_t by, pid_t who, uint64_t *session, char *cgroup, char *origin, size_t pathlen,
+                 char *msg, size_t len);
 int update_info(uint64_t *session, pid_t *who, char *cgroup, char *origin, size_t pathlen);
 int update_commit(uint64_t session, bool ok, bool keep, char *msg, size_t len);
 /* Is pid (alive or a zombie) in the open session's cgroup: 1 yes, 0 no,
@@ -330,22 +330,22 @@ struct decide_in {
 	enum hmd_mode mode;
 	enum hmd_match match;
 	enum hmd_on_error on_error;
-	bool regular;	   /* S_ISREG */
-	bool error;	   /* internal error (hash failed, ...) */
-	bool queue_full;   /* work queue full, never looked at */
-	bool resolved;	   /* path known: not deleted, readlink worked */
-	bool path_listed;  /* wl_db_find_path() found the path */
+	bool regular; /* S_ISREG */
+	bool error; /* internal error (hash failed, ...) */
+	bool queue_full; /* work queue full, never looked at */
+	bool resolved; /* path known: not deleted, readlink worked */
+	bool path_listed; /* wl_db_find_path() found the path */
 	bool path_hash_eq; /* ... and that record's hash equals the file's */
-	bool hash_listed;  /* wl_db_find_hash() found the hash */
-	bool multi_link;   /* st_nlink > 1: other paths lead to this inode */
+	bool hash_listed; /* wl_db_find_hash() found the hash */
+	bool multi_link; /* st_nlink > 1: other paths lead to this inode */
 };
 
 struct decide_out {
 	enum hmd_verdict verdict;
 	enum hmd_reason reason;
-	bool cache;  /* outcome may be remembered by inode */
+	bool cache; /* outcome may be remembered by inode */
 	bool ignore; /* place an ignore mark on the inode */
-	bool log;    /* log_event() after the reply */
+	bool log; /* log_event() after the reply */
 };
 
 /* The list outcome alone (no mode): LISTED, NOT_LISTED, HASH_MISMATCH,
@@ -353,7 +353,7 @@ struct decide_out {
 enum hmd_reason decide_reason(const struct decide_in *in);
 /* Verdict for an outcome in a mode; used on cache hits too. */
 void decide_verdict(enum hmd_mode mode, enum hmd_on_error on_error, enum hmd_reason reason,
-		    struct decide_out *out);
+                    struct decide_out *out);
 void decide(const struct decide_in *in, struct decide_out *out);
 
 /* ---- cache.c: verdict cache by file identity ------------------------------ */
@@ -380,13 +380,13 @@ struct cache_val {
 int cache_init(size_t entries, unsigned stripes);
 void cache_fini(void);
 void cache_key_from_stat(struct cache_key *k, const struct stat *st, uint64_t serial,
-			 uint64_t path_hash);
+                         uint64_t path_hash);
 uint64_t cache_path_hash(const char *path); /* never 0 */
 bool cache_lookup(const struct cache_key *k, struct cache_val *out);
 void cache_insert(const struct cache_key *k, const struct cache_val *v);
 size_t cache_drop_inode(uint64_t dev, uint64_t ino); /* entries dropped */
 void cache_flush(void);
-size_t cache_count(void);    /* valid entries now */
+size_t cache_count(void); /* valid entries now */
 size_t cache_capacity(void);
 
 /* ---- workers.c: bounded queue + thread pool for cache misses --------------- */

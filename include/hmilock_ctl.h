@@ -277,8 +277,7 @@ _Static_assert(sizeof(struct hmc_set_mode) == 8 + HMC_PASSWORD_LEN, "hmc_set_mod
 _Static_assert(sizeof(struct hmc_events_req) == 24, "hmc_events_req layout");
 _Static_assert(sizeof(struct hmc_result) == 520, "hmc_result layout");
 _Static_assert(sizeof(struct hmc_counters) == 18 * 8, "hmc_counters layout");
-_Static_assert(sizeof(struct hmc_status) == 96 + 144 + 4096 + 128 + 256 + 128 + 512,
-               "hmc_status");
+_Static_assert(sizeof(struct hmc_status) == 96 + 144 + 4096 + 128 + 256 + 128 + 512, "hmc_status");
 _Static_assert(sizeof(struct hmc_event) == 24 + 32 + 16 + 256 + 4096, "hmc_event layout");
 _Static_assert(offsetof(struct hmc_msg, u) == sizeof(struct hmc_hdr), "no gap after header");
 _Static_assert(sizeof(struct hmc_hdr) + sizeof(struct hmc_events) <= HMC_MAX_MSG,

@@ -14,16 +14,16 @@
 enum {
 	EXIT_OK = 0,
 	EXIT_NEGATIVE = 1, /* drift found, would deny, ... */
-	EXIT_USAGE = 2,	   /* usage or bad input */
+	EXIT_USAGE = 2, /* usage or bad input */
 	EXIT_INTERNAL = 3, /* internal error */
 };
 
 struct cli {
-	const char *db;	    /* --db, default /var/lib/hmilock/approved.db */
-	const char *key;    /* --key, default /etc/hmilock/list.key */
+	const char *db; /* --db, default /var/lib/hmilock/approved.db */
+	const char *key; /* --key, default /etc/hmilock/list.key */
 	const char *config; /* --config, default /etc/hmilock/hmilock.conf */
 	const char *socket; /* --socket, default /run/hmilock/hmilockd.sock */
-	bool tty;	    /* stdout is a terminal */
+	bool tty; /* stdout is a terminal */
 };
 
 /* A command: argv[0] is the command name; getopt_long may permute. */

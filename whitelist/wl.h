@@ -20,29 +20,29 @@
 
 enum wl_ekind {
 	WL_E_NONE = 0,
-	WL_E_IO,	/* a system call failed; code holds -errno */
-	WL_E_USAGE,	/* bad argument from the caller */
-	WL_E_EMPTY,	/* list file has zero length */
+	WL_E_IO, /* a system call failed; code holds -errno */
+	WL_E_USAGE, /* bad argument from the caller */
+	WL_E_EMPTY, /* list file has zero length */
 	WL_E_TRUNCATED, /* list file shorter than its header says */
-	WL_E_MAGIC,	/* not an hmilock list at all */
-	WL_E_VERSION,	/* list of a format version this build does not know */
-	WL_E_MAC,	/* MAC does not verify: tampered, or made with another key */
-	WL_E_CORRUPT,	/* MAC fine but structure inconsistent (should not happen) */
-	WL_E_KEY,	/* key file missing, wrong size, wrong owner or mode */
-	WL_E_UNSTABLE,	/* file changed while hashed, twice in a row */
-	WL_E_NOTREG,	/* not a regular file */
+	WL_E_MAGIC, /* not an hmilock list at all */
+	WL_E_VERSION, /* list of a format version this build does not know */
+	WL_E_MAC, /* MAC does not verify: tampered, or made with another key */
+	WL_E_CORRUPT, /* MAC fine but structure inconsistent (should not happen) */
+	WL_E_KEY, /* key file missing, wrong size, wrong owner or mode */
+	WL_E_UNSTABLE, /* file changed while hashed, twice in a row */
+	WL_E_NOTREG, /* not a regular file */
 	WL_E_NOMEM,
 };
 
 struct wl_err {
-	int code;	    /* -errno, same as the function's return */
+	int code; /* -errno, same as the function's return */
 	enum wl_ekind kind;
-	char msg[512];	    /* one line, names the input, says how to recover */
+	char msg[512]; /* one line, names the input, says how to recover */
 };
 
 /* Fill err (if not NULL) and return code (a negative errno). */
 int wl_err_set(struct wl_err *err, int code, enum wl_ekind kind, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 const char *wl_ekind_name(enum wl_ekind kind);
 
 /* ---- hashing (hash.c) -------------------------------------------------- */
@@ -58,7 +58,7 @@ int wl_hash_fd(int fd, uint8_t out[WL_SHA256_LEN], uint64_t *bytes, struct wl_er
  * WL_E_UNSTABLE. *st (may be NULL) gets the fstat taken before the hash that
  * was returned. `name` is only used in error messages (may be NULL). */
 int wl_hash_fd_stable(int fd, const char *name, uint8_t out[WL_SHA256_LEN], struct stat *st,
-		      struct wl_err *err);
+                      struct wl_err *err);
 
 void wl_hex(const uint8_t h[WL_SHA256_LEN], char out[WL_HEX_LEN]);
 int wl_unhex(const char *s, uint8_t out[WL_SHA256_LEN]); /* 0 or -EINVAL */
@@ -72,12 +72,12 @@ int wl_unhex_n(const char *s, size_t slen, uint8_t *out, size_t n);
 
 enum wl_type {
 	WL_T_OTHER = 0, /* executable bit only (or a listed data file) */
-	WL_T_EXEC,	/* ELF ET_EXEC */
-	WL_T_PIE,	/* ELF ET_DYN with PT_INTERP */
-	WL_T_SHLIB,	/* ELF ET_DYN without PT_INTERP */
-	WL_T_KMOD,	/* ELF ET_REL with a .modinfo section */
-	WL_T_ELF,	/* other ELF (ET_REL object, core, broken ELF) */
-	WL_T_SCRIPT,	/* starts with "#!" */
+	WL_T_EXEC, /* ELF ET_EXEC */
+	WL_T_PIE, /* ELF ET_DYN with PT_INTERP */
+	WL_T_SHLIB, /* ELF ET_DYN without PT_INTERP */
+	WL_T_KMOD, /* ELF ET_REL with a .modinfo section */
+	WL_T_ELF, /* other ELF (ET_REL object, core, broken ELF) */
+	WL_T_SCRIPT, /* starts with "#!" */
 	WL_T__MAX
 };
 
@@ -86,9 +86,9 @@ int wl_type_parse(const char *s, enum wl_type *out);
 
 struct wl_class {
 	enum wl_type type;
-	char interp[4096];   /* PT_INTERP of an ELF, or the #! interpreter path; "" if none */
+	char interp[4096]; /* PT_INTERP of an ELF, or the #! interpreter path; "" if none */
 	char interp_arg[256]; /* the one optional #! argument; "" if none */
-	char **needed;	     /* DT_NEEDED names of an ELF (malloc'd), NULL if none */
+	char **needed; /* DT_NEEDED names of an ELF (malloc'd), NULL if none */
 	size_t n_needed;
 };
 
@@ -121,7 +121,7 @@ struct wl_entry {
 /* Fill e from an open regular file: fstat, classify, stable hash. e->path is
  * strdup(path). Returns -EINVAL with WL_E_NOTREG for a non-regular file. */
 int wl_entry_from_fd(int fd, const char *path, struct wl_entry *e, struct wl_class *cls,
-		     struct wl_err *err);
+                     struct wl_err *err);
 void wl_entry_free(struct wl_entry *e); /* frees path and interp */
 
 struct wl_set; /* opaque: entries unique by path */
@@ -131,7 +131,7 @@ void wl_set_free(struct wl_set *s);
 /* Insert or replace (by path). Takes ownership of e->path/e->interp on
  * success and clears them in *e. */
 int wl_set_put(struct wl_set *s, struct wl_entry *e);
-int wl_set_remove(struct wl_set *s, const char *path);	  /* 0 or -ENOENT */
+int wl_set_remove(struct wl_set *s, const char *path); /* 0 or -ENOENT */
 size_t wl_set_remove_tree(struct wl_set *s, const char *dir); /* dir itself and below */
 size_t wl_set_count(const struct wl_set *s);
 /* i-th entry in path order (sorted on demand); valid until the set changes. */
@@ -142,13 +142,13 @@ const struct wl_entry *wl_set_find(struct wl_set *s, const char *path);
 
 enum wl_skip {
 	WL_SKIP_NOT_EXEC = 0, /* regular, but not ELF, #! or +x */
-	WL_SKIP_SPECIAL,      /* FIFO, socket, char/block device */
-	WL_SKIP_SYMLINK,      /* symlinks are never followed */
-	WL_SKIP_PSEUDOFS,     /* proc, sysfs, devtmpfs, cgroup, bpf, debugfs, tracefs, securityfs */
-	WL_SKIP_OTHER_FS,     /* one_fs and a mount point below a root */
-	WL_SKIP_UNREADABLE,   /* open/read failed (EACCES, EIO...) */
-	WL_SKIP_UNSTABLE,     /* kept changing while hashed */
-	WL_SKIP_TOO_LONG,     /* path longer than PATH_MAX */
+	WL_SKIP_SPECIAL, /* FIFO, socket, char/block device */
+	WL_SKIP_SYMLINK, /* symlinks are never followed */
+	WL_SKIP_PSEUDOFS, /* proc, sysfs, devtmpfs, cgroup, bpf, debugfs, tracefs, securityfs */
+	WL_SKIP_OTHER_FS, /* one_fs and a mount point below a root */
+	WL_SKIP_UNREADABLE, /* open/read failed (EACCES, EIO...) */
+	WL_SKIP_UNSTABLE, /* kept changing while hashed */
+	WL_SKIP_TOO_LONG, /* path longer than PATH_MAX */
 	WL_SKIP__MAX
 };
 const char *wl_skip_name(enum wl_skip s); /* "not-executable", "special", ... */
@@ -170,9 +170,9 @@ struct wl_scan_stats {
 };
 
 struct wl_scan_opts {
-	bool one_fs;	      /* do not cross mount points below a root */
-	bool all_files;	      /* list every regular file, not only qualifying ones */
-	unsigned workers;     /* 0 = one per online core */
+	bool one_fs; /* do not cross mount points below a root */
+	bool all_files; /* list every regular file, not only qualifying ones */
+	unsigned workers; /* 0 = one per online core */
 	/* Called from the calling thread about every 100 ms and once at the end. */
 	void (*progress)(const struct wl_scan_progress *p, void *arg);
 	void *progress_arg;
@@ -184,7 +184,7 @@ struct wl_scan_opts {
  * files are counted in stats, never fatal; only a root that cannot be read
  * at all, or out of memory, fails the call. */
 int wl_scan(const char *const *roots, size_t n_roots, const struct wl_scan_opts *opts,
-	    struct wl_set *out, struct wl_scan_stats *stats, struct wl_err *err);
+            struct wl_set *out, struct wl_scan_stats *stats, struct wl_err *err);
 
 /* ---- key (key.c) ------------------------------------------------------- */
 
@@ -219,7 +219,7 @@ struct wl_db; /* opaque, read-only mmap of one list file */
  * matching kind (WL_E_EMPTY/TRUNCATED/MAGIC/VERSION/MAC/CORRUPT) and a
  * message that says how to recover; the file is never modified. */
 int wl_db_open(const char *path, const uint8_t key[WL_KEY_LEN], struct wl_db **out,
-	       struct wl_err *err);
+               struct wl_err *err);
 /* An empty list standing for `path` (which does not exist yet): generation
  * 0, no records, every lookup -ENOENT. hmilockd runs on it before the
  * first `hmilock init` (fresh install, audit mode). */
@@ -239,7 +239,7 @@ void wl_db_at(const struct wl_db *db, size_t i, struct wl_rec *out);
 int wl_db_find_path(const struct wl_db *db, const char *path, struct wl_rec *out);
 /* Hash lookup, O(log n): 0 (first record with that hash) or -ENOENT. */
 int wl_db_find_hash(const struct wl_db *db, const uint8_t sha256[WL_SHA256_LEN],
-		    struct wl_rec *out);
+                    struct wl_rec *out);
 
 /* Copy every record into s (used to edit a list: open, copy, change, write). */
 int wl_db_to_set(const struct wl_db *db, struct wl_set *s, struct wl_err *err);
@@ -248,12 +248,11 @@ int wl_db_to_set(const struct wl_db *db, struct wl_set *s, struct wl_err *err);
  * fsync, keep the current file (if any) as path.prev, rename over path,
  * fsync the directory. A crash at any point leaves the old or the new list. */
 int wl_db_write(const char *path, struct wl_set *s, uint64_t generation,
-		const uint8_t key[WL_KEY_LEN], struct wl_err *err);
-
+                const uint8_t key[WL_KEY_LEN], struct wl_err *err);
 
 /* ---- Ed25519 signatures for exported lists (sign.c) ---------------------- */
 
-#define WL_SIG_LEN 64	 /* Ed25519 signature, bytes */
+#define WL_SIG_LEN 64 /* Ed25519 signature, bytes */
 #define WL_SIG_PUBLEN 32 /* Ed25519 public key, bytes */
 
 struct wl_sign_key; /* opaque: an Ed25519 private or public key */
@@ -265,21 +264,20 @@ int wl_sign_keygen(const char *priv, const char *pub, struct wl_err *err);
 /* Load a PEM key file. A private key file that group or other may read or
  * write is refused (WL_E_KEY), as is a key that is not Ed25519. */
 int wl_sign_key_load(const char *path, bool private_key, struct wl_sign_key **out,
-		     struct wl_err *err);
+                     struct wl_err *err);
 /* A key from its raw 32 bytes (the private seed or the public key). */
 int wl_sign_key_raw(const uint8_t raw[32], bool private_key, struct wl_sign_key **out,
-		    struct wl_err *err);
+                    struct wl_err *err);
 void wl_sign_key_free(struct wl_sign_key *k);
 /* The raw public key (of a private key too). */
-int wl_sign_key_public(const struct wl_sign_key *k, uint8_t pub[WL_SIG_PUBLEN],
-		       struct wl_err *err);
+int wl_sign_key_public(const struct wl_sign_key *k, uint8_t pub[WL_SIG_PUBLEN], struct wl_err *err);
 /* Sign msg with a private key. */
 int wl_sign(const struct wl_sign_key *k, const void *msg, size_t len, uint8_t sig[WL_SIG_LEN],
-	    struct wl_err *err);
+            struct wl_err *err);
 /* 0 when sig is k's signature of msg; -EBADMSG with WL_E_MAC when it is not
  * (tampered, or signed with another key). */
 int wl_sign_verify(const struct wl_sign_key *k, const void *msg, size_t len,
-		   const uint8_t sig[WL_SIG_LEN], struct wl_err *err);
+                   const uint8_t sig[WL_SIG_LEN], struct wl_err *err);
 
 /* ---- the admin password (passwd.c) --------------------------------------- */
 
