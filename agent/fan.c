@@ -197,9 +197,23 @@ static void fan_reply(int fd, const struct decide_out *out, uint64_t t0_ns)
 		atomic_fetch_add_explicit(&hmd_stats.errors, 1, memory_order_relaxed);
 }
 
-/* After the reply only. path may be NULL: resolved through fd then. */
+/* The subject's executable, read while it still waits in execve for our
+ * answer (afterwards a denied child has usually exited and the logger
+ * finds nothing). procfs only, no disk: done on the worker's deny path. */
+static void fan_subject_exe(pid_t pid, char *out, size_t len)
+{
+	char link[32];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, out, len - 1);
+	out[n > 0 ? n : 0] = '\0';
+}
+
+/* After the reply only. path may be NULL: resolved through fd then; exe
+ * may be NULL or "": the logger then looks it up (best effort). */
 static void fan_log(int fd, pid_t pid, const struct decide_out *out, const char *path,
-                    const uint8_t *sha256)
+                    const uint8_t *sha256, const char *exe)
 {
 	struct hmd_event ev;
 	struct timespec ts;
@@ -220,6 +234,8 @@ static void fan_log(int fd, pid_t pid, const struct decide_out *out, const char 
 		snprintf(ev.path, sizeof(ev.path), "%s", path);
 	else
 		fan_fd_path(fd, NULL, ev.path, sizeof(ev.path), &resolved);
+	if (exe)
+		snprintf(ev.exe, sizeof(ev.exe), "%s", exe);
 	log_event(&ev);
 }
 
@@ -229,7 +245,7 @@ void fan_answer_error(int fd, pid_t pid, enum hmd_reason reason, uint64_t t0_ns)
 
 	decide_verdict(state_mode(), fan_cfg->on_error, reason, &out);
 	fan_reply(fd, &out, t0_ns);
-	fan_log(fd, pid, &out, NULL, NULL);
+	fan_log(fd, pid, &out, NULL, NULL, NULL);
 }
 
 /* ---- worker side ---------------------------------------------------------- */
@@ -347,7 +363,7 @@ void fan_work(struct hmd_work *w)
 	struct wl_err err = {0};
 	struct stat st = w->st;
 	uint8_t sha[WL_SHA256_LEN];
-	char path[PATH_MAX];
+	char path[PATH_MAX], exe[sizeof(((struct hmd_event *)0)->exe)] = "";
 	bool answered;
 	int rc;
 
@@ -364,6 +380,8 @@ void fan_work(struct hmd_work *w)
 	decide(&in, &out);
 	fan_update_override(w->pid, &st, &out);
 	fan_helper_approve(w->fd, &out);
+	if (out.log)
+		fan_subject_exe(w->pid, exe, sizeof(exe));
 	answered = workers_claim(w);
 	if (answered)
 		fan_reply(w->fd, &out, w->t0_ns);
@@ -382,7 +400,7 @@ void fan_work(struct hmd_work *w)
 	if (rc < 0)
 		log_msg(LOG_ERR, "cannot hash %s for pid %d: %s", path, (int)w->pid, err.msg);
 	if (answered && out.log)
-		fan_log(w->fd, w->pid, &out, path, rc == 0 ? sha : NULL);
+		fan_log(w->fd, w->pid, &out, path, rc == 0 ? sha : NULL, exe);
 }
 
 /* ---- reader side ---------------------------------------------------------- */
@@ -414,7 +432,7 @@ static bool fan_try_cache(int fd, pid_t pid, const struct stat *st, uint64_t t0)
 	fan_helper_approve(fd, &out);
 	fan_reply(fd, &out, t0);
 	if (out.log)
-		fan_log(fd, pid, &out, have_path ? path : NULL, NULL);
+		fan_log(fd, pid, &out, have_path ? path : NULL, NULL, NULL);
 	return true;
 }
 
@@ -449,7 +467,7 @@ static void fan_perm(const struct fanotify_event_metadata *m)
 
 		decide(&in, &out);
 		fan_reply(fd, &out, t0);
-		fan_log(fd, m->pid, &out, NULL, NULL);
+		fan_log(fd, m->pid, &out, NULL, NULL, NULL);
 		goto close_fd;
 	}
 	if (fan_try_cache(fd, m->pid, &st, t0))

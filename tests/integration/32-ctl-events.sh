@@ -39,6 +39,8 @@ for k in ("id", "time", "time_ns", "verdict", "reason", "op", "pid", "exe", "pat
 assert e["verdict"] == "deny" and e["reason"] == "not-listed" and e["op"] == "exec", e
 assert e["path"] == sys.argv[2] and e["sha256"] == sys.argv[3], e
 assert isinstance(e["pid"], int) and e["pid"] > 0, e
+# read while the subject still waited in execve: the shell that forked it
+assert e["exe"].rsplit("/", 1)[-1].startswith("bash"), e
 print("ok")
 EOF
 check "events: --json record complete ($(tail -1 "$T/py.out"))" grep -qx ok "$T/py.out"
