@@ -1,7 +1,7 @@
 /* cmd_daemon.c - the commands that talk to hmilockd over its control socket
  * (include/hmilock_ctl.h): status, mode, reload, events, each with --json.
- * Owns one connection per command and the message buffers below; every
- * reply is checked with hmc_parse() before a field of it is read.
+ * One connection per command, through ctlc.c, which checks every reply with
+ * hmc_parse() before a field of it is read.
  * Exit codes: 0 ok, 1 the daemon refused (reload of a bad list, permission
  * denied), 2 usage, 3 cannot talk to the daemon or a malformed reply. */
 #include <errno.h>
@@ -10,9 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,149 +18,6 @@
 #include "wl.h"
 
 #define CD_TIMEOUT_S 10 /* a reply takes milliseconds; a reload of a huge list, more */
-
-static struct {
-	int fd;
-	const char *path;
-	uint32_t seq;
-	unsigned char in[HMC_MAX_MSG];
-	struct hmc_msg req, rep;
-} cd = {.fd = -1};
-
-/* ---- connection ------------------------------------------------------- */
-
-static int cd_connect(const struct cli *cli)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct timeval tv = {.tv_sec = CD_TIMEOUT_S};
-	int e;
-
-	cd.path = cli->socket ? cli->socket : HMC_DEFAULT_SOCKET;
-	if (strlen(cd.path) >= sizeof(sa.sun_path)) {
-		util_err("socket path too long: %s", cd.path);
-		return EXIT_USAGE;
-	}
-	memcpy(sa.sun_path, cd.path, strlen(cd.path) + 1);
-	cd.fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (cd.fd < 0) {
-		util_err("socket: %s", strerror(errno));
-		return EXIT_INTERNAL;
-	}
-	setsockopt(cd.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(cd.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(cd.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		e = errno;
-		util_err("cannot reach hmilockd at %s: %s%s", cd.path, strerror(e),
-		         e == ENOENT || e == ECONNREFUSED ? " (is hmilockd running?)"
-		         : e == EACCES                    ? " (the control socket is root-only)"
-		                                          : "");
-		close(cd.fd);
-		cd.fd = -1;
-		return EXIT_INTERNAL;
-	}
-	cd.seq = (uint32_t)getpid() << 8;
-	return EXIT_OK;
-}
-
-static void cd_close(void)
-{
-	if (cd.fd >= 0)
-		close(cd.fd);
-	cd.fd = -1;
-}
-
-/* Receive one reply into cd.in. The daemon may have refused the connection
- * and closed it (root-only, too many clients): its refusal is still queued,
- * behind an ECONNRESET when our request was left unread. */
-static ssize_t cd_recv(bool sent)
-{
-	ssize_t n;
-	int i;
-
-	for (i = 0; i < 3; i++) {
-		do
-			n = recv(cd.fd, cd.in, sizeof(cd.in),
-			         MSG_TRUNC | (sent ? 0 : MSG_DONTWAIT));
-		while (n < 0 && errno == EINTR);
-		if (n >= 0 || errno != ECONNRESET)
-			break;
-	}
-	return n;
-}
-
-/* Send cd.req (type, body already filled) and receive a checked reply in
- * cd.rep. A RESULT with an error is returned as is (the caller decides);
- * seq 0 marks a refusal sent before any request was read. */
-static int cd_call(uint16_t type)
-{
-	const char *why;
-	bool sent;
-	ssize_t n;
-	int e = 0;
-
-	hmc_hdr_init(&cd.req.h, type, HMC_REQUEST, ++cd.seq);
-	sent = send(cd.fd, &cd.req, cd.req.h.length, MSG_NOSIGNAL) == (ssize_t)cd.req.h.length;
-	if (!sent)
-		e = errno;
-	n = cd_recv(sent);
-	if (n <= 0 && !sent) {
-		util_err("sending to hmilockd at %s: %s", cd.path, strerror(e ? e : EIO));
-		return EXIT_INTERNAL;
-	}
-	if (n <= 0) {
-		util_err("no reply from hmilockd at %s: %s", cd.path,
-		         n == 0            ? "connection closed"
-		         : errno == EAGAIN ? "timed out"
-		                           : strerror(errno));
-		return EXIT_INTERNAL;
-	}
-	if (hmc_parse(cd.in, (size_t)n, HMC_REPLY, &cd.rep, &why) < 0) {
-		util_err("malformed reply from hmilockd at %s: %s (hmilock speaks protocol "
-		         "version %d)",
-		         cd.path, why, HMC_VERSION);
-		return EXIT_INTERNAL;
-	}
-	if (cd.rep.h.seq != cd.seq && !(cd.rep.h.type == HMC_REP_RESULT && cd.rep.h.seq == 0)) {
-		util_err("reply from hmilockd out of sequence (%u, expected %u)", cd.rep.h.seq,
-		         cd.seq);
-		return EXIT_INTERNAL;
-	}
-	return EXIT_OK;
-}
-
-/* A RESULT error where another reply was expected (or any error). */
-static int cd_refused(bool json)
-{
-	const struct hmc_result *r = &cd.rep.u.result;
-	json_object *o;
-
-	if (json) {
-		o = json_object_new_object();
-		json_object_object_add(o, "ok", json_object_new_boolean(0));
-		json_object_object_add(o, "error", json_object_new_string(strerror(-r->error)));
-		json_object_object_add(o, "message", json_object_new_string(r->msg));
-		printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
-		json_object_put(o);
-	}
-	util_err("hmilockd: %s", r->msg[0] ? r->msg : strerror(-r->error));
-	return EXIT_NEGATIVE;
-}
-
-/* Send a request and expect a reply of type want. */
-static int cd_request(uint16_t type, uint16_t want, bool json)
-{
-	int rc = cd_call(type);
-
-	if (rc)
-		return rc;
-	if (cd.rep.h.type == HMC_REP_RESULT && (cd.rep.u.result.error || want != HMC_REP_RESULT))
-		return cd_refused(json);
-	if (cd.rep.h.type != want) {
-		util_err("unexpected reply type %#x from hmilockd", cd.rep.h.type);
-		return EXIT_INTERNAL;
-	}
-	return EXIT_OK;
-}
 
 /* ---- options ------------------------------------------------------------- */
 
@@ -353,54 +207,36 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 		return rc;
 	if (cd_no_operands(first, argc, argv, usage))
 		return EXIT_USAGE;
-	rc = cd_connect(cli);
+	rc = ctlc_connect(cli, CD_TIMEOUT_S);
 	if (rc)
 		return rc;
-	rc = cd_request(HMC_REQ_STATUS, HMC_REP_STATUS, json);
+	rc = ctlc_request(HMC_REQ_STATUS, HMC_REP_STATUS, json);
 	if (rc == EXIT_OK) {
 		if (json)
-			cd_status_json(&cd.rep.u.status);
+			cd_status_json(&ctlc_rep()->u.status);
 		else
-			cd_status_text(&cd.rep.u.status);
+			cd_status_text(&ctlc_rep()->u.status);
 	}
-	cd_close();
+	ctlc_close();
 	return rc;
 }
 
 /* ---- mode, reload -------------------------------------------------------- */
 
-static int cd_print_result(bool json, const char *extra_key, const char *extra)
-{
-	json_object *o;
-
-	if (!json) {
-		printf("%s\n", cd.rep.u.result.msg);
-		return EXIT_OK;
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
-	if (extra_key)
-		json_object_object_add(o, extra_key, json_object_new_string(extra));
-	json_object_object_add(o, "message", json_object_new_string(cd.rep.u.result.msg));
-	printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
-	json_object_put(o);
-	return EXIT_OK;
-}
-
 static int cd_mode_show(bool json)
 {
-	int rc = cd_request(HMC_REQ_STATUS, HMC_REP_STATUS, json);
+	int rc = ctlc_request(HMC_REQ_STATUS, HMC_REP_STATUS, json);
 	json_object *o;
 
 	if (rc)
 		return rc;
 	if (!json) {
-		printf("%s\n", hmc_mode_name(cd.rep.u.status.mode));
+		printf("%s\n", hmc_mode_name(ctlc_rep()->u.status.mode));
 		return EXIT_OK;
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "mode",
-	                       json_object_new_string(hmc_mode_name(cd.rep.u.status.mode)));
+	                       json_object_new_string(hmc_mode_name(ctlc_rep()->u.status.mode)));
 	printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
 	json_object_put(o);
 	return EXIT_OK;
@@ -444,42 +280,19 @@ static int cd_mode_opts(int argc, char **argv, const char *usage, bool *json, co
 /* SET_MODE with the admin password: the one given (--password-file,
  * HMILOCK_PASSWORD) or, when the daemon answers that one is needed, the
  * one asked for (terminal, echo off; else a line of standard input). */
-static int cd_mode_set(uint32_t mode, bool json, const char *pwfile)
+static int cd_mode_set(uint32_t mode, bool json)
 {
-	char pw[HMC_PASSWORD_LEN] = "";
-	bool have = false;
-	int rc, attempt;
+	struct hmc_set_mode *sm = &ctlc_req()->u.set_mode;
+	int rc;
 
-	if (pwfile || getenv("HMILOCK_PASSWORD")) {
-		rc = util_get_password(pwfile, "admin password: ", pw, sizeof(pw));
-		if (rc)
-			return rc;
-		have = true;
-	}
-	for (attempt = 0; attempt < 2; attempt++) {
-		memset(&cd.req.u.set_mode, 0, sizeof(cd.req.u.set_mode));
-		cd.req.u.set_mode.mode = mode;
-		memcpy(cd.req.u.set_mode.auth.password, pw, sizeof(pw));
-		rc = cd_call(HMC_REQ_SET_MODE);
-		explicit_bzero(&cd.req.u.set_mode.auth, sizeof(cd.req.u.set_mode.auth));
-		if (rc || have || cd.rep.h.type != HMC_REP_RESULT ||
-		    cd.rep.u.result.error != -ENOKEY)
-			break;
-		rc = util_get_password(NULL, "admin password: ", pw, sizeof(pw));
-		if (rc)
-			break;
-		have = true;
-	}
-	explicit_bzero(pw, sizeof(pw));
-	if (rc)
-		return rc;
-	if (cd.rep.h.type != HMC_REP_RESULT) {
-		util_err("unexpected reply type %#x from hmilockd", cd.rep.h.type);
-		return EXIT_INTERNAL;
-	}
-	if (cd.rep.u.result.error)
-		return cd_refused(json);
-	return cd_print_result(json, "mode", hmc_mode_name(mode));
+	memset(sm, 0, sizeof(*sm));
+	sm->mode = mode;
+	rc = ctlc_call_auth(HMC_REQ_SET_MODE, &sm->auth);
+	if (rc == EXIT_OK)
+		rc = ctlc_expect(HMC_REP_RESULT, json);
+	if (rc == EXIT_OK)
+		rc = ctlc_print_result(json, "mode", hmc_mode_name(mode));
+	return rc;
 }
 
 int cmd_mode(const struct cli *cli, int argc, char **argv)
@@ -508,14 +321,15 @@ int cmd_mode(const struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	rc = cd_connect(cli);
+	ctlc_password_file(pwfile);
+	rc = ctlc_connect(cli, CD_TIMEOUT_S);
 	if (rc)
 		return rc;
 	if (first >= argc)
 		rc = cd_mode_show(json);
 	else
-		rc = cd_mode_set(mode, json, pwfile);
-	cd_close();
+		rc = cd_mode_set(mode, json);
+	ctlc_close();
 	return rc;
 }
 
@@ -530,13 +344,13 @@ int cmd_reload(const struct cli *cli, int argc, char **argv)
 		return rc;
 	if (cd_no_operands(first, argc, argv, usage))
 		return EXIT_USAGE;
-	rc = cd_connect(cli);
+	rc = ctlc_connect(cli, CD_TIMEOUT_S);
 	if (rc)
 		return rc;
-	rc = cd_request(HMC_REQ_RELOAD, HMC_REP_RESULT, json);
+	rc = ctlc_request(HMC_REQ_RELOAD, HMC_REP_RESULT, json);
 	if (rc == EXIT_OK)
-		rc = cd_print_result(json, NULL, NULL);
-	cd_close();
+		rc = ctlc_print_result(json, NULL, NULL);
+	ctlc_close();
 	return rc;
 }
 
@@ -602,20 +416,21 @@ static json_object *cd_event_json(const struct hmc_event *e)
 /* Page through the newest n events (struct hmc_events_req). */
 static int cd_events_fetch(unsigned n, json_object *arr)
 {
+	struct hmc_events_req *q = &ctlc_req()->u.events_req;
 	uint64_t after = 0, until = 0, want = n;
 	const struct hmc_events *r;
 	uint32_t i;
 	int rc;
 
 	for (;;) {
-		memset(&cd.req.u.events_req, 0, sizeof(cd.req.u.events_req));
-		cd.req.u.events_req.after_id = after;
-		cd.req.u.events_req.until_id = until;
-		cd.req.u.events_req.max = (uint32_t)want;
-		rc = cd_request(HMC_REQ_EVENTS, HMC_REP_EVENTS, arr != NULL);
+		memset(q, 0, sizeof(*q));
+		q->after_id = after;
+		q->until_id = until;
+		q->max = (uint32_t)want;
+		rc = ctlc_request(HMC_REQ_EVENTS, HMC_REP_EVENTS, arr != NULL);
 		if (rc)
 			return rc;
-		r = &cd.rep.u.events;
+		r = &ctlc_rep()->u.events;
 		for (i = 0; i < r->n; i++) {
 			if (arr)
 				json_object_array_add(arr, cd_event_json(&r->ev[i]));
@@ -643,7 +458,7 @@ int cmd_events(const struct cli *cli, int argc, char **argv)
 		return rc;
 	if (cd_no_operands(first, argc, argv, usage))
 		return EXIT_USAGE;
-	rc = cd_connect(cli);
+	rc = ctlc_connect(cli, CD_TIMEOUT_S);
 	if (rc)
 		return rc;
 	if (json)
@@ -652,6 +467,6 @@ int cmd_events(const struct cli *cli, int argc, char **argv)
 	if (rc == EXIT_OK && arr)
 		printf("%s\n", json_object_to_json_string_ext(arr, LIST_JSON_FLAGS));
 	json_object_put(arr);
-	cd_close();
+	ctlc_close();
 	return rc;
 }

@@ -1,7 +1,7 @@
 /* cmd_maint.c - `hmilock maintenance begin|status|end` and `hmilock update`,
- * over the control socket (include/hmilock_ctl.h). Owns one connection at
- * a time (mc.fd) and its message buffers; for `update` also the child
- * running CMD and this process's moves between cgroups.
+ * over the control socket (include/hmilock_ctl.h), one connection at a
+ * time through ctlc.c. For `update` owns the child running CMD and this
+ * process's moves between cgroups.
  * Exit codes: 0 ok, 1 the daemon refused (or CMD failed: its status is
  * passed on), 2 usage, 3 cannot talk to the daemon or a malformed reply. */
 #include <errno.h>
@@ -12,9 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,145 +20,6 @@
 #include "hmilock_ctl.h"
 
 #define MC_TIMEOUT_S 600 /* an end hashes every recorded file */
-
-static struct {
-	int fd;
-	const char *path;
-	uint32_t seq;
-	unsigned char in[HMC_MAX_MSG];
-	struct hmc_msg req, rep;
-	char pw[HMC_PASSWORD_LEN];
-	bool have_pw;
-	const char *pwfile;
-} mc = {.fd = -1};
-
-/* ---- connection ------------------------------------------------------- */
-
-static int mc_connect(const struct cli *cli)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct timeval tv = {.tv_sec = MC_TIMEOUT_S};
-
-	mc.path = cli->socket ? cli->socket : HMC_DEFAULT_SOCKET;
-	if (strlen(mc.path) >= sizeof(sa.sun_path)) {
-		util_err("socket path too long: %s", mc.path);
-		return EXIT_USAGE;
-	}
-	memcpy(sa.sun_path, mc.path, strlen(mc.path) + 1);
-	mc.fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (mc.fd < 0)
-		return util_err("socket: %s", strerror(errno)), EXIT_INTERNAL;
-	setsockopt(mc.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(mc.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(mc.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		util_err("cannot reach hmilockd at %s: %s%s", mc.path, strerror(errno),
-		         errno == ENOENT || errno == ECONNREFUSED ? " (is hmilockd running?)" : "");
-		close(mc.fd);
-		mc.fd = -1;
-		return EXIT_INTERNAL;
-	}
-	mc.seq = (uint32_t)getpid() << 8;
-	return EXIT_OK;
-}
-
-static void mc_close(void)
-{
-	if (mc.fd >= 0)
-		close(mc.fd);
-	mc.fd = -1;
-}
-
-/* Send mc.req (body filled) and receive a checked reply into mc.rep. */
-static int mc_call(uint16_t type)
-{
-	const char *why;
-	ssize_t n;
-
-	hmc_hdr_init(&mc.req.h, type, HMC_REQUEST, ++mc.seq);
-	if (send(mc.fd, &mc.req, mc.req.h.length, MSG_NOSIGNAL) != (ssize_t)mc.req.h.length)
-		return util_err("sending to hmilockd at %s: %s", mc.path, strerror(errno)),
-		       EXIT_INTERNAL;
-	do
-		n = recv(mc.fd, mc.in, sizeof(mc.in), MSG_TRUNC);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return util_err("no reply from hmilockd at %s: %s", mc.path,
-		                n == 0 ? "connection closed" : strerror(errno)),
-		       EXIT_INTERNAL;
-	if (hmc_parse(mc.in, (size_t)n, HMC_REPLY, &mc.rep, &why) < 0)
-		return util_err("malformed reply from hmilockd at %s: %s", mc.path, why),
-		       EXIT_INTERNAL;
-	if (mc.rep.h.seq != mc.seq && !(mc.rep.h.type == HMC_REP_RESULT && mc.rep.h.seq == 0))
-		return util_err("reply from hmilockd out of sequence"), EXIT_INTERNAL;
-	return EXIT_OK;
-}
-
-/* A request that carries the admin password at auth: sent with the one
- * given (--password-file, $HMILOCK_PASSWORD), or asked for when the daemon
- * says one is needed, then sent again. */
-static int mc_call_auth(uint16_t type, struct hmd_ctl_auth *auth)
-{
-	int rc, attempt;
-
-	if (!mc.have_pw && (mc.pwfile || getenv("HMILOCK_PASSWORD"))) {
-		rc = util_get_password(mc.pwfile, "admin password: ", mc.pw, sizeof(mc.pw));
-		if (rc)
-			return rc;
-		mc.have_pw = true;
-	}
-	for (attempt = 0;; attempt++) {
-		memcpy(auth->password, mc.pw, sizeof(mc.pw));
-		rc = mc_call(type);
-		explicit_bzero(auth, sizeof(*auth));
-		if (rc || mc.have_pw || attempt || mc.rep.h.type != HMC_REP_RESULT ||
-		    mc.rep.u.result.error != -ENOKEY)
-			return rc;
-		rc = util_get_password(NULL, "admin password: ", mc.pw, sizeof(mc.pw));
-		if (rc)
-			return rc;
-		mc.have_pw = true;
-	}
-}
-
-/* The reply must be of type want; a RESULT error is printed (and as JSON). */
-static int mc_expect(uint16_t want, bool json)
-{
-	json_object *o;
-
-	if (mc.rep.h.type == HMC_REP_RESULT && (mc.rep.u.result.error || want != HMC_REP_RESULT)) {
-		if (json) {
-			o = json_object_new_object();
-			json_object_object_add(o, "ok", json_object_new_boolean(0));
-			json_object_object_add(o, "message",
-			                       json_object_new_string(mc.rep.u.result.msg));
-			printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
-			json_object_put(o);
-		}
-		util_err("hmilockd: %s", mc.rep.u.result.msg[0] ? mc.rep.u.result.msg
-		                                                : strerror(-mc.rep.u.result.error));
-		return EXIT_NEGATIVE;
-	}
-	if (mc.rep.h.type != want)
-		return util_err("unexpected reply type %#x from hmilockd", mc.rep.h.type),
-		       EXIT_INTERNAL;
-	return EXIT_OK;
-}
-
-static int mc_print_result(bool json)
-{
-	json_object *o;
-
-	if (!json) {
-		printf("%s\n", mc.rep.u.result.msg);
-		return EXIT_OK;
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
-	json_object_object_add(o, "message", json_object_new_string(mc.rep.u.result.msg));
-	printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
-	json_object_put(o);
-	return EXIT_OK;
-}
 
 /* ---- options ------------------------------------------------------------- */
 
@@ -213,7 +71,7 @@ static int mc_getopt(int argc, char **argv, unsigned mask, const char *usage, st
 			o->discard = true;
 			break;
 		case 'p':
-			mc.pwfile = optarg;
+			ctlc_password_file(optarg);
 			break;
 		case 'k':
 			o->keep = true;
@@ -260,18 +118,19 @@ usage:
 
 static int mc_begin(const struct cli *cli, const struct mc_opts *o)
 {
-	int rc = mc_connect(cli);
+	struct hmc_maint_begin *q = &ctlc_req()->u.maint_begin;
+	int rc = ctlc_connect(cli, MC_TIMEOUT_S);
 
 	if (rc)
 		return rc;
-	memset(&mc.req.u.maint_begin, 0, sizeof(mc.req.u.maint_begin));
-	mc.req.u.maint_begin.timeout_s = o->timeout_s;
-	rc = mc_call_auth(HMC_REQ_MAINT_BEGIN, &mc.req.u.maint_begin.auth);
+	memset(q, 0, sizeof(*q));
+	q->timeout_s = o->timeout_s;
+	rc = ctlc_call_auth(HMC_REQ_MAINT_BEGIN, &q->auth);
 	if (rc == EXIT_OK)
-		rc = mc_expect(HMC_REP_RESULT, o->json);
+		rc = ctlc_expect(HMC_REP_RESULT, o->json);
 	if (rc == EXIT_OK)
-		rc = mc_print_result(o->json);
-	mc_close();
+		rc = ctlc_print_result(o->json, NULL, NULL);
+	ctlc_close();
 	return rc;
 }
 
@@ -291,15 +150,16 @@ static void mc_time(uint64_t t, char *buf, size_t len)
 static int mc_plan(json_object *arr, uint32_t *kinds, struct hmc_plan_entry **all, size_t *n_all)
 {
 	uint32_t off = 0, i, total;
-	const struct hmc_maint_plan *p = &mc.rep.u.maint_plan;
+	const struct hmc_maint_plan *p = &ctlc_rep()->u.maint_plan;
+	struct hmc_maint_plan_req *q = &ctlc_req()->u.maint_plan_req;
 	int rc;
 
 	do {
-		memset(&mc.req.u.maint_plan_req, 0, sizeof(mc.req.u.maint_plan_req));
-		mc.req.u.maint_plan_req.offset = off;
-		rc = mc_call(HMC_REQ_MAINT_PLAN);
+		memset(q, 0, sizeof(*q));
+		q->offset = off;
+		rc = ctlc_call(HMC_REQ_MAINT_PLAN);
 		if (!rc)
-			rc = mc_expect(HMC_REP_MAINT_PLAN, arr != NULL);
+			rc = ctlc_expect(HMC_REP_MAINT_PLAN, arr != NULL);
 		if (rc)
 			return rc;
 		total = p->total;
@@ -384,16 +244,16 @@ static int mc_status(const struct cli *cli, const struct mc_opts *o)
 	struct hmc_maint_status s;
 	uint32_t kinds[HMC_PK__MAX] = {0};
 	json_object *j = NULL, *arr = NULL;
-	int rc = mc_connect(cli);
+	int rc = ctlc_connect(cli, MC_TIMEOUT_S);
 
 	if (rc)
 		return rc;
-	rc = mc_call(HMC_REQ_MAINT_STATUS);
+	rc = ctlc_call(HMC_REQ_MAINT_STATUS);
 	if (!rc)
-		rc = mc_expect(HMC_REP_MAINT_STATUS, o->json);
+		rc = ctlc_expect(HMC_REP_MAINT_STATUS, o->json);
 	if (rc)
 		goto close;
-	s = mc.rep.u.maint_status;
+	s = ctlc_rep()->u.maint_status;
 	if (o->json) {
 		j = mc_status_json(&s);
 		arr = json_object_new_array();
@@ -410,7 +270,7 @@ static int mc_status(const struct cli *cli, const struct mc_opts *o)
 		json_object_put(j);
 	}
 close:
-	mc_close();
+	ctlc_close();
 	return rc;
 }
 
@@ -444,6 +304,7 @@ static int mc_ask(FILE *in, bool tty, const struct hmc_plan_entry *e)
  * HMC_END_MORE, HMC_PLAN_PER_MSG at a time. */
 static int mc_review(void)
 {
+	struct hmc_maint_end *q = &ctlc_req()->u.maint_end;
 	uint32_t kinds[HMC_PK__MAX] = {0};
 	struct hmc_plan_entry *all = NULL;
 	size_t n = 0, i, nd = 0;
@@ -463,13 +324,13 @@ static int mc_review(void)
 		}
 		if (a)
 			continue;
-		memset(&mc.req.u.maint_end, 0, sizeof(mc.req.u.maint_end));
-		mc.req.u.maint_end.flags = HMC_END_MORE;
-		mc.req.u.maint_end.n_drop = 1;
-		snprintf(mc.req.u.maint_end.drop[0], HMC_PATH_LEN, "%s", all[i].path);
-		rc = mc_call_auth(HMC_REQ_MAINT_END, &mc.req.u.maint_end.auth);
+		memset(q, 0, sizeof(*q));
+		q->flags = HMC_END_MORE;
+		q->n_drop = 1;
+		snprintf(q->drop[0], HMC_PATH_LEN, "%s", all[i].path);
+		rc = ctlc_call_auth(HMC_REQ_MAINT_END, &q->auth);
 		if (!rc)
-			rc = mc_expect(HMC_REP_RESULT, false);
+			rc = ctlc_expect(HMC_REP_RESULT, false);
 		nd++;
 	}
 	free(all);
@@ -480,23 +341,23 @@ static int mc_review(void)
 
 static int mc_end(const struct cli *cli, const struct mc_opts *o)
 {
-	int rc = mc_connect(cli);
+	struct hmc_maint_end *q = &ctlc_req()->u.maint_end;
+	int rc = ctlc_connect(cli, MC_TIMEOUT_S);
 
 	if (rc)
 		return rc;
 	if (o->review && !o->discard)
 		rc = mc_review();
 	if (rc == EXIT_OK) {
-		memset(&mc.req.u.maint_end, 0, sizeof(mc.req.u.maint_end));
-		mc.req.u.maint_end.flags = o->discard ? HMC_END_DISCARD : 0;
-		rc = mc_call_auth(HMC_REQ_MAINT_END, &mc.req.u.maint_end.auth);
+		memset(q, 0, sizeof(*q));
+		q->flags = o->discard ? HMC_END_DISCARD : 0;
+		rc = ctlc_call_auth(HMC_REQ_MAINT_END, &q->auth);
 		if (!rc)
-			rc = mc_expect(HMC_REP_RESULT, o->json);
+			rc = ctlc_expect(HMC_REP_RESULT, o->json);
 		if (!rc)
-			rc = mc_print_result(o->json);
+			rc = ctlc_print_result(o->json, NULL, NULL);
 	}
-	mc_close();
-	explicit_bzero(mc.pw, sizeof(mc.pw));
+	ctlc_close();
 	return rc;
 }
 
@@ -560,36 +421,36 @@ static int mc_cgroup_join(const char *dir, pid_t pid)
 
 static int mc_update_begin(const struct cli *cli, pid_t pid, struct hmc_update *u)
 {
-	int rc = mc_connect(cli);
+	struct hmc_update_begin *q = &ctlc_req()->u.update_begin;
+	int rc = ctlc_connect(cli, MC_TIMEOUT_S);
 
 	if (rc)
 		return rc;
-	memset(&mc.req.u.update_begin, 0, sizeof(mc.req.u.update_begin));
-	mc.req.u.update_begin.pid = (int32_t)pid;
-	rc = mc_call_auth(HMC_REQ_UPDATE_BEGIN, &mc.req.u.update_begin.auth);
+	memset(q, 0, sizeof(*q));
+	q->pid = (int32_t)pid;
+	rc = ctlc_call_auth(HMC_REQ_UPDATE_BEGIN, &q->auth);
 	if (!rc)
-		rc = mc_expect(HMC_REP_UPDATE, false);
+		rc = ctlc_expect(HMC_REP_UPDATE, false);
 	if (!rc)
-		*u = mc.rep.u.update;
-	mc_close();
-	explicit_bzero(mc.pw, sizeof(mc.pw));
+		*u = ctlc_rep()->u.update;
+	ctlc_close();
 	return rc;
 }
 
 static int mc_update_commit(const struct cli *cli, uint64_t session, bool ok, bool keep, bool json)
 {
-	int rc = mc_connect(cli);
+	int rc = ctlc_connect(cli, MC_TIMEOUT_S);
 
 	if (rc)
 		return rc;
-	mc.req.u.update_commit =
+	ctlc_req()->u.update_commit =
 	    (struct hmc_update_commit){.session = session, .ok = ok ? 1 : 0, .keep = keep ? 1 : 0};
-	rc = mc_call(HMC_REQ_UPDATE_COMMIT);
+	rc = ctlc_call(HMC_REQ_UPDATE_COMMIT);
 	if (!rc)
-		rc = mc_expect(HMC_REP_RESULT, json);
+		rc = ctlc_expect(HMC_REP_RESULT, json);
 	if (!rc)
-		rc = mc_print_result(json);
-	mc_close();
+		rc = ctlc_print_result(json, NULL, NULL);
+	ctlc_close();
 	return rc;
 }
 
@@ -604,10 +465,10 @@ static int mc_wait(const struct cli *cli, pid_t child)
 	memset(&si, 0, sizeof(si));
 	while (waitid(P_PID, (id_t)child, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
 		;
-	if (mc_connect(cli) == EXIT_OK) {
-		if (mc_call(HMC_REQ_MAINT_SYNC) == EXIT_OK)
-			(void)mc_expect(HMC_REP_RESULT, false);
-		mc_close();
+	if (ctlc_connect(cli, MC_TIMEOUT_S) == EXIT_OK) {
+		if (ctlc_call(HMC_REQ_MAINT_SYNC) == EXIT_OK)
+			(void)ctlc_expect(HMC_REP_RESULT, false);
+		ctlc_close();
 	}
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
@@ -691,18 +552,18 @@ static int mc_update_hook(const struct cli *cli, const struct mc_opts *o)
 		       (unsigned long long)u.session, (int)pid);
 		return EXIT_OK;
 	}
-	rc = mc_connect(cli);
+	rc = ctlc_connect(cli, MC_TIMEOUT_S);
 	if (rc)
 		return rc;
-	rc = mc_call(HMC_REQ_UPDATE_INFO);
+	rc = ctlc_call(HMC_REQ_UPDATE_INFO);
 	if (!rc)
-		rc = mc_expect(HMC_REP_UPDATE, false);
+		rc = ctlc_expect(HMC_REP_UPDATE, false);
 	if (!rc) {
-		u = mc.rep.u.update;
-		if (mc_call(HMC_REQ_MAINT_SYNC) == EXIT_OK)
-			(void)mc_expect(HMC_REP_RESULT, false);
+		u = ctlc_rep()->u.update;
+		if (ctlc_call(HMC_REQ_MAINT_SYNC) == EXIT_OK)
+			(void)ctlc_expect(HMC_REP_RESULT, false);
 	}
-	mc_close();
+	ctlc_close();
 	if (rc)
 		return rc;
 	if (u.origin[0]) {

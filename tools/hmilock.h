@@ -71,6 +71,40 @@ int cmd_mode(const struct cli *cli, int argc, char **argv);
 int cmd_reload(const struct cli *cli, int argc, char **argv);
 int cmd_events(const struct cli *cli, int argc, char **argv);
 
+/* ctlc.c: the control-socket client (include/hmilock_ctl.h) shared by the
+ * commands that talk to hmilockd: one connection at a time, its request and
+ * reply buffers, the admin password. Exit codes as the commands return them:
+ * 1 the daemon refused, 2 usage, 3 cannot talk to the daemon or a malformed
+ * reply. */
+struct hmc_msg;
+struct hmd_ctl_auth;
+/* Connect to cli->socket (default HMC_DEFAULT_SOCKET); send and receive
+ * time out after timeout_s. 0 or an exit code after a message. */
+int ctlc_connect(const struct cli *cli, unsigned timeout_s);
+/* Close the connection (if any) and wipe the admin password. */
+void ctlc_close(void);
+/* The request to fill in before ctlc_call(), and the last checked reply. */
+struct hmc_msg *ctlc_req(void);
+const struct hmc_msg *ctlc_rep(void);
+/* Send the request (its body already filled) as type and receive a reply
+ * checked by hmc_parse() and for its sequence number. A RESULT with an
+ * error is left to the caller; seq 0 marks a refusal sent before any
+ * request was read. 0 or an exit code after a message. */
+int ctlc_call(uint16_t type);
+/* --password-file of the command, for ctlc_call_auth(); NULL: none. */
+void ctlc_password_file(const char *file);
+/* ctlc_call() for a request that carries the admin password at auth: the
+ * one given (--password-file, $HMILOCK_PASSWORD) or, when the daemon says
+ * one is needed, the one asked for, then sent again. auth is wiped after. */
+int ctlc_call_auth(uint16_t type, struct hmd_ctl_auth *auth);
+/* The reply must be of type want. A RESULT error is printed (and as JSON
+ * {"ok": false, "error", "message"} when json) and gives 1. */
+int ctlc_expect(uint16_t want, bool json);
+/* ctlc_call(type), then ctlc_expect(want, json). */
+int ctlc_request(uint16_t type, uint16_t want, bool json);
+/* Print a RESULT's message, or {"ok": true, [extra_key: extra,] "message"}. */
+int ctlc_print_result(bool json, const char *extra_key, const char *extra);
+
 /* util.c: output helpers shared by the commands */
 /* Print a path so it stays on one line: \n \t \\ and non-UTF-8 or control
  * bytes become C escapes (\n, \t, \\, \xHH). */
