@@ -62,29 +62,6 @@ static struct {
 	struct hmd_event_rec recs[HMC_EVENTS_PER_MSG];
 } ctl = {.lfd = -1, .epfd = -1};
 
-/* mkdir -p of the socket's directory; new directories get mode 0755. */
-static int ctl_mkdirs(const char *sock)
-{
-	char dir[PATH_MAX], *p;
-
-	snprintf(dir, sizeof(dir), "%s", sock);
-	p = strrchr(dir, '/');
-	if (!p || p == dir)
-		return 0;
-	*p = '\0';
-	for (p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* A socket file left at path: refuse when another daemon answers on it or
  * when it is not a socket; remove it when it is a stale socket. */
 static int ctl_clear_stale(const struct sockaddr_un *sa)
@@ -157,7 +134,7 @@ int ctl_init(const struct hmd_config *cfg)
 	if (strlen(cfg->socket) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sa.sun_path, cfg->socket, strlen(cfg->socket) + 1);
-	rc = ctl_mkdirs(cfg->socket);
+	rc = wl_mkparents(cfg->socket, 0755, NULL);
 	if (!rc)
 		rc = ctl_clear_stale(&sa);
 	if (!rc)

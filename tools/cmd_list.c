@@ -70,36 +70,11 @@ void list_close(struct list_ctx *ctx)
 	explicit_bzero(ctx->key, sizeof(ctx->key));
 }
 
-/* mkdir -p the directory part of path (mode 0755 for what is created). */
-static int list_mkparents(const char *path)
-{
-	char dir[PATH_MAX], *p;
-
-	if (strlen(path) >= sizeof(dir))
-		return -ENAMETOOLONG;
-	strcpy(dir, path);
-	p = strrchr(dir, '/');
-	if (!p || p == dir)
-		return 0;
-	*p = '\0';
-	for (p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int list_write(const struct cli *cli, struct wl_set *set, uint64_t gen,
                       const uint8_t key[WL_KEY_LEN])
 {
 	struct wl_err err = {0};
-	int rc = list_mkparents(cli->db);
+	int rc = wl_mkparents(cli->db, 0755, NULL);
 
 	if (rc < 0) {
 		util_err("cannot create the directory of %s: %s", cli->db, strerror(-rc));
@@ -494,7 +469,7 @@ static int init_key(const struct cli *cli, uint8_t key[WL_KEY_LEN])
 	int rc;
 
 	if (lstat(cli->key, &st) < 0 && errno == ENOENT) {
-		rc = list_mkparents(cli->key);
+		rc = wl_mkparents(cli->key, 0755, NULL);
 		if (rc < 0) {
 			util_err("cannot create the directory of %s: %s", cli->key, strerror(-rc));
 			return EXIT_USAGE;

@@ -18,27 +18,15 @@
 /* mkdir -p of the directory part of path, each new level mode 0700. */
 static int key_mkparent(const char *path, struct wl_err *err)
 {
-	char dir[PATH_MAX];
-	size_t len = strlen(path), i;
+	char failed[PATH_MAX];
+	int rc = wl_mkparents(path, 0700, failed);
 
-	if (len >= sizeof(dir))
-		return wl_err_set(err, -ENAMETOOLONG, WL_E_USAGE, "key file path too long: %s",
-		                  path);
-	memcpy(dir, path, len + 1);
-	while (len > 0 && dir[len - 1] != '/')
-		len--;
-	dir[len] = '\0';
-	for (i = 1; i <= len; i++) {
-		if (dir[i] != '/' && dir[i] != '\0')
-			continue;
-		dir[i] = '\0';
-		if (mkdir(dir, 0700) && errno != EEXIST)
-			return wl_err_set(err, -errno, WL_E_IO,
-			                  "cannot create directory %s for key file %s: %s", dir,
-			                  path, strerror(errno));
-		if (i < len)
-			dir[i] = '/';
-	}
+	if (rc == -ENAMETOOLONG)
+		return wl_err_set(err, rc, WL_E_USAGE, "key file path too long: %s", path);
+	if (rc < 0)
+		return wl_err_set(err, rc, WL_E_IO,
+		                  "cannot create directory %s for key file %s: %s", failed, path,
+		                  strerror(-rc));
 	return 0;
 }
 

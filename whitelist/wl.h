@@ -186,6 +186,11 @@ struct wl_scan_opts {
 int wl_scan(const char *const *roots, size_t n_roots, const struct wl_scan_opts *opts,
             struct wl_set *out, struct wl_scan_stats *stats, struct wl_err *err);
 
+/* mkdir -p of the directory part of path (io.c); levels it creates get
+ * mode. 0 or -errno; on failure `failed` (PATH_MAX bytes, may be NULL)
+ * gets the directory that could not be made. */
+int wl_mkparents(const char *path, mode_t mode, char *failed);
+
 /* ---- key (key.c) ------------------------------------------------------- */
 
 /* Create a new random key file (O_EXCL, mode 0600); -EEXIST if it exists. */

@@ -1,5 +1,6 @@
 /* test_key.c - unit tests for whitelist/key.c: create (mode, parents, random,
- * EEXIST) and load with every refusal (missing, size, mode, owner, type).
+ * EEXIST) and load with every refusal (missing, size, mode, owner, type);
+ * and wl_mkparents (io.c), which creation uses.
  * Each test works in its own mkdtemp directory under /tmp. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -234,6 +235,37 @@ static void test_create_bad_parent(void **state)
 	assert_int_equal(wl_key_create("", &err), -EINVAL);
 }
 
+/* wl_mkparents (io.c), which key creation uses: every missing level made
+ * with the mode, existing ones kept, the failing directory named. */
+static void test_mkparents(void **state)
+{
+	struct tdir *t = *state;
+	char path[200], dir[200], failed[PATH_MAX] = "", big[PATH_MAX + 8];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/a/b/c/file", t->dir);
+	assert_int_equal(wl_mkparents(path, 0700, NULL), 0);
+	snprintf(dir, sizeof(dir), "%s/a/b/c", t->dir);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(wl_mkparents(path, 0700, NULL), 0); /* all there: fine */
+	assert_int_equal(access(path, F_OK), -1); /* the file itself: never */
+	assert_int_equal(wl_mkparents("file-without-dir", 0700, NULL), 0);
+
+	snprintf(path, sizeof(path), "%s/plain", t->dir);
+	write_file(path, "x", 1, 0600);
+	snprintf(path, sizeof(path), "%s/plain/x/y/file", t->dir);
+	assert_int_equal(wl_mkparents(path, 0700, failed), -ENOTDIR);
+	snprintf(dir, sizeof(dir), "%s/plain/x", t->dir);
+	assert_string_equal(failed, dir);
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[0] = '/';
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(wl_mkparents(big, 0700, NULL), -ENAMETOOLONG);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -241,7 +273,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_create_load),  T(test_create_exists),     T(test_random),
 	    T(test_load_missing), T(test_load_bad_files),    T(test_load_not_regular),
-	    T(test_load_owner),   T(test_create_bad_parent),
+	    T(test_load_owner),   T(test_create_bad_parent), T(test_mkparents),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
