@@ -77,6 +77,23 @@ static int cd_no_operands(int first, int argc, char **argv, const char *usage)
 	return -1;
 }
 
+/* The options of status, reload and events (--json, -n when n is not
+ * NULL), no operands, then the connection: -1 when connected (close with
+ * ctlc_close), else the exit status to return. */
+static int cd_begin(const struct cli *cli, int argc, char **argv, const char *usage, bool *json,
+                    unsigned *n)
+{
+	int first, rc;
+
+	first = cd_opts(argc, argv, usage, json, n, &rc);
+	if (first < 0)
+		return rc;
+	if (cd_no_operands(first, argc, argv, usage))
+		return EXIT_USAGE;
+	rc = ctlc_connect(cli, CD_TIMEOUT_S);
+	return rc ? rc : -1;
+}
+
 /* ---- status -------------------------------------------------------------- */
 
 /* A path member: as is when valid UTF-8, else in the escaped text form
@@ -200,15 +217,9 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 {
 	static const char usage[] = "hmilock [--socket PATH] status [--json]";
 	bool json;
-	int first, rc;
+	int rc = cd_begin(cli, argc, argv, usage, &json, NULL);
 
-	first = cd_opts(argc, argv, usage, &json, NULL, &rc);
-	if (first < 0)
-		return rc;
-	if (cd_no_operands(first, argc, argv, usage))
-		return EXIT_USAGE;
-	rc = ctlc_connect(cli, CD_TIMEOUT_S);
-	if (rc)
+	if (rc >= 0)
 		return rc;
 	rc = ctlc_request(HMC_REQ_STATUS, HMC_REP_STATUS, json);
 	if (rc == EXIT_OK) {
@@ -337,15 +348,9 @@ int cmd_reload(const struct cli *cli, int argc, char **argv)
 {
 	static const char usage[] = "hmilock [--socket PATH] reload [--json]";
 	bool json;
-	int first, rc;
+	int rc = cd_begin(cli, argc, argv, usage, &json, NULL);
 
-	first = cd_opts(argc, argv, usage, &json, NULL, &rc);
-	if (first < 0)
-		return rc;
-	if (cd_no_operands(first, argc, argv, usage))
-		return EXIT_USAGE;
-	rc = ctlc_connect(cli, CD_TIMEOUT_S);
-	if (rc)
+	if (rc >= 0)
 		return rc;
 	rc = ctlc_request(HMC_REQ_RELOAD, HMC_REP_RESULT, json);
 	if (rc == EXIT_OK)
@@ -451,15 +456,9 @@ int cmd_events(const struct cli *cli, int argc, char **argv)
 	json_object *arr = NULL;
 	unsigned n = 20;
 	bool json;
-	int first, rc;
+	int rc = cd_begin(cli, argc, argv, usage, &json, &n);
 
-	first = cd_opts(argc, argv, usage, &json, &n, &rc);
-	if (first < 0)
-		return rc;
-	if (cd_no_operands(first, argc, argv, usage))
-		return EXIT_USAGE;
-	rc = ctlc_connect(cli, CD_TIMEOUT_S);
-	if (rc)
+	if (rc >= 0)
 		return rc;
 	if (json)
 		arr = json_object_new_array();
