@@ -83,7 +83,7 @@ static int cd_no_operands(int first, int argc, char **argv, const char *usage)
 static int cd_begin(const struct cli *cli, int argc, char **argv, const char *usage, bool *json,
                     unsigned *n)
 {
-	int first, rc;
+	int first, rc = EXIT_INTERNAL; /* cd_opts sets it whenever it fails */
 
 	first = cd_opts(argc, argv, usage, json, n, &rc);
 	if (first < 0)
