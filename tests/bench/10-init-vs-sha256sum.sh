@@ -25,24 +25,14 @@ cores=$(nproc)
 # Warm-up run: creates the key, fills the page cache, gives the file set.
 hl init "$ROOT" >"$W/init.out" 2>"$W/init.err" || { cat "$W/init.err"; exit 1; }
 hl list --json >"$W/list.json" || exit 1
-bytes=$(python3 - "$W/list.json" "$W/files0" <<'EOF'
+bytes=$(python3 - "$W/list.json" "$W/files0" "$(dirname "$0")/../integration" <<'EOF'
 import json, sys
-def unesc(s):
-    b, out, i = s.encode("utf-8"), bytearray(), 0
-    while i < len(b):
-        if b[i] != 0x5c:
-            out.append(b[i]); i += 1; continue
-        c = chr(b[i + 1])
-        if c == "x":
-            out.append(int(b[i + 2:i + 4], 16)); i += 4
-        else:
-            out += {"n": b"\n", "t": b"\t", "\\": b"\\"}[c]; i += 2
-    return bytes(out)
+sys.path.insert(0, sys.argv[3])
+from listjson import path_of
 total = 0
 with open(sys.argv[2], "wb") as f:
     for e in json.load(open(sys.argv[1])):
-        p = unesc(e["path"]) if e.get("path_escaped") else e["path"].encode("utf-8", "surrogateescape")
-        f.write(p + b"\0")
+        f.write(path_of(e) + b"\0")
         total += e["size"]
 print(total)
 EOF

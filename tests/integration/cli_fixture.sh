@@ -64,23 +64,8 @@ mk_tree() {
 
 # Python helpers: unesc() turns the CLI's escaped path form back into bytes;
 # entries() reads a `list --json` array and gives (path bytes, entry) pairs.
-PY_LIB='
+PY_LIB="
 import hashlib, json, os, sys
-def unesc(s):
-    b, out, i = s.encode("utf-8"), bytearray(), 0
-    while i < len(b):
-        if b[i] != 0x5c:
-            out.append(b[i]); i += 1; continue
-        c = chr(b[i + 1])
-        if c == "x":
-            out.append(int(b[i + 2:i + 4], 16)); i += 4
-        else:
-            out += {"n": b"\n", "t": b"\t", "\\": b"\\"}[c]; i += 2
-    return bytes(out)
-def path_of(e, key="path"):
-    return unesc(e[key]) if e.get(key + "_escaped") else e[key].encode("utf-8", "surrogateescape")
-def entries(f):
-    return [(path_of(e), e) for e in json.load(open(f))]
-def sha(p):
-    return hashlib.sha256(open(p, "rb").read()).hexdigest()
-'
+sys.path.insert(0, '$TOP/tests/integration')
+from listjson import unesc, path_of, entries, sha
+"
