@@ -260,6 +260,7 @@ static const char *const sandbox_allow[] = {
  * the session cgroups (mkdir, rmdir). */
 static const char *const sandbox_allow_maint[] = {
     "open_by_handle_at",
+    "fchmod" /* wl_write_atomic: the state file's exact mode */,
     "fstatfs",
     "fsync",
     "fdatasync",

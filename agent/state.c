@@ -192,53 +192,32 @@ void state_file_get(struct state_file *out)
 	*out = state_cur;
 }
 
-static int state_write(int fd, const struct state_file *f)
+static int state_format(const struct state_file *f, char *buf, size_t len)
 {
-	char buf[1024];
-	int n;
+	int n = snprintf(
+	    buf, len,
+	    "# hmilockd run-time state; written by hmilockd, read at its start\n"
+	    "mode=%s\nwindow=%s\nstart=%llu\ndeadline=%llu\ngeneration=%llu\nlast=%s\n",
+	    config_mode_name(f->mode), state_wnames[f->window], (unsigned long long)f->start,
+	    (unsigned long long)f->deadline, (unsigned long long)f->generation, f->last);
 
-	n = snprintf(buf, sizeof(buf),
-	             "# hmilockd run-time state; written by hmilockd, read at its start\n"
-	             "mode=%s\nwindow=%s\nstart=%llu\ndeadline=%llu\ngeneration=%llu\nlast=%s\n",
-	             config_mode_name(f->mode), state_wnames[f->window],
-	             (unsigned long long)f->start, (unsigned long long)f->deadline,
-	             (unsigned long long)f->generation, f->last);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return -EOVERFLOW;
-	if (write(fd, buf, (size_t)n) != n)
-		return errno ? -errno : -EIO;
-	return fsync(fd) < 0 ? -errno : 0;
+	return n < 0 || (size_t)n >= len ? -EOVERFLOW : n;
 }
 
 int state_file_put(const struct state_file *in)
 {
 	struct state_file f = *in;
-	char tmp[PATH_MAX + 8], dir[PATH_MAX];
-	int fd, rc;
+	char buf[1024];
+	int rc;
 
 	f.last[strcspn(f.last, "\n")] = '\0';
-	snprintf(tmp, sizeof(tmp), "%s.tmp", state_path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		goto log;
-	}
-	rc = state_write(fd, &f);
-	close(fd);
-	if (!rc && rename(tmp, state_path) < 0)
-		rc = -errno;
-	if (!rc && state_sibling("", dir, sizeof(dir)) == 0) {
-		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0) {
-			fsync(fd);
-			close(fd);
-		}
-	}
+	rc = state_format(&f, buf, sizeof(buf));
+	if (rc >= 0)
+		rc = wl_write_atomic(state_path, buf, (size_t)rc, 0600);
 	if (!rc) {
 		state_cur = f;
 		return 0;
 	}
-log:
 	atomic_fetch_add(&hmd_stats.errors, 1);
 	log_msg(LOG_ERR, "cannot write the state file %s: %s (a restart would not keep it)",
 	        state_path, strerror(-rc));

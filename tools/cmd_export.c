@@ -215,38 +215,32 @@ static int export_body(struct wl_db *db, char **buf, size_t *len)
 	return fclose(f) == 0 ? 0 : -ENOMEM;
 }
 
-/* Write buf to path through path.tmp and a rename (mode 0644). */
+/* Write buf to path through path.tmp and a rename (mode 0644). A path that
+ * cannot be made (missing or read-only directory...) is bad input. */
 static int export_write(const char *path, const char *buf, size_t len, bool force)
 {
-	char tmp[PATH_MAX];
-	int fd, e = 0;
+	int rc;
 
 	if (!force && access(path, F_OK) == 0) {
 		util_err("%s exists; choose another name or give --force", path);
 		return EXIT_USAGE;
 	}
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		util_err("%s: path too long", path);
+	rc = wl_write_atomic(path, buf, len, 0644);
+	if (rc == 0)
+		return 0;
+	util_err("%s: cannot write: %s", path, strerror(-rc));
+	switch (-rc) {
+	case ENAMETOOLONG:
+	case ENOENT:
+	case ENOTDIR:
+	case EACCES:
+	case EROFS:
+	case EISDIR:
+	case ELOOP:
 		return EXIT_USAGE;
-	}
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		util_err("%s: %s", tmp, strerror(errno));
-		return EXIT_USAGE;
-	}
-	if (write(fd, buf, len) != (ssize_t)len || fsync(fd) < 0)
-		e = errno ? errno : EIO;
-	if (close(fd) < 0 && !e)
-		e = errno;
-	if (!e && rename(tmp, path) < 0)
-		e = errno;
-	if (e) {
-		unlink(tmp);
-		util_err("%s: cannot write: %s", path, strerror(e));
+	default:
 		return EXIT_INTERNAL;
 	}
-	return 0;
 }
 
 /* Append the signature line to the body in *buf (realloc'd). */

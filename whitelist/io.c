@@ -1,6 +1,9 @@
-/* io.c - small I/O helpers shared by the library's writers (db.c, key.c)
- * and its users (wl_mkparents). Stateless; any thread. */
+/* io.c - small I/O helpers shared by the library's writers (db.c, key.c,
+ * passwd.c) and its users (wl_mkparents, wl_fsync_dir_of, wl_write_atomic).
+ * Stateless; any thread. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
@@ -52,5 +55,53 @@ int wl_mkparents(const char *path, mode_t mode, char *failed)
 		if (i < len)
 			dir[i] = '/';
 	}
+	return 0;
+}
+
+int wl_fsync_dir_of(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd, ret = 0;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path),
+	                  path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int wl_write_atomic(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	int fd, ret;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlink(tmp); /* left by a crash; O_EXCL below */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	/* The exact mode, whatever the umask took away. */
+	ret = fchmod(fd, mode) < 0 ? -errno : io_write_all(fd, buf, len);
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	if (close(fd) < 0 && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path) < 0)
+		ret = -errno;
+	if (ret) {
+		unlink(tmp);
+		return ret;
+	}
+	/* The new file is in place; only its name's durability is at stake. */
+	(void)wl_fsync_dir_of(path);
 	return 0;
 }

@@ -30,26 +30,6 @@ static int key_mkparent(const char *path, struct wl_err *err)
 	return 0;
 }
 
-/* fsync the directory holding path so the new name is durable. */
-static int key_sync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd, ret = 0;
-
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 int wl_key_create(const char *path, struct wl_err *err)
 {
 	uint8_t key[WL_KEY_LEN];
@@ -93,7 +73,7 @@ int wl_key_create(const char *path, struct wl_err *err)
 	}
 	if (!ret) {
 		what = "fsync the directory of";
-		ret = key_sync_dir(path);
+		ret = wl_fsync_dir_of(path);
 	}
 	if (ret)
 		goto unlink_file;

@@ -85,49 +85,15 @@ static int passwd_check_pw(const char *pw, struct wl_err *err)
 	return 0;
 }
 
-/* fsync the directory of path (the rename is durable). */
-static void passwd_sync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd;
-
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
-
 static int passwd_write(const char *path, const char *line, struct wl_err *err)
 {
-	char tmp[PATH_MAX];
-	size_t len = strlen(line);
-	int fd, e = 0;
+	int rc = wl_write_atomic(path, line, strlen(line), 0600);
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return wl_err_set(err, -ENAMETOOLONG, WL_E_USAGE, "path too long: %s", path);
-	unlink(tmp); /* left by a crash; O_EXCL below */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return wl_err_set(err, -errno, WL_E_IO, "%s: cannot create: %s", tmp,
-		                  strerror(errno));
-	if (fchmod(fd, 0600) < 0 || write(fd, line, len) != (ssize_t)len || fsync(fd) < 0)
-		e = errno ? errno : EIO;
-	if (close(fd) < 0 && !e)
-		e = errno;
-	if (!e && rename(tmp, path) < 0)
-		e = errno;
-	if (e) {
-		unlink(tmp);
-		return wl_err_set(err, -e, WL_E_IO, "%s: cannot write the password file: %s", path,
-		                  strerror(e));
-	}
-	passwd_sync_dir(path);
+	if (rc == -ENAMETOOLONG)
+		return wl_err_set(err, rc, WL_E_USAGE, "path too long: %s", path);
+	if (rc < 0)
+		return wl_err_set(err, rc, WL_E_IO, "%s: cannot write the password file: %s", path,
+		                  strerror(-rc));
 	return 0;
 }
 
@@ -230,6 +196,6 @@ int wl_passwd_remove(const char *path, struct wl_err *err)
 	if (unlink(path) < 0)
 		return wl_err_set(err, -errno, WL_E_IO, "admin password file %s: %s", path,
 		                  strerror(errno));
-	passwd_sync_dir(path);
+	(void)wl_fsync_dir_of(path);
 	return 0;
 }

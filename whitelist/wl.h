@@ -191,6 +191,15 @@ int wl_scan(const char *const *roots, size_t n_roots, const struct wl_scan_opts 
  * gets the directory that could not be made. */
 int wl_mkparents(const char *path, mode_t mode, char *failed);
 
+/* fsync the directory holding path, so a rename or unlink in it is durable
+ * (io.c): 0 or -errno. */
+int wl_fsync_dir_of(const char *path);
+/* Replace path with buf atomically (io.c): path.tmp (a stale one removed,
+ * then O_EXCL, exactly `mode`), write, fsync, rename, fsync of the
+ * directory. A crash leaves the old file or the new one. 0 or -errno; the
+ * tmp file is gone on failure. */
+int wl_write_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+
 /* ---- key (key.c) ------------------------------------------------------- */
 
 /* Create a new random key file (O_EXCL, mode 0600); -EEXIST if it exists. */

@@ -1,0 +1,120 @@
+/* test_io.c - unit tests for whitelist/io.c: wl_write_atomic (content,
+ * exact mode whatever the umask, replace, stale tmp, failures leave no tmp)
+ * and wl_fsync_dir_of. wl_mkparents is tested with key creation (test_key).
+ * Each test works in its own mkdtemp directory under /tmp. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wl.h"
+
+static int setup(void **state)
+{
+	char *dir = strdup("/tmp/test_io.XXXXXX");
+
+	if (!dir || !mkdtemp(dir))
+		return -1;
+	*state = dir;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", (char *)*state);
+	free(*state);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void read_all(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, len - 1);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	close(fd);
+}
+
+static void test_write_atomic(void **state)
+{
+	const char *dir = *state;
+	char path[128], tmp[140], buf[64];
+	struct stat st;
+	mode_t old = umask(077);
+
+	snprintf(path, sizeof(path), "%s/f", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_int_equal(wl_write_atomic(path, "one\n", 4, 0644), 0);
+	read_all(path, buf, sizeof(buf));
+	assert_string_equal(buf, "one\n");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644); /* not 0600: the umask is undone */
+
+	/* A stale tmp from a crash does not stop the next write. */
+	assert_int_equal(wl_write_atomic(tmp, "stale", 5, 0600), 0);
+	assert_int_equal(wl_write_atomic(path, "two\n", 4, 0600), 0);
+	read_all(path, buf, sizeof(buf));
+	assert_string_equal(buf, "two\n");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(access(tmp, F_OK), -1);
+	umask(old);
+}
+
+static void test_write_atomic_fails(void **state)
+{
+	const char *dir = *state;
+	char path[128], big[PATH_MAX + 8];
+
+	snprintf(path, sizeof(path), "%s/missing/f", dir);
+	assert_int_equal(wl_write_atomic(path, "x", 1, 0600), -ENOENT);
+	/* Renaming over a directory fails; the old one stays, no tmp is left. */
+	snprintf(path, sizeof(path), "%s/d", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(wl_write_atomic(path, "x", 1, 0600), -EISDIR);
+	snprintf(path, sizeof(path), "%s/d.tmp", dir);
+	assert_int_equal(access(path, F_OK), -1);
+	memset(big, 'a', sizeof(big) - 1);
+	big[0] = '/';
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(wl_write_atomic(big, "x", 1, 0600), -ENAMETOOLONG);
+}
+
+static void test_fsync_dir_of(void **state)
+{
+	const char *dir = *state;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/anything", dir);
+	assert_int_equal(wl_fsync_dir_of(path), 0);
+	assert_int_equal(wl_fsync_dir_of("/etc"), 0); /* the directory "/" */
+	snprintf(path, sizeof(path), "%s/missing/x", dir);
+	assert_int_equal(wl_fsync_dir_of(path), -ENOENT);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    T(test_write_atomic),
+	    T(test_write_atomic_fails),
+	    T(test_fsync_dir_of),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
