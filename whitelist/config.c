@@ -19,7 +19,7 @@
 #include <sys/un.h>
 
 #include "hmilock_ctl.h"
-#include "hmilockd.h"
+#include "config.h"
 
 #define CONFIG_MAX_LINE 16384 /* one [watch] mounts line may be long */
 #define CONFIG_SHOW_VALUE 80 /* bytes of a bad value quoted in a message */
@@ -538,45 +538,71 @@ static void config_inih_setup(void)
 	ini_allow_inline_comments = true; /* " ;" starts a comment */
 }
 
-int config_load(struct hmd_config *cfg, const char *path, char *msg, size_t msglen)
+/* Parse the open stream c->fp; the caller has set the defaults and path. */
+static int config_parse(struct config_ctx *c)
 {
-	struct config_ctx c = {.cfg = cfg, .msg = msg, .msglen = msglen};
 	char q[CONFIG_SHOW_VALUE * 4 + 8];
 	int rc;
 
+	config_inih_setup();
+	rc = ini_parse_stream(config_reader, c, config_handler, c);
+	if (!c->err && c->read_errno) {
+		c->err = -c->read_errno;
+		snprintf(c->msg, c->msglen, "%s: cannot read configuration: %s", c->cfg->path,
+		         strerror(c->read_errno));
+	} else if (!c->err && rc > 0) {
+		/* inih's own syntax error; with stop_on_first_error it is the
+		 * last line we handed out */
+		c->line = rc;
+		config_quote(c->raw ? c->raw : "", q, sizeof(q));
+		config_fail(c, "syntax error: '%s' (expected [section], key = value or a comment)",
+		            q);
+	} else if (!c->err && rc < 0) {
+		snprintf(c->msg, c->msglen, "%s: cannot parse configuration (out of memory)",
+		         c->cfg->path);
+		c->err = -ENOMEM;
+	}
+	free(c->raw);
+	return c->err;
+}
+
+static int config_set_path(struct hmd_config *cfg, const char *path, char *msg, size_t msglen)
+{
 	config_defaults(cfg);
-	if (!path)
-		path = HMD_DEFAULT_CONFIG;
+	msg[0] = '\0';
 	if (strlen(path) >= sizeof(cfg->path)) {
 		snprintf(msg, msglen, "configuration path too long");
 		return -ENAMETOOLONG;
 	}
 	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
-	msg[0] = '\0';
+	return 0;
+}
+
+int config_load_stream(struct hmd_config *cfg, FILE *fp, const char *name, char *msg, size_t msglen)
+{
+	struct config_ctx c = {.cfg = cfg, .msg = msg, .msglen = msglen, .fp = fp};
+	int rc = config_set_path(cfg, name, msg, msglen);
+
+	return rc < 0 ? rc : config_parse(&c);
+}
+
+int config_load(struct hmd_config *cfg, const char *path, char *msg, size_t msglen)
+{
+	struct config_ctx c = {.cfg = cfg, .msg = msg, .msglen = msglen};
+	int rc;
+
+	if (!path)
+		path = HMD_DEFAULT_CONFIG;
+	rc = config_set_path(cfg, path, msg, msglen);
+	if (rc < 0)
+		return rc;
 	c.fp = fopen(path, "re");
 	if (!c.fp) {
 		rc = -errno;
 		snprintf(msg, msglen, "%s: cannot read configuration: %s", path, strerror(-rc));
 		return rc;
 	}
-	config_inih_setup();
-	rc = ini_parse_stream(config_reader, &c, config_handler, &c);
-	if (!c.err && c.read_errno) {
-		c.err = -c.read_errno;
-		snprintf(msg, msglen, "%s: cannot read configuration: %s", path,
-		         strerror(c.read_errno));
-	} else if (!c.err && rc > 0) {
-		/* inih's own syntax error; with stop_on_first_error it is the
-		 * last line we handed out */
-		c.line = rc;
-		config_quote(c.raw ? c.raw : "", q, sizeof(q));
-		config_fail(&c, "syntax error: '%s' (expected [section], key = value or a comment)",
-		            q);
-	} else if (!c.err && rc < 0) {
-		snprintf(msg, msglen, "%s: cannot parse configuration (out of memory)", path);
-		c.err = -ENOMEM;
-	}
-	free(c.raw);
+	rc = config_parse(&c);
 	fclose(c.fp);
-	return c.err;
+	return rc;
 }

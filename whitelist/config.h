@@ -1,0 +1,86 @@
+/* config.h - the configuration (/etc/hmilock/hmilock.conf, INI through
+ * inih) as one parsed struct, shared by hmilockd and the hmilock CLI: both
+ * read db, key, socket and the rest from the same file by the same code.
+ * Owned by config.c; a loaded struct is read-only for everyone else. */
+#ifndef HMILOCK_CONFIG_H
+#define HMILOCK_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define HMD_DEFAULT_CONFIG "/etc/hmilock/hmilock.conf"
+#define HMD_DEFAULT_DB "/var/lib/hmilock/approved.db"
+#define HMD_DEFAULT_KEY "/etc/hmilock/list.key"
+#define HMD_DEFAULT_SOCKET "/run/hmilock/hmilockd.sock"
+#define HMD_DEFAULT_PASSWORD_FILE "/etc/hmilock/admin.pass"
+#define HMD_DEFAULT_IMPORT_PUBKEY "/etc/hmilock/import.pub"
+#define HMD_MAX_WATCH 64
+
+enum hmd_mode { HMD_MODE_ENFORCE = 0, HMD_MODE_AUDIT, HMD_MODE_MAINTENANCE, HMD_MODE__MAX };
+enum hmd_match { HMD_MATCH_PATH_HASH = 0, HMD_MATCH_HASH };
+enum hmd_on_error { HMD_ON_ERROR_DENY = 0, HMD_ON_ERROR_ALLOW };
+enum hmd_helper_want { HMD_HELPER_AUTO = 0, HMD_HELPER_REQUIRED, HMD_HELPER_OFF };
+
+/* ---- config.c: parsed /etc/hmilock/hmilock.conf (inih) ----------------- */
+
+/* Limits and defaults of the numeric keys (plain literals: config.c quotes
+ * them in its error messages). */
+#define HMD_MAX_WORKERS 256
+#define HMD_DEFAULT_QUEUE 1024
+#define HMD_MIN_QUEUE 16
+#define HMD_MAX_QUEUE 1048576
+#define HMD_DEFAULT_CACHE 8192
+#define HMD_MIN_CACHE 64
+#define HMD_MAX_CACHE 16777216
+#define HMD_MAX_INTERP 32 /* [agent] interpreters patterns */
+#define HMD_INTERP_LEN 256
+#define HMD_DEFAULT_MAINT_TIMEOUT 3600 /* [maintenance] default_timeout: 1h */
+
+struct hmd_config {
+	enum hmd_mode mode;
+	char db[PATH_MAX];
+	char key[PATH_MAX];
+	char socket[PATH_MAX];
+	enum hmd_match match;
+	enum hmd_on_error on_error;
+	unsigned workers; /* 0 = one per core */
+	unsigned queue_len; /* bounded work queue; full -> on_error */
+	size_t cache_entries;
+	enum hmd_helper_want helper;
+	bool strict_wx;
+	/* [agent] interpreters: glob(3) patterns of the programs the helper
+	 * treats as script interpreters; interp_set false = built-in list */
+	bool interp_set;
+	size_t n_interp;
+	char interp[HMD_MAX_INTERP][HMD_INTERP_LEN];
+	char admin_password_file[PATH_MAX]; /* auth.c; absent file: no password */
+	char import_pubkey[PATH_MAX]; /* read by `hmilock import`, checked here */
+	/* [watch] mounts: empty = every filesystem that can hold executables */
+	size_t n_watch;
+	char watch[HMD_MAX_WATCH][PATH_MAX];
+	/* [maintenance] default_timeout: seconds a window stays open */
+	unsigned maint_timeout_s;
+	/* [update] cgroup_root: parent directory of the update cgroups;
+	 * "" = <the cgroup2 mount>/hmilock-update */
+	char cgroup_root[PATH_MAX];
+	/* where the config was read from, for messages */
+	char path[PATH_MAX];
+	/* not from the file: main sets it for --foreground; log_msg and events
+	 * then go to stderr too (they always do when stderr is a terminal) */
+	bool log_stderr;
+};
+
+/* Defaults, then the file. Unknown key or bad value: -EINVAL and msg names
+ * the section, key, value and line. A missing file is an error too. */
+int config_load(struct hmd_config *cfg, const char *path, char *msg, size_t msglen);
+/* The same from an open stream (fmemopen for the fuzz target); name is
+ * what messages call it. The stream stays open. */
+int config_load_stream(struct hmd_config *cfg, FILE *fp, const char *name, char *msg,
+                       size_t msglen);
+void config_defaults(struct hmd_config *cfg);
+const char *config_mode_name(enum hmd_mode m);
+int config_mode_parse(const char *s, enum hmd_mode *out);
+
+#endif /* HMILOCK_CONFIG_H */
