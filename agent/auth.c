@@ -10,7 +10,9 @@
 
 #include <openssl/crypto.h>
 
-#include "hmilockd.h"
+#include "auth.h"
+#include "log.h"
+#include "stats.h"
 
 #define AUTH_DELAY_MAX_S 60ull /* 1, 2, 4 ... 32, 60, 60 s after each wrong one */
 

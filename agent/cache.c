@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hmilockd.h"
+#include "cache.h"
 
 /*
  * Layout: 4-way set-associative table. A key hashes to one set; a hit

@@ -21,7 +21,17 @@
 #include <unistd.h>
 
 #include "hmilock_ctl.h"
-#include "hmilockd.h"
+#include "auth.h"
+#include "cache.h"
+#include "ctl.h"
+#include "helper.h"
+#include "list.h"
+#include "log.h"
+#include "maint.h"
+#include "state.h"
+#include "stats.h"
+#include "update.h"
+#include "workers.h"
 
 #define CTL_MAX_CLIENTS 8
 #define CTL_BACKLOG 16

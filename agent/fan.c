@@ -14,7 +14,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hmilockd.h"
+#include "decide.h"
+#include "cache.h"
+#include "fan.h"
+#include "helper.h"
+#include "list.h"
+#include "log.h"
+#include "notify.h"
+#include "state.h"
+#include "stats.h"
+#include "update.h"
+#include "workers.h"
 
 /*
  * Who owns an event fd, and who may answer or close it (after fapolicyd's

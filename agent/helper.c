@@ -28,7 +28,11 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "hmilockd.h"
+#include "helper.h"
+#include "helper_ev.h"
+#include "list.h"
+#include "log.h"
+#include "state.h"
 #include "../kmod/hmilock_abi.h"
 #include "hmilock.skel.h"
 

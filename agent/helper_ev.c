@@ -15,7 +15,10 @@
 
 #include <bpf/libbpf.h>
 
-#include "hmilockd.h"
+#include "decide.h"
+#include "helper_ev.h"
+#include "log.h"
+#include "sandbox.h"
 #include "../kmod/hmilock_abi.h"
 
 static struct ring_buffer *ev_rb;

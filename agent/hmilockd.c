@@ -18,7 +18,20 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "hmilockd.h"
+#include "cache.h"
+#include "ctl.h"
+#include "fan.h"
+#include "helper.h"
+#include "list.h"
+#include "log.h"
+#include "maint.h"
+#include "mounts.h"
+#include "notify.h"
+#include "sandbox.h"
+#include "state.h"
+#include "stats.h"
+#include "update.h"
+#include "workers.h"
 
 #ifndef HMILOCK_VERSION
 #error "HMILOCK_VERSION comes from the Makefile (VERSION=)"

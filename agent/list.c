@@ -10,7 +10,12 @@
 #include <syslog.h>
 #include <sys/stat.h>
 
-#include "hmilockd.h"
+#include "cache.h"
+#include "fan.h"
+#include "helper.h"
+#include "list.h"
+#include "log.h"
+#include "stats.h"
 
 struct hmd_list {
 	struct wl_db *db;

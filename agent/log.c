@@ -31,7 +31,10 @@
 #include <unistd.h>
 
 #include "hmilock_ctl.h"
-#include "hmilockd.h"
+#include "decide.h"
+#include "log.h"
+#include "sandbox.h"
+#include "stats.h"
 
 #define LOG_RING 256 /* queued items; power of two */
 #define LOG_RECENT 128 /* events kept for `hmilock events` */

@@ -18,7 +18,13 @@
 #include <unistd.h>
 
 #include "hmilock_ctl.h"
-#include "hmilockd.h"
+#include "list.h"
+#include "log.h"
+#include "maint.h"
+#include "mounts.h"
+#include "state.h"
+#include "stats.h"
+#include "update.h"
 
 /*
  * Why a FAN_REPORT_DFID_NAME notification group, not FAN_MODIFY /

@@ -10,7 +10,10 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "hmilockd.h"
+#include "fan.h"
+#include "log.h"
+#include "mounts.h"
+#include "stats.h"
 
 /*
  * What gets marked:

@@ -11,7 +11,8 @@
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
 
-#include "hmilockd.h"
+#include "notify.h"
+#include "stats.h"
 
 static struct {
 	atomic_uint_least64_t interval_ns; /* half of WATCHDOG_USEC; 0: off */

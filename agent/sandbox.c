@@ -27,7 +27,10 @@
 
 #include <cap-ng.h>
 
-#include "hmilockd.h"
+#include "helper.h"
+#include "log.h"
+#include "sandbox.h"
+#include "state.h"
 
 /* Sanitizer builds (make FLAVOR=test) run extra code at run time and at
  * exit; see sandbox_sanitizer below. */

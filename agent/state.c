@@ -12,7 +12,11 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "hmilockd.h"
+#include "decide.h"
+#include "helper.h"
+#include "log.h"
+#include "state.h"
+#include "stats.h"
 
 struct hmd_state hmd_state;
 static struct state_file state_cur;

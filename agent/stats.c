@@ -3,7 +3,7 @@
  * them for status. Nothing here allocates or blocks. */
 #include <time.h>
 
-#include "hmilockd.h"
+#include "stats.h"
 
 struct hmd_stats hmd_stats;
 

@@ -16,7 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hmilockd.h"
+#include "helper.h"
+#include "log.h"
+#include "maint.h"
+#include "mounts.h"
+#include "state.h"
+#include "update.h"
 
 /*
  * Writers are told apart by cgroup membership, never by name: the CLI

@@ -11,7 +11,11 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "hmilockd.h"
+#include "decide.h"
+#include "fan.h"
+#include "log.h"
+#include "stats.h"
+#include "workers.h"
 
 enum { W_FREE = 0, W_QUEUED, W_RUNNING };
 #define W_NONE UINT32_MAX

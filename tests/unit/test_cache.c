@@ -10,7 +10,8 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "hmilockd.h"
+#include "decide.h"
+#include "cache.h"
 
 static struct stat mkstat(uint64_t dev, uint64_t ino)
 {

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "hmilockd.h"
+#include "config.h"
 
 static char tc_dir[] = "/tmp/test_config.XXXXXX";
 static char tc_file[PATH_MAX];

@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-#include "hmilockd.h"
+#include "decide.h"
 
 #define E HMD_MODE_ENFORCE
 #define A HMD_MODE_AUDIT

@@ -13,7 +13,8 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
-#include "hmilockd.h"
+#include "helper.h"
+#include "state.h"
 
 /* Would helper_init really load here? Never let a unit test try. */
 static bool bpf_lsm_active(void)

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hmilockd.h"
+#include "mounts.h"
 
 struct parse_row {
 	const char *line;

@@ -14,7 +14,9 @@
 #include <cmocka.h>
 
 #include "hmilock_ctl.h"
-#include "hmilockd.h"
+#include "maint.h"
+#include "state.h"
+#include "update.h"
 
 /* ---- durations ------------------------------------------------------------ */
 

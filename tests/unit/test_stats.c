@@ -8,7 +8,7 @@
 
 #include <pthread.h>
 
-#include "hmilockd.h"
+#include "stats.h"
 
 static int reset(void **state)
 {

@@ -1,7 +1,10 @@
 /* decide.c - the decision itself, as a pure function of what the reader and
  * the worker found: no state, no I/O, no locks. Any thread may call it;
+ * hmilockd's exec gate and `hmilock check` both do, and
  * tests/unit/test_decide.c pins it down with a table. */
-#include "hmilockd.h"
+#include <string.h>
+
+#include "decide.h"
 
 /* What the list says about the file, before the mode is applied. */
 enum hmd_reason decide_reason(const struct decide_in *in)
@@ -43,10 +46,15 @@ void decide_verdict(enum hmd_mode mode, enum hmd_on_error on_error, enum hmd_rea
 	out->reason = reason;
 	out->cache = false;
 	out->ignore = false;
+	out->approve = false;
 	if (reason == HMD_R_LISTED) {
 		/* Listed files run in every mode; allows are counted, not logged. */
 		out->verdict = HMD_V_ALLOW;
 		out->log = false;
+		/* The kernel helper checks the same exec right after our
+		 * allow: a listed file it does not know yet (a copy under
+		 * match = hash, a file changed back) is approved there first. */
+		out->approve = true;
 		return;
 	}
 	/* Every refusal, would-be refusal and internal error is logged. */
@@ -64,11 +72,23 @@ void decide_verdict(enum hmd_mode mode, enum hmd_on_error on_error, enum hmd_rea
 		out->verdict = HMD_V_ALLOW;
 }
 
+/* A trusted update (update.c) runs what it just installed: a refusal of a
+ * file that the open session wrote, exec'd from inside its cgroup, becomes
+ * an allow (still logged, with the reason). Errors stay errors. */
+static void decide_update_override(const struct decide_in *in, struct decide_out *out)
+{
+	if (out->verdict != HMD_V_DENY || decide_is_error(out->reason) || !in->updater_wrote)
+		return;
+	out->verdict = HMD_V_ALLOW;
+	out->log = true;
+}
+
 void decide(const struct decide_in *in, struct decide_out *out)
 {
 	enum hmd_reason r = decide_reason(in);
 
 	decide_verdict(in->mode, in->on_error, r, out);
+	decide_update_override(in, out);
 	/* Remember outcomes that depend only on the inode's content (and,
 	 * for a multiply linked inode under path+hash, on the path, which
 	 * the cache key then carries). Errors are never remembered. */
@@ -77,4 +97,17 @@ void decide(const struct decide_in *in, struct decide_out *out)
 	/* An ignore mark is per inode, blind to the path: under path+hash a
 	 * second link at an unlisted path would slip through it. */
 	out->ignore = r == HMD_R_LISTED && !(in->multi_link && in->match == HMD_MATCH_PATH_HASH);
+}
+
+void decide_lookup(const struct wl_db *db, const char *path, const uint8_t sha[WL_SHA256_LEN],
+                   struct decide_in *in)
+{
+	struct wl_rec rec;
+
+	if (in->resolved && wl_db_find_path(db, path, &rec) == 0) {
+		in->path_listed = true;
+		in->path_hash_eq = !memcmp(rec.sha256, sha, WL_SHA256_LEN);
+	}
+	if (in->match == HMD_MATCH_HASH && wl_db_find_hash(db, sha, &rec) == 0)
+		in->hash_listed = true;
 }

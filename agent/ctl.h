@@ -1,0 +1,21 @@
+/* ctl.h - control socket (SOCK_SEQPACKET, root only) (owned by ctl.c). */
+#ifndef HMD_CTL_H
+#define HMD_CTL_H
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "wl.h"
+
+int ctl_init(const struct hmd_config *cfg); /* bind + listen; returns 0 or -errno */
+/* One fd for the main poll loop (an epoll fd over the listening socket and
+ * every client): POLLIN means ctl_handle() has work. */
+int ctl_fd(void);
+void ctl_handle(void); /* accept and serve what is ready; never blocks */
+void ctl_fini(void);
+#endif /* HMD_CTL_H */

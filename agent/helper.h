@@ -1,0 +1,51 @@
+/* helper.h - loader of the kernel helper (BPF LSM, kmod/) (owned by helper.c). */
+#ifndef HMD_HELPER_H
+#define HMD_HELPER_H
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "wl.h"
+
+/* Probe BPF LSM support, load the helper or re-attach to the one pinned under
+ * /sys/fs/bpf/hmilock, protect hmilock's own files, approve the listed files
+ * (list_get()) in the kernel, register this process as the daemon, set the
+ * mode, start the event reader (events go to log_event()). Fills
+ * hmd_state.helper. Returns -errno only when cfg->helper is REQUIRED and the
+ * helper is unavailable, else 0: check helper_active(). On re-attach the
+ * pinned mode stays in force (read it with helper_mode()). cfg must stay
+ * valid until helper_fini (helper_sync re-protects the files it names). */
+int helper_init(const struct hmd_config *cfg);
+void helper_fini(void); /* stops the reader; the pinned helper keeps enforcing */
+int helper_unpin(void); /* uninstall: stop enforcing, remove every pin */
+bool helper_active(void);
+int helper_sync(void); /* re-approve the list in force (after list_reload) */
+/* The setters below are no-ops returning 0 while the helper is not active. */
+int helper_set_mode(enum hmd_mode m);
+int helper_mode(enum hmd_mode *out); /* the kernel's mode; -ENODEV if inactive */
+/* Approve an inode (userspace st_dev; gen < 0: generation unknown). Call
+ * BEFORE answering allow: the kernel checks the same exec right after. */
+int helper_approve(uint64_t st_dev, uint64_t ino, int64_t gen);
+int helper_approve_fd(int fd); /* fstat + FS_IOC_GETVERSION, then helper_approve */
+int helper_forget(uint64_t st_dev, uint64_t ino);
+bool helper_approved(uint64_t st_dev, uint64_t ino);
+int helper_protect_path(const char *path, bool daemon_binary);
+int helper_set_interpreters(const char *const *patterns, size_t n); /* glob(3) patterns */
+int helper_set_daemon(pid_t tgid);
+int helper_set_updater_cgroup(const char *cgroup_dir, bool on);
+struct helper_counters {
+	uint64_t violations; /* denials and audit would-denials */
+	uint64_t events_lost; /* ring buffer full */
+	uint64_t unchecked; /* interpreter argv unreadable, task storage full */
+};
+int helper_counters(struct helper_counters *out);
+/* "active (pinned)" or "unavailable — <reason>; open gaps: ..." */
+void helper_status(char *buf, size_t len);
+const char *helper_gaps(void); /* what is open without the helper; NULL when active */
+uint64_t helper_kdev(uint64_t st_dev); /* st_dev -> kernel dev_t (major << 20 | minor) */
+#endif /* HMD_HELPER_H */

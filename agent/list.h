@@ -1,0 +1,37 @@
+/* list.h - the approved list in force (refcounted snapshot) (owned by list.c). */
+#ifndef HMD_LIST_H
+#define HMD_LIST_H
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "wl.h"
+
+struct hmd_list; /* wraps a struct wl_db, refcounted */
+/* Take a reference to the current list (never NULL after list_init). */
+struct hmd_list *list_get(void);
+void list_put(struct hmd_list *l);
+const struct wl_db *list_db(const struct hmd_list *l);
+uint64_t list_generation(const struct hmd_list *l);
+int list_init(const struct hmd_config *cfg, struct wl_err *err);
+/* Open the list file again; on success swap atomically, drop the verdict
+ * cache and flush ignore marks. On failure the old list stays in force and
+ * err says why. Safe from any thread. */
+int list_reload(struct wl_err *err);
+void list_fini(void);
+void list_trim(void); /* main thread, periodic: drop mapped list pages */
+/* Local reload counter (1, 2, ...) of a snapshot: part of every cache key,
+ * so entries of an older list never hit. */
+uint64_t list_serial(const struct hmd_list *l);
+uint64_t list_current_serial(void);
+/* Workers place ignore marks only for the list in force: take the read side
+ * of the swap lock when serial is still current (true: call list_unhold()).
+ * list_reload() swaps and flushes ignore marks under the write side. */
+bool list_hold_current(uint64_t serial);
+void list_unhold(void);
+#endif /* HMD_LIST_H */

@@ -1,0 +1,30 @@
+/* mounts.h - which mounts are marked; /proc/self/mountinfo watch (owned by mounts.c). */
+#ifndef HMD_MOUNTS_H
+#define HMD_MOUNTS_H
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "wl.h"
+
+struct mnt_info {
+	int id, parent;
+	unsigned major, minor;
+	char mountpoint[PATH_MAX]; /* unescaped */
+	char fstype[64];
+};
+
+/* Parse one mountinfo line (modifies line). 0 or -EINVAL. */
+int mounts_parse_line(char *line, struct mnt_info *out);
+bool mounts_fstype_pseudo(const char *fstype);
+bool mounts_path_below(const char *root, const char *path); /* at or below */
+int mounts_init(const struct hmd_config *cfg, char *msg, size_t msglen); /* initial marks */
+int mounts_fd(void); /* poll for POLLPRI */
+void mounts_handle(void);
+void mounts_fini(void);
+#endif /* HMD_MOUNTS_H */

@@ -1,0 +1,54 @@
+/* state.h - run-time state the control socket reads or changes (owned by state.c). */
+#ifndef HMD_STATE_H
+#define HMD_STATE_H
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "wl.h"
+
+struct hmd_state {
+	const struct hmd_config *cfg;
+	_Atomic int mode; /* enum hmd_mode */
+	atomic_bool ready; /* marks placed, READY=1 sent */
+	uint64_t start_ns; /* CLOCK_MONOTONIC */
+	char sandbox[128]; /* e.g. "seccomp: kill-default allow-list, caps: ..." */
+	char helper[256]; /* "active (pinned)" or "unavailable - <reason>" */
+};
+extern struct hmd_state hmd_state;
+int state_mode(void);
+/* The verdict cache holds list outcomes (listed / not listed / mismatch),
+ * never verdicts, and ignore marks exist only on listed files, which are
+ * allowed in every mode: so a mode switch drops nothing (see state.c). */
+void state_set_mode(enum hmd_mode m);
+
+/* The state file (<directory of the list>/state), so a mode set at run
+ * time and an open maintenance window survive a restart or power cut.
+ * Written atomically (tmp, fsync, rename, fsync of the directory). */
+enum state_window {
+	STATE_W_NONE = 0, /* nothing open, nothing waiting */
+	STATE_W_MAINT, /* maintenance window open */
+	STATE_W_UPDATE, /* trusted update session open */
+	STATE_W_PENDING, /* interrupted: the journal waits for review */
+};
+struct state_file {
+	enum hmd_mode mode; /* the mode outside windows (enforce or audit) */
+	enum state_window window;
+	uint64_t start, deadline, generation; /* realtime s, realtime s, list gen */
+	char last[256]; /* how the last window ended */
+};
+/* Main thread, at start (after log): read the state file; it wins over
+ * the config's mode. A window found open means hmilockd died in it: the
+ * mode before it applies and the window becomes PENDING. Logs which
+ * source was used. 0 or -errno (a malformed file is refused, naming it). */
+int state_init(const struct hmd_config *cfg, char *msg, size_t msglen);
+void state_file_get(struct state_file *out);
+int state_file_put(const struct state_file *in); /* 0 or -errno, logged */
+/* <directory of the list>/name into out. */
+int state_sibling(const char *name, char *out, size_t len);
+#endif /* HMD_STATE_H */

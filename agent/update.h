@@ -1,0 +1,30 @@
+/* update.h - trusted updater sessions in a cgroup v2 (owned by update.c). */
+#ifndef HMD_UPDATE_H
+#define HMD_UPDATE_H
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "wl.h"
+
+int update_init(const struct hmd_config *cfg);
+void update_fini(void);
+/* UPDATE_BEGIN: make the session cgroup; who = the pid that will join. */
+int update_begin(pid_t by, pid_t who, uint64_t *session, char *cgroup, char *origin, size_t pathlen,
+                 char *msg, size_t len);
+int update_info(uint64_t *session, pid_t *who, char *cgroup, char *origin, size_t pathlen);
+int update_commit(uint64_t session, bool ok, bool keep, char *msg, size_t len);
+/* Is pid (alive or a zombie) in the open session's cgroup: 1 yes, 0 no,
+ * -ESRCH when it is gone (reaped) and cannot be told. */
+int update_pid_member(pid_t pid);
+bool update_active(void);
+/* Exec gate: true when pid is in the session cgroup and the file (st) was
+ * written by the session: such an exec is allowed (fan.c). */
+bool update_exec_allowed(pid_t pid, const struct stat *st);
+void update_tick(void); /* timer: remove emptied session cgroups */
+#endif /* HMD_UPDATE_H */

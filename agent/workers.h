@@ -1,0 +1,40 @@
+/* workers.h - bounded queue + thread pool for cache misses (owned by workers.c). */
+#ifndef HMD_WORKERS_H
+#define HMD_WORKERS_H
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "wl.h"
+
+/* One permission event in flight. The fd belongs to the workers from
+ * workers_submit() on; whoever wins workers_claim() writes the one
+ * response (the worker, or the main thread's timeout). */
+struct hmd_work {
+	int fd;
+	pid_t pid;
+	struct stat st;
+	uint64_t t0_ns; /* when the reader read the event */
+	atomic_bool answered;
+	int state; /* workers.c private */
+	unsigned next; /* workers.c private */
+};
+
+#define HMD_DECIDE_TIMEOUT_NS (30ull * 1000000000ull)
+
+int workers_init(const struct hmd_config *cfg); /* allocate; no threads yet */
+int workers_start(void);
+/* 0, or -EAGAIN when full (the fd then stays with the caller). */
+int workers_submit(int fd, pid_t pid, const struct stat *st, uint64_t t0_ns);
+bool workers_claim(struct hmd_work *w); /* true once: the caller answers */
+/* Main thread, from the watchdog timer: answer by on_error every event
+ * waiting or being decided for longer than HMD_DECIDE_TIMEOUT_NS. */
+void workers_expire(uint64_t now_ns);
+unsigned workers_count(void);
+void workers_fini(void); /* drains: queued events are still decided */
+#endif /* HMD_WORKERS_H */

@@ -1,0 +1,66 @@
+/* decide.h - the decision for one exec as a pure function of what was
+ * found (no state, no I/O, no locks), shared by hmilockd's exec gate and
+ * `hmilock check`, so both answer by the same rule. Owned by decide.c;
+ * tests/unit/test_decide.c pins it down with a table. */
+#ifndef HMILOCK_DECIDE_H
+#define HMILOCK_DECIDE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "wl.h"
+
+enum hmd_verdict { HMD_V_ALLOW = 0, HMD_V_DENY, HMD_V_WOULD_DENY };
+enum hmd_reason {
+	HMD_R_LISTED = 0, /* path and hash match (or hash, match = hash) */
+	HMD_R_NOT_LISTED,
+	HMD_R_HASH_MISMATCH,
+	HMD_R_UNRESOLVED, /* deleted / path unknown, match = path+hash */
+	HMD_R_NOT_REGULAR,
+	HMD_R_ERROR, /* internal error, answered by on_error */
+	HMD_R_QUEUE_FULL, /* answered by on_error */
+	HMD_R_HELPER, /* reported by the kernel helper */
+	HMD_R__MAX
+};
+
+/* What the worker (or the reader, for a non-regular file or an error) found. */
+struct decide_in {
+	enum hmd_mode mode;
+	enum hmd_match match;
+	enum hmd_on_error on_error;
+	bool regular; /* S_ISREG */
+	bool error; /* internal error (hash failed, ...) */
+	bool queue_full; /* work queue full, never looked at */
+	bool resolved; /* path known: not deleted, readlink worked */
+	bool path_listed; /* wl_db_find_path() found the path */
+	bool path_hash_eq; /* ... and that record's hash equals the file's */
+	bool hash_listed; /* wl_db_find_hash() found the hash */
+	bool multi_link; /* st_nlink > 1: other paths lead to this inode */
+	/* The subject runs in the open trusted-update session and the session
+	 * wrote this file (update.c): what the updater installed may run. */
+	bool updater_wrote;
+};
+
+struct decide_out {
+	enum hmd_verdict verdict;
+	enum hmd_reason reason;
+	bool cache; /* outcome may be remembered by inode */
+	bool ignore; /* place an ignore mark on the inode */
+	bool log; /* log_event() after the reply */
+	bool approve; /* the kernel helper must approve the inode before the allow */
+};
+
+/* The list outcome alone (no mode): LISTED, NOT_LISTED, HASH_MISMATCH,
+ * UNRESOLVED, NOT_REGULAR, ERROR or QUEUE_FULL. */
+enum hmd_reason decide_reason(const struct decide_in *in);
+/* Verdict for an outcome in a mode; used on cache hits too. */
+void decide_verdict(enum hmd_mode mode, enum hmd_on_error on_error, enum hmd_reason reason,
+                    struct decide_out *out);
+void decide(const struct decide_in *in, struct decide_out *out);
+/* Fill the list part of in (path_listed, path_hash_eq, hash_listed) for a
+ * file hashed to sha and reached at path (in->resolved and in->match set). */
+void decide_lookup(const struct wl_db *db, const char *path, const uint8_t sha[WL_SHA256_LEN],
+                   struct decide_in *in);
+
+#endif /* HMILOCK_DECIDE_H */
