@@ -28,6 +28,7 @@
 #include "list.h"
 #include "log.h"
 #include "maint.h"
+#include "sandbox.h"
 #include "state.h"
 #include "stats.h"
 #include "update.h"
@@ -47,11 +48,7 @@ _Static_assert(sizeof(((struct hmc_event *)0)->op) == sizeof(((struct hmd_event 
                    sizeof(((struct hmc_event *)0)->path) == sizeof(((struct hmd_event *)0)->path) &&
                    sizeof(((struct hmc_event *)0)->sha256) == WL_SHA256_LEN,
                "hmc_event and hmd_event fields differ in size");
-_Static_assert(sizeof(((struct hmc_status *)0)->sandbox) ==
-                       sizeof(((struct hmd_state *)0)->sandbox) &&
-                   sizeof(((struct hmc_status *)0)->helper) ==
-                       sizeof(((struct hmd_state *)0)->helper) &&
-                   sizeof(((struct hmc_status *)0)->audit) == sizeof(((struct log_info *)0)->audit),
+_Static_assert(sizeof(((struct hmc_status *)0)->audit) == sizeof(((struct log_info *)0)->audit),
                "hmc_status strings and their sources differ in size");
 
 struct ctl_client {
@@ -307,13 +304,13 @@ static void ctl_status(uint32_t seq)
 	hmc_hdr_init(&ctl.rep.h, HMC_REP_STATUS, HMC_REPLY, seq);
 	log_info(&li);
 	s->mode = (uint32_t)state_mode();
-	s->ready = atomic_load(&hmd_state.ready) ? 1 : 0;
+	s->ready = state_ready() ? 1 : 0;
 	s->match = (uint32_t)ctl.cfg->match;
 	s->on_error = (uint32_t)ctl.cfg->on_error;
 	s->audit_ok = li.audit_ok ? 1 : 0;
 	s->pid = (int32_t)getpid();
 	s->workers = workers_count();
-	s->uptime_s = (stats_now_ns() - hmd_state.start_ns) / 1000000000ull;
+	s->uptime_s = state_uptime_ns() / 1000000000ull;
 	ctl_fill_list(s);
 	s->cache_entries = cache_count();
 	s->cache_capacity = cache_capacity();
@@ -321,9 +318,9 @@ static void ctl_status(uint32_t seq)
 	s->decision_p50_ns = stats_latency_quantile(0.5);
 	s->decision_p99_ns = stats_latency_quantile(0.99);
 	ctl_fill_counters(s, &li);
-	snprintf(s->sandbox, sizeof(s->sandbox), "%s",
-	         hmd_state.sandbox[0] ? hmd_state.sandbox : "not entered");
-	snprintf(s->helper, sizeof(s->helper), "%s", hmd_state.helper);
+	/* Pulled from each module (a longer text is cut, never overflows). */
+	snprintf(s->sandbox, sizeof(s->sandbox), "%s", sandbox_describe());
+	snprintf(s->helper, sizeof(s->helper), "%s", helper_state());
 	snprintf(s->audit, sizeof(s->audit), "%s", li.audit);
 	snprintf(s->gaps, sizeof(s->gaps), "%s", helper_gaps() ? helper_gaps() : "");
 }

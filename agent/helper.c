@@ -87,7 +87,6 @@ static void helper_set_status(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(hp.status, sizeof(hp.status), fmt, ap);
 	va_end(ap);
-	snprintf(hmd_state.helper, sizeof(hmd_state.helper), "%s", hp.status);
 }
 
 /* libbpf's warnings to the log, one line each; of a long verifier log only
@@ -734,6 +733,21 @@ int helper_sync(void)
 
 /* ---- init, fini --------------------------------------------------------- */
 
+static void helper_on_list(enum list_event ev, void *arg)
+{
+	(void)arg;
+	/* The helper approves by inode: bring it to the new list. */
+	if (ev == LIST_LOADED && helper_sync() < 0)
+		log_msg(LOG_ERR, "reload: kernel helper could not take the new list");
+}
+
+static void helper_on_mode(enum hmd_mode m, void *arg)
+{
+	(void)arg;
+	if (helper_set_mode(m) < 0)
+		log_msg(LOG_ERR, "kernel helper did not take mode %s", config_mode_name(m));
+}
+
 /* [agent] interpreters when set (possibly to none), else the built-in list. */
 static int helper_config_interpreters(const struct hmd_config *cfg)
 {
@@ -833,8 +847,6 @@ int helper_init(const struct hmd_config *cfg)
 		err = helper_map_cfg(why, sizeof(why));
 	if (!err)
 		err = helper_setup(cfg, why, sizeof(why));
-	if (!err)
-		err = helper_ev_start(bpf_map__fd(hp.skel->maps.hmk_events), why, sizeof(why));
 	if (err) {
 		helper_teardown();
 		helper_set_status("unavailable — %s", why);
@@ -845,6 +857,26 @@ int helper_init(const struct hmd_config *cfg)
 	helper_set_status("active (pinned)");
 	log_msg(LOG_INFO, "kernel helper active (pinned under %s%s)", HMK_PIN_DIR,
 	        hp.reattached ? ", re-attached" : "");
+	/* Subscribe: a reload re-approves, a mode change is copied. */
+	list_add_handler(helper_on_list, NULL);
+	state_add_mode_handler(helper_on_mode, NULL);
+	return 0;
+}
+
+/* After sandbox_enter(), with the other threads: the event reader. The
+ * helper enforces without it; only its events would not be logged. */
+int helper_start(void)
+{
+	char why[200] = "";
+	int err;
+
+	if (!hp.active)
+		return 0;
+	err = helper_ev_start(bpf_map__fd(hp.skel->maps.hmk_events), why, sizeof(why));
+	if (err) {
+		helper_set_status("active (pinned); its events are not read: %s", why);
+		log_msg(LOG_ERR, "kernel helper: event reader not started: %s", why);
+	}
 	return 0;
 }
 
@@ -976,6 +1008,11 @@ int helper_counters(struct helper_counters *out)
 	}
 	free(v);
 	return 0;
+}
+
+const char *helper_state(void)
+{
+	return hp.status;
 }
 
 void helper_status(char *buf, size_t len)

@@ -15,13 +15,17 @@
 /* Probe BPF LSM support, load the helper or re-attach to the one pinned under
  * /sys/fs/bpf/hmilock, protect hmilock's own files, approve the listed files
  * (list_get()) in the kernel, register this process as the daemon, set the
- * mode, start the event reader (events go to log_event()). Fills
- * hmd_state.helper. Returns -errno only when cfg->helper is REQUIRED and the
+ * mode, subscribe to list reloads and mode changes (list.h, state.h).
+ * Returns -errno only when cfg->helper is REQUIRED and the
  * helper is unavailable, else 0: check helper_active(). On re-attach the
  * pinned mode stays in force (read it with helper_mode()). cfg must stay
  * valid until helper_fini (helper_sync re-protects the files it names). */
 int helper_init(const struct hmd_config *cfg);
+/* Start the event reader thread (events go to log_event()); after
+ * sandbox_enter(). 0; a failure is logged and shown in status. */
+int helper_start(void);
 void helper_fini(void); /* stops the reader; the pinned helper keeps enforcing */
+const char *helper_state(void); /* "active (pinned)" or "unavailable — <reason>" */
 int helper_unpin(void); /* uninstall: stop enforcing, remove every pin */
 bool helper_active(void);
 int helper_sync(void); /* re-approve the list in force (after list_reload) */

@@ -18,12 +18,11 @@
 #include "decide.h"
 #include "helper_ev.h"
 #include "log.h"
-#include "sandbox.h"
 #include "../kmod/hmilock_abi.h"
 
 static struct ring_buffer *ev_rb;
 static pthread_t ev_thread;
-static sem_t ev_up; /* posted once the reader has dropped its capabilities */
+static sem_t ev_up; /* posted once the reader runs */
 static bool ev_running;
 static atomic_bool ev_stop;
 
@@ -119,12 +118,6 @@ static void *helper_ev_reader(void *arg)
 	(void)arg;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	/* Started before sandbox_enter(): drop to the run-time capabilities
-	 * now, before helper_ev_start() returns (once the seccomp filter is in,
-	 * the calls that drop them would kill the process). Reading the ring
-	 * needs none. */
-	if (sandbox_thread_caps() < 0)
-		log_msg(LOG_ERR, "kernel helper: event reader cannot drop capabilities");
 	sem_post(&ev_up);
 	while (!atomic_load(&ev_stop)) {
 		r = ring_buffer__poll(ev_rb, 200);

@@ -20,6 +20,7 @@
 
 #include "cache.h"
 #include "ctl.h"
+#include "exec.h"
 #include "fan.h"
 #include "helper.h"
 #include "list.h"
@@ -80,7 +81,7 @@ static int mod_helper(void)
 
 	if (rc < 0)
 		snprintf(start_msg, sizeof(start_msg), "kernel helper required but unavailable: %s",
-		         hmd_state.helper[0] ? hmd_state.helper : strerror(-rc));
+		         helper_state()[0] ? helper_state() : strerror(-rc));
 	return rc;
 }
 
@@ -104,6 +105,11 @@ static int mod_cache(void)
 	return rc;
 }
 
+static int mod_exec(void)
+{
+	return exec_init(&cfg);
+}
+
 static int mod_fan(void)
 {
 	int rc = fan_init(&cfg);
@@ -116,7 +122,7 @@ static int mod_fan(void)
 
 static int mod_workers(void)
 {
-	int rc = workers_init(&cfg);
+	int rc = workers_init(&cfg, exec_workers_ops());
 
 	if (rc < 0)
 		snprintf(start_msg, sizeof(start_msg), "work queue: %s", strerror(-rc));
@@ -141,19 +147,25 @@ static int mod_ctl(void)
 static int mod_sandbox(void)
 {
 	char msg[512] = "";
-	int rc = sandbox_enter(msg, sizeof(msg));
+	int rc = sandbox_enter(helper_active(), msg, sizeof(msg));
 
 	if (rc < 0)
 		snprintf(start_msg, sizeof(start_msg), "sandbox: %s", msg[0] ? msg : strerror(-rc));
 	return rc;
 }
 
+/* Last, after the sandbox: every thread inherits the run-time capabilities
+ * and the seccomp filter, so none drops anything itself. */
 static int mod_threads(void)
 {
-	int rc = workers_start();
+	int rc = log_start();
 
 	if (rc == 0)
-		rc = fan_start();
+		rc = helper_start();
+	if (rc == 0)
+		rc = workers_start();
+	if (rc == 0)
+		rc = fan_start(exec_fan_ops());
 	if (rc < 0)
 		snprintf(start_msg, sizeof(start_msg), "cannot start threads: %s", strerror(-rc));
 	return rc;
@@ -172,17 +184,12 @@ static const struct module {
 	int (*init)(void);
 	void (*fini)(void);
 } modules[] = {
-    {"log", mod_log, log_fini},
-    {"state", mod_state, NULL},
-    {"list", mod_list, list_fini},
-    {"helper", mod_helper, helper_fini},
-    {"cache", mod_cache, cache_fini},
-    {"fanotify", mod_fan, fan_fini},
-    {"workers", mod_workers, workers_fini},
-    {"marks", mod_marks, mounts_fini},
-    {"maintenance", mod_maint, mod_maint_fini},
-    {"control", mod_ctl, ctl_fini},
-    {"sandbox", mod_sandbox, NULL},
+    {"log", mod_log, log_fini},         {"state", mod_state, NULL},
+    {"list", mod_list, list_fini},      {"helper", mod_helper, helper_fini},
+    {"cache", mod_cache, cache_fini},   {"exec", mod_exec, NULL},
+    {"fanotify", mod_fan, fan_fini},    {"workers", mod_workers, workers_fini},
+    {"marks", mod_marks, mounts_fini},  {"maintenance", mod_maint, mod_maint_fini},
+    {"control", mod_ctl, ctl_fini},     {"sandbox", mod_sandbox, NULL},
     {"threads", mod_threads, fan_stop},
 };
 #define N_MODULES (sizeof(modules) / sizeof(modules[0]))
@@ -399,7 +406,7 @@ static void main_ready(void)
 {
 	struct hmd_list *l = list_get();
 
-	atomic_store(&hmd_state.ready, true);
+	state_set_ready();
 	notify_ready();
 	log_msg(LOG_NOTICE,
 	        "ready: mode %s, match %s, list %s generation %llu (%zu entries), %llu marks, "
@@ -423,9 +430,6 @@ static int main_run(bool foreground)
 		main_null_stdio();
 	}
 	main_limits();
-	hmd_state.cfg = &cfg;
-	hmd_state.start_ns = stats_now_ns();
-	atomic_store(&hmd_state.mode, (int)cfg.mode); /* state_init may change it */
 	rc = main_fds(&sfd, &tfd);
 	if (rc < 0) {
 		snprintf(start_msg, sizeof(start_msg), "signalfd/timerfd: %s", strerror(-rc));

@@ -1,8 +1,10 @@
 /* list.c - the approved list in force: a refcounted snapshot around one
  * mapped struct wl_db. Owns the current pointer (list_lock), the swap lock
- * that orders reloads against ignore marks, and the reload mutex. Any
- * thread may list_get()/list_put(); list_reload() runs on the main thread
- * (SIGHUP, control socket). */
+ * that orders reloads against ignore marks, the reload mutex and the table
+ * of change handlers. Any thread may list_get()/list_put(); list_reload()
+ * runs on the main thread (SIGHUP, control socket). It calls no consumer
+ * by name: the cache, the fanotify marks and the kernel helper subscribe
+ * (list_add_handler), as chrony's modules do to parameter changes. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -10,9 +12,6 @@
 #include <syslog.h>
 #include <sys/stat.h>
 
-#include "cache.h"
-#include "fan.h"
-#include "helper.h"
 #include "list.h"
 #include "log.h"
 #include "stats.h"
@@ -29,6 +28,31 @@ static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER; /* list_cur */
 static pthread_mutex_t list_reload_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_rwlock_t list_swap_lock = PTHREAD_RWLOCK_INITIALIZER;
 static atomic_uint_least64_t list_serial_now;
+
+#define LIST_MAX_HANDLERS 8
+static struct {
+	list_handler fn;
+	void *arg;
+} list_handlers[LIST_MAX_HANDLERS];
+static size_t list_n_handlers;
+
+int list_add_handler(list_handler fn, void *arg)
+{
+	if (list_n_handlers == LIST_MAX_HANDLERS)
+		return -ENOSPC;
+	list_handlers[list_n_handlers].fn = fn;
+	list_handlers[list_n_handlers].arg = arg;
+	list_n_handlers++;
+	return 0;
+}
+
+static void list_announce(enum list_event ev)
+{
+	size_t i;
+
+	for (i = 0; i < list_n_handlers; i++)
+		list_handlers[i].fn(ev, list_handlers[i].arg);
+}
 
 /* Writers first: a reload must not wait behind a stream of workers. */
 static void list_swap_init(void)
@@ -175,18 +199,12 @@ void list_unhold(void)
  * Reload. The new list is opened and verified first; a broken one is
  * refused and the old one stays. Then, under the write side of the swap
  * lock: swap the pointer, bump the serial (older cache keys stop hitting),
- * and remove every ignore mark with FAN_MARK_FLUSH on *inode* marks.
- *
- * Why a flush and not per-inode removal: the kernel flushes by mark type,
- * so FAN_MARK_FLUSH (type inode) drops exactly the ignore marks and the
- * close-write watches, and leaves the filesystem/mount marks that carry
- * FAN_OPEN_EXEC_PERM in place - no window in which an exec goes unseen,
- * and no need to remember every inode we ever marked. Events read during
- * the swap are answered by whichever list their worker took a reference
- * to; a worker of the old list can no longer place an ignore mark after
- * the flush, because it must hold the read side with its serial current
- * (list_hold_current). The old snapshot is unmapped when its last
- * reference goes.
+ * and announce LIST_SWAPPED: the exec gate drops its verdict cache and every
+ * ignore mark there (exec.c). A worker of the old list can no longer place
+ * an ignore mark after that, because it must hold the read side with its
+ * serial current (list_hold_current). Then LIST_LOADED, outside the lock:
+ * the kernel helper approves the new list's inodes (helper.c). The old
+ * snapshot is unmapped when its last reference goes.
  */
 int list_reload(struct wl_err *err)
 {
@@ -207,16 +225,9 @@ int list_reload(struct wl_err *err)
 	list_cur = l;
 	atomic_store_explicit(&list_serial_now, l->serial, memory_order_release);
 	pthread_mutex_unlock(&list_lock);
-	rc = fan_flush_ignores();
-	cache_flush();
+	list_announce(LIST_SWAPPED);
 	pthread_rwlock_unlock(&list_swap_lock);
-	/* The kernel helper approves by inode: bring it to the new list. */
-	if (helper_sync() < 0)
-		log_msg(LOG_ERR, "reload: kernel helper could not take the new list");
-	if (rc < 0) {
-		atomic_fetch_add(&hmd_stats.errors, 1);
-		log_msg(LOG_ERR, "reload: cannot flush ignore marks: %s", strerror(-rc));
-	}
+	list_announce(LIST_LOADED);
 	gen_old = wl_db_generation(old->db);
 	gen_new = wl_db_generation(l->db);
 	log_msg(LOG_NOTICE, "list reloaded: %s generation %llu -> %llu, %zu entries", list_cfg->db,

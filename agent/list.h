@@ -19,8 +19,16 @@ void list_put(struct hmd_list *l);
 const struct wl_db *list_db(const struct hmd_list *l);
 uint64_t list_generation(const struct hmd_list *l);
 int list_init(const struct hmd_config *cfg, struct wl_err *err);
-/* Open the list file again; on success swap atomically, drop the verdict
- * cache and flush ignore marks. On failure the old list stays in force and
+/* A reload is announced twice: LIST_SWAPPED on the reloading thread under
+ * the write side of the swap lock, right after the new snapshot took over
+ * (the handler must not block: drop caches, flush marks); LIST_LOADED after
+ * the lock is released (the handler may take long: approve in the kernel).
+ * Handlers are added at start-up, before any thread runs. 0 or -ENOSPC. */
+enum list_event { LIST_SWAPPED, LIST_LOADED };
+typedef void (*list_handler)(enum list_event ev, void *arg);
+int list_add_handler(list_handler fn, void *arg);
+/* Open the list file again; on success swap atomically and announce it
+ * (list_add_handler). On failure the old list stays in force and
  * err says why. Safe from any thread. */
 int list_reload(struct wl_err *err);
 void list_fini(void);

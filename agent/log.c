@@ -20,7 +20,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +32,6 @@
 #include "hmilock_ctl.h"
 #include "decide.h"
 #include "log.h"
-#include "sandbox.h"
 #include "stats.h"
 
 #define LOG_RING 256 /* queued items; power of two */
@@ -70,7 +68,6 @@ static struct {
 	atomic_bool stop;
 	int efd; /* eventfd that wakes the logger */
 	pthread_t thr;
-	sem_t up; /* posted once the thread has dropped its capabilities */
 	atomic_bool started;
 	bool to_stderr;
 
@@ -369,13 +366,6 @@ static void *log_thread(void *arg)
 	uint64_t v;
 
 	(void)arg;
-	/* This thread exists before sandbox_enter(): drop to the run-time
-	 * capabilities now (it needs only audit_write and sys_ptrace), and
-	 * before log_init() returns - once the seccomp filter is in, the
-	 * calls that drop them would kill the process. */
-	if (sandbox_thread_caps() < 0)
-		syslog(LOG_DAEMON | LOG_ERR, "logger thread: cannot drop capabilities");
-	sem_post(&lg.up);
 	pfd.fd = lg.efd;
 	pfd.events = POLLIN;
 	for (;;) {
@@ -436,10 +426,11 @@ static void log_audit_open(void)
 	log_audit_probe();
 }
 
+/* Start-up, main thread: until log_start() messages are written at once
+ * (syslog, stderr) by the caller; events are not expected yet. */
 int log_init(const struct hmd_config *cfg)
 {
 	size_t i;
-	int rc;
 
 	lg.to_stderr = cfg->log_stderr || isatty(STDERR_FILENO);
 	openlog("hmilockd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
@@ -450,18 +441,17 @@ int log_init(const struct hmd_config *cfg)
 		return -errno;
 	log_audit_open();
 	atomic_store(&lg.stop, false);
-	sem_init(&lg.up, 0, 0);
-	rc = pthread_create(&lg.thr, NULL, log_thread, NULL);
-	if (rc) {
-		if (lg.audit_fd >= 0)
-			audit_close(lg.audit_fd);
-		lg.audit_fd = -1;
-		close(lg.efd);
-		lg.efd = -1;
+	return 0;
+}
+
+/* After the sandbox is in (chrony's order): the thread inherits the
+ * run-time capabilities and the seccomp filter, and needs no dropping. */
+int log_start(void)
+{
+	int rc = pthread_create(&lg.thr, NULL, log_thread, NULL);
+
+	if (rc)
 		return -rc;
-	}
-	while (sem_wait(&lg.up) < 0 && errno == EINTR)
-		;
 	pthread_setname_np(lg.thr, "hmilockd-log");
 	lg.started = true;
 	return 0;
@@ -471,16 +461,17 @@ void log_fini(void)
 {
 	uint64_t one = 1;
 
-	if (!lg.started)
-		return;
-	atomic_store(&lg.stop, true);
-	(void)!write(lg.efd, &one, sizeof(one));
-	pthread_join(lg.thr, NULL); /* drains what is queued first */
-	lg.started = false;
+	if (lg.started) {
+		atomic_store(&lg.stop, true);
+		(void)!write(lg.efd, &one, sizeof(one));
+		pthread_join(lg.thr, NULL); /* drains what is queued first */
+		lg.started = false;
+	}
 	if (lg.audit_fd >= 0)
 		audit_close(lg.audit_fd);
 	lg.audit_fd = -1;
-	close(lg.efd);
+	if (lg.efd >= 0)
+		close(lg.efd);
 	lg.efd = -1;
 	closelog();
 }

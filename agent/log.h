@@ -28,7 +28,8 @@ struct hmd_event {
 	char path[PATH_MAX];
 };
 
-int log_init(const struct hmd_config *cfg);
+int log_init(const struct hmd_config *cfg); /* no thread yet: messages go out at once */
+int log_start(void); /* the logger thread; after sandbox_enter() */
 /* Queue an event; never blocks, never does I/O. Drops (counted) when full.
  * Call only after the permission event has been answered. */
 void log_event(const struct hmd_event *ev);

@@ -1,12 +1,11 @@
 /* sandbox.c - self-confinement after start-up (chrony's order): every
- * capability not needed at run time is dropped from all sets of every
- * thread (threads started earlier, like the logger, drop their own with
- * sandbox_thread_caps(); sandbox_enter() checks them all), then a libseccomp
- * filter with a kill-process default and an allow-list grouped by purpose
- * is loaded for all threads (TSYNC). Owns no state after sandbox_enter()
- * except the summary it writes into hmd_state.sandbox. Main thread only,
- * after the fanotify group, the marks, the list and the socket exist, and
- * before the worker and reader threads start (they inherit both). */
+ * capability not needed at run time is dropped from all sets, then a
+ * libseccomp filter with a kill-process default and an allow-list grouped
+ * by purpose is loaded (TSYNC). Owns no state after sandbox_enter() but its
+ * one-line summary (sandbox_describe()). Main thread only, after the
+ * fanotify group, the marks, the list and the socket exist, and before any
+ * thread starts: every thread inherits both, so none has to drop anything
+ * itself (sandbox_enter() still checks that none holds more). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,10 +26,8 @@
 
 #include <cap-ng.h>
 
-#include "helper.h"
 #include "log.h"
 #include "sandbox.h"
-#include "state.h"
 
 /* Sanitizer builds (make FLAVOR=test) run extra code at run time and at
  * exit; see sandbox_sanitizer below. */
@@ -75,8 +72,8 @@ static uint64_t sandbox_keep_mask(void)
 
 /* Reduce the calling thread's capabilities (all sets, bounding included)
  * to sandbox_keep. Capabilities belong to each thread, not the process:
- * threads that run before sandbox_enter() call this themselves. */
-int sandbox_thread_caps(void)
+ * that is why no thread may start before sandbox_enter(). */
+static int sandbox_thread_caps(void)
 {
 	size_t i;
 
@@ -342,7 +339,7 @@ static int sandbox_add(scmp_filter_ctx ctx, const char *const *names, const char
 	} while (0)
 
 /* Rules that look at arguments. */
-static int sandbox_add_args(scmp_filter_ctx ctx)
+static int sandbox_add_args(scmp_filter_ctx ctx, bool helper)
 {
 	int rc = 0;
 
@@ -365,7 +362,7 @@ static int sandbox_add_args(scmp_filter_ctx ctx)
 	             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
 	/* thread names (pthread_setname_np on the calling thread) */
 	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
-	if (helper_active())
+	if (helper)
 		SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 		             SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)FS_IOC_GETVERSION));
 	/* wl_db_write's stale-tmp sweep: kill(pid, 0) only, a liveness probe */
@@ -373,7 +370,7 @@ static int sandbox_add_args(scmp_filter_ctx ctx)
 	return rc;
 }
 
-static int sandbox_seccomp(char *msg, size_t msglen)
+static int sandbox_seccomp(bool helper, char *msg, size_t msglen)
 {
 	const char *bad = NULL;
 	scmp_filter_ctx ctx;
@@ -387,12 +384,12 @@ static int sandbox_seccomp(char *msg, size_t msglen)
 		rc = sandbox_add(ctx, sandbox_allow, &bad);
 	if (!rc)
 		rc = sandbox_add(ctx, sandbox_allow_maint, &bad);
-	if (!rc && helper_active())
+	if (!rc && helper)
 		rc = sandbox_add(ctx, sandbox_allow_helper, &bad);
 	if (!rc && SANDBOX_SANITIZER)
 		rc = sandbox_add(ctx, sandbox_allow_sanitizer, &bad);
 	if (!rc)
-		rc = sandbox_add_args(ctx);
+		rc = sandbox_add_args(ctx, helper);
 	if (!rc)
 		rc = seccomp_load(ctx);
 	if (rc)
@@ -402,7 +399,14 @@ static int sandbox_seccomp(char *msg, size_t msglen)
 	return rc;
 }
 
-int sandbox_enter(char *msg, size_t msglen)
+static char sandbox_summary[128]; /* the size of hmc_status.sandbox */
+
+const char *sandbox_describe(void)
+{
+	return sandbox_summary[0] ? sandbox_summary : "not entered";
+}
+
+int sandbox_enter(bool helper, char *msg, size_t msglen)
 {
 	char warn[256];
 	int rc;
@@ -416,19 +420,19 @@ int sandbox_enter(char *msg, size_t msglen)
 	rc = sandbox_caps(msg, msglen, warn, sizeof(warn));
 	if (rc)
 		return rc;
-	rc = sandbox_seccomp(msg, msglen);
+	rc = sandbox_seccomp(helper, msg, msglen);
 	if (rc)
 		return rc;
 	/* A thread that kept its capabilities weakens the sandbox but is no
 	 * reason to leave the box unprotected: say so in status and the log. */
 	if (warn[0])
 		log_msg(LOG_WARNING, "sandbox: capabilities not dropped in %s", warn);
-	if (snprintf(hmd_state.sandbox, sizeof(hmd_state.sandbox),
+	if (snprintf(sandbox_summary, sizeof(sandbox_summary),
 	             "seccomp kill-default allow-list%s; caps %s%s%s",
 	             SANDBOX_SANITIZER ? " (+sanitizer)" : "",
 	             "sys_admin,dac_read_search,audit_write,sys_ptrace",
-	             warn[0] ? "; NOT dropped in " : "", warn) >= (int)sizeof(hmd_state.sandbox))
-		memcpy(hmd_state.sandbox + sizeof(hmd_state.sandbox) - 4, "...", 4);
-	log_msg(LOG_INFO, "sandbox: %s", hmd_state.sandbox);
+	             warn[0] ? "; NOT dropped in " : "", warn) >= (int)sizeof(sandbox_summary))
+		memcpy(sandbox_summary + sizeof(sandbox_summary) - 4, "...", 4);
+	log_msg(LOG_INFO, "sandbox: %s", sandbox_summary);
 	return 0;
 }

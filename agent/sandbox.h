@@ -13,11 +13,9 @@
 #include "wl.h"
 
 /* Drop every capability not still needed, then load the kill-default
- * seccomp allow-list. Fills hmd_state.sandbox. */
-int sandbox_enter(char *msg, size_t msglen);
-/* Capabilities are per thread: a thread started before sandbox_enter()
- * calls this first thing to drop to the run-time set (all sets, bounding
- * included); sandbox_enter() names in hmilock status any thread that
- * still holds more. 0 or -errno. */
-int sandbox_thread_caps(void);
+ * seccomp allow-list (with the kernel helper's calls when helper is true).
+ * Before any thread starts. 0 or -errno with msg filled. */
+int sandbox_enter(bool helper, char *msg, size_t msglen);
+/* One line for status: "seccomp kill-default allow-list; caps ..." */
+const char *sandbox_describe(void);
 #endif /* HMD_SANDBOX_H */

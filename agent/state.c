@@ -1,9 +1,10 @@
 /* state.c - run-time state that the control socket reads or changes: the
  * mode (an atomic any thread reads on every decision), readiness, start
- * time, the sandbox/helper descriptions, and the state file that keeps the
- * mode and an open maintenance window across restarts (state_cur, main
+ * time, the table of mode-change handlers, and the state file that keeps
+ * the mode and an open maintenance window across restarts (state_cur, main
  * thread only). The mode is written only by state_init() at start and
- * state_set_mode() (main thread: control socket, maint.c). */
+ * state_set_mode() (main thread: control socket, window.c), which announces
+ * it to the subscribers (the kernel helper) without knowing them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,18 +14,52 @@
 #include <unistd.h>
 
 #include "decide.h"
-#include "helper.h"
 #include "log.h"
 #include "state.h"
 #include "stats.h"
 
-struct hmd_state hmd_state;
+static _Atomic int state_mode_now; /* enum hmd_mode */
+static atomic_bool state_is_ready;
+static uint64_t state_start;
+static const struct hmd_config *state_cfg;
 static struct state_file state_cur;
 static char state_path[PATH_MAX];
 
+#define STATE_MAX_HANDLERS 4
+static struct {
+	state_mode_handler fn;
+	void *arg;
+} state_handlers[STATE_MAX_HANDLERS];
+static size_t state_n_handlers;
+
 int state_mode(void)
 {
-	return atomic_load_explicit(&hmd_state.mode, memory_order_relaxed);
+	return atomic_load_explicit(&state_mode_now, memory_order_relaxed);
+}
+
+int state_add_mode_handler(state_mode_handler fn, void *arg)
+{
+	if (state_n_handlers == STATE_MAX_HANDLERS)
+		return -ENOSPC;
+	state_handlers[state_n_handlers].fn = fn;
+	state_handlers[state_n_handlers].arg = arg;
+	state_n_handlers++;
+	return 0;
+}
+
+void state_set_ready(void)
+{
+	atomic_store(&state_is_ready, true);
+}
+
+bool state_ready(void)
+{
+	return atomic_load(&state_is_ready);
+}
+
+uint64_t state_uptime_ns(void)
+{
+	return stats_now_ns() - state_start;
 }
 
 /*
@@ -46,14 +81,14 @@ void state_set_mode(enum hmd_mode m)
 
 	if ((unsigned)m >= HMD_MODE__MAX)
 		return;
-	old = atomic_exchange(&hmd_state.mode, (int)m);
+	old = atomic_exchange(&state_mode_now, (int)m);
 	if (old == (int)m)
 		return;
 	log_msg(LOG_NOTICE, "mode changed from %s to %s", config_mode_name(old),
 	        config_mode_name(m));
-	/* The kernel helper keeps its own copy (no-op when inactive). */
-	if (helper_set_mode(m) < 0)
-		log_msg(LOG_ERR, "kernel helper did not take mode %s", config_mode_name(m));
+	/* Subscribers keep their own copy (the kernel helper). */
+	for (size_t i = 0; i < state_n_handlers; i++)
+		state_handlers[i].fn(m, state_handlers[i].arg);
 	/* Maintenance is a window (maint.c keeps it in the file); the mode
 	 * outside windows is what a restart must come back to. */
 	if (m != HMD_MODE_MAINTENANCE && state_cur.mode != m && state_path[0]) {
@@ -79,7 +114,7 @@ void state_set_mode(enum hmd_mode m)
 
 int state_sibling(const char *name, char *out, size_t len)
 {
-	const char *db = hmd_state.cfg ? hmd_state.cfg->db : HMD_DEFAULT_DB;
+	const char *db = state_cfg ? state_cfg->db : HMD_DEFAULT_DB;
 	const char *slash = strrchr(db, '/');
 	int n;
 
@@ -161,6 +196,9 @@ int state_init(const struct hmd_config *cfg, char *msg, size_t msglen)
 	                                                                 : cfg->mode};
 	int rc;
 
+	state_cfg = cfg;
+	state_start = stats_now_ns();
+	atomic_store(&state_mode_now, (int)f.mode);
 	rc = state_sibling("state", state_path, sizeof(state_path));
 	if (rc < 0)
 		return snprintf(msg, msglen, "state file next to %s: %s", cfg->db, strerror(-rc)),
@@ -170,7 +208,7 @@ int state_init(const struct hmd_config *cfg, char *msg, size_t msglen)
 		log_msg(LOG_INFO, "mode %s from the config %s (no state file %s yet)",
 		        config_mode_name(cfg->mode), cfg->path, state_path);
 		state_cur = f;
-		atomic_store(&hmd_state.mode, (int)cfg->mode);
+		atomic_store(&state_mode_now, (int)cfg->mode);
 		return 0;
 	}
 	if (rc < 0)
@@ -185,7 +223,7 @@ int state_init(const struct hmd_config *cfg, char *msg, size_t msglen)
 		f.window = STATE_W_PENDING;
 	}
 	state_cur = f;
-	atomic_store(&hmd_state.mode, (int)f.mode);
+	atomic_store(&state_mode_now, (int)f.mode);
 	log_msg(LOG_NOTICE, "mode %s from the state file %s (it wins over the config's %s)",
 	        config_mode_name(f.mode), state_path, config_mode_name(cfg->mode));
 	return state_file_put(&f);

@@ -12,16 +12,14 @@
 #include "config.h"
 #include "wl.h"
 
-struct hmd_state {
-	const struct hmd_config *cfg;
-	_Atomic int mode; /* enum hmd_mode */
-	atomic_bool ready; /* marks placed, READY=1 sent */
-	uint64_t start_ns; /* CLOCK_MONOTONIC */
-	char sandbox[128]; /* e.g. "seccomp: kill-default allow-list, caps: ..." */
-	char helper[256]; /* "active (pinned)" or "unavailable - <reason>" */
-};
-extern struct hmd_state hmd_state;
-int state_mode(void);
+int state_mode(void); /* enum hmd_mode; any thread */
+/* Called on the main thread after every change of mode, with the new one.
+ * Added at start-up, before any thread runs. 0 or -ENOSPC. */
+typedef void (*state_mode_handler)(enum hmd_mode m, void *arg);
+int state_add_mode_handler(state_mode_handler fn, void *arg);
+void state_set_ready(void); /* marks placed, READY=1 sent */
+bool state_ready(void);
+uint64_t state_uptime_ns(void); /* since state_init() */
 /* The verdict cache holds list outcomes (listed / not listed / mismatch),
  * never verdicts, and ignore marks exist only on listed files, which are
  * allowed in every mode: so a mode switch drops nothing (see state.c). */

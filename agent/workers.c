@@ -1,9 +1,11 @@
-/* workers.c - the bounded work queue and the worker threads that decide
- * cache misses. Owns a fixed pool of hmd_work items (queue_len of them: the
- * most events the daemon holds at once) and the pool lock. The reader
- * submits, workers take and run fan_work(), the main thread expires items
- * stuck too long; an item's fd is closed only by the worker, after the item
- * has left the pool's in-flight states under the lock. */
+/* workers.c - a bounded work queue and a pool of threads that run a
+ * callback on each item; it knows nothing of fanotify or of decisions
+ * (exec.c hands in workers_ops). Owns a fixed pool of hmd_work items
+ * (queue_len of them: the most events the daemon holds at once) and the
+ * pool lock. A producer submits, workers take and run ops.run(), the main
+ * thread hands items stuck too long to ops.expire(); an item's fd is closed
+ * only by the pool, after the item has left its in-flight states under
+ * the lock. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -12,8 +14,6 @@
 #include <unistd.h>
 
 #include "decide.h"
-#include "fan.h"
-#include "log.h"
 #include "stats.h"
 #include "workers.h"
 
@@ -31,8 +31,9 @@ static pthread_cond_t w_cond = PTHREAD_COND_INITIALIZER;
 static bool w_stop;
 static pthread_t w_threads[W_MAX_THREADS];
 static unsigned w_n_threads, w_started;
+static struct workers_ops w_ops;
 
-int workers_init(const struct hmd_config *cfg)
+int workers_init(const struct hmd_config *cfg, const struct workers_ops *ops)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -40,6 +41,7 @@ int workers_init(const struct hmd_config *cfg)
 	w_n_threads = cfg->workers ? cfg->workers : (cores > 0 ? (unsigned)cores : 2);
 	if (w_n_threads > W_MAX_THREADS)
 		w_n_threads = W_MAX_THREADS;
+	w_ops = *ops;
 	w_items = calloc(w_n_items, sizeof(*w_items));
 	if (!w_items)
 		return -ENOMEM;
@@ -142,7 +144,8 @@ static void *workers_main(void *arg)
 	(void)arg;
 	pthread_setname_np(pthread_self(), "hmilockd-work");
 	while ((w = workers_take())) {
-		fan_work(w);
+		if (!atomic_load(&w->answered)) /* not expired while queued */
+			w_ops.run(w);
 		workers_release(w);
 	}
 	return NULL;
@@ -154,11 +157,8 @@ int workers_start(void)
 
 	for (w_started = 0; w_started < w_n_threads; w_started++) {
 		rc = pthread_create(&w_threads[w_started], NULL, workers_main, NULL);
-		if (rc) {
-			log_msg(LOG_ERR, "cannot start worker thread %u: %s", w_started,
-			        strerror(rc));
+		if (rc)
 			return -rc;
-		}
 	}
 	return 0;
 }
@@ -181,9 +181,7 @@ void workers_expire(uint64_t now_ns)
 			continue;
 		/* Under the lock the item cannot be released, so its fd is
 		 * still the event's. */
-		fan_answer_error(w->fd, w->pid, HMD_R_ERROR, w->t0_ns);
-		log_msg(LOG_ERR, "event of pid %d not decided within %llu s: answered by on_error",
-		        (int)w->pid, HMD_DECIDE_TIMEOUT_NS / 1000000000ull);
+		w_ops.expire(w);
 	}
 	pthread_mutex_unlock(&w_lock);
 }
@@ -203,8 +201,7 @@ void workers_fini(void)
 	for (unsigned i = 0; w_items && i < w_n_items; i++) {
 		if (w_items[i].state != W_FREE) {
 			if (workers_claim(&w_items[i]))
-				fan_answer_error(w_items[i].fd, w_items[i].pid, HMD_R_ERROR,
-				                 w_items[i].t0_ns);
+				w_ops.expire(&w_items[i]);
 			close(w_items[i].fd);
 		}
 	}

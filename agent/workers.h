@@ -27,13 +27,22 @@ struct hmd_work {
 
 #define HMD_DECIDE_TIMEOUT_NS (30ull * 1000000000ull)
 
-int workers_init(const struct hmd_config *cfg); /* allocate; no threads yet */
+/* What the pool runs: run() on a worker thread for each item (it answers
+ * after winning workers_claim(), never closes the fd); expire() on the
+ * main thread under the pool lock, for an item waiting or running longer
+ * than HMD_DECIDE_TIMEOUT_NS (or left at workers_fini()) whose claim it
+ * won: answer it, never close it, never block. */
+struct workers_ops {
+	void (*run)(struct hmd_work *w);
+	void (*expire)(struct hmd_work *w);
+};
+int workers_init(const struct hmd_config *cfg, const struct workers_ops *ops); /* no threads */
 int workers_start(void);
 /* 0, or -EAGAIN when full (the fd then stays with the caller). */
 int workers_submit(int fd, pid_t pid, const struct stat *st, uint64_t t0_ns);
 bool workers_claim(struct hmd_work *w); /* true once: the caller answers */
-/* Main thread, from the watchdog timer: answer by on_error every event
- * waiting or being decided for longer than HMD_DECIDE_TIMEOUT_NS. */
+/* Main thread, from the watchdog timer: hand to ops.expire() every item
+ * waiting or being run for longer than HMD_DECIDE_TIMEOUT_NS. */
 void workers_expire(uint64_t now_ns);
 unsigned workers_count(void);
 void workers_fini(void); /* drains: queued events are still decided */

@@ -19,6 +19,10 @@ def strip(text):
     return re.sub(r'"(\\.|[^"\\\n])*"', '""', text)
 
 
+C_WORDS = {'void', 'int', 'char', 'bool', 'long', 'unsigned', 'const', 'struct', 'enum',
+           'static', 'extern', 'typedef', 'return', 'sizeof', 'if', 'while', 'for'}
+
+
 def declared(header):
     t = strip(open(header, encoding='utf-8').read())
     names = set(re.findall(r'(?m)^[a-z][^(;{}]*?\b(\w+)\s*\(', t))
@@ -28,7 +32,8 @@ def declared(header):
     names |= set(re.findall(r'extern\s+[\w ]+?\b(\w+)\s*;', t))
     for body in re.findall(r'\benum\s+\w*\s*\{([^}]*)\}', t):
         names |= set(re.findall(r'\b([A-Z][A-Z0-9_]+)\b', body))
-    return {n for n in names if not n.endswith('_H')}
+    names |= set(re.findall(r'typedef[^;]*\(\s*\*\s*(\w+)\s*\)', t))
+    return {n for n in names if not n.endswith('_H') and n not in C_WORDS}
 
 
 def graph(top):

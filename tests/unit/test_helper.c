@@ -90,7 +90,7 @@ static void test_off(void **state)
 	(void)state;
 	config(&c, HMD_HELPER_OFF);
 	assert_int_equal(helper_init(&c), 0);
-	assert_string_equal(hmd_state.helper,
+	assert_string_equal(helper_state(),
 	                    "unavailable — turned off in the configuration (helper = off)");
 	assert_inactive_noops();
 }
@@ -104,8 +104,8 @@ static void test_auto_unavailable(void **state)
 		skip(); /* it would load for real: the qemu suite covers this */
 	config(&c, HMD_HELPER_AUTO);
 	assert_int_equal(helper_init(&c), 0);
-	assert_int_equal(strncmp(hmd_state.helper, "unavailable — ", strlen("unavailable — ")), 0);
-	assert_true(strlen(hmd_state.helper) > strlen("unavailable — ")); /* a reason */
+	assert_int_equal(strncmp(helper_state(), "unavailable — ", strlen("unavailable — ")), 0);
+	assert_true(strlen(helper_state()) > strlen("unavailable — ")); /* a reason */
 	assert_inactive_noops();
 }
 
@@ -118,7 +118,7 @@ static void test_required_unavailable(void **state)
 		skip();
 	config(&c, HMD_HELPER_REQUIRED);
 	assert_true(helper_init(&c) < 0);
-	assert_int_equal(strncmp(hmd_state.helper, "unavailable — ", strlen("unavailable — ")), 0);
+	assert_int_equal(strncmp(helper_state(), "unavailable — ", strlen("unavailable — ")), 0);
 	assert_inactive_noops();
 }
 

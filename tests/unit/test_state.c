@@ -211,7 +211,6 @@ static int ts_setup(void **state)
 		return -1;
 	config_defaults(&ts_cfg);
 	snprintf(ts_cfg.db, sizeof(ts_cfg.db), "%s/approved.db", ts_dir);
-	hmd_state.cfg = &ts_cfg;
 	return 0;
 }
 

@@ -100,7 +100,7 @@ static int helper_load_progs(void)
 	c.helper = HMD_HELPER_REQUIRED;
 	snprintf(c.db, sizeof(c.db), "%s", wpath("approved.db"));
 	snprintf(c.key, sizeof(c.key), "%s", wpath("list.key"));
-	if (helper_init(&c) || !helper_active())
+	if (helper_init(&c) || !helper_active() || helper_start())
 		return -1;
 	d = opendir(HMK_PIN_DIR);
 	while (d && (de = readdir(d)) && n_prog < 32) {
@@ -225,7 +225,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (helper_load_progs()) {
-		fprintf(stderr, "hmk_bench: loading the helper failed: %s\n", hmd_state.helper);
+		fprintf(stderr, "hmk_bench: loading the helper failed: %s\n", helper_state());
 		return 1;
 	}
 	if (check_switch()) {

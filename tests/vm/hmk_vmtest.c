@@ -290,6 +290,8 @@ static void t_load(void)
 
 	config(&c, HMD_MODE_ENFORCE, false);
 	r = helper_init(&c);
+	if (r == 0)
+		helper_start();
 	helper_status(st, sizeof(st));
 	report("helper-load", r == 0 && helper_active() && !strcmp(st, "active (pinned)"),
 	       "helper_init %d, status \"%s\"", r, st);
@@ -687,6 +689,8 @@ static int daemon_phase(void)
 	if (vmstub_list_open(wp("approved.db"), wp("list.key")))
 		return 1;
 	r = helper_init(&c);
+	if (r == 0)
+		helper_start();
 	report("daemon-reattach", r == 0 && helper_active(), "helper_init: %d", r);
 	helper_set_interpreters(NULL, 0);
 	if (vm_write(wp("daemon.ready"), "1\n", 0644))
@@ -731,6 +735,8 @@ static int phase2(void)
 	config(&c, HMD_MODE_AUDIT, true);
 	vmstub_state_mode = HMD_MODE_ENFORCE; /* the state file: the last run-time choice */
 	r = helper_init(&c);
+	if (r == 0)
+		helper_start();
 	helper_set_interpreters(NULL, 0);
 	helper_status(st, sizeof(st));
 	link_after = map_id(LINK_PIN, true);
@@ -756,6 +762,8 @@ static int phase2(void)
 	/* A fresh load holds its own link fds: unpin must close them too. */
 	config(&c, HMD_MODE_ENFORCE, false);
 	r = helper_init(&c);
+	if (r == 0)
+		helper_start();
 	helper_set_interpreters(NULL, 0);
 	expect_exec("fresh-load-denies-again", wp("unlisted"), EPERM);
 	r = r ? r : helper_unpin();

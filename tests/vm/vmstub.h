@@ -1,10 +1,13 @@
 /* vmstub.h - the daemon services agent/helper.c calls (log_event, log_msg,
- * list_get/list_put/list_db, hmd_state), implemented for the guest test
+ * list_get/list_put/list_db, state_mode, the handler tables), implemented for the guest test
  * programs only, plus what those programs use to look at the results. */
 #ifndef HMK_VMSTUB_H
 #define HMK_VMSTUB_H
 
-#include "hmilockd.h"
+#include "helper.h"
+#include "list.h"
+#include "log.h"
+#include "state.h"
 
 /* Open the list file db with key file key as the list in force. */
 int vmstub_list_open(const char *db, const char *key);

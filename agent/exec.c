@@ -1,0 +1,393 @@
+/* exec.c - the decision for one exec, in one place: what the fanotify
+ * reader does with a permission event (its own pid, a non-regular file, a
+ * cache hit, or hand-off to the pool), what a worker does with a miss
+ * (hash through the event's fd, look up, decide(), approve in the kernel,
+ * reply, remember, ignore mark), the watchdog's on_error answer, and the
+ * reaction to a list reload. The rule itself is decide() (whitelist/
+ * decide.c); this file owns no fd and no state but the configuration
+ * pointer and its own pid: event fds are lent to it by fan.c and the pool. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "decide.h"
+#include "exec.h"
+#include "fan.h"
+#include "helper.h"
+#include "list.h"
+#include "log.h"
+#include "state.h"
+#include "stats.h"
+#include "update.h"
+#include "workers.h"
+
+/*
+ * Who owns an event fd, and who may answer or close it (after fapolicyd's
+ * notify.c):
+ *
+ *  - Each event read from fan_fd carries a new fd of the file. The reader
+ *    thread owns it until it hands it on; it answers and closes it itself
+ *    when the event is its own pid's, the file is not regular, fstat fails,
+ *    the cache hits, or the work queue is full.
+ *  - Otherwise workers_submit() moves the fd into a work item: from then on
+ *    the reader must not touch it. The ONE response for it is written by
+ *    whoever wins workers_claim() on the item - the worker (normal case) or
+ *    the main thread's watchdog (workers_expire(): decision stuck longer
+ *    than HMD_DECIDE_TIMEOUT_NS), which writes but never closes. The worker
+ *    closes the fd, always, after returning the item to the pool under the
+ *    pool lock, so the watchdog can never answer through a reused number.
+ *  - Close-write notifications need no response: the reader drops the
+ *    cache entry and the ignore mark, then closes the fd.
+ *  - No one logs an event before its response has been written: the logger
+ *    (or whatever it talks to) may itself be waiting on that very event.
+ *  - The reader never does file I/O beyond fstat() and readlink() of
+ *    /proc/self/fd/N; hashing and lookups happen on the workers.
+ */
+
+static const struct hmd_config *exec_cfg;
+static pid_t exec_self;
+
+/* Write the response, then count it. Never logs. */
+static void exec_reply(int fd, const struct decide_out *out, uint64_t t0_ns)
+{
+	fan_respond(fd, out->verdict);
+	stats_latency_add(stats_now_ns() - t0_ns);
+	if (out->verdict == HMD_V_DENY)
+		atomic_fetch_add_explicit(&hmd_stats.denied, 1, memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(&hmd_stats.allowed, 1, memory_order_relaxed);
+	if (out->verdict == HMD_V_WOULD_DENY)
+		atomic_fetch_add_explicit(&hmd_stats.would_deny, 1, memory_order_relaxed);
+	if (out->reason == HMD_R_ERROR || out->reason == HMD_R_QUEUE_FULL)
+		atomic_fetch_add_explicit(&hmd_stats.on_error, 1, memory_order_relaxed);
+	if (out->reason == HMD_R_QUEUE_FULL)
+		atomic_fetch_add_explicit(&hmd_stats.queue_full, 1, memory_order_relaxed);
+	if (out->reason == HMD_R_ERROR)
+		atomic_fetch_add_explicit(&hmd_stats.errors, 1, memory_order_relaxed);
+}
+
+/* The subject's executable, read while it still waits in execve for our
+ * answer (afterwards a denied child has usually exited and the logger
+ * finds nothing). procfs only, no disk: done on the worker's deny path. */
+static void exec_subject_exe(pid_t pid, char *out, size_t len)
+{
+	char link[32];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, out, len - 1);
+	out[n > 0 ? n : 0] = '\0';
+}
+
+/* After the reply only. path may be NULL: resolved through fd then; exe
+ * may be NULL or "": the logger then looks it up (best effort). */
+static void exec_log(int fd, pid_t pid, const struct decide_out *out, const char *path,
+                     const uint8_t *sha256, const char *exe)
+{
+	struct hmd_event ev;
+	struct timespec ts;
+	bool resolved;
+
+	memset(&ev, 0, sizeof(ev));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ev.time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	ev.pid = pid;
+	ev.verdict = (uint8_t)out->verdict;
+	ev.reason = (uint8_t)out->reason;
+	snprintf(ev.op, sizeof(ev.op), "exec");
+	if (sha256) {
+		ev.has_hash = 1;
+		memcpy(ev.sha256, sha256, WL_SHA256_LEN);
+	}
+	if (path)
+		snprintf(ev.path, sizeof(ev.path), "%s", path);
+	else
+		fan_fd_path(fd, NULL, ev.path, sizeof(ev.path), &resolved);
+	if (exe)
+		snprintf(ev.exe, sizeof(ev.exe), "%s", exe);
+	log_event(&ev);
+}
+
+static void exec_answer_error(int fd, pid_t pid, enum hmd_reason reason, uint64_t t0_ns)
+{
+	struct decide_out out;
+
+	decide_verdict(state_mode(), exec_cfg->on_error, reason, &out);
+	exec_reply(fd, &out, t0_ns);
+	exec_log(fd, pid, &out, NULL, NULL, NULL);
+}
+
+/* ---- worker side ---------------------------------------------------------- */
+
+/* decide() says when the kernel helper must know the inode before our
+ * allow (it checks the same exec right after). A no-op while inactive. */
+static void exec_helper_approve(int fd, const struct decide_out *out)
+{
+	int rc;
+
+	if (!out->approve)
+		return;
+	rc = helper_approve_fd(fd);
+	if (rc < 0) {
+		atomic_fetch_add(&hmd_stats.errors, 1);
+		log_msg(LOG_ERR, "kernel helper: cannot approve a listed file: %s", strerror(-rc));
+	}
+}
+
+static bool exec_same_content_id(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/*
+ * Ignore mark after allowing a listed file: the kernel stops asking about
+ * this inode until the file is modified. Placed without
+ * FAN_MARK_IGNORED_SURV_MODIFY, so the kernel clears it on the first
+ * FS_MODIFY: write(), pwrite(), copy_file_range() into it, and truncate/
+ * ftruncate (notify_change with ATTR_SIZE sends FS_MODIFY too; test 28
+ * checks truncate(2) by path, which opens nothing).
+ *
+ * Where the kernel does NOT clear it: stores through a shared writable
+ * mapping (mmap MAP_SHARED + PROT_WRITE) send no fsnotify event at all.
+ * What covers it here: a FAN_CLOSE_WRITE watch on the same inode, placed
+ * first. A writer has to open the file for writing to map it so; when that
+ * fd is closed the reader drops the cache entry and the ignore mark, and
+ * the next exec is hashed again. Still open: stores through a mapping
+ * that outlives the close of its fd - closed only by the kernel helper's
+ * write protection of approved files (issue 4).
+ *
+ * An ignore mark belongs to the inode, not to a path: under match =
+ * path+hash a file with a second link gets none (decide.c), but a link or
+ * rename made *after* the mark keeps it, so the approved content then runs
+ * from the new path too. Content, not path, is what it vouches for; the
+ * kernel helper's protection of approved files closes this as well.
+ *
+ * A write that lands between our hash and the mark leaves no event that
+ * could clear the mark, so the identity is read again after placing it and
+ * the mark removed when anything moved (timestamps are fine-grained once
+ * queried, so even a same-tick write shows).
+ */
+static void exec_ignore(int fd, const struct stat *hashed, uint64_t serial)
+{
+	struct stat now;
+	int rc;
+
+	/* Only for the list in force: a reload's flush must not miss us. */
+	if (!list_hold_current(serial))
+		return;
+	rc = fan_ignore_add(fd);
+	if (rc < 0) {
+		log_msg(LOG_WARNING, "cannot place ignore mark (next exec is checked again): %s",
+		        strerror(-rc));
+		goto unhold;
+	}
+	if (fstat(fd, &now) < 0 || !exec_same_content_id(&now, hashed)) {
+		fan_ignore_remove(fd);
+		cache_drop_inode(hashed->st_dev, hashed->st_ino);
+		goto unhold;
+	}
+	atomic_fetch_add_explicit(&hmd_stats.ignore_marks, 1, memory_order_relaxed);
+unhold:
+	list_unhold();
+}
+
+static void exec_work(struct hmd_work *w)
+{
+	struct decide_in in = {.mode = (enum hmd_mode)state_mode(),
+	                       .match = exec_cfg->match,
+	                       .on_error = exec_cfg->on_error,
+	                       .regular = true};
+	struct decide_out out;
+	struct hmd_list *l;
+	struct wl_err err = {0};
+	struct stat st = w->st;
+	uint8_t sha[WL_SHA256_LEN];
+	char path[PATH_MAX], exe[sizeof(((struct hmd_event *)0)->exe)] = "";
+	bool answered;
+	int rc;
+
+	l = list_get();
+	fan_fd_path(w->fd, &w->st, path, sizeof(path), &in.resolved);
+	/* Through the event's own fd: the very file the kernel will run. */
+	rc = wl_hash_fd_stable(w->fd, path, sha, &st, &err);
+	in.error = rc < 0;
+	in.multi_link = st.st_nlink > 1;
+	if (rc == 0)
+		decide_lookup(list_db(l), path, sha, &in);
+	decide(&in, &out);
+	/* Only a refusal asks whether the open trusted update wrote the file
+	 * (which may read the recorder's queue and touch its journal: a
+	 * worker may block on a disk, the reader never). */
+	if (out.verdict == HMD_V_DENY && update_active()) {
+		in.updater_wrote = update_exec_allowed(w->pid, &st);
+		decide(&in, &out);
+	}
+	exec_helper_approve(w->fd, &out);
+	if (out.log)
+		exec_subject_exe(w->pid, exe, sizeof(exe));
+	answered = workers_claim(w);
+	if (answered)
+		exec_reply(w->fd, &out, w->t0_ns);
+	if (rc == 0 && out.cache) {
+		struct cache_key k;
+		struct cache_val v = {.reason = (uint8_t)out.reason};
+		uint64_t ph =
+		    in.multi_link && in.match == HMD_MATCH_PATH_HASH ? cache_path_hash(path) : 0;
+
+		cache_key_from_stat(&k, &st, list_serial(l), ph);
+		cache_insert(&k, &v);
+	}
+	if (rc == 0 && out.ignore)
+		exec_ignore(w->fd, &st, list_serial(l));
+	list_put(l);
+	if (rc < 0)
+		log_msg(LOG_ERR, "cannot hash %s for pid %d: %s", path, (int)w->pid, err.msg);
+	if (answered && out.log)
+		exec_log(w->fd, w->pid, &out, path, rc == 0 ? sha : NULL, exe);
+}
+
+/* ---- reader side ---------------------------------------------------------- */
+
+/* Answer from the cache. true when it hit (answered and logged). */
+static bool exec_try_cache(int fd, pid_t pid, const struct stat *st, uint64_t t0)
+{
+	struct cache_key k;
+	struct cache_val v;
+	struct decide_out out;
+	char path[PATH_MAX];
+	bool resolved, have_path = false;
+	uint64_t ph = 0;
+
+	/* A multiply linked inode under path+hash: the path is in the key. */
+	if (st->st_nlink > 1 && exec_cfg->match == HMD_MATCH_PATH_HASH) {
+		fan_fd_path(fd, NULL, path, sizeof(path), &resolved);
+		ph = cache_path_hash(path);
+		have_path = true;
+	}
+	cache_key_from_stat(&k, st, list_current_serial(), ph);
+	if (!cache_lookup(&k, &v)) {
+		atomic_fetch_add_explicit(&hmd_stats.cache_misses, 1, memory_order_relaxed);
+		return false;
+	}
+	decide_verdict(state_mode(), exec_cfg->on_error, v.reason, &out);
+	/* A refusal while a trusted update runs may become an allow, and
+	 * telling needs the recorder (disk): that is a worker's job. */
+	if (out.verdict == HMD_V_DENY && update_active()) {
+		atomic_fetch_add_explicit(&hmd_stats.cache_misses, 1, memory_order_relaxed);
+		return false;
+	}
+	atomic_fetch_add_explicit(&hmd_stats.cache_hits, 1, memory_order_relaxed);
+	exec_helper_approve(fd, &out);
+	exec_reply(fd, &out, t0);
+	if (out.log)
+		exec_log(fd, pid, &out, have_path ? path : NULL, NULL, NULL);
+	return true;
+}
+
+static void exec_perm(int fd, pid_t pid)
+{
+	uint64_t t0 = stats_now_ns();
+	struct decide_out out;
+	struct stat st;
+
+	if (pid == exec_self) {
+		/* We never exec; whatever this is, we must not wait on it. */
+		fan_respond(fd, HMD_V_ALLOW);
+		atomic_fetch_add_explicit(&hmd_stats.self_allowed, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&hmd_stats.allowed, 1, memory_order_relaxed);
+		goto close_fd;
+	}
+	/* During a trusted update, note whether the exec'ing process is in
+	 * the update cgroup while it is alive and blocked: its writes can be
+	 * placed even when read after it was reaped (update.c). One read of
+	 * /proc/<pid>/cgroup, only while a session is open. */
+	if (update_active())
+		(void)update_pid_member(pid);
+	if (fstat(fd, &st) < 0) {
+		exec_answer_error(fd, pid, HMD_R_ERROR, t0);
+		goto close_fd;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		struct decide_in in = {.mode = (enum hmd_mode)state_mode(),
+		                       .match = exec_cfg->match,
+		                       .on_error = exec_cfg->on_error};
+
+		decide(&in, &out);
+		exec_reply(fd, &out, t0);
+		exec_log(fd, pid, &out, NULL, NULL, NULL);
+		goto close_fd;
+	}
+	if (exec_try_cache(fd, pid, &st, t0))
+		goto close_fd;
+	if (workers_submit(fd, pid, &st, t0) == 0)
+		return; /* the fd is the worker's now */
+	exec_answer_error(fd, pid, HMD_R_QUEUE_FULL, t0);
+close_fd:
+	close(fd);
+}
+
+/* A listed file we allowed was closed after being open for writing. */
+static void exec_close_write(int fd)
+{
+	struct stat st;
+	char path[PATH_MAX];
+	bool resolved;
+
+	if (fstat(fd, &st) == 0) {
+		cache_drop_inode(st.st_dev, st.st_ino);
+		helper_forget(st.st_dev, st.st_ino);
+	}
+	fan_ignore_remove(fd);
+	fan_fd_path(fd, NULL, path, sizeof(path), &resolved);
+	log_msg(LOG_NOTICE, "approved file written: %s (its next exec is checked again)", path);
+}
+
+/* The watchdog (main thread, under the pool lock): answer by on_error. */
+static void exec_expire(struct hmd_work *w)
+{
+	exec_answer_error(w->fd, w->pid, HMD_R_ERROR, w->t0_ns);
+	log_msg(LOG_ERR, "event of pid %d not decided within %llu s: answered by on_error",
+	        (int)w->pid, (unsigned long long)((stats_now_ns() - w->t0_ns) / 1000000000ull));
+}
+
+/* A reload swapped the list: outcomes and ignore marks of the old one go. */
+static void exec_on_list(enum list_event ev, void *arg)
+{
+	int rc;
+
+	(void)arg;
+	if (ev != LIST_SWAPPED)
+		return;
+	rc = fan_flush_ignores();
+	cache_flush();
+	if (rc < 0) {
+		atomic_fetch_add(&hmd_stats.errors, 1);
+		log_msg(LOG_ERR, "reload: cannot flush ignore marks: %s", strerror(-rc));
+	}
+}
+
+static const struct fan_ops exec_fan = {.perm = exec_perm, .close_write = exec_close_write};
+static const struct workers_ops exec_pool = {.run = exec_work, .expire = exec_expire};
+
+int exec_init(const struct hmd_config *cfg)
+{
+	exec_cfg = cfg;
+	exec_self = getpid();
+	return list_add_handler(exec_on_list, NULL);
+}
+
+const struct fan_ops *exec_fan_ops(void)
+{
+	return &exec_fan;
+}
+
+const struct workers_ops *exec_workers_ops(void)
+{
+	return &exec_pool;
+}
