@@ -56,6 +56,10 @@
  *   CAP_SYS_PTRACE       readlink /proc/<pid>/exe of other users'
  *                        processes, for the exe= of an event (log.c).
  */
+/* The kernel's first real-time signal (SIGRTMIN as the kernel numbers it;
+ * glibc reserves it and the next one and reports SIGRTMIN as 34). */
+#define SIGRTMIN_GLIBC 32
+
 static const int sandbox_keep[] = {CAP_SYS_ADMIN, CAP_DAC_READ_SEARCH, CAP_AUDIT_WRITE,
                                    CAP_SYS_PTRACE};
 #define SANDBOX_NKEEP (sizeof(sandbox_keep) / sizeof(sandbox_keep[0]))
@@ -281,9 +285,11 @@ static const char *const sandbox_allow_maint[] = {
 /* Only while the kernel helper (helper.c) is active: its maps are updated
  * with bpf(2) from the workers and after a reload (which also opens each
  * listed file and reads its i_generation with FS_IOC_GETVERSION, see
- * sandbox_add_args); its ring buffer is read with epoll. */
+ * sandbox_add_args); its ring buffer is read with epoll, set up by
+ * helper_start() (ring_buffer__new) after the filter is in. */
 static const char *const sandbox_allow_helper[] = {
     "bpf",
+    "epoll_create1",
     NULL,
 };
 
@@ -360,6 +366,13 @@ static int sandbox_add_args(scmp_filter_ctx ctx, bool helper)
 	/* signals: only to ourselves (abort(), raise()) */
 	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 	             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	/* glibc's first pthread_create() (threads start after the filter)
+	 * installs its own two handlers, SIGCANCEL and SIGSETXID (nptl
+	 * late_init): those two signals only, no handler of ours. */
+	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(rt_sigaction), 1,
+	             SCMP_A0(SCMP_CMP_EQ, SIGRTMIN_GLIBC));
+	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(rt_sigaction), 1,
+	             SCMP_A0(SCMP_CMP_EQ, SIGRTMIN_GLIBC + 1));
 	/* thread names (pthread_setname_np on the calling thread) */
 	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
 	if (helper)

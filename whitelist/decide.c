@@ -74,10 +74,12 @@ void decide_verdict(enum hmd_mode mode, enum hmd_on_error on_error, enum hmd_rea
 
 /* A trusted update (update.c) runs what it just installed: a refusal of a
  * file that the open session wrote, exec'd from inside its cgroup, becomes
- * an allow (still logged, with the reason). Errors stay errors. */
+ * an allow (still logged, with the reason). Errors stay errors, and only a
+ * regular file can have been written by the session. */
 static void decide_update_override(const struct decide_in *in, struct decide_out *out)
 {
-	if (out->verdict != HMD_V_DENY || decide_is_error(out->reason) || !in->updater_wrote)
+	if (out->verdict != HMD_V_DENY || decide_is_error(out->reason) || !in->regular ||
+	    !in->updater_wrote)
 		return;
 	out->verdict = HMD_V_ALLOW;
 	out->log = true;

@@ -10,40 +10,43 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_fixture.sh"
 need_root
+# 37-sandbox-release runs this script again on the release build (no
+# sanitizer allowances in its filter); L names which one ran.
+L=${SANDBOX_LABEL:-}
 
-setup_mount || { fail "sandbox: cannot mount tmpfs"; finish; }
+setup_mount || { fail "sandbox$L: cannot mount tmpfs"; finish; }
 cp /bin/true "$W/bin/true"
-make_list "$W/bin" || { fail "sandbox: hmilock init"; finish; }
+make_list "$W/bin" || { fail "sandbox$L: hmilock init"; finish; }
 cp /bin/false "$W/tmp/unlisted"
 write_conf enforce path+hash
-start_daemon || { fail "sandbox: daemon did not start"; finish; }
+start_daemon || { fail "sandbox$L: daemon did not start"; finish; }
 
 # CAP_DAC_READ_SEARCH 2, CAP_SYS_PTRACE 19, CAP_SYS_ADMIN 21, CAP_AUDIT_WRITE 29
 KEEP=0000000020280004
 st=/proc/$DPID/status
-check "sandbox: seccomp filter mode (Seccomp: 2)" grep -q "^Seccomp:[[:space:]]*2$" "$st"
-check "sandbox: no_new_privs set" grep -q "^NoNewPrivs:[[:space:]]*1$" "$st"
+check "sandbox$L: seccomp filter mode (Seccomp: 2)" grep -q "^Seccomp:[[:space:]]*2$" "$st"
+check "sandbox$L: no_new_privs set" grep -q "^NoNewPrivs:[[:space:]]*1$" "$st"
 for t in /proc/"$DPID"/task/*; do
 	name="thread $(basename "$t") ($(cat "$t/comm"))"
 	for set in CapEff CapPrm CapBnd; do
 		v=$(awk -v s="$set:" '$1 == s { print $2 }' "$t/status")
-		check "sandbox: $name $set = $KEEP (got $v)" test "$v" = "$KEEP"
+		check "sandbox$L: $name $set = $KEEP (got $v)" test "$v" = "$KEEP"
 	done
 	for set in CapInh CapAmb; do
 		v=$(awk -v s="$set:" '$1 == s { print $2 }' "$t/status")
-		check "sandbox: $name $set empty (got $v)" test "$v" = 0000000000000000
+		check "sandbox$L: $name $set empty (got $v)" test "$v" = 0000000000000000
 	done
-	check "sandbox: $name under the filter" grep -q "^Seccomp:[[:space:]]*2$" "$t/status"
+	check "sandbox$L: $name under the filter" grep -q "^Seccomp:[[:space:]]*2$" "$t/status"
 done
 sb=$(status_field sandbox)
-check "sandbox: status describes the sandbox ($sb)" grep -q "seccomp kill-default allow-list.*caps sys_admin,dac_read_search,audit_write,sys_ptrace" <<<"$sb"
-check "sandbox: no thread kept capabilities" test -z "$(grep "NOT dropped" <<<"$sb")"
+check "sandbox$L: status describes the sandbox ($sb)" grep -q "seccomp kill-default allow-list.*caps sys_admin,dac_read_search,audit_write,sys_ptrace" <<<"$sb"
+check "sandbox$L: no thread kept capabilities" test -z "$(grep "NOT dropped" <<<"$sb")"
 
 # Everything the daemon does at run time, under the filter.
-expect_exec "sandbox: listed binary runs" 0 "$W/bin/true"
-expect_exec "sandbox: listed binary again (ignore mark)" 0 "$W/bin/true"
-expect_exec "sandbox: unlisted refused" 126 "$W/tmp/unlisted"
-expect_exec "sandbox: unlisted refused (cache)" 126 "$W/tmp/unlisted"
+expect_exec "sandbox$L: listed binary runs" 0 "$W/bin/true"
+expect_exec "sandbox$L: listed binary again (ignore mark)" 0 "$W/bin/true"
+expect_exec "sandbox$L: unlisted refused" 126 "$W/tmp/unlisted"
+expect_exec "sandbox$L: unlisted refused (cache)" 126 "$W/tmp/unlisted"
 hl mode audit >/dev/null && "$W/tmp/unlisted"
 hl mode enforce >/dev/null
 hl events --json >/dev/null
@@ -51,7 +54,7 @@ hl status >/dev/null
 cp /bin/echo "$W/bin/echo"
 hl add "$W/bin/echo" >/dev/null 2>&1
 hl reload >/dev/null
-expect_exec "sandbox: file listed by a reload runs" 0 "$W/bin/echo" x
+expect_exec "sandbox$L: file listed by a reload runs" 0 "$W/bin/echo" x
 printf 'junk' >"$DB.new" && cp "$DB" "$T/db.good" && mv "$DB.new" "$DB"
 hl reload >/dev/null 2>&1
 kill -HUP "$DPID"
@@ -62,17 +65,17 @@ mkdir -p "$W/tmp/sub"
 mount -t tmpfs -o size=8m sbx "$W/tmp/sub" && _MOUNTS+=("$W/tmp/sub")
 cp /bin/false "$W/tmp/sub/x"
 sleep 0.5
-expect_exec "sandbox: new mount enforced" 126 "$W/tmp/sub/x"
+expect_exec "sandbox$L: new mount enforced" 126 "$W/tmp/sub/x"
 umount "$W/tmp/sub"
 sleep 0.3
-check "sandbox: daemon alive after the run-time workload" kill -0 "$DPID"
-check "sandbox: still answers" test "$(status_field ready)" = true
-check "sandbox: still no errors" test "$(status_field errors)" -eq 0
+check "sandbox$L: daemon alive after the run-time workload" kill -0 "$DPID"
+check "sandbox$L: still answers" test "$(status_field ready)" = true
+check "sandbox$L: still no errors" test "$(status_field errors)" -eq 0
 
 kill -TERM "$DPID"
 for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
 wait "$DPID"
 rc=$?
-check "sandbox: exits 0 on SIGTERM, not killed by SIGSYS (rc $rc)" test "$rc" -eq 0
+check "sandbox$L: exits 0 on SIGTERM, not killed by SIGSYS (rc $rc)" test "$rc" -eq 0
 DPID=
 finish

@@ -91,6 +91,74 @@ static const struct row rows[] = {
      HMD_R_NOT_REGULAR, 0, 0, 1},
 };
 
+/* The rows the exec gate adds around the list rule: the trusted update's
+ * override (updater_wrote) and when the kernel helper must approve first. */
+struct row2 {
+	const char *name;
+	struct decide_in in;
+	enum hmd_verdict verdict;
+	enum hmd_reason reason;
+	bool log, approve;
+};
+
+#define UP(in_)                                                                                    \
+	{                                                                                          \
+		.mode = (in_).mode, .match = (in_).match, .on_error = (in_).on_error,              \
+		.regular = (in_).regular, .error = (in_).error, .queue_full = (in_).queue_full,    \
+		.resolved = (in_).resolved, .path_listed = (in_).path_listed,                      \
+		.path_hash_eq = (in_).path_hash_eq, .hash_listed = (in_).hash_listed,              \
+		.multi_link = (in_).multi_link, .updater_wrote = true                              \
+	}
+
+static const struct decide_in unlisted_e = IN(E, PH, OD, 1, 0, 0, 1, 0, 0, 0, 0);
+static const struct decide_in unlisted_a = IN(A, PH, OD, 1, 0, 0, 1, 0, 0, 0, 0);
+static const struct decide_in error_e = IN(E, PH, OD, 1, 1, 0, 1, 0, 0, 0, 0);
+static const struct decide_in qfull_e = IN(E, PH, OD, 1, 0, 1, 0, 0, 0, 0, 0);
+static const struct decide_in notreg_e = IN(E, PH, OD, 0, 0, 0, 1, 0, 0, 0, 0);
+static const struct decide_in listed_e = IN(E, PH, OD, 1, 0, 0, 1, 1, 1, 1, 0);
+static const struct decide_in copy_h = IN(E, H, OD, 1, 0, 0, 1, 0, 0, 1, 0);
+
+static const struct row2 rows2[] = {
+    {"unlisted, not the updater's", IN(E, PH, OD, 1, 0, 0, 1, 0, 0, 0, 0), HMD_V_DENY,
+     HMD_R_NOT_LISTED, 1, 0},
+    {"unlisted, written by the update that runs it", UP(unlisted_e), HMD_V_ALLOW, HMD_R_NOT_LISTED,
+     1, 0},
+    {"audit: the update's file is a would-deny, not overridden", UP(unlisted_a), HMD_V_WOULD_DENY,
+     HMD_R_NOT_LISTED, 1, 0},
+    {"update: an error stays an error", UP(error_e), HMD_V_DENY, HMD_R_ERROR, 1, 0},
+    {"update: queue full stays refused", UP(qfull_e), HMD_V_DENY, HMD_R_QUEUE_FULL, 1, 0},
+    {"update: not regular stays refused", UP(notreg_e), HMD_V_DENY, HMD_R_NOT_REGULAR, 1, 0},
+    {"listed: approved in the kernel first", IN(E, PH, OD, 1, 0, 0, 1, 1, 1, 1, 0), HMD_V_ALLOW,
+     HMD_R_LISTED, 0, 1},
+    {"listed copy under match = hash: approved", IN(E, H, OD, 1, 0, 0, 1, 0, 0, 1, 0), HMD_V_ALLOW,
+     HMD_R_LISTED, 0, 1},
+    {"listed, updater too: approved", UP(listed_e), HMD_V_ALLOW, HMD_R_LISTED, 0, 1},
+    {"listed copy, updater: approved", UP(copy_h), HMD_V_ALLOW, HMD_R_LISTED, 0, 1},
+    {"error allowed by on_error: never approved", IN(E, PH, OA, 1, 1, 0, 1, 0, 0, 0, 0),
+     HMD_V_ALLOW, HMD_R_ERROR, 1, 0},
+    {"maintenance: unlisted runs, never approved", IN(M, PH, OD, 1, 0, 0, 1, 0, 0, 0, 0),
+     HMD_V_ALLOW, HMD_R_NOT_LISTED, 1, 0},
+};
+
+static void test_update_and_approval(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows2) / sizeof(rows2[0]); i++) {
+		const struct row2 *r = &rows2[i];
+		struct decide_out out;
+
+		decide(&r->in, &out);
+		if (out.verdict != r->verdict || out.reason != r->reason || out.log != r->log ||
+		    out.approve != r->approve) {
+			print_error("row '%s': got verdict %d reason %d log %d approve %d,"
+			            " want %d %d %d %d\n",
+			            r->name, out.verdict, out.reason, out.log, out.approve,
+			            r->verdict, r->reason, r->log, r->approve);
+			fail();
+		}
+	}
+}
+
 static void test_table(void **state)
 {
 	(void)state;
@@ -168,6 +236,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_update_and_approval),
 	    cmocka_unit_test(test_verdict_grid),
 	    cmocka_unit_test(test_listed_allowed_in_every_mode),
 	};
