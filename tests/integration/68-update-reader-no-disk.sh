@@ -54,7 +54,7 @@ touch "$T/go"
 sleep 1.5 # the updater wrote (journal write now waits) and exec'd unlisted
 
 t0=$(date +%s%N)
-timeout 5 "$W/bin/listed" ok >"$T/listed.out" 2>&1
+timeout -s KILL 5 "$W/bin/listed" ok >"$T/listed.out" 2>&1
 rc=$?
 ms=$((($(date +%s%N) - t0) / 1000000))
 if [ "$rc" -eq 0 ] && grep -qx ok "$T/listed.out"; then
@@ -64,7 +64,7 @@ else
 		"(exit $rc after ${ms} ms): the reader waits on the disk"
 fi
 t0=$(date +%s%N)
-timeout 5 "$W/bin/true"
+timeout -s KILL 5 "$W/bin/true"
 rc=$?
 check "update reader: a second listed program runs too (exit $rc)" test "$rc" -eq 0
 
