@@ -124,6 +124,8 @@ int state_sibling(const char *name, char *out, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+#define STATE_MAX_FILE 4096 /* what state_format() writes is under 1 KiB */
+
 static const char *const state_wnames[] = {"none", "maintenance", "update", "pending"};
 
 static int state_parse_line(struct state_file *f, const char *k, const char *v)
@@ -158,21 +160,26 @@ static int state_parse_line(struct state_file *f, const char *k, const char *v)
 	return 0;
 }
 
-/* 0, -ENOENT (no file) or -EINVAL with msg naming the file and line. */
-static int state_read(struct state_file *f, char *msg, size_t msglen)
+int state_parse(const char *buf, size_t len, const char *name, struct state_file *f, char *msg,
+                size_t msglen)
 {
 	char line[512], *eq;
-	int lineno = 0, rc = 0;
-	FILE *fp = fopen(state_path, "re");
+	const char *p = buf, *end = buf + len, *nl;
+	size_t n;
+	int lineno = 0;
 
-	if (!fp)
-		return errno == ENOENT ? -ENOENT
-		                       : (snprintf(msg, msglen, "state file %s: %s", state_path,
-		                                   strerror(errno)),
-		                          -errno);
-	while (!rc && fgets(line, sizeof(line), fp)) {
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = (size_t)((nl ? nl : end) - p);
 		lineno++;
-		line[strcspn(line, "\n")] = '\0';
+		if (n >= sizeof(line) || memchr(p, '\0', n)) {
+			snprintf(msg, msglen, "state file %s:%d: line too long or not text", name,
+			         lineno);
+			return -EINVAL;
+		}
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p += n + (nl ? 1 : 0);
 		if (!line[0] || line[0] == '#')
 			continue;
 		eq = strchr(line, '=');
@@ -182,12 +189,36 @@ static int state_read(struct state_file *f, char *msg, size_t msglen)
 			snprintf(msg, msglen,
 			         "state file %s:%d: cannot read '%.80s' (fix or remove the file;"
 			         " the config's mode then applies)",
-			         state_path, lineno, line);
-			rc = -EINVAL;
+			         name, lineno, line);
+			return -EINVAL;
 		}
 	}
-	fclose(fp);
-	return rc;
+	return 0;
+}
+
+/* 0, -ENOENT (no file) or -errno with msg naming the file (and line). */
+static int state_read(struct state_file *f, char *msg, size_t msglen)
+{
+	char buf[STATE_MAX_FILE];
+	ssize_t n;
+	int fd = open(state_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc;
+
+	if (fd < 0) {
+		rc = -errno;
+		if (rc != -ENOENT)
+			snprintf(msg, msglen, "state file %s: %s", state_path, strerror(-rc));
+		return rc;
+	}
+	n = read(fd, buf, sizeof(buf));
+	rc = n < 0 ? -errno : 0;
+	close(fd);
+	if (rc < 0)
+		return snprintf(msg, msglen, "state file %s: %s", state_path, strerror(-rc)), rc;
+	if ((size_t)n == sizeof(buf))
+		return snprintf(msg, msglen, "state file %s: larger than %d bytes", state_path,
+		                STATE_MAX_FILE),
+		       -EFBIG;
+	return state_parse(buf, (size_t)n, state_path, f, msg, msglen);
 }
 
 int state_init(const struct hmd_config *cfg, char *msg, size_t msglen)

@@ -46,6 +46,11 @@ struct state_file {
  * source was used. 0 or -errno (a malformed file is refused, naming it). */
 int state_init(const struct hmd_config *cfg, char *msg, size_t msglen);
 void state_file_get(struct state_file *out);
+/* The state file's text (len bytes, not NUL-terminated) into *f, which
+ * holds the defaults; name is for msg. Pure: no I/O (fuzz target
+ * tests/fuzz/fuzz_state.c). 0 or -EINVAL with msg naming name and line. */
+int state_parse(const char *buf, size_t len, const char *name, struct state_file *f, char *msg,
+                size_t msglen);
 int state_file_put(const struct state_file *in); /* 0 or -errno, logged */
 /* <directory of the list>/name into out. */
 int state_sibling(const char *name, char *out, size_t len);

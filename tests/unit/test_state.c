@@ -304,6 +304,58 @@ static void test_state_table(void **state)
 }
 
 /* A mode set at run time is in the file a restart reads. */
+/* state_parse() on bytes: what it takes, what it refuses (and names). */
+static void test_state_parse(void **state)
+{
+	static char longline[700];
+	static const struct {
+		const char *text;
+		size_t len; /* 0: strlen */
+		int rc;
+		enum hmd_mode mode;
+		enum state_window window;
+		const char *msg; /* in the message when refused */
+	} t[] = {
+	    {"mode=audit\nwindow=maintenance\nstart=5\n", 0, 0, HMD_MODE_AUDIT, STATE_W_MAINT,
+	     NULL},
+	    {"# comment\n\nmode=enforce", 0, 0, HMD_MODE_ENFORCE, STATE_W_NONE, NULL},
+	    {"window=pending\nlast=ended 5: 1 added\n", 0, 0, HMD_MODE_ENFORCE, STATE_W_PENDING,
+	     NULL},
+	    {"", 0, 0, HMD_MODE_ENFORCE, STATE_W_NONE, NULL},
+	    {"mode=maintenance\n", 0, -EINVAL, 0, 0, "S:1: cannot read 'mode'"},
+	    {"mode=enforce\nwindow=open\n", 0, -EINVAL, 0, 0, "S:2:"},
+	    {"start=12x\n", 0, -EINVAL, 0, 0, "S:1:"},
+	    {"start=\n", 0, -EINVAL, 0, 0, "S:1:"},
+	    {"colour=blue\n", 0, -EINVAL, 0, 0, "S:1:"},
+	    {"no equals sign\n", 0, -EINVAL, 0, 0, "S:1:"},
+	    {"mode=audit\0\n", 12, -EINVAL, 0, 0, "not text"},
+	    {longline, 0, -EINVAL, 0, 0, "too long"},
+	    {"generation=18446744073709551616\n", 0, -EINVAL, 0, 0, "S:1:"},
+	};
+	char msg[256];
+
+	(void)state;
+	memset(longline, 'a', sizeof(longline) - 1);
+	memcpy(longline, "last=", 5);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct state_file f = {.mode = HMD_MODE_ENFORCE};
+		size_t len = t[i].len ? t[i].len : strlen(t[i].text);
+		int rc;
+
+		msg[0] = '\0';
+		rc = state_parse(t[i].text, len, "S", &f, msg, sizeof(msg));
+		if (rc != t[i].rc)
+			print_error("row %zu: rc %d, want %d (%s)\n", i, rc, t[i].rc, msg);
+		assert_int_equal(rc, t[i].rc);
+		if (rc == 0) {
+			assert_int_equal(f.mode, t[i].mode);
+			assert_int_equal(f.window, t[i].window);
+		} else {
+			assert_non_null(strstr(msg, t[i].msg));
+		}
+	}
+}
+
 static void test_state_persists_mode(void **state)
 {
 	struct state_file f;
@@ -332,6 +384,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_duration_table),
 	    cmocka_unit_test(test_proto_table),
+	    cmocka_unit_test(test_state_parse),
 	    cmocka_unit_test_setup_teardown(test_state_table, ts_setup, ts_teardown),
 	    cmocka_unit_test_setup_teardown(test_state_persists_mode, ts_setup, ts_teardown),
 	};
