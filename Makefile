@@ -50,9 +50,8 @@ ifneq ($(wildcard $(AGENT_MAIN)),)
 PROGS += $(B)/hmilockd
 endif
 
-# Generated headers the sources may depend on (the BPF skeleton); kmod.mk
-# appends to it.
-GEN_HDRS :=
+# The BPF helper and its skeleton; kmod.mk also makes the objects that
+# include the skeleton (and only those) depend on it.
 -include kmod/kmod.mk
 # install, deb: owned by packaging/
 -include packaging/packaging.mk
@@ -63,7 +62,7 @@ lib: $(B)/libwhitelist.a
 progs: $(PROGS)
 unit: $(UNIT_BIN)
 
-$(B)/%.o: %.c $(GEN_HDRS) | $(B)/gen
+$(B)/%.o: %.c | $(B)/gen
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<

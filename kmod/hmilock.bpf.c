@@ -5,15 +5,16 @@
  * Owns no state of its own: everything lives in the pinned maps below, which
  * only agent/helper.c (the loader inside hmilockd) writes.
  *
- * One object, many kernels (CO-RE): every kernel struct is read through
- * vmlinux.h types marked preserve_access_index, so clang records each field
- * access as a relocation and libbpf rewrites the offsets against the running
- * kernel's BTF (/sys/kernel/btf/vmlinux) at load time. vmlinux.h may come from
- * any kernel that has all the fields used here; it does not have to be the
- * target's. Hook prototypes are not relocatable: the two hooks whose argument
- * lists changed (inode_setattr gained idmap in 6.8, bpf gained `kernel` in
- * 6.14) have one program per prototype, named *_a<N> for N arguments, and the
- * loader autoloads the one matching the kernel's bpf_lsm_<hook>.
+ * One object, many kernels (CO-RE): every kernel struct is read through the
+ * few types declared in hmk_kernel.h, marked preserve_access_index, so clang
+ * records each field access as a relocation and libbpf rewrites the offsets
+ * against the running kernel's BTF (/sys/kernel/btf/vmlinux) at load time.
+ * No vmlinux.h: the build needs no kernel's BTF. A field used here must be
+ * declared there. Hook prototypes are not relocatable: the two hooks whose
+ * argument lists changed (inode_setattr gained idmap in 6.8, bpf gained
+ * `kernel` in 6.14) have one program per prototype, named *_a<N> for N
+ * arguments, and the loader autoloads the one matching the kernel's
+ * bpf_lsm_<hook>.
  *
  * Kernel floor: 5.11 (BPF LSM 5.7, ring buffer 5.8, task local storage and
  * bpf_get_current_task_btf 5.11), CONFIG_BPF_LSM=y, CONFIG_DEBUG_INFO_BTF=y
@@ -22,7 +23,7 @@
  *
  * Every hook that returns int takes the previous BPF LSM program's verdict as
  * its last argument (`ret`) and passes a non-zero one on unchanged. */
-#include "vmlinux.h"
+#include "hmk_kernel.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
@@ -31,25 +32,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Constants that are macros in the kernel, hence not in vmlinux.h. */
-#define EPERM 1
-#define FMODE_WRITE 0x2
-#define FMODE_EXEC 0x20
-#define PROT_EXEC 0x4
-#define VM_EXEC 0x4
-#define S_IFMT 00170000
-#define S_IFREG 0100000
-#define PTRACE_MODE_ATTACH 0x02
-#define ATTR_MODE (1 << 0)
-#define ATTR_UID (1 << 1)
-#define ATTR_GID (1 << 2)
-#define ATTR_SIZE (1 << 3)
-#define ATTR_MTIME (1 << 5)
-#define ATTR_MTIME_SET (1 << 8)
-#define SIGCHLD 17
-#define SIGCONT 18
-#define SIGURG 23
-#define SIGWINCH 28
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
 #define HMK_ARGV_MAX 256 /* bytes of an interpreter's argv searched */

@@ -1,43 +1,48 @@
 # kmod/kmod.mk - builds the kernel helper (BPF LSM) and its skeleton; included
-# by the top-level Makefile. Owns $(B)/gen/vmlinux.h, $(B)/kmod/ and
-# $(B)/gen/hmilock.skel.h, plus the static programs of the VM tests ($(B)/vm/).
+# by the top-level Makefile. Owns $(B)/kmod/ and $(B)/gen/hmilock.skel.h, plus
+# the static programs of the VM tests ($(B)/vm/).
 # clang, llvm-strip and bpftool are build dependencies (tools/bootstrap.sh):
 # when one is missing the build stops with a message saying so.
+# No kernel's BTF is read at build time: the kernel types the program uses
+# are declared in kmod/hmk_kernel.h and relocated (CO-RE) at load time.
 BPF_CLANG ?= clang
 BPFTOOL ?= bpftool
-VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+# The target's architecture, for bpf_tracing.h's __TARGET_ARCH_*: the build
+# machine's unless given (make BPF_ARCH=arm64).
+ifeq ($(origin BPF_ARCH),undefined)
 BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+endif
+# clang's own system include directories, which `-target bpf` drops, so that
+# <linux/types.h> finds <asm/types.h> in the multiarch directory
+# (libbpf-bootstrap's CLANG_BPF_SYS_INCLUDES). Expanded only when the BPF
+# object is built.
+BPF_SYS_INCLUDES = $(shell $(BPF_CLANG) -v -E - </dev/null 2>&1 | \
+	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 
 HMK_SKEL := $(B)/gen/hmilock.skel.h
-GEN_HDRS += $(HMK_SKEL)
 
 kmod_need = @command -v $(1) >/dev/null 2>&1 || { \
 	echo "kmod.mk: '$(1)' not found; it is needed to build the kernel helper" \
 	     "(install the build dependencies: tools/bootstrap.sh --deps-only)" >&2; exit 1; }
 
-# vmlinux.h from the build machine's BTF. CO-RE relocates every field access
-# against the target kernel's BTF at load time, so this only has to contain the
-# fields the program reads (checked against Debian 12's 6.1 kernel in tests/vm).
-$(B)/gen/vmlinux.h:
-	$(call kmod_need,$(BPFTOOL))
-	@test -r $(VMLINUX_BTF) || { echo "kmod.mk: $(VMLINUX_BTF) missing: the build" \
-		"kernel has no BTF; set VMLINUX_BTF=<vmlinux with BTF>" >&2; exit 1; }
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  GEN     $@")
-	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c >$@.tmp && mv $@.tmp $@
-
-$(B)/kmod/hmilock.bpf.o: kmod/hmilock.bpf.c kmod/hmilock_abi.h $(B)/gen/vmlinux.h
+$(B)/kmod/hmilock.bpf.o: kmod/hmilock.bpf.c kmod/hmk_kernel.h kmod/hmilock_abi.h
 	$(call kmod_need,$(BPF_CLANG))
 	$(call kmod_need,$(BPFTOOL))
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  BPF     $@")
 	$(Q)$(BPF_CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
-		-I$(B)/gen -Ikmod -c kmod/hmilock.bpf.c -o $@.tmp.o
+		-Ikmod $(BPF_SYS_INCLUDES) -c kmod/hmilock.bpf.c -o $@.tmp.o
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
 
 $(HMK_SKEL): $(B)/kmod/hmilock.bpf.o
+	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  SKEL    $@")
 	$(Q)$(BPFTOOL) gen skeleton $< name hmilock_bpf >$@.tmp && mv $@.tmp $@
+
+# Only the objects that include the skeleton wait for it (libbpf-bootstrap's
+# `$(APPS).o: %.skel.h`): agent/helper.o, in the release and the VM build.
+# Nothing else does; tests/integration/04-build-deps.sh checks it.
+$(B)/agent/helper.o $(B)/vm/obj/agent/helper.o: $(HMK_SKEL)
 
 # ---- static programs for the qemu guest (tests/vm/run.sh) ----------------
 # Built without sanitizers whatever FLAVOR is: they run in an initramfs
@@ -47,7 +52,7 @@ VM_CFLAGS := -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -Iwhitelist -Iinclude -Iage
 VM_LIBS := -lbpf -lelf -lz -lcrypto -lpthread
 VM_WL_OBJ := $(WL_SRC:%.c=$(B)/vm/obj/%.o)
 
-$(B)/vm/obj/%.o: %.c $(HMK_SKEL)
+$(B)/vm/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC(vm)  $<")
 	$(Q)$(CC) $(VM_CFLAGS) -MMD -MP -c -o $@ $<

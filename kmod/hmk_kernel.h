@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* hmk_kernel.h - the kernel types, fields and constants kmod/hmilock.bpf.c
+ * uses, declared here instead of a vmlinux.h dumped from some kernel's BTF, so
+ * that building the helper needs no BTF at all (not the build machine's, not
+ * the target's). Included by the BPF program only.
+ *
+ * Every kernel-internal struct lists only the fields the program reads and is
+ * marked preserve_access_index: clang records each access as a CO-RE
+ * relocation by field *name*, and libbpf resolves it against the running
+ * kernel's BTF at load time, through the anonymous structs and unions the
+ * kernel wraps some fields in (vm_flags since 6.3, f_path in recent kernels,
+ * most of mm_struct). Order, padding and the other fields do not matter; a
+ * field missing on the target fails the load, naming it. So a field read here
+ * must exist on every kernel from the floor (5.11) up, and its declared type
+ * should be the kernel's (direct loads are sized by it).
+ * Hook *prototypes* are not relocated: see the per-prototype programs in
+ * hmilock.bpf.c.
+ *
+ * BPF map, command and program-type constants come from the UAPI
+ * <linux/bpf.h> (linux-libc-dev: a fixed ABI, not the running kernel).
+ * Do not declare `struct key` here: hmilock_abi.h's map keys are hmk_*. */
+#ifndef HMK_KERNEL_H
+#define HMK_KERNEL_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <stdbool.h>
+
+/* Kernel typedefs (include/linux/types.h). dev_t is the kernel's 32-bit
+ * major << 20 | minor, not userspace's st_dev. */
+typedef __u32 dev_t;
+typedef int pid_t;
+typedef unsigned short umode_t;
+typedef unsigned int fmode_t;
+
+/* Macros in the kernel, hence in no BTF. */
+#define EPERM 1
+#define FMODE_WRITE 0x2
+#define FMODE_EXEC 0x20
+#define PROT_EXEC 0x4
+#define VM_EXEC 0x4
+#define S_IFMT 00170000
+#define S_IFREG 0100000
+#define PTRACE_MODE_ATTACH 0x02
+#define ATTR_MODE (1 << 0)
+#define ATTR_UID (1 << 1)
+#define ATTR_GID (1 << 2)
+#define ATTR_SIZE (1 << 3)
+#define ATTR_MTIME (1 << 5)
+#define ATTR_MTIME_SET (1 << 8)
+#define SIGCHLD 17
+#define SIGCONT 18
+#define SIGURG 23
+#define SIGWINCH 28
+
+/* Only passed through as hook arguments, never read. */
+struct cred;
+struct kernel_siginfo;
+
+struct super_block {
+	dev_t s_dev;
+} __attribute__((preserve_access_index));
+
+struct inode {
+	umode_t i_mode;
+	struct super_block *i_sb;
+	unsigned long i_ino;
+	__u32 i_generation;
+} __attribute__((preserve_access_index));
+
+/* In the kernel, name shares a union with the hash; only name is read. */
+struct qstr {
+	const unsigned char *name;
+} __attribute__((preserve_access_index));
+
+struct dentry {
+	struct dentry *d_parent;
+	struct qstr d_name;
+	struct inode *d_inode;
+} __attribute__((preserve_access_index));
+
+struct vfsmount {
+	struct dentry *mnt_root;
+	struct super_block *mnt_sb;
+} __attribute__((preserve_access_index));
+
+/* fs/mount.h: the mount that embeds a vfsmount (walked up for paths). */
+struct mount {
+	struct mount *mnt_parent;
+	struct dentry *mnt_mountpoint;
+	struct vfsmount mnt;
+} __attribute__((preserve_access_index));
+
+struct path {
+	struct vfsmount *mnt;
+	struct dentry *dentry;
+} __attribute__((preserve_access_index));
+
+struct file {
+	struct path f_path;
+	struct inode *f_inode;
+	fmode_t f_mode;
+} __attribute__((preserve_access_index));
+
+struct mm_struct {
+	unsigned long arg_start;
+	unsigned long arg_end;
+	struct file *exe_file;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	unsigned int ptrace;
+	struct mm_struct *mm;
+	pid_t pid;
+	pid_t tgid;
+} __attribute__((preserve_access_index));
+
+struct linux_binprm {
+	struct file *file;
+} __attribute__((preserve_access_index));
+
+struct vm_area_struct {
+	unsigned long vm_flags;
+	struct file *vm_file;
+} __attribute__((preserve_access_index));
+
+struct iattr {
+	unsigned int ia_valid;
+} __attribute__((preserve_access_index));
+
+/* The kernel's map object (include/linux/bpf.h), not UAPI. */
+struct bpf_map {
+	__u32 id;
+} __attribute__((preserve_access_index));
+
+#endif /* HMK_KERNEL_H */
