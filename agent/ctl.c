@@ -27,10 +27,11 @@
 #include "helper.h"
 #include "list.h"
 #include "log.h"
-#include "maint.h"
+#include "recorder.h"
 #include "state.h"
 #include "stats.h"
 #include "update.h"
+#include "window.h"
 #include "workers.h"
 
 #define CTL_MAX_CLIENTS 8
@@ -58,6 +59,7 @@ struct ctl_client {
 	int fd; /* -1: free */
 	pid_t pid;
 	uid_t uid;
+	uint64_t id; /* connection id, never reused (fds are) */
 };
 
 static struct {
@@ -66,6 +68,7 @@ static struct {
 	dev_t dev; /* the socket file we bound, removed by ctl_fini */
 	ino_t ino;
 	struct ctl_client cl[CTL_MAX_CLIENTS];
+	uint64_t next_id;
 	/* one message at a time: 64 KiB each, kept off the stack */
 	unsigned char in[HMC_MAX_MSG];
 	struct hmc_msg req, rep;
@@ -167,7 +170,7 @@ int ctl_fd(void)
 
 static void ctl_drop(struct ctl_client *c)
 {
-	maint_client_gone(c->fd); /* drops of an unfinished review */
+	window_client_gone(c->id); /* drops of an unfinished review */
 	epoll_ctl(ctl.epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->fd = -1;
@@ -243,7 +246,8 @@ static void ctl_accept_one(int fd)
 		ctl_refuse(fd, -EBUSY, "too many control connections, try again");
 		return;
 	}
-	ctl.cl[i] = (struct ctl_client){.fd = fd, .pid = uc.pid, .uid = uc.uid};
+	ctl.cl[i] =
+	    (struct ctl_client){.fd = fd, .pid = uc.pid, .uid = uc.uid, .id = ++ctl.next_id};
 }
 
 static void ctl_accept(void)
@@ -384,7 +388,7 @@ static void ctl_reload(const struct ctl_client *c, uint32_t seq)
 	list_put(l);
 }
 
-/* ---- maintenance window, trusted updates (maint.c, update.c) ------------- */
+/* ---- maintenance window, trusted updates (window.c, update.c) ------------ */
 
 static void ctl_maint_begin(const struct ctl_client *c, uint32_t seq, struct hmc_maint_begin *b)
 {
@@ -393,17 +397,17 @@ static void ctl_maint_begin(const struct ctl_client *c, uint32_t seq, struct hmc
 
 	if (!ctl_auth(c, seq, &b->auth, "maintenance begin"))
 		return;
-	rc = maint_begin(c->pid, b->timeout_s, msg, sizeof(msg));
+	rc = window_begin(c->pid, b->timeout_s, msg, sizeof(msg));
 	ctl_result(seq, rc, "%s", msg);
 }
 
 static void ctl_maint_status(uint32_t seq)
 {
 	struct hmc_maint_status *s = &ctl.rep.u.maint_status;
-	struct maint_info mi;
+	struct window_info mi;
 
-	maint_handle(); /* what has been recorded so far: all of it */
-	maint_info(&mi);
+	recorder_handle(); /* what has been recorded so far: all of it */
+	window_info(&mi);
 	memset(s, 0, sizeof(*s));
 	hmc_hdr_init(&ctl.rep.h, HMC_REP_MAINT_STATUS, HMC_REPLY, seq);
 	s->state = mi.window == STATE_W_MAINT     ? HMC_MS_OPEN
@@ -431,8 +435,8 @@ static void ctl_maint_plan(uint32_t seq, uint32_t offset)
 	memset(p, 0, sizeof(*p));
 	hmc_hdr_init(&ctl.rep.h, HMC_REP_MAINT_PLAN, HMC_REPLY, seq);
 	for (i = 0; i < HMC_PLAN_PER_MSG && rc == 0; i++) {
-		rc = maint_plan_at(offset + i, &total, &p->e[i].kind, p->e[i].path,
-		                   sizeof(p->e[i].path));
+		rc = window_plan_at(offset + i, &total, &p->e[i].kind, p->e[i].path,
+		                    sizeof(p->e[i].path));
 		if (rc == 0)
 			p->n++;
 	}
@@ -450,9 +454,9 @@ static void ctl_maint_end(const struct ctl_client *c, uint32_t seq, struct hmc_m
 
 	if (!ctl_auth(c, seq, &e->auth, "maintenance end"))
 		return;
-	rc = maint_drop(c->fd, (const char(*)[PATH_MAX])e->drop, e->n_drop, msg, sizeof(msg));
+	rc = window_drop(c->id, (const char(*)[PATH_MAX])e->drop, e->n_drop, msg, sizeof(msg));
 	if (rc == 0 && !(e->flags & HMC_END_MORE))
-		rc = maint_end(c->fd, c->pid, e->flags & HMC_END_DISCARD, msg, sizeof(msg));
+		rc = window_end(c->id, c->pid, e->flags & HMC_END_DISCARD, msg, sizeof(msg));
 	ctl_result(seq, rc, "%s", msg);
 }
 
@@ -528,7 +532,7 @@ static bool ctl_serve_maint(const struct ctl_client *c)
 		ctl_maint_end(c, seq, &ctl.req.u.maint_end);
 		return true;
 	case HMC_REQ_MAINT_SYNC:
-		maint_handle();
+		recorder_handle();
 		ctl_result(seq, 0, "changes read");
 		return true;
 	case HMC_REQ_UPDATE_BEGIN:

@@ -24,13 +24,14 @@
 #include "helper.h"
 #include "list.h"
 #include "log.h"
-#include "maint.h"
 #include "mounts.h"
 #include "notify.h"
+#include "recorder.h"
 #include "sandbox.h"
 #include "state.h"
 #include "stats.h"
 #include "update.h"
+#include "window.h"
 #include "workers.h"
 
 #ifndef HMILOCK_VERSION
@@ -59,19 +60,29 @@ static int mod_state(void)
 	return state_init(&cfg, start_msg, sizeof(start_msg));
 }
 
+/* The change recorder, then the windows (which read an interrupted
+ * window's journal back into it), then trusted updates. */
 static int mod_maint(void)
 {
-	int rc = maint_init(&cfg, start_msg, sizeof(start_msg));
+	int rc = recorder_init(&cfg, start_msg, sizeof(start_msg));
 
+	if (rc < 0)
+		return rc;
+	rc = window_init(&cfg, start_msg, sizeof(start_msg));
 	if (rc == 0)
 		rc = update_init(&cfg);
+	if (rc < 0) {
+		window_fini();
+		recorder_fini();
+	}
 	return rc;
 }
 
 static void mod_maint_fini(void)
 {
 	update_fini();
-	maint_fini();
+	window_fini();
+	recorder_fini();
 }
 
 static int mod_helper(void)
@@ -212,7 +223,7 @@ static int modules_init(size_t *n_started)
 
 /* ---- main loop -------------------------------------------------------- */
 
-enum { PFD_SIGNAL, PFD_CTL, PFD_MOUNTS, PFD_TIMER, PFD_MAINT, PFD__N };
+enum { PFD_SIGNAL, PFD_CTL, PFD_MOUNTS, PFD_TIMER, PFD_RECORDER, PFD__N };
 
 static void main_signal(int sfd, bool *quit)
 {
@@ -248,7 +259,7 @@ static void main_timer(int tfd)
 	if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		return;
 	workers_expire(now);
-	maint_tick();
+	window_tick();
 	update_tick();
 	list_trim();
 	if (beat && now - beat > READER_STALL_NS) {
@@ -268,7 +279,7 @@ static int main_loop(int sfd, int tfd)
 	    [PFD_CTL] = {.fd = ctl_fd(), .events = POLLIN},
 	    [PFD_MOUNTS] = {.fd = mounts_fd(), .events = POLLPRI},
 	    [PFD_TIMER] = {.fd = tfd, .events = POLLIN},
-	    [PFD_MAINT] = {.fd = maint_fd(), .events = POLLIN},
+	    [PFD_RECORDER] = {.fd = recorder_fd(), .events = POLLIN},
 	};
 	bool quit = false;
 
@@ -287,8 +298,8 @@ static int main_loop(int sfd, int tfd)
 			mounts_handle();
 		if (pfd[PFD_TIMER].revents)
 			main_timer(tfd);
-		if (pfd[PFD_MAINT].revents)
-			maint_handle();
+		if (pfd[PFD_RECORDER].revents)
+			recorder_handle();
 	}
 	return 0;
 }

@@ -2,7 +2,8 @@
  * (<cgroup_root>/s<id>, cgroup v2) and which session is open (up, guarded
  * by up.lock because the exec gate's workers ask update_exec_allowed()).
  * The main thread opens and commits sessions (control socket) and removes
- * emptied cgroups (update_tick); the recording itself is maint.c's. */
+ * emptied cgroups (update_tick); the recording is recorder.c's (with
+ * up_attribute as its rule), the window, journal and commit window.c's. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,10 +19,11 @@
 
 #include "helper.h"
 #include "log.h"
-#include "maint.h"
 #include "mounts.h"
+#include "recorder.h"
 #include "state.h"
 #include "update.h"
+#include "window.h"
 
 /*
  * Writers are told apart by cgroup membership, never by name: the CLI
@@ -195,12 +197,33 @@ bool update_exec_allowed(pid_t pid, const struct stat *st)
 		return false;
 	if (update_pid_member(pid) != 1)
 		return false;
-	if (maint_exec_written(st->st_dev, st->st_ino))
+	if (recorder_exec_written(st->st_dev, st->st_ino))
 		return true;
 	/* The updater may run what it wrote a moment ago, before the main
 	 * thread read that change: read what is queued, then look again. */
-	maint_handle();
-	return maint_exec_written(st->st_dev, st->st_ino);
+	recorder_handle();
+	return recorder_exec_written(st->st_dev, st->st_ino);
+}
+
+/* The recorder's attribution rule while a session is open: a change is
+ * the session's when its writer is (or was seen) in the session cgroup.
+ * Called under the recorder's read lock, by whichever thread reads. */
+static enum recorder_attr up_attribute(void *arg, pid_t pid, const char *path)
+{
+	int rc = update_pid_member(pid);
+
+	(void)arg;
+	if (rc == 1)
+		return RECORDER_RECORD;
+	if (rc == 0)
+		return RECORDER_IGNORE;
+	/* Racy by nature: the writer exited and was reaped before we read
+	 * its event, so /proc no longer says where it ran. Not approved. */
+	log_msg(LOG_WARNING,
+	        "update session: writer pid %d of %s is gone, cannot tell its "
+	        "cgroup: not approved",
+	        (int)pid, path);
+	return RECORDER_UNATTRIBUTED;
 }
 
 static int up_mkdir(char *msg, size_t len, uint64_t id)
@@ -242,7 +265,7 @@ int update_begin(pid_t by, pid_t who, uint64_t *session, char *cgroup, char *ori
 		return snprintf(msg, len, "pid %d: no such process (or no cgroup v2 membership)",
 		                (int)who),
 		       -ESRCH;
-	rc = maint_session_open(STATE_W_UPDATE, 0, msg, len);
+	rc = window_session_open(STATE_W_UPDATE, 0, up_attribute, NULL, msg, len);
 	if (rc < 0)
 		return rc;
 	pthread_mutex_lock(&up.lock);
@@ -260,7 +283,7 @@ int update_begin(pid_t by, pid_t who, uint64_t *session, char *cgroup, char *ori
 	if (rc < 0) {
 		char m2[64];
 
-		maint_session_commit(false, m2, sizeof(m2));
+		window_session_commit(false, m2, sizeof(m2));
 		return rc;
 	}
 	/* The kernel helper lets this cgroup write approved files (no-op
@@ -306,7 +329,7 @@ static void up_rmdir_later(const char *dir)
 
 int update_commit(uint64_t session, bool ok, bool keep, char *msg, size_t len)
 {
-	char res[400], dir[PATH_MAX];
+	char res[512], dir[PATH_MAX];
 	bool approve = ok || keep;
 	uint64_t id = up.session;
 	int rc;
@@ -315,7 +338,9 @@ int update_commit(uint64_t session, bool ok, bool keep, char *msg, size_t len)
 		return snprintf(msg, len, "no trusted update session %llu is open",
 		                (unsigned long long)session),
 		       -ENOENT;
-	rc = maint_session_commit(approve, res, sizeof(res));
+	/* Still a session while the recorder reads what is queued (through
+	 * up_attribute). */
+	rc = window_session_commit(approve, res, sizeof(res));
 	pthread_mutex_lock(&up.lock);
 	snprintf(dir, sizeof(dir), "%s", up.dir);
 	up.session = 0;
@@ -356,7 +381,7 @@ static void up_check_abandoned(void)
 		return;
 	snprintf(line, sizeof(line), "trusted update session %llu abandoned",
 	         (unsigned long long)up.session);
-	maint_session_interrupt(line);
+	window_session_interrupt(line);
 	helper_set_updater_cgroup(up.dir, false);
 	pthread_mutex_lock(&up.lock);
 	up.session = 0;

@@ -24,7 +24,12 @@ int update_commit(uint64_t session, bool ok, bool keep, char *msg, size_t len);
 int update_pid_member(pid_t pid);
 bool update_active(void);
 /* Exec gate: true when pid is in the session cgroup and the file (st) was
- * written by the session: such an exec is allowed (fan.c). */
+ * written by the session: such an exec is allowed (fan.c). For the exec
+ * gate's WORKER threads only, never the fanotify reader: when the file is
+ * not in the record yet it reads the recorder's queued events first
+ * (recorder_handle(): the updater may run what it wrote a moment ago),
+ * which takes the recorder's read lock, reads /proc/<pid>/cgroup and may
+ * append to and fdatasync the journal on disk. */
 bool update_exec_allowed(pid_t pid, const struct stat *st);
 void update_tick(void); /* timer: remove emptied session cgroups */
 #endif /* HMD_UPDATE_H */
