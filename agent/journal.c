@@ -2,7 +2,8 @@
  * (jour.fd, open while a window or session records), its path, and the
  * percent codec of its lines. jour.lock guards the fd: the recorder appends
  * from the thread that reads its events (main or an exec-gate worker), the
- * main thread creates, syncs, closes and replays. */
+ * main thread creates, syncs, closes and replays. journal_parse_line()
+ * is pure and touches none of it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -27,38 +28,95 @@ static struct {
 
 /* ---- the codec ----------------------------------------------------------- */
 
-/* Bytes that would break a line (and '%' itself) become %XX. */
-static void jn_escape(const char *in, char *out, size_t len)
+/* Percent-encode in: every byte <= 0x20, >= 0x7f and '%' as %HH. The
+ * length written (out NUL-terminated), or -ENAMETOOLONG when it does not
+ * fit: a path is never cut. (To become the library's wl_pct_encode.) */
+static int jn_pct_encode(const char *in, char *out, size_t outlen)
 {
+	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
 
-	for (; *in && o + 4 < len; in++) {
+	for (; *in; in++) {
 		unsigned char c = (unsigned char)*in;
 
-		if (c <= 0x20 || c == 0x7f || c == '%')
-			o += (size_t)snprintf(out + o, len - o, "%%%02X", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
-}
-
-static int jn_unescape(char *s)
-{
-	char *o = s;
-	unsigned v;
-
-	for (; *s; s++) {
-		if (*s == '%') {
-			if (sscanf(s + 1, "%2x", &v) != 1 || !v)
-				return -EINVAL;
-			*o++ = (char)v;
-			s += 2;
+		if (c <= 0x20 || c >= 0x7f || c == '%') {
+			if (o + 3 >= outlen)
+				return -ENAMETOOLONG;
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
 		} else {
-			*o++ = *s;
+			if (o + 1 >= outlen)
+				return -ENAMETOOLONG;
+			out[o++] = (char)c;
 		}
 	}
-	*o = '\0';
+	if (o >= outlen)
+		return -ENAMETOOLONG;
+	out[o] = '\0';
+	return (int)o;
+}
+
+static int jn_hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Decode the len bytes at in into out (NUL-terminated). Strict: '%' needs
+ * two hex digits inside the len bytes, %00 and raw bytes <= 0x20 or 0x7f
+ * are refused (-EINVAL); never reads past in[len - 1]. The decoded length,
+ * or -ENAMETOOLONG. (To become the library's wl_pct_decode.) */
+static int jn_pct_decode(const char *in, size_t len, char *out, size_t outlen)
+{
+	size_t i, o = 0;
+	int hi, lo;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c == '%') {
+			if (len - i < 3)
+				return -EINVAL; /* "%" or "%H" at the end */
+			hi = jn_hexval((unsigned char)in[i + 1]);
+			lo = jn_hexval((unsigned char)in[i + 2]);
+			if (hi < 0 || lo < 0 || (hi | lo) == 0)
+				return -EINVAL;
+			c = (unsigned char)(hi << 4 | lo);
+			i += 2;
+		} else if (c <= 0x20 || c == 0x7f) {
+			return -EINVAL;
+		}
+		if (o + 1 >= outlen)
+			return -ENAMETOOLONG;
+		out[o++] = (char)c;
+	}
+	if (o >= outlen)
+		return -ENAMETOOLONG;
+	out[o] = '\0';
+	return (int)o;
+}
+
+int journal_parse_line(const char *line, size_t len, char *op, char *path, size_t pathlen)
+{
+	int n;
+
+	if (len && line[len - 1] == '\n')
+		len--;
+	if (len && line[0] == '#')
+		return 1;
+	if (len < 3 || (line[0] != 'W' && line[0] != 'D' && line[0] != 'T') || line[1] != ' ' ||
+	    line[2] != '/')
+		return -EINVAL;
+	n = jn_pct_decode(line + 2, len - 2, path, pathlen);
+	if (n < 0)
+		return n;
+	*op = line[0];
 	return 0;
 }
 
@@ -135,17 +193,19 @@ unlock:
 
 int journal_append(char op, const char *path)
 {
-	char line[3 * PATH_MAX + 8];
-	size_t n;
-	int rc;
+	char line[JOURNAL_LINE_MAX + 1];
+	int n, rc;
 
 	line[0] = op;
 	line[1] = ' ';
-	jn_escape(path, line + 2, sizeof(line) - 3);
-	n = strlen(line);
-	line[n++] = '\n';
+	n = jn_pct_encode(path, line + 2, sizeof(line) - 3);
+	if (n < 0) {
+		log_msg(LOG_ERR, "maintenance journal: a path too long to record (%.64s...)", path);
+		return n;
+	}
+	line[2 + n] = '\n';
 	pthread_mutex_lock(&jour.lock);
-	rc = jn_write(line, n);
+	rc = jn_write(line, (size_t)n + 3);
 	pthread_mutex_unlock(&jour.lock);
 	return rc;
 }
@@ -182,32 +242,40 @@ int journal_expire(char *out, size_t len)
 
 int journal_load(void (*fn)(void *arg, char op, const char *path), void *arg, size_t *bad)
 {
-	char line[3 * PATH_MAX + 8];
-	size_t lineno = 0;
+	const size_t magic = sizeof(JOURNAL_MAGIC) - 1;
+	char path[PATH_MAX], op;
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t n;
+	int rc = 0;
 	FILE *f = fopen(jour.path, "re");
 
 	*bad = 0;
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		lineno++;
-		line[strcspn(line, "\n")] = '\0';
-		if (lineno == 1 && strcmp(line, JOURNAL_MAGIC)) {
-			fclose(f);
-			return -EINVAL;
-		}
-		if (lineno == 1 || line[0] == '#')
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (++lineno == 1) {
+			if ((size_t)n < magic || memcmp(line, JOURNAL_MAGIC, magic) ||
+			    ((size_t)n > magic &&
+			     ((size_t)n != magic + 1 || line[magic] != '\n'))) {
+				rc = -EINVAL;
+				break;
+			}
 			continue;
-		if ((line[0] != 'W' && line[0] != 'D' && line[0] != 'T') || line[1] != ' ' ||
-		    line[2] != '/' || jn_unescape(line + 2) < 0) {
+		}
+		rc = journal_parse_line(line, (size_t)n, &op, path, sizeof(path));
+		if (rc == 0)
+			fn(arg, op, path);
+		else if (rc < 0)
 			(*bad)++; /* a line cut by the power loss */
-			continue;
-		}
-		fn(arg, line[0], line + 2);
+		rc = 0;
 	}
+	if (rc == 0 && ferror(f))
+		rc = -EIO;
+	free(line);
 	fclose(f);
 	if (*bad)
 		log_msg(LOG_WARNING, "maintenance journal %s: %zu unreadable lines skipped",
 		        jour.path, *bad);
-	return 0;
+	return rc;
 }

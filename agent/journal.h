@@ -16,15 +16,18 @@
  *     <op> ' ' <path, percent-encoded> '\n'
  *
  * op is 'W' (written, present), 'D' (removed) or 'T' (a directory tree
- * removed or moved away). In the path every byte <= 0x20, 0x7f and '%' is
- * written as %HH, so a line never holds a space, a newline or a NUL of its
- * own.
+ * removed or moved away). In the path every byte <= 0x20, >= 0x7f and '%'
+ * is written as %HH (two upper-case hex digits), so a line never holds a
+ * space, a newline or a NUL of its own.
  *
- * The fd and the path are journal.c's; every function takes the journal's
- * lock, so the recorder may append from whichever thread reads its events
- * while the main thread syncs or closes.
+ * The fd and the path are journal.c's; every function but
+ * journal_parse_line() takes the journal's lock, so the recorder may
+ * append from whichever thread reads its events while the main thread
+ * syncs or closes.
  */
 #define JOURNAL_MAGIC "HMILOCK-JOURNAL 1"
+/* The longest line the writer makes: op, space, PATH_MAX - 1 bytes as %HH, '\n'. */
+#define JOURNAL_LINE_MAX (2 + 3 * (PATH_MAX - 1) + 1)
 
 /* At start: where the journal lives. 0 or -ENAMETOOLONG. */
 int journal_init(const char *path);
@@ -36,7 +39,7 @@ int journal_create(const char *kind, uint32_t timeout_s, uint64_t generation,
                    const char *prev_mode);
 /* Append one change (op 'W', 'D' or 'T'; path absolute). Reaches the disk
  * at the next journal_sync(). 0, -EBADF when the journal is not open,
- * or -errno of a failed write (logged, counted). */
+ * -ENAMETOOLONG, or -errno of a failed write (logged, counted). */
 int journal_append(char op, const char *path);
 void journal_sync(void); /* fdatasync if anything was appended since the last */
 void journal_close(void); /* sync and close; later appends get -EBADF */
@@ -50,4 +53,24 @@ int journal_expire(char *out, size_t len);
  * not JOURNAL_MAGIC, or -errno of opening or reading it. */
 int journal_load(void (*fn)(void *arg, char op, const char *path), void *arg, size_t *bad);
 
+/*
+ * Parse one journal line: the len bytes at line, with or without the
+ * final '\n'. Pure: reads line[0 .. len-1] and nothing else (line need
+ * not be NUL-terminated and may hold NULs), writes only *op and
+ * path[0 .. pathlen-1], touches no file, keeps no state; any thread.
+ * Returns
+ *   0              a change: *op is 'W', 'D' or 'T', path holds the
+ *                  decoded absolute path, NUL-terminated;
+ *   1              a comment line ('#...'): nothing to record;
+ *   -EINVAL        anything else: an empty line, an unknown op, no space
+ *                  after it, a path not starting with '/', a raw byte
+ *                  <= 0x20 or 0x7f (NUL included), a '%' not followed by
+ *                  two hex digits within the line (a line cut after "%"
+ *                  or "%4"), or %00;
+ *   -ENAMETOOLONG  the decoded path does not fit in pathlen bytes.
+ * Raw bytes >= 0x80 are taken as they are (journals written before the
+ * encoder escaped them). The JOURNAL_MAGIC line is journal_load()'s to
+ * check; here it is -EINVAL. A fuzz target may call this on any bytes.
+ */
+int journal_parse_line(const char *line, size_t len, char *op, char *path, size_t pathlen);
 #endif /* HMD_JOURNAL_H */
