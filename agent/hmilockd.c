@@ -1,8 +1,9 @@
 /* hmilockd.c - main(): options, the start-up order of every module and its
  * exact reverse at exit (one table, chrony-style), and the main thread's
- * poll loop over the signalfd, the control socket, the mountinfo watch and
- * the watchdog timer. The signalfd, timerfd and start-up pipe are owned
- * here and touched by the main thread only. */
+ * poll loop over the signalfd, the control socket, the mountinfo watch,
+ * the watchdog timer, the change recorder and the committer's eventfd.
+ * The signalfd, timerfd and start-up pipe are owned here and touched by
+ * the main thread only. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -223,7 +224,7 @@ static int modules_init(size_t *n_started)
 
 /* ---- main loop -------------------------------------------------------- */
 
-enum { PFD_SIGNAL, PFD_CTL, PFD_MOUNTS, PFD_TIMER, PFD_RECORDER, PFD__N };
+enum { PFD_SIGNAL, PFD_CTL, PFD_MOUNTS, PFD_TIMER, PFD_RECORDER, PFD_COMMIT, PFD__N };
 
 static void main_signal(int sfd, bool *quit)
 {
@@ -280,6 +281,7 @@ static int main_loop(int sfd, int tfd)
 	    [PFD_MOUNTS] = {.fd = mounts_fd(), .events = POLLPRI},
 	    [PFD_TIMER] = {.fd = tfd, .events = POLLIN},
 	    [PFD_RECORDER] = {.fd = recorder_fd(), .events = POLLIN},
+	    [PFD_COMMIT] = {.fd = window_fd(), .events = POLLIN},
 	};
 	bool quit = false;
 
@@ -300,6 +302,8 @@ static int main_loop(int sfd, int tfd)
 			main_timer(tfd);
 		if (pfd[PFD_RECORDER].revents)
 			recorder_handle();
+		if (pfd[PFD_COMMIT].revents)
+			window_handle(); /* a commit or plan is done: finish it, reply */
 	}
 	return 0;
 }

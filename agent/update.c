@@ -64,6 +64,13 @@ static struct {
 	 * a documented, tiny risk). Main thread only. */
 	pid_t known[UP_KNOWN];
 	unsigned n_known;
+	/* a commit being hashed (window.c): who is told when it is done */
+	struct {
+		window_done_fn *fn;
+		void *arg;
+		uint64_t id;
+		bool ok, keep;
+	} done;
 } up = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static int up_find_c2(void)
@@ -283,7 +290,7 @@ int update_begin(pid_t by, pid_t who, uint64_t *session, char *cgroup, char *ori
 	if (rc < 0) {
 		char m2[64];
 
-		window_session_commit(false, m2, sizeof(m2));
+		window_session_commit(false, NULL, NULL, m2, sizeof(m2)); /* at once */
 		return rc;
 	}
 	/* The kernel helper lets this cgroup write approved files (no-op
@@ -327,20 +334,47 @@ static void up_rmdir_later(const char *dir)
 		}
 }
 
-int update_commit(uint64_t session, bool ok, bool keep, char *msg, size_t len)
+/* The session's end is settled (at once, or from up_committed). */
+static void up_commit_finish(uint64_t id, bool ok, bool keep, int rc, const char *res, char *msg,
+                             size_t len)
+{
+	log_msg(rc < 0 ? LOG_ERR : LOG_NOTICE, "trusted update session %llu ended (%s): %s",
+	        (unsigned long long)id,
+	        ok     ? "command succeeded"
+	        : keep ? "command failed, --keep-on-failure"
+	               : "command failed, nothing approved",
+	        res);
+	snprintf(msg, len, "%s%s", ok || keep ? "" : "the command failed: ", res);
+}
+
+static void up_committed(void *arg, int rc, const char *res)
+{
+	char msg[600];
+
+	(void)arg;
+	up_commit_finish(up.done.id, up.done.ok, up.done.keep, rc, res, msg, sizeof(msg));
+	if (up.done.fn)
+		up.done.fn(up.done.arg, rc, msg);
+	up.done.fn = NULL;
+}
+
+int update_commit(uint64_t session, bool ok, bool keep, window_done_fn *done, void *arg, char *msg,
+                  size_t len)
 {
 	char res[512], dir[PATH_MAX];
 	bool approve = ok || keep;
 	uint64_t id = up.session;
 	int rc;
 
+	if (window_busy(msg, len))
+		return -EBUSY;
 	if (!id || (session && session != id))
 		return snprintf(msg, len, "no trusted update session %llu is open",
 		                (unsigned long long)session),
 		       -ENOENT;
 	/* Still a session while the recorder reads what is queued (through
-	 * up_attribute). */
-	rc = window_session_commit(approve, res, sizeof(res));
+	 * up_attribute); hashing comes after, on the committer thread. */
+	rc = window_session_commit(approve, up_committed, NULL, res, sizeof(res));
 	pthread_mutex_lock(&up.lock);
 	snprintf(dir, sizeof(dir), "%s", up.dir);
 	up.session = 0;
@@ -349,13 +383,16 @@ int update_commit(uint64_t session, bool ok, bool keep, char *msg, size_t len)
 	pthread_mutex_unlock(&up.lock);
 	helper_set_updater_cgroup(dir, false);
 	up_rmdir_later(dir);
-	log_msg(rc < 0 ? LOG_ERR : LOG_NOTICE, "trusted update session %llu ended (%s): %s",
-	        (unsigned long long)id,
-	        ok     ? "command succeeded"
-	        : keep ? "command failed, --keep-on-failure"
-	               : "command failed, nothing approved",
-	        res);
-	snprintf(msg, len, "%s%s", approve ? "" : "the command failed: ", res);
+	if (rc == -EINPROGRESS) {
+		up.done.fn = done;
+		up.done.arg = arg;
+		up.done.id = id;
+		up.done.ok = ok;
+		up.done.keep = keep;
+		snprintf(msg, len, "%s", res);
+		return rc;
+	}
+	up_commit_finish(id, ok, keep, rc, res, msg, len);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "window.h"
 #include "wl.h"
 
 int update_init(const struct hmd_config *cfg);
@@ -18,7 +19,13 @@ void update_fini(void);
 int update_begin(pid_t by, pid_t who, uint64_t *session, char *cgroup, char *origin, size_t pathlen,
                  char *msg, size_t len);
 int update_info(uint64_t *session, pid_t *who, char *cgroup, char *origin, size_t pathlen);
-int update_commit(uint64_t session, bool ok, bool keep, char *msg, size_t len);
+/* UPDATE_COMMIT: end the session: its cgroup is no longer trusted from
+ * now on; what it wrote is approved when ok or keep. Returns like
+ * window_session_commit(): -EINPROGRESS while the files are hashed (then
+ * done(arg, rc, msg) follows on the main thread), -EBUSY while another
+ * commit runs, 0 or -errno when settled at once. Main thread. */
+int update_commit(uint64_t session, bool ok, bool keep, window_done_fn *done, void *arg, char *msg,
+                  size_t len);
 /* Is pid (alive or a zombie) in the open session's cgroup: 1 yes, 0 no,
  * -ESRCH when it is gone (reaped) and cannot be told. */
 int update_pid_member(pid_t pid);

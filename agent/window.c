@@ -1,14 +1,20 @@
 /* window.c - maintenance windows and trusted-update sessions: owns which
  * one is open (through the state file, state.c), the drops of a review,
- * the plan built last and the commit that writes the next list
- * generation from a snapshot of the record (recorder.c). Main thread
- * only. */
+ * the plan built last, and the committer: one thread per job (building a
+ * plan, or a commit), started for it and joined after, and the eventfd
+ * (wn.efd) it writes when done, which the main loop watches (window_fd).
+ * A job's thread reads only its job (a snapshot of the record) and the
+ * list in force, and writes the next list generation; everything else
+ * here, the state file and the mode included, is the main thread's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
@@ -23,20 +29,37 @@
 #include "stats.h"
 #include "window.h"
 
+#define WN_WAITERS 16 /* requests waiting for one plan */
+
 struct wn_count {
 	size_t add, change, same, remove, skip, dropped;
 };
 
 struct wn_job {
+	pthread_t tid;
+	bool running; /* started, not yet joined (main thread) */
+	bool commit; /* a commit, else a plan */
+	atomic_bool done; /* the thread has finished its work */
+	atomic_bool cancel; /* window_fini: stop between two files */
 	struct recorder_entry *ents; /* the snapshot worked on (owned) */
 	size_t n;
-	struct wn_count c; /* what the commit did */
-	bool wrote; /* a new list generation was written */
+	uint64_t version; /* of the record the snapshot was taken from */
+	uint64_t serial; /* plan: of the list it was built against */
+	uint32_t *kinds; /* plan: HMC_PK_* of each entry */
+	struct wn_count c; /* commit: what it did */
+	bool wrote; /* commit: a new list generation was written */
+	int rc;
 	struct wl_err err;
+};
+
+struct wn_waiter {
+	window_done_fn *fn;
+	void *arg;
 };
 
 static struct {
 	const struct hmd_config *cfg;
+	int efd;
 	/* the drops of a review, sent by one client before its end */
 	uint64_t drop_client; /* 0: none */
 	char **drops;
@@ -45,11 +68,23 @@ static struct {
 	struct recorder_entry *plan_ents;
 	uint32_t *plan_kinds;
 	size_t plan_n;
-	uint64_t plan_version;
+	uint64_t plan_version, plan_serial;
 	bool plan_valid;
-} wn;
+	/* the committer's jobs; at most one of each kind at a time */
+	struct wn_job plan_job, commit_job;
+	struct wn_waiter plan_waiters[WN_WAITERS];
+	size_t n_plan_waiters;
+	/* the commit in flight: what is being closed, who is told */
+	enum state_window closing;
+	struct wn_waiter commit_done;
+	/* window_end()'s part of it: restore the mode, log, tell its client */
+	struct wn_waiter end_done;
+	pid_t end_by;
+	bool end_discard, end_restore;
+	enum hmd_mode end_mode;
+} wn = {.efd = -1};
 
-/* ---- plan and commit ------------------------------------------------------ */
+/* ---- the committer thread (reads its job and the list only) -------------- */
 
 /* Is path dir itself or below it? The rule of mounts_path_below(), which
  * window.c may not call: mounts.c depends on fan.c, which depends on
@@ -118,8 +153,23 @@ static uint32_t wn_plan_one(const struct wl_db *db, const struct recorder_entry 
 	return qual ? HMC_PK_ADD : HMC_PK_SKIP;
 }
 
-/* Apply the snapshot to s, the list's copy. */
-static void wn_apply(struct wn_job *j, const struct wl_db *db, struct wl_set *s)
+static void wn_plan_run(struct wn_job *j)
+{
+	struct hmd_list *l = list_get();
+	struct wl_entry e;
+	size_t i;
+
+	j->serial = list_serial(l);
+	for (i = 0; i < j->n && !atomic_load(&j->cancel); i++) {
+		j->kinds[i] = wn_plan_one(list_db(l), &j->ents[i], &e);
+		wl_entry_free(&e);
+	}
+	list_put(l);
+	j->rc = i < j->n ? -ECANCELED : 0;
+}
+
+/* Apply the snapshot to s, the list's copy. 0 or -ECANCELED. */
+static int wn_apply(struct wn_job *j, const struct wl_db *db, struct wl_set *s)
 {
 	struct wn_count *c = &j->c;
 	const struct recorder_entry *r;
@@ -128,6 +178,8 @@ static void wn_apply(struct wn_job *j, const struct wl_db *db, struct wl_set *s)
 	size_t i;
 
 	for (i = 0; i < j->n; i++) {
+		if (atomic_load(&j->cancel))
+			return -ECANCELED;
 		r = &j->ents[i];
 		kind = wn_plan_one(db, r, &e);
 		if (r->op == 'T' && kind == HMC_PK_REMOVE)
@@ -142,11 +194,12 @@ static void wn_apply(struct wn_job *j, const struct wl_db *db, struct wl_set *s)
 			c->skip++;
 		wl_entry_free(&e);
 	}
+	return 0;
 }
 
-/* Hash, build the set and write the next list generation. 0 or -errno
- * (j->err says why). */
-static int wn_commit_run(struct wn_job *j)
+/* Hash, build the set and write the next list generation (not loaded:
+ * that is the main thread's, in wn_commit_finish). */
+static void wn_commit_run(struct wn_job *j)
 {
 	uint8_t key[WL_KEY_LEN];
 	struct hmd_list *l = list_get();
@@ -156,7 +209,10 @@ static int wn_commit_run(struct wn_job *j)
 	if (rc == 0)
 		rc = wl_db_to_set(list_db(l), s, &j->err);
 	if (rc == 0)
-		wn_apply(j, list_db(l), s);
+		rc = wn_apply(j, list_db(l), s);
+	if (rc == -ECANCELED)
+		snprintf(j->err.msg, sizeof(j->err.msg),
+		         "hmilockd stopped before every change was hashed");
 	if (rc == 0 && j->c.add + j->c.change + j->c.remove) {
 		rc = wl_db_write(wn.cfg->db, s, list_generation(l) + 1, key, &j->err);
 		j->wrote = rc == 0;
@@ -164,7 +220,73 @@ static int wn_commit_run(struct wn_job *j)
 	explicit_bzero(key, sizeof(key));
 	list_put(l);
 	wl_set_free(s);
-	return rc;
+	j->rc = rc;
+}
+
+static void *wn_thread(void *arg)
+{
+	struct wn_job *j = arg;
+	uint64_t one = 1;
+
+	pthread_setname_np(pthread_self(), j->commit ? "hmilockd-commit" : "hmilockd-plan");
+	if (j->commit)
+		wn_commit_run(j);
+	else
+		wn_plan_run(j);
+	atomic_store(&j->done, true);
+	if (write(wn.efd, &one, sizeof(one)) != sizeof(one))
+		log_msg(LOG_ERR, "maintenance: cannot wake the main loop: %s", strerror(errno));
+	return NULL;
+}
+
+/* ---- jobs (main thread) ---------------------------------------------------- */
+
+static int wn_job_start(struct wn_job *j, bool commit)
+{
+	int e;
+
+	j->commit = commit;
+	j->rc = 0;
+	j->wrote = false;
+	memset(&j->err, 0, sizeof(j->err));
+	atomic_store(&j->done, false);
+	atomic_store(&j->cancel, false);
+	e = pthread_create(&j->tid, NULL, wn_thread, j);
+	if (e)
+		return -e;
+	j->running = true;
+	return 0;
+}
+
+static void wn_job_clear(struct wn_job *j)
+{
+	free(j->ents);
+	free(j->kinds);
+	j->ents = NULL;
+	j->kinds = NULL;
+	j->n = 0;
+	memset(&j->c, 0, sizeof(j->c));
+}
+
+static void wn_plan_drop(void)
+{
+	free(wn.plan_ents);
+	free(wn.plan_kinds);
+	wn.plan_ents = NULL;
+	wn.plan_kinds = NULL;
+	wn.plan_n = 0;
+	wn.plan_valid = false;
+}
+
+bool window_busy(char *msg, size_t len)
+{
+	if (!wn.commit_job.running)
+		return false;
+	snprintf(msg, len, "%s is being closed: hashing %zu files",
+	         wn.closing == STATE_W_UPDATE ? "a trusted update session"
+	                                      : "the maintenance window",
+	         wn.commit_job.n);
+	return true;
 }
 
 /* ---- drops of a review ------------------------------------------------------- */
@@ -202,6 +324,8 @@ int window_drop(uint64_t client, const char (*paths)[PATH_MAX], size_t n, char *
 	char **t;
 	size_t i;
 
+	if (window_busy(msg, len))
+		return -EBUSY;
 	if (client != wn.drop_client)
 		wn_drops_clear();
 	wn.drop_client = client;
@@ -218,64 +342,84 @@ int window_drop(uint64_t client, const char (*paths)[PATH_MAX], size_t n, char *
 
 /* ---- the plan ------------------------------------------------------------------ */
 
-static void wn_plan_drop(void)
+int window_plan_build(window_done_fn *done, void *arg, char *msg, size_t len)
 {
-	free(wn.plan_ents);
-	free(wn.plan_kinds);
-	wn.plan_ents = NULL;
-	wn.plan_kinds = NULL;
-	wn.plan_n = 0;
-	wn.plan_valid = false;
-}
-
-/* Hash every recorded file unless the plan is of the record as it is. */
-static int wn_plan_build(void)
-{
-	struct recorder_entry *ents;
-	struct hmd_list *l;
-	struct wl_entry e;
-	uint64_t version;
-	uint32_t *kinds;
-	size_t i, n;
+	struct wn_job *j = &wn.plan_job;
 	int rc;
 
-	if (wn.plan_valid && wn.plan_version == recorder_version())
+	if (window_busy(msg, len))
+		return -EBUSY;
+	if (wn.plan_valid && wn.plan_version == recorder_version() &&
+	    (!wn.plan_n || wn.plan_serial == list_current_serial()))
 		return 0;
-	ents = recorder_snapshot(&n, &version, &rc);
-	if (rc)
-		return rc;
-	kinds = calloc(n ? n : 1, sizeof(*kinds));
-	if (!kinds) {
-		free(ents);
-		return -ENOMEM;
+	if (wn.n_plan_waiters == WN_WAITERS)
+		return snprintf(msg, len, "too many requests wait for the changes, try again"),
+		       -EBUSY;
+	if (!j->running) {
+		j->ents = recorder_snapshot(&j->n, &j->version, &rc);
+		if (!rc && !j->n) { /* nothing recorded: nothing to hash */
+			wn_plan_drop();
+			wn.plan_valid = true;
+			wn.plan_version = j->version;
+			return 0;
+		}
+		if (!rc && !(j->kinds = calloc(j->n, sizeof(*j->kinds))))
+			rc = -ENOMEM;
+		if (!rc)
+			rc = wn_job_start(j, false);
+		if (rc) {
+			wn_job_clear(j);
+			return snprintf(msg, len, "cannot compute the changes: %s", strerror(-rc)),
+			       rc;
+		}
 	}
-	l = list_get();
-	for (i = 0; i < n; i++) {
-		kinds[i] = wn_plan_one(list_db(l), &ents[i], &e);
-		wl_entry_free(&e);
-	}
-	list_put(l);
-	wn_plan_drop();
-	wn.plan_ents = ents;
-	wn.plan_kinds = kinds;
-	wn.plan_n = n;
-	wn.plan_version = version;
-	wn.plan_valid = true;
-	return 0;
+	/* A request that comes while a plan is built gets that plan. */
+	wn.plan_waiters[wn.n_plan_waiters++] = (struct wn_waiter){done, arg};
+	snprintf(msg, len, "hashing %zu files", j->n);
+	return -EINPROGRESS;
 }
 
 int window_plan_at(size_t i, size_t *total, uint32_t *kind, char *path, size_t len)
 {
-	int rc = wn_plan_build();
-
-	if (rc < 0)
-		return rc;
+	if (!wn.plan_valid)
+		return -ENODATA;
 	*total = wn.plan_n;
 	if (i >= wn.plan_n)
 		return -ENOENT;
 	*kind = wn.plan_kinds[i];
 	snprintf(path, len, "%s", wn.plan_ents[i].path);
 	return 0;
+}
+
+static void wn_plan_finish(void)
+{
+	struct wn_job *j = &wn.plan_job;
+	struct wn_waiter w[WN_WAITERS];
+	size_t n = wn.n_plan_waiters, i;
+	char msg[128] = "";
+	int rc;
+
+	pthread_join(j->tid, NULL);
+	j->running = false;
+	rc = j->rc;
+	if (rc == 0) {
+		wn_plan_drop();
+		wn.plan_ents = j->ents;
+		wn.plan_kinds = j->kinds;
+		wn.plan_n = j->n;
+		wn.plan_version = j->version;
+		wn.plan_serial = j->serial;
+		wn.plan_valid = true;
+		j->ents = NULL;
+		j->kinds = NULL;
+	} else {
+		snprintf(msg, sizeof(msg), "cannot compute the changes: %s", strerror(-rc));
+	}
+	wn_job_clear(j);
+	memcpy(w, wn.plan_waiters, n * sizeof(*w));
+	wn.n_plan_waiters = 0;
+	for (i = 0; i < n; i++)
+		w[i].fn(w[i].arg, rc, msg);
 }
 
 /* ---- windows and sessions -------------------------------------------------- */
@@ -288,6 +432,8 @@ int window_session_open(enum state_window kind, uint32_t timeout_s, recorder_att
 	uint64_t gen;
 	int rc;
 
+	if (window_busy(msg, len))
+		return -EBUSY;
 	l = list_get();
 	gen = list_generation(l);
 	list_put(l);
@@ -352,49 +498,91 @@ static void wn_session_close(int rc, const char *res, char *msg, size_t len)
 	snprintf(msg, len, "%s", res);
 }
 
-/* Write the next list generation with the record (without the review's
- * drops) applied, and load it. */
-static int wn_commit(char *res, size_t len)
+/* The record without the review's drops, to the committer thread. */
+static int wn_commit_start(void)
 {
-	struct wn_job j = {0};
+	struct wn_job *j = &wn.commit_job;
 	size_t i, o = 0;
 	int rc;
 
-	j.ents = recorder_snapshot(&j.n, &(uint64_t){0}, &rc);
-	for (i = 0; i < j.n; i++)
-		if (!wn_dropped(j.ents[i].path))
-			j.ents[o++] = j.ents[i];
-	j.c.dropped = j.n - o;
-	j.n = o;
-	if (rc == 0)
-		rc = wn_commit_run(&j);
-	free(j.ents);
-	if (rc == 0 && j.wrote)
-		rc = list_reload(&j.err);
-	if (rc) {
-		rc = rc < 0 ? rc : -EIO;
-		snprintf(res, len, "the list was NOT changed: %.300s",
-		         j.err.msg[0] ? j.err.msg : strerror(-rc));
+	j->ents = recorder_snapshot(&j->n, &j->version, &rc);
+	if (rc)
 		return rc;
-	}
-	snprintf(res, len,
-	         "%zu added, %zu changed, %zu removed, %zu unchanged, %zu not qualifying or "
-	         "gone, %zu dropped by review",
-	         j.c.add, j.c.change, j.c.remove, j.c.same, j.c.skip, j.c.dropped);
-	return 0;
+	for (i = 0; i < j->n; i++)
+		if (!wn_dropped(j->ents[i].path))
+			j->ents[o++] = j->ents[i];
+	memset(&j->c, 0, sizeof(j->c));
+	j->c.dropped = j->n - o;
+	j->n = o;
+	wn_drops_clear(); /* applied */
+	rc = wn_job_start(j, true);
+	if (rc)
+		wn_job_clear(j);
+	return rc;
 }
 
-int window_session_commit(bool approve, char *msg, size_t len)
+int window_session_commit(bool approve, window_done_fn *done, void *arg, char *msg, size_t len)
 {
-	char res[400] = "nothing approved";
-	int rc = 0;
+	struct state_file sf;
+	char res[300];
+	int rc;
 
+	if (window_busy(msg, len))
+		return -EBUSY;
+	state_file_get(&sf);
 	recorder_stop();
 	journal_close();
-	if (approve)
-		rc = wn_commit(res, sizeof(res));
-	wn_session_close(rc, res, msg, len);
-	return rc;
+	if (!approve) {
+		wn_session_close(0, "nothing approved", msg, len);
+		return 0;
+	}
+	rc = wn_commit_start();
+	if (rc < 0) {
+		snprintf(res, sizeof(res), "the list was NOT changed: cannot start hashing: %s",
+		         strerror(-rc));
+		wn_session_close(rc, res, msg, len);
+		return rc;
+	}
+	wn.closing = sf.window;
+	wn.commit_done = (struct wn_waiter){done, arg};
+	log_msg(LOG_INFO, "%s: hashing %zu recorded files", journal_path(), wn.commit_job.n);
+	snprintf(msg, len, "hashing %zu files", wn.commit_job.n);
+	return -EINPROGRESS;
+}
+
+/* The committer thread is done (main thread): load the new list, close
+ * the window, tell whoever asked. */
+static void wn_commit_finish(void)
+{
+	struct wn_job *j = &wn.commit_job;
+	struct wn_waiter w = wn.commit_done;
+	struct wl_err err = {0};
+	char res[400], msg[512];
+	int rc;
+
+	pthread_join(j->tid, NULL);
+	j->running = false;
+	rc = j->rc;
+	if (rc == 0 && j->wrote) {
+		rc = list_reload(&err);
+		if (rc) {
+			rc = rc < 0 ? rc : -EIO;
+			j->err = err;
+		}
+	}
+	if (rc < 0)
+		snprintf(res, sizeof(res), "the list was NOT changed: %.300s",
+		         j->err.msg[0] ? j->err.msg : strerror(-rc));
+	else
+		snprintf(res, sizeof(res),
+		         "%zu added, %zu changed, %zu removed, %zu unchanged, %zu not qualifying "
+		         "or gone, %zu dropped by review",
+		         j->c.add, j->c.change, j->c.remove, j->c.same, j->c.skip, j->c.dropped);
+	wn_job_clear(j);
+	wn.commit_done = (struct wn_waiter){0};
+	wn_session_close(rc, res, msg, sizeof(msg));
+	if (w.fn)
+		w.fn(w.arg, rc, msg);
 }
 
 int window_begin(pid_t by, uint32_t timeout_s, char *msg, size_t len)
@@ -419,12 +607,38 @@ int window_begin(pid_t by, uint32_t timeout_s, char *msg, size_t len)
 	return 0;
 }
 
-int window_end(uint64_t client, pid_t by, bool discard, char *msg, size_t len)
+/* After the commit of an end (at once, or from wn_end_done). */
+static void wn_end_finish(int rc, const char *res, char *msg, size_t len)
+{
+	if (wn.end_restore)
+		state_set_mode(wn.end_mode);
+	log_msg(rc < 0 ? LOG_ERR : LOG_NOTICE, "maintenance window ended by pid %d%s: %s; mode %s",
+	        (int)wn.end_by, wn.end_discard ? " (discarded)" : "", res,
+	        config_mode_name(state_mode()));
+	snprintf(msg, len, "%s; mode %s", res, config_mode_name(state_mode()));
+}
+
+static void wn_end_done(void *arg, int rc, const char *res)
+{
+	struct wn_waiter w = wn.end_done;
+	char msg[600];
+
+	(void)arg;
+	wn.end_done = (struct wn_waiter){0};
+	wn_end_finish(rc, res, msg, sizeof(msg));
+	if (w.fn)
+		w.fn(w.arg, rc, msg);
+}
+
+int window_end(uint64_t client, pid_t by, bool discard, window_done_fn *done, void *arg, char *msg,
+               size_t len)
 {
 	struct state_file sf;
 	char res[512];
 	int rc;
 
+	if (window_busy(msg, len))
+		return -EBUSY;
 	state_file_get(&sf);
 	if (sf.window != STATE_W_MAINT && sf.window != STATE_W_PENDING) {
 		rc = sf.window == STATE_W_UPDATE ? -EBUSY : -ENOENT;
@@ -437,12 +651,17 @@ int window_end(uint64_t client, pid_t by, bool discard, char *msg, size_t len)
 	}
 	if (client != wn.drop_client)
 		wn_drops_clear();
-	rc = window_session_commit(!discard, res, sizeof(res));
-	if (sf.window == STATE_W_MAINT)
-		state_set_mode(sf.mode);
-	log_msg(rc < 0 ? LOG_ERR : LOG_NOTICE, "maintenance window ended by pid %d%s: %s; mode %s",
-	        (int)by, discard ? " (discarded)" : "", res, config_mode_name(state_mode()));
-	snprintf(msg, len, "%s; mode %s", res, config_mode_name(state_mode()));
+	wn.end_by = by;
+	wn.end_discard = discard;
+	wn.end_restore = sf.window == STATE_W_MAINT;
+	wn.end_mode = sf.mode;
+	rc = window_session_commit(!discard, wn_end_done, NULL, res, sizeof(res));
+	if (rc == -EINPROGRESS) {
+		wn.end_done = (struct wn_waiter){done, arg};
+		snprintf(msg, len, "%s", res);
+		return rc;
+	}
+	wn_end_finish(rc, res, msg, len);
 	return rc;
 }
 
@@ -450,6 +669,8 @@ void window_session_interrupt(const char *why)
 {
 	struct state_file sf;
 
+	if (wn.commit_job.running)
+		return; /* being committed: not an open session any more */
 	recorder_stop();
 	journal_close();
 	state_file_get(&sf);
@@ -469,6 +690,9 @@ void window_tick(void)
 	size_t n;
 
 	journal_sync();
+	/* The end was asked before the deadline: hashing may outlast it. */
+	if (wn.commit_job.running)
+		return;
 	state_file_get(&sf);
 	if (sf.window != STATE_W_MAINT || !sf.deadline || (uint64_t)time(NULL) < sf.deadline)
 		return;
@@ -509,7 +733,8 @@ void window_info(struct window_info *out)
 	out->records = recorder_count();
 	recorder_counters(&out->ignored, &out->unattributed);
 	snprintf(out->journal, sizeof(out->journal), "%s", journal_path());
-	snprintf(out->last, sizeof(out->last), "%s", sf.last);
+	if (!window_busy(out->last, sizeof(out->last)))
+		snprintf(out->last, sizeof(out->last), "%s", sf.last);
 }
 
 /* ---- start, stop, the main loop ----------------------------------------- */
@@ -533,6 +758,11 @@ int window_init(const struct hmd_config *cfg, char *msg, size_t msglen)
 		rc = journal_init(path);
 	if (rc < 0)
 		return snprintf(msg, msglen, "maintenance: %s", strerror(-rc)), rc;
+	wn.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (wn.efd < 0) {
+		rc = -errno;
+		return snprintf(msg, msglen, "maintenance: eventfd: %s", strerror(errno)), rc;
+	}
 	state_file_get(&sf);
 	if (sf.window == STATE_W_PENDING && journal_load(wn_replay, NULL, &bad) < 0)
 		log_msg(LOG_ERR,
@@ -549,9 +779,35 @@ int window_init(const struct hmd_config *cfg, char *msg, size_t msglen)
 	return 0;
 }
 
+int window_fd(void)
+{
+	return wn.efd;
+}
+
+void window_handle(void)
+{
+	uint64_t v;
+
+	if (read(wn.efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_msg(LOG_ERR, "maintenance: eventfd: %s", strerror(errno));
+	if (wn.plan_job.running && atomic_load(&wn.plan_job.done))
+		wn_plan_finish();
+	if (wn.commit_job.running && atomic_load(&wn.commit_job.done))
+		wn_commit_finish();
+}
+
 void window_fini(void)
 {
+	atomic_store(&wn.plan_job.cancel, true);
+	atomic_store(&wn.commit_job.cancel, true);
+	if (wn.plan_job.running)
+		wn_plan_finish(); /* joins; waiters get -ECANCELED */
+	if (wn.commit_job.running)
+		wn_commit_finish(); /* joins; cut short: waiting for review */
 	journal_close();
 	wn_drops_clear();
 	wn_plan_drop();
+	if (wn.efd >= 0)
+		close(wn.efd);
+	wn.efd = -1;
 }
