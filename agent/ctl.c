@@ -1,11 +1,17 @@
 /* ctl.c - the control socket (include/hmilock_ctl.h): owns the listening
  * SOCK_SEQPACKET fd, the client fds and one epoll fd over all of them,
- * which ctl_fd() hands to the main loop. Only the main thread calls ctl_*.
- * Nothing here blocks: accept and receive are non-blocking, every reply is
- * sent with MSG_DONTWAIT (a client that does not read is dropped), and a
- * request is served to the end before the next one is looked at. Only root
- * (SO_PEERCRED uid 0) is served; a malformed message gets an error reply
- * and its connection is closed. */
+ * which ctl_fd() hands to the main loop, and the deferred replies (struct
+ * ctl_wait). Only the main thread calls ctl_*. Nothing here blocks: accept
+ * and receive are non-blocking, every reply is sent with MSG_DONTWAIT (a
+ * client that does not read is dropped), and a request is served to the
+ * end before the next one is looked at - except the ones that hash files
+ * (maintenance end, update commit, the maintenance plan): window.c does
+ * that on its committer thread, the request leaves a ctl_wait and its
+ * reply is sent from ctl_done() when the work is done. Until then that
+ * client is watched for hang-up only (one request at a time per
+ * connection); a client gone by then gets nothing and the result is only
+ * logged. Only root (SO_PEERCRED uid 0) is served; a malformed message
+ * gets an error reply and its connection is closed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,11 +33,12 @@
 #include "helper.h"
 #include "list.h"
 #include "log.h"
-#include "maint.h"
+#include "recorder.h"
 #include "sandbox.h"
 #include "state.h"
 #include "stats.h"
 #include "update.h"
+#include "window.h"
 #include "workers.h"
 
 #define CTL_MAX_CLIENTS 8
@@ -55,6 +62,18 @@ struct ctl_client {
 	int fd; /* -1: free */
 	pid_t pid;
 	uid_t uid;
+	uint64_t id; /* connection id, never reused (fds are) */
+	bool waiting; /* a deferred reply is due: watched for hang-up only */
+};
+
+/* A request whose reply comes later (ctl_done). Owned by the module that
+ * was handed it until it calls ctl_done, which frees it. */
+struct ctl_wait {
+	uint64_t id; /* the client's connection id */
+	pid_t pid;
+	uint32_t seq;
+	uint16_t type; /* HMC_REQ_* */
+	uint32_t offset; /* HMC_REQ_MAINT_PLAN: the page asked for */
 };
 
 static struct {
@@ -63,6 +82,8 @@ static struct {
 	dev_t dev; /* the socket file we bound, removed by ctl_fini */
 	ino_t ino;
 	struct ctl_client cl[CTL_MAX_CLIENTS];
+	uint64_t next_id;
+	bool deferred; /* the request being served replies later */
 	/* one message at a time: 64 KiB each, kept off the stack */
 	unsigned char in[HMC_MAX_MSG];
 	struct hmc_msg req, rep;
@@ -103,6 +124,16 @@ static int ctl_epoll_add(int fd)
 	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
 
 	return epoll_ctl(ctl.epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* Watch c for requests, or (while its reply is deferred) for hang-up
+ * only: EPOLLHUP and EPOLLERR are always reported. */
+static void ctl_epoll_watch(struct ctl_client *c, bool requests)
+{
+	struct epoll_event ev = {.events = requests ? EPOLLIN : 0, .data.fd = c->fd};
+
+	if (epoll_ctl(ctl.epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+		log_msg(LOG_ERR, "control socket: epoll_ctl: %s", strerror(errno));
 }
 
 static int ctl_bind(const struct sockaddr_un *sa)
@@ -164,10 +195,11 @@ int ctl_fd(void)
 
 static void ctl_drop(struct ctl_client *c)
 {
-	maint_client_gone(c->fd); /* drops of an unfinished review */
+	window_client_gone(c->id); /* drops of an unfinished review */
 	epoll_ctl(ctl.epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->fd = -1;
+	c->waiting = false;
 }
 
 static int ctl_send(int fd, const struct hmc_msg *m)
@@ -240,7 +272,8 @@ static void ctl_accept_one(int fd)
 		ctl_refuse(fd, -EBUSY, "too many control connections, try again");
 		return;
 	}
-	ctl.cl[i] = (struct ctl_client){.fd = fd, .pid = uc.pid, .uid = uc.uid};
+	ctl.cl[i] =
+	    (struct ctl_client){.fd = fd, .pid = uc.pid, .uid = uc.uid, .id = ++ctl.next_id};
 }
 
 static void ctl_accept(void)
@@ -381,7 +414,74 @@ static void ctl_reload(const struct ctl_client *c, uint32_t seq)
 	list_put(l);
 }
 
-/* ---- maintenance window, trusted updates (maint.c, update.c) ------------- */
+/* ---- maintenance window, trusted updates (window.c, update.c) ------------ */
+
+static struct ctl_client *ctl_client_of(uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (ctl.cl[i].fd >= 0 && ctl.cl[i].id == id)
+			return &ctl.cl[i];
+	return NULL;
+}
+
+static struct ctl_wait *ctl_wait_new(const struct ctl_client *c, uint32_t seq, uint16_t type,
+                                     uint32_t offset)
+{
+	struct ctl_wait *w = malloc(sizeof(*w));
+
+	if (w)
+		*w = (struct ctl_wait){
+		    .id = c->id, .pid = c->pid, .seq = seq, .type = type, .offset = offset};
+	return w;
+}
+
+/* The request being served got -EINPROGRESS: its reply is w's, later. */
+static void ctl_defer(struct ctl_client *c)
+{
+	c->waiting = true;
+	ctl.deferred = true;
+	ctl_epoll_watch(c, false);
+}
+
+static const char *ctl_req_name(uint16_t type)
+{
+	return type == HMC_REQ_MAINT_END       ? "maintenance end"
+	       : type == HMC_REQ_UPDATE_COMMIT ? "update commit"
+	                                       : "maintenance status";
+}
+
+static void ctl_plan_page(uint32_t seq, uint32_t offset);
+
+/* The window_done_fn for a deferred request (main thread, from
+ * window_handle): send its reply, or log it when the client is gone. */
+static void ctl_done(void *arg, int rc, const char *msg)
+{
+	struct ctl_wait *w = arg;
+	struct ctl_client *c = ctl_client_of(w->id);
+	int e;
+
+	if (!c) {
+		log_msg(LOG_NOTICE, "control socket: pid %d left before its %s was done: %s%s",
+		        (int)w->pid, ctl_req_name(w->type), rc < 0 ? "failed: " : "", msg);
+		free(w);
+		return;
+	}
+	c->waiting = false;
+	ctl_epoll_watch(c, true);
+	if (w->type == HMC_REQ_MAINT_PLAN && rc == 0)
+		ctl_plan_page(w->seq, w->offset);
+	else
+		ctl_result(w->seq, rc, "%s", msg);
+	e = ctl_send(c->fd, &ctl.rep);
+	if (e) {
+		log_msg(LOG_WARNING, "control socket: reply to pid %d failed: %s (%s: %s)",
+		        (int)c->pid, strerror(-e), ctl_req_name(w->type), msg);
+		ctl_drop(c);
+	}
+	free(w);
+}
 
 static void ctl_maint_begin(const struct ctl_client *c, uint32_t seq, struct hmc_maint_begin *b)
 {
@@ -390,35 +490,36 @@ static void ctl_maint_begin(const struct ctl_client *c, uint32_t seq, struct hmc
 
 	if (!ctl_auth(c, seq, &b->auth, "maintenance begin"))
 		return;
-	rc = maint_begin(c->pid, b->timeout_s, msg, sizeof(msg));
+	rc = window_begin(c->pid, b->timeout_s, msg, sizeof(msg));
 	ctl_result(seq, rc, "%s", msg);
 }
 
 static void ctl_maint_status(uint32_t seq)
 {
 	struct hmc_maint_status *s = &ctl.rep.u.maint_status;
-	struct maint_info mi;
+	struct window_info wi;
 
-	maint_handle(); /* what has been recorded so far: all of it */
-	maint_info(&mi);
+	recorder_handle(); /* what has been recorded so far: all of it */
+	window_info(&wi);
 	memset(s, 0, sizeof(*s));
 	hmc_hdr_init(&ctl.rep.h, HMC_REP_MAINT_STATUS, HMC_REPLY, seq);
-	s->state = mi.window == STATE_W_MAINT     ? HMC_MS_OPEN
-	           : mi.window == STATE_W_UPDATE  ? HMC_MS_UPDATE
-	           : mi.window == STATE_W_PENDING ? HMC_MS_PENDING
+	s->state = wi.window == STATE_W_MAINT     ? HMC_MS_OPEN
+	           : wi.window == STATE_W_UPDATE  ? HMC_MS_UPDATE
+	           : wi.window == STATE_W_PENDING ? HMC_MS_PENDING
 	                                          : HMC_MS_NONE;
-	s->prev_mode = (uint32_t)mi.prev;
-	s->start = mi.start;
-	s->deadline = mi.deadline;
-	s->generation = mi.generation;
-	s->records = mi.records;
-	s->ignored = mi.ignored;
-	s->unattributed = mi.unattributed;
-	snprintf(s->journal, sizeof(s->journal), "%s", mi.journal);
-	snprintf(s->last, sizeof(s->last), "%s", mi.last);
+	s->prev_mode = (uint32_t)wi.prev;
+	s->start = wi.start;
+	s->deadline = wi.deadline;
+	s->generation = wi.generation;
+	s->records = wi.records;
+	s->ignored = wi.ignored;
+	s->unattributed = wi.unattributed;
+	snprintf(s->journal, sizeof(s->journal), "%s", wi.journal);
+	snprintf(s->last, sizeof(s->last), "%s", wi.last);
 }
 
-static void ctl_maint_plan(uint32_t seq, uint32_t offset)
+/* One page of the plan built last, from entry offset. */
+static void ctl_plan_page(uint32_t seq, uint32_t offset)
 {
 	struct hmc_maint_plan *p = &ctl.rep.u.maint_plan;
 	size_t total = 0;
@@ -428,8 +529,8 @@ static void ctl_maint_plan(uint32_t seq, uint32_t offset)
 	memset(p, 0, sizeof(*p));
 	hmc_hdr_init(&ctl.rep.h, HMC_REP_MAINT_PLAN, HMC_REPLY, seq);
 	for (i = 0; i < HMC_PLAN_PER_MSG && rc == 0; i++) {
-		rc = maint_plan_at(offset + i, &total, &p->e[i].kind, p->e[i].path,
-		                   sizeof(p->e[i].path));
+		rc = window_plan_at(offset + i, &total, &p->e[i].kind, p->e[i].path,
+		                    sizeof(p->e[i].path));
 		if (rc == 0)
 			p->n++;
 	}
@@ -440,16 +541,61 @@ static void ctl_maint_plan(uint32_t seq, uint32_t offset)
 	p->total = (uint32_t)total;
 }
 
-static void ctl_maint_end(const struct ctl_client *c, uint32_t seq, struct hmc_maint_end *e)
+/* The first page makes the plan current (the files are hashed on the
+ * committer thread: the reply is deferred); later pages read the plan
+ * that first page got, so a client pages through one plan. */
+static void ctl_maint_plan(struct ctl_client *c, uint32_t seq, uint32_t offset)
 {
 	char msg[sizeof(ctl.rep.u.result.msg)];
+	size_t total;
+	uint32_t kind;
+	struct ctl_wait *w;
+	int rc;
+
+	if (offset && window_plan_at(0, &total, &kind, msg, sizeof(msg)) != -ENODATA) {
+		ctl_plan_page(seq, offset);
+		return;
+	}
+	w = ctl_wait_new(c, seq, HMC_REQ_MAINT_PLAN, offset);
+	if (!w) {
+		ctl_result(seq, -ENOMEM, "cannot compute the changes: out of memory");
+		return;
+	}
+	rc = window_plan_build(ctl_done, w, msg, sizeof(msg));
+	if (rc == -EINPROGRESS) {
+		ctl_defer(c);
+		return;
+	}
+	free(w);
+	if (rc < 0)
+		ctl_result(seq, rc, "%s", msg);
+	else
+		ctl_plan_page(seq, offset);
+}
+
+static void ctl_maint_end(struct ctl_client *c, uint32_t seq, struct hmc_maint_end *e)
+{
+	char msg[sizeof(ctl.rep.u.result.msg)];
+	struct ctl_wait *w;
 	int rc;
 
 	if (!ctl_auth(c, seq, &e->auth, "maintenance end"))
 		return;
-	rc = maint_drop(c->fd, (const char(*)[PATH_MAX])e->drop, e->n_drop, msg, sizeof(msg));
-	if (rc == 0 && !(e->flags & HMC_END_MORE))
-		rc = maint_end(c->fd, c->pid, e->flags & HMC_END_DISCARD, msg, sizeof(msg));
+	rc = window_drop(c->id, (const char(*)[PATH_MAX])e->drop, e->n_drop, msg, sizeof(msg));
+	if (rc == 0 && !(e->flags & HMC_END_MORE)) {
+		w = ctl_wait_new(c, seq, HMC_REQ_MAINT_END, 0);
+		if (!w) {
+			ctl_result(seq, -ENOMEM, "out of memory");
+			return;
+		}
+		rc = window_end(c->id, c->pid, e->flags & HMC_END_DISCARD, ctl_done, w, msg,
+		                sizeof(msg));
+		if (rc == -EINPROGRESS) {
+			ctl_defer(c);
+			return;
+		}
+		free(w);
+	}
 	ctl_result(seq, rc, "%s", msg);
 }
 
@@ -498,16 +644,27 @@ static void ctl_update_info(uint32_t seq)
 	ctl_update_reply(seq, id, who);
 }
 
-static void ctl_update_commit(uint32_t seq, const struct hmc_update_commit *u)
+static void ctl_update_commit(struct ctl_client *c, uint32_t seq, const struct hmc_update_commit *u)
 {
 	char msg[sizeof(ctl.rep.u.result.msg)];
-	int rc = update_commit(u->session, u->ok, u->keep, msg, sizeof(msg));
+	struct ctl_wait *w = ctl_wait_new(c, seq, HMC_REQ_UPDATE_COMMIT, 0);
+	int rc;
 
+	if (!w) {
+		ctl_result(seq, -ENOMEM, "out of memory");
+		return;
+	}
+	rc = update_commit(u->session, u->ok, u->keep, ctl_done, w, msg, sizeof(msg));
+	if (rc == -EINPROGRESS) {
+		ctl_defer(c);
+		return;
+	}
+	free(w);
 	ctl_result(seq, rc, "%s", msg);
 }
 
 /* Serve the maintenance and update requests; false: not one of them. */
-static bool ctl_serve_maint(const struct ctl_client *c)
+static bool ctl_serve_maint(struct ctl_client *c)
 {
 	uint32_t seq = ctl.req.h.seq;
 
@@ -519,13 +676,13 @@ static bool ctl_serve_maint(const struct ctl_client *c)
 		ctl_maint_status(seq);
 		return true;
 	case HMC_REQ_MAINT_PLAN:
-		ctl_maint_plan(seq, ctl.req.u.maint_plan_req.offset);
+		ctl_maint_plan(c, seq, ctl.req.u.maint_plan_req.offset);
 		return true;
 	case HMC_REQ_MAINT_END:
 		ctl_maint_end(c, seq, &ctl.req.u.maint_end);
 		return true;
 	case HMC_REQ_MAINT_SYNC:
-		maint_handle();
+		recorder_handle();
 		ctl_result(seq, 0, "changes read");
 		return true;
 	case HMC_REQ_UPDATE_BEGIN:
@@ -535,7 +692,7 @@ static bool ctl_serve_maint(const struct ctl_client *c)
 		ctl_update_info(seq);
 		return true;
 	case HMC_REQ_UPDATE_COMMIT:
-		ctl_update_commit(seq, &ctl.req.u.update_commit);
+		ctl_update_commit(c, seq, &ctl.req.u.update_commit);
 		return true;
 	}
 	return false;
@@ -591,6 +748,7 @@ static bool ctl_serve(struct ctl_client *c, size_t len)
 	}
 	/* a password travels in some requests: keep it only in ctl.req */
 	auth_wipe(ctl.in, len < sizeof(ctl.in) ? len : sizeof(ctl.in));
+	ctl.deferred = false;
 	switch (ctl.req.h.type) {
 	case HMC_REQ_STATUS:
 		ctl_status(ctl.req.h.seq);
@@ -608,6 +766,8 @@ static bool ctl_serve(struct ctl_client *c, size_t len)
 		ctl_serve_maint(c);
 		break;
 	}
+	if (ctl.deferred)
+		return true; /* ctl_done replies */
 	rc = ctl_send(c->fd, &ctl.rep);
 	if (rc) {
 		log_msg(LOG_WARNING, "control socket: reply to pid %d failed: %s", (int)c->pid,
@@ -641,6 +801,8 @@ static void ctl_read(struct ctl_client *c)
 			ctl_drop(c);
 			return;
 		}
+		if (c->waiting)
+			return; /* nothing more from c until its reply */
 	}
 }
 
@@ -658,9 +820,14 @@ void ctl_handle(void)
 			ctl_accept();
 			continue;
 		}
-		for (k = 0; k < CTL_MAX_CLIENTS; k++)
-			if (ctl.cl[k].fd == evs[i].data.fd)
+		for (k = 0; k < CTL_MAX_CLIENTS; k++) {
+			if (ctl.cl[k].fd != evs[i].data.fd)
+				continue;
+			if (ctl.cl[k].waiting) /* watched for hang-up only */
+				ctl_drop(&ctl.cl[k]);
+			else
 				ctl_read(&ctl.cl[k]);
+		}
 	}
 }
 

@@ -1,8 +1,9 @@
 /* hmilockd.c - main(): options, the start-up order of every module and its
  * exact reverse at exit (one table, chrony-style), and the main thread's
- * poll loop over the signalfd, the control socket, the mountinfo watch and
- * the watchdog timer. The signalfd, timerfd and start-up pipe are owned
- * here and touched by the main thread only. */
+ * poll loop over the signalfd, the control socket, the mountinfo watch,
+ * the watchdog timer, the change recorder and the committer's eventfd.
+ * The signalfd, timerfd and start-up pipe are owned here and touched by
+ * the main thread only. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -25,13 +26,14 @@
 #include "helper.h"
 #include "list.h"
 #include "log.h"
-#include "maint.h"
 #include "mounts.h"
 #include "notify.h"
+#include "recorder.h"
 #include "sandbox.h"
 #include "state.h"
 #include "stats.h"
 #include "update.h"
+#include "window.h"
 #include "workers.h"
 
 #ifndef HMILOCK_VERSION
@@ -60,19 +62,29 @@ static int mod_state(void)
 	return state_init(&cfg, start_msg, sizeof(start_msg));
 }
 
+/* The change recorder, then the windows (which read an interrupted
+ * window's journal back into it), then trusted updates. */
 static int mod_maint(void)
 {
-	int rc = maint_init(&cfg, start_msg, sizeof(start_msg));
+	int rc = recorder_init(&cfg, start_msg, sizeof(start_msg));
 
+	if (rc < 0)
+		return rc;
+	rc = window_init(&cfg, start_msg, sizeof(start_msg));
 	if (rc == 0)
 		rc = update_init(&cfg);
+	if (rc < 0) {
+		window_fini();
+		recorder_fini();
+	}
 	return rc;
 }
 
 static void mod_maint_fini(void)
 {
 	update_fini();
-	maint_fini();
+	window_fini();
+	recorder_fini();
 }
 
 static int mod_helper(void)
@@ -219,7 +231,7 @@ static int modules_init(size_t *n_started)
 
 /* ---- main loop -------------------------------------------------------- */
 
-enum { PFD_SIGNAL, PFD_CTL, PFD_MOUNTS, PFD_TIMER, PFD_MAINT, PFD__N };
+enum { PFD_SIGNAL, PFD_CTL, PFD_MOUNTS, PFD_TIMER, PFD_RECORDER, PFD_COMMIT, PFD__N };
 
 static void main_signal(int sfd, bool *quit)
 {
@@ -255,7 +267,7 @@ static void main_timer(int tfd)
 	if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		return;
 	workers_expire(now);
-	maint_tick();
+	window_tick();
 	update_tick();
 	list_trim();
 	if (beat && now - beat > READER_STALL_NS) {
@@ -275,7 +287,8 @@ static int main_loop(int sfd, int tfd)
 	    [PFD_CTL] = {.fd = ctl_fd(), .events = POLLIN},
 	    [PFD_MOUNTS] = {.fd = mounts_fd(), .events = POLLPRI},
 	    [PFD_TIMER] = {.fd = tfd, .events = POLLIN},
-	    [PFD_MAINT] = {.fd = maint_fd(), .events = POLLIN},
+	    [PFD_RECORDER] = {.fd = recorder_fd(), .events = POLLIN},
+	    [PFD_COMMIT] = {.fd = window_fd(), .events = POLLIN},
 	};
 	bool quit = false;
 
@@ -294,8 +307,10 @@ static int main_loop(int sfd, int tfd)
 			mounts_handle();
 		if (pfd[PFD_TIMER].revents)
 			main_timer(tfd);
-		if (pfd[PFD_MAINT].revents)
-			maint_handle();
+		if (pfd[PFD_RECORDER].revents)
+			recorder_handle();
+		if (pfd[PFD_COMMIT].revents)
+			window_handle(); /* a commit or plan is done: finish it, reply */
 	}
 	return 0;
 }

@@ -63,15 +63,6 @@ bool mounts_fstype_pseudo(const char *fstype)
 	return false;
 }
 
-bool mounts_path_below(const char *root, const char *path)
-{
-	size_t n = strlen(root);
-
-	if (n == 1 && root[0] == '/')
-		return path[0] == '/';
-	return !strncmp(root, path, n) && (path[n] == 0 || path[n] == '/');
-}
-
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
 static int mounts_unescape(const char *in, char *out, size_t outlen)
 {
@@ -126,7 +117,7 @@ static bool mounts_wanted(const struct mnt_info *mi)
 	if (mnt_n_roots == 0)
 		return true;
 	for (size_t i = 0; i < mnt_n_roots; i++)
-		if (mounts_path_below(mnt_roots[i], mi->mountpoint))
+		if (wl_path_below(mnt_roots[i], mi->mountpoint))
 			return true;
 	return false;
 }

@@ -22,7 +22,6 @@ struct mnt_info {
 /* Parse one mountinfo line (modifies line). 0 or -EINVAL. */
 int mounts_parse_line(char *line, struct mnt_info *out);
 bool mounts_fstype_pseudo(const char *fstype);
-bool mounts_path_below(const char *root, const char *path); /* at or below */
 int mounts_init(const struct hmd_config *cfg, char *msg, size_t msglen); /* initial marks */
 int mounts_fd(void); /* poll for POLLPRI */
 void mounts_handle(void);

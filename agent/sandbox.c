@@ -209,8 +209,9 @@ static const char *const sandbox_allow[] = {
     "mremap",
     "madvise",
     "brk",
-    /* threads (workers and the reader start after the filter): futexes,
-	 * signal masks; rt_sigreturn for any signal handler */
+    /* threads (workers, the reader, and window.c's committer for each
+	 * commit or plan, start after the filter): futexes, signal masks;
+	 * rt_sigreturn for any signal handler */
     "clone3",
     "futex",
     "set_robust_list",
@@ -255,7 +256,8 @@ static const char *const sandbox_allow[] = {
     NULL,
 };
 
-/* Maintenance windows and trusted updates (maint.c, update.c, state.c):
+/* Maintenance windows and trusted updates (recorder.c, journal.c,
+ * window.c and its committer thread, update.c, state.c):
  * naming a changed file from its directory handle; the journal and the
  * state file (append, fdatasync, tmp + rename); writing the next list
  * generation at the end (wl_db_write: tmp, fsync, link to .prev, rename,

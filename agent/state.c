@@ -89,7 +89,7 @@ void state_set_mode(enum hmd_mode m)
 	/* Subscribers keep their own copy (the kernel helper). */
 	for (size_t i = 0; i < state_n_handlers; i++)
 		state_handlers[i].fn(m, state_handlers[i].arg);
-	/* Maintenance is a window (maint.c keeps it in the file); the mode
+	/* Maintenance is a window (window.c keeps it in the file); the mode
 	 * outside windows is what a restart must come back to. */
 	if (m != HMD_MODE_MAINTENANCE && state_cur.mode != m && state_path[0]) {
 		struct state_file f = state_cur;

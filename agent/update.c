@@ -2,7 +2,8 @@
  * (<cgroup_root>/s<id>, cgroup v2) and which session is open (up, guarded
  * by up.lock because the exec gate's workers ask update_exec_allowed()).
  * The main thread opens and commits sessions (control socket) and removes
- * emptied cgroups (update_tick); the recording itself is maint.c's. */
+ * emptied cgroups (update_tick); the recording is recorder.c's (with
+ * up_attribute as its rule), the window, journal and commit window.c's. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,10 +19,11 @@
 
 #include "helper.h"
 #include "log.h"
-#include "maint.h"
 #include "mounts.h"
+#include "recorder.h"
 #include "state.h"
 #include "update.h"
+#include "window.h"
 
 /*
  * Writers are told apart by cgroup membership, never by name: the CLI
@@ -62,6 +64,13 @@ static struct {
 	 * a documented, tiny risk). Main thread only. */
 	pid_t known[UP_KNOWN];
 	unsigned n_known;
+	/* a commit being hashed (window.c): who is told when it is done */
+	struct {
+		window_done_fn *fn;
+		void *arg;
+		uint64_t id;
+		bool ok, keep;
+	} done;
 } up = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static int up_find_c2(void)
@@ -114,7 +123,7 @@ int update_init(const struct hmd_config *cfg)
 	else if (snprintf(up.root, sizeof(up.root), "%s/hmilock-update", up.c2) >=
 	         (int)sizeof(up.root))
 		up.root[0] = '\0';
-	if (!mounts_path_below(up.c2, up.root) || !strcmp(up.c2, up.root)) {
+	if (!wl_path_below(up.c2, up.root) || !strcmp(up.c2, up.root)) {
 		log_msg(LOG_ERR,
 		        "[update] cgroup_root %s is not below the cgroup v2 mount %s: "
 		        "`hmilock update` is refused",
@@ -182,7 +191,7 @@ int update_pid_member(pid_t pid)
 		return rc == 1 ? 1 : -ESRCH;
 	}
 	/* nested cgroups the updater makes below its own count as its own */
-	member = rc == 0 && rel[0] && mounts_path_below(rel, cg);
+	member = rc == 0 && rel[0] && wl_path_below(rel, cg);
 	if (member)
 		up.known[up.n_known++ % UP_KNOWN] = pid;
 	pthread_mutex_unlock(&up.lock);
@@ -195,12 +204,33 @@ bool update_exec_allowed(pid_t pid, const struct stat *st)
 		return false;
 	if (update_pid_member(pid) != 1)
 		return false;
-	if (maint_exec_written(st->st_dev, st->st_ino))
+	if (recorder_exec_written(st->st_dev, st->st_ino))
 		return true;
 	/* The updater may run what it wrote a moment ago, before the main
 	 * thread read that change: read what is queued, then look again. */
-	maint_handle();
-	return maint_exec_written(st->st_dev, st->st_ino);
+	recorder_handle();
+	return recorder_exec_written(st->st_dev, st->st_ino);
+}
+
+/* The recorder's attribution rule while a session is open: a change is
+ * the session's when its writer is (or was seen) in the session cgroup.
+ * Called under the recorder's read lock, by whichever thread reads. */
+static enum recorder_attr up_attribute(void *arg, pid_t pid, const char *path)
+{
+	int rc = update_pid_member(pid);
+
+	(void)arg;
+	if (rc == 1)
+		return RECORDER_RECORD;
+	if (rc == 0)
+		return RECORDER_IGNORE;
+	/* Racy by nature: the writer exited and was reaped before we read
+	 * its event, so /proc no longer says where it ran. Not approved. */
+	log_msg(LOG_WARNING,
+	        "update session: writer pid %d of %s is gone, cannot tell its "
+	        "cgroup: not approved",
+	        (int)pid, path);
+	return RECORDER_UNATTRIBUTED;
 }
 
 static int up_mkdir(char *msg, size_t len, uint64_t id)
@@ -242,7 +272,7 @@ int update_begin(pid_t by, pid_t who, uint64_t *session, char *cgroup, char *ori
 		return snprintf(msg, len, "pid %d: no such process (or no cgroup v2 membership)",
 		                (int)who),
 		       -ESRCH;
-	rc = maint_session_open(STATE_W_UPDATE, 0, msg, len);
+	rc = window_session_open(STATE_W_UPDATE, 0, up_attribute, NULL, msg, len);
 	if (rc < 0)
 		return rc;
 	pthread_mutex_lock(&up.lock);
@@ -260,7 +290,7 @@ int update_begin(pid_t by, pid_t who, uint64_t *session, char *cgroup, char *ori
 	if (rc < 0) {
 		char m2[64];
 
-		maint_session_commit(false, m2, sizeof(m2));
+		window_session_commit(false, NULL, NULL, m2, sizeof(m2)); /* at once */
 		return rc;
 	}
 	/* The kernel helper lets this cgroup write approved files (no-op
@@ -304,18 +334,47 @@ static void up_rmdir_later(const char *dir)
 		}
 }
 
-int update_commit(uint64_t session, bool ok, bool keep, char *msg, size_t len)
+/* The session's end is settled (at once, or from up_committed). */
+static void up_commit_finish(uint64_t id, bool ok, bool keep, int rc, const char *res, char *msg,
+                             size_t len)
 {
-	char res[400], dir[PATH_MAX];
+	log_msg(rc < 0 ? LOG_ERR : LOG_NOTICE, "trusted update session %llu ended (%s): %s",
+	        (unsigned long long)id,
+	        ok     ? "command succeeded"
+	        : keep ? "command failed, --keep-on-failure"
+	               : "command failed, nothing approved",
+	        res);
+	snprintf(msg, len, "%s%s", ok || keep ? "" : "the command failed: ", res);
+}
+
+static void up_committed(void *arg, int rc, const char *res)
+{
+	char msg[600];
+
+	(void)arg;
+	up_commit_finish(up.done.id, up.done.ok, up.done.keep, rc, res, msg, sizeof(msg));
+	if (up.done.fn)
+		up.done.fn(up.done.arg, rc, msg);
+	up.done.fn = NULL;
+}
+
+int update_commit(uint64_t session, bool ok, bool keep, window_done_fn *done, void *arg, char *msg,
+                  size_t len)
+{
+	char res[512], dir[PATH_MAX];
 	bool approve = ok || keep;
 	uint64_t id = up.session;
 	int rc;
 
+	if (window_busy(msg, len))
+		return -EBUSY;
 	if (!id || (session && session != id))
 		return snprintf(msg, len, "no trusted update session %llu is open",
 		                (unsigned long long)session),
 		       -ENOENT;
-	rc = maint_session_commit(approve, res, sizeof(res));
+	/* Still a session while the recorder reads what is queued (through
+	 * up_attribute); hashing comes after, on the committer thread. */
+	rc = window_session_commit(approve, up_committed, NULL, res, sizeof(res));
 	pthread_mutex_lock(&up.lock);
 	snprintf(dir, sizeof(dir), "%s", up.dir);
 	up.session = 0;
@@ -324,13 +383,16 @@ int update_commit(uint64_t session, bool ok, bool keep, char *msg, size_t len)
 	pthread_mutex_unlock(&up.lock);
 	helper_set_updater_cgroup(dir, false);
 	up_rmdir_later(dir);
-	log_msg(rc < 0 ? LOG_ERR : LOG_NOTICE, "trusted update session %llu ended (%s): %s",
-	        (unsigned long long)id,
-	        ok     ? "command succeeded"
-	        : keep ? "command failed, --keep-on-failure"
-	               : "command failed, nothing approved",
-	        res);
-	snprintf(msg, len, "%s%s", approve ? "" : "the command failed: ", res);
+	if (rc == -EINPROGRESS) {
+		up.done.fn = done;
+		up.done.arg = arg;
+		up.done.id = id;
+		up.done.ok = ok;
+		up.done.keep = keep;
+		snprintf(msg, len, "%s", res);
+		return rc;
+	}
+	up_commit_finish(id, ok, keep, rc, res, msg, len);
 	return rc;
 }
 
@@ -356,7 +418,7 @@ static void up_check_abandoned(void)
 		return;
 	snprintf(line, sizeof(line), "trusted update session %llu abandoned",
 	         (unsigned long long)up.session);
-	maint_session_interrupt(line);
+	window_session_interrupt(line);
 	helper_set_updater_cgroup(up.dir, false);
 	pthread_mutex_lock(&up.lock);
 	up.session = 0;

@@ -30,7 +30,7 @@ enum hmc_type {
 	HMC_REQ_SET_MODE = 0x02, /* struct hmc_set_mode */
 	HMC_REQ_RELOAD = 0x03, /* no body */
 	HMC_REQ_EVENTS = 0x04, /* struct hmc_events_req */
-	/* maintenance window and trusted updater (agent/maint.c, update.c) */
+	/* maintenance window and trusted updater (agent/window.c, update.c) */
 	HMC_REQ_MAINT_BEGIN = 0x10, /* struct hmc_maint_begin -> RESULT */
 	HMC_REQ_MAINT_STATUS = 0x11, /* no body -> MAINT_STATUS */
 	HMC_REQ_MAINT_PLAN = 0x12, /* struct hmc_maint_plan_req -> MAINT_PLAN */

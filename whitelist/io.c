@@ -32,6 +32,15 @@ int io_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+bool wl_path_below(const char *dir, const char *path)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return path[0] == '/';
+	return !strncmp(dir, path, n) && (path[n] == '\0' || path[n] == '/');
+}
+
 int wl_mkparents(const char *path, mode_t mode, char *failed)
 {
 	char dir[PATH_MAX];

@@ -186,6 +186,10 @@ struct wl_scan_opts {
 int wl_scan(const char *const *roots, size_t n_roots, const struct wl_scan_opts *opts,
             struct wl_set *out, struct wl_scan_stats *stats, struct wl_err *err);
 
+/* Is path dir itself or below it (io.c)? Both absolute and resolved; by
+ * whole components: /a/bc is not below /a/b. Everything is below "/". */
+bool wl_path_below(const char *dir, const char *path);
+
 /* mkdir -p of the directory part of path (io.c); levels it creates get
  * mode. 0 or -errno; on failure `failed` (PATH_MAX bytes, may be NULL)
  * gets the directory that could not be made. */

@@ -112,7 +112,7 @@ static void test_below(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		if (mounts_path_below(rows[i].root, rows[i].path) != rows[i].below) {
+		if (wl_path_below(rows[i].root, rows[i].path) != rows[i].below) {
 			print_error("%s below %s: want %d\n", rows[i].path, rows[i].root,
 			            rows[i].below);
 			fail();

@@ -14,7 +14,6 @@
 #include <cmocka.h>
 
 #include "hmilock_ctl.h"
-#include "maint.h"
 #include "state.h"
 #include "update.h"
 

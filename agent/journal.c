@@ -1,0 +1,281 @@
+/* journal.c - the maintenance journal (journal.h): owns the journal's fd
+ * (jour.fd, open while a window or session records), its path, and the
+ * percent codec of its lines. jour.lock guards the fd: the recorder appends
+ * from the thread that reads its events (main or an exec-gate worker), the
+ * main thread creates, syncs, closes and replays. journal_parse_line()
+ * is pure and touches none of it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "log.h"
+#include "stats.h"
+
+static struct {
+	pthread_mutex_t lock;
+	int fd; /* -1 when closed */
+	bool dirty; /* appended since the last fdatasync */
+	char path[PATH_MAX];
+} jour = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+
+/* ---- the codec ----------------------------------------------------------- */
+
+/* Percent-encode in: every byte <= 0x20, >= 0x7f and '%' as %HH. The
+ * length written (out NUL-terminated), or -ENAMETOOLONG when it does not
+ * fit: a path is never cut. (To become the library's wl_pct_encode.) */
+static int jn_pct_encode(const char *in, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *in; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c <= 0x20 || c >= 0x7f || c == '%') {
+			if (o + 3 >= outlen)
+				return -ENAMETOOLONG;
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			if (o + 1 >= outlen)
+				return -ENAMETOOLONG;
+			out[o++] = (char)c;
+		}
+	}
+	if (o >= outlen)
+		return -ENAMETOOLONG;
+	out[o] = '\0';
+	return (int)o;
+}
+
+static int jn_hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Decode the len bytes at in into out (NUL-terminated). Strict: '%' needs
+ * two hex digits inside the len bytes, %00 and raw bytes <= 0x20 or 0x7f
+ * are refused (-EINVAL); never reads past in[len - 1]. The decoded length,
+ * or -ENAMETOOLONG. (To become the library's wl_pct_decode.) */
+static int jn_pct_decode(const char *in, size_t len, char *out, size_t outlen)
+{
+	size_t i, o = 0;
+	int hi, lo;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c == '%') {
+			if (len - i < 3)
+				return -EINVAL; /* "%" or "%H" at the end */
+			hi = jn_hexval((unsigned char)in[i + 1]);
+			lo = jn_hexval((unsigned char)in[i + 2]);
+			if (hi < 0 || lo < 0 || (hi | lo) == 0)
+				return -EINVAL;
+			c = (unsigned char)(hi << 4 | lo);
+			i += 2;
+		} else if (c <= 0x20 || c == 0x7f) {
+			return -EINVAL;
+		}
+		if (o + 1 >= outlen)
+			return -ENAMETOOLONG;
+		out[o++] = (char)c;
+	}
+	if (o >= outlen)
+		return -ENAMETOOLONG;
+	out[o] = '\0';
+	return (int)o;
+}
+
+int journal_parse_line(const char *line, size_t len, char *op, char *path, size_t pathlen)
+{
+	int n;
+
+	if (len && line[len - 1] == '\n')
+		len--;
+	if (len && line[0] == '#')
+		return 1;
+	if (len < 3 || (line[0] != 'W' && line[0] != 'D' && line[0] != 'T') || line[1] != ' ' ||
+	    line[2] != '/')
+		return -EINVAL;
+	n = jn_pct_decode(line + 2, len - 2, path, pathlen);
+	if (n < 0)
+		return n;
+	*op = line[0];
+	return 0;
+}
+
+/* ---- the file ------------------------------------------------------------ */
+
+int journal_init(const char *path)
+{
+	if (snprintf(jour.path, sizeof(jour.path), "%s", path) >= (int)sizeof(jour.path))
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+const char *journal_path(void)
+{
+	return jour.path;
+}
+
+/* Under jour.lock. */
+static int jn_write(const char *buf, size_t n)
+{
+	ssize_t w;
+
+	if (jour.fd < 0)
+		return -EBADF;
+	w = write(jour.fd, buf, n);
+	if (w != (ssize_t)n) {
+		atomic_fetch_add(&hmd_stats.errors, 1);
+		log_msg(LOG_ERR, "maintenance journal %s: write failed: %s", jour.path,
+		        w < 0 ? strerror(errno) : "short write");
+		return w < 0 ? -errno : -EIO;
+	}
+	jour.dirty = true;
+	return 0;
+}
+
+/* Under jour.lock. */
+static void jn_sync(void)
+{
+	if (jour.dirty && jour.fd >= 0 && fdatasync(jour.fd) < 0)
+		log_msg(LOG_ERR, "maintenance journal %s: fdatasync: %s", jour.path,
+		        strerror(errno));
+	jour.dirty = false;
+}
+
+int journal_create(const char *kind, uint32_t timeout_s, uint64_t generation, const char *prev_mode)
+{
+	char hdr[512];
+	int n, rc = 0;
+
+	pthread_mutex_lock(&jour.lock);
+	if (jour.fd >= 0)
+		close(jour.fd);
+	jour.fd =
+	    open(jour.path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (jour.fd < 0) {
+		rc = -errno;
+		goto unlock;
+	}
+	n = snprintf(hdr, sizeof(hdr),
+	             JOURNAL_MAGIC "\n# kind=%s start=%lld timeout=%u generation=%llu "
+	                           "prev_mode=%s\n",
+	             kind, (long long)time(NULL), timeout_s, (unsigned long long)generation,
+	             prev_mode);
+	if (jn_write(hdr, (size_t)n) < 0 || fdatasync(jour.fd) < 0) {
+		close(jour.fd);
+		jour.fd = -1;
+		rc = -EIO;
+	}
+	jour.dirty = false;
+unlock:
+	pthread_mutex_unlock(&jour.lock);
+	return rc;
+}
+
+int journal_append(char op, const char *path)
+{
+	char line[JOURNAL_LINE_MAX + 1];
+	int n, rc;
+
+	line[0] = op;
+	line[1] = ' ';
+	n = jn_pct_encode(path, line + 2, sizeof(line) - 3);
+	if (n < 0) {
+		log_msg(LOG_ERR, "maintenance journal: a path too long to record (%.64s...)", path);
+		return n;
+	}
+	line[2 + n] = '\n';
+	pthread_mutex_lock(&jour.lock);
+	rc = jn_write(line, (size_t)n + 3);
+	pthread_mutex_unlock(&jour.lock);
+	return rc;
+}
+
+void journal_sync(void)
+{
+	pthread_mutex_lock(&jour.lock);
+	jn_sync();
+	pthread_mutex_unlock(&jour.lock);
+}
+
+void journal_close(void)
+{
+	pthread_mutex_lock(&jour.lock);
+	jn_sync();
+	if (jour.fd >= 0)
+		close(jour.fd);
+	jour.fd = -1;
+	pthread_mutex_unlock(&jour.lock);
+}
+
+void journal_remove(void)
+{
+	if (unlink(jour.path) < 0 && errno != ENOENT)
+		log_msg(LOG_WARNING, "maintenance journal %s: cannot remove it: %s", jour.path,
+		        strerror(errno));
+}
+
+int journal_expire(char *out, size_t len)
+{
+	snprintf(out, len, "%s.expired", jour.path);
+	return rename(jour.path, out) < 0 ? -errno : 0;
+}
+
+int journal_load(void (*fn)(void *arg, char op, const char *path), void *arg, size_t *bad)
+{
+	const size_t magic = sizeof(JOURNAL_MAGIC) - 1;
+	char path[PATH_MAX], op;
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t n;
+	int rc = 0;
+	FILE *f = fopen(jour.path, "re");
+
+	*bad = 0;
+	if (!f)
+		return -errno;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (++lineno == 1) {
+			if ((size_t)n < magic || memcmp(line, JOURNAL_MAGIC, magic) ||
+			    ((size_t)n > magic &&
+			     ((size_t)n != magic + 1 || line[magic] != '\n'))) {
+				rc = -EINVAL;
+				break;
+			}
+			continue;
+		}
+		rc = journal_parse_line(line, (size_t)n, &op, path, sizeof(path));
+		if (rc == 0)
+			fn(arg, op, path);
+		else if (rc < 0)
+			(*bad)++; /* a line cut by the power loss */
+		rc = 0;
+	}
+	if (rc == 0 && ferror(f))
+		rc = -EIO;
+	free(line);
+	fclose(f);
+	if (*bad)
+		log_msg(LOG_WARNING, "maintenance journal %s: %zu unreadable lines skipped",
+		        jour.path, *bad);
+	return rc;
+}

@@ -1,0 +1,602 @@
+/* recorder.c - the change recorder behind maintenance windows and trusted
+ * updates: owns the second fanotify group (rc.fan, notification class),
+ * its filesystem marks, one open directory fd per watched root (rc.marks)
+ * and the in-memory record of changed paths (rc.tab/rc.head). rc.rd_lock
+ * serialises reading the group and changing the record (main thread, or a
+ * worker in update_exec_allowed); rc.lock guards the record's links
+ * against recorder_exec_written(). Each change recorded goes to the
+ * journal (journal.c). Who a change belongs to is not decided here: the
+ * caller of recorder_start() hands over the rule. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "log.h"
+#include "mounts.h"
+#include "recorder.h"
+#include "stats.h"
+
+/*
+ * Why a FAN_REPORT_DFID_NAME notification group, not FAN_MODIFY /
+ * FAN_CLOSE_WRITE events with an fd:
+ *  - fd events name a file that is open; creation, removal and rename are
+ *    directory events, reported only to groups that identify objects by
+ *    file handle (FAN_REPORT_FID and friends). DFID_NAME gives, for every
+ *    event, the handle of the parent directory plus the entry name, so one
+ *    record type covers create, close-after-write, attribute change,
+ *    rename (from and to) and delete, and a path can be rebuilt even when
+ *    the file is gone;
+ *  - no fd is opened per event (an fd event on every write of a package
+ *    installation would pin thousands of files open), and the queue holds
+ *    no open files across a power cut or an overflow.
+ * FAN_MODIFY is not asked for: it fires on every write(); FAN_CLOSE_WRITE
+ * is the end of a write (also when the writer is killed: the kernel closes
+ * its files), and content is hashed at the end of the window anyway, so a
+ * file still open then is hashed as it is.
+ *
+ * Marks: directory-entry events need a filesystem (or inode) mark; a
+ * FAN_MARK_MOUNT mark cannot report create/delete/rename. So each watched
+ * mount gets FAN_MARK_FILESYSTEM on this group. For a [watch] mount that is
+ * its own filesystem (a tmpfs, a partition) that is exactly the watched
+ * files. For a bind mount of part of a bigger filesystem it is the whole
+ * filesystem: changes that resolve to a path outside the watched mounts
+ * are dropped, and a directory reachable only outside them cannot be
+ * named (open_by_handle_at through our mount) and is dropped too - that
+ * is the limit of bind mounts.
+ *
+ * The journal is appended as events are read and fdatasync'd after each
+ * batch of events read (one read() of the group), before the next read: a
+ * power cut loses at most the batch being written, never an acknowledged
+ * one.
+ */
+
+#define RC_EVENTS                                                                                  \
+	(FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO | FAN_CLOSE_WRITE | FAN_ATTRIB |  \
+	 FAN_ONDIR)
+#define RC_BUCKETS 4096
+
+struct rc_rec {
+	struct rc_rec *next; /* hash chain */
+	struct rc_rec *link; /* in order of first record */
+	uint64_t dev, ino; /* of the file when last seen (0 when gone) */
+	char op; /* 'W' written/present, 'D' removed, 'T' tree removed */
+	char path[];
+};
+
+struct rc_mark {
+	/* the marked mount (O_RDONLY: O_PATH fds are refused), which
+	 * open_by_handle_at() goes through */
+	int mfd;
+	__kernel_fsid_t fsid;
+	char root[PATH_MAX];
+};
+
+static struct {
+	const struct hmd_config *cfg;
+	int fan;
+	pid_t self;
+	bool marked;
+	struct rc_rec *tab[RC_BUCKETS];
+	struct rc_rec *head, **tail;
+	size_t count;
+	uint64_t version;
+	uint64_t ignored, unattributed;
+	struct rc_mark marks[HMD_MAX_WATCH];
+	size_t n_marks;
+	char roots[HMD_MAX_WATCH][PATH_MAX];
+	size_t n_roots;
+	pthread_mutex_t lock; /* tab/head/count vs recorder_exec_written() */
+	/* Reading the group and recording: the main thread, and a worker of
+	 * the exec gate that must see the updater's latest writes before it
+	 * refuses (update_exec_allowed). Taken before lock, never after. */
+	pthread_mutex_t rd_lock;
+	bool recording; /* under rd_lock */
+	recorder_attr_fn *attr; /* under rd_lock; NULL: every change */
+	void *attr_arg;
+} rc = {.fan = -1,
+        .tail = &rc.head,
+        .lock = PTHREAD_MUTEX_INITIALIZER,
+        .rd_lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* ---- the record ----------------------------------------------------------- */
+
+static size_t rc_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (size_t)(h % RC_BUCKETS);
+}
+
+static struct rc_rec *rc_find(const char *path)
+{
+	struct rc_rec *r;
+
+	for (r = rc.tab[rc_hash(path)]; r; r = r->next)
+		if (!strcmp(r->path, path))
+			return r;
+	return NULL;
+}
+
+/* Remember the latest state of path (under rd_lock); true when it changed
+ * the record (a new path, another op or another inode): worth a journal
+ * line. Every call moves the version on (the content may have changed). */
+static bool rc_note(const char *path, char op, const struct stat *st)
+{
+	struct rc_rec *r = rc_find(path);
+	bool changed;
+
+	if (!r) {
+		r = calloc(1, sizeof(*r) + strlen(path) + 1);
+		if (!r)
+			return false;
+		strcpy(r->path, path);
+		pthread_mutex_lock(&rc.lock);
+		r->next = rc.tab[rc_hash(path)];
+		rc.tab[rc_hash(path)] = r;
+		*rc.tail = r;
+		rc.tail = &r->link;
+		rc.count++;
+		pthread_mutex_unlock(&rc.lock);
+		r->op = 0;
+	}
+	changed = r->op != op ||
+	          (st && (r->dev != (uint64_t)st->st_dev || r->ino != (uint64_t)st->st_ino));
+	pthread_mutex_lock(&rc.lock);
+	r->op = op;
+	r->dev = st ? (uint64_t)st->st_dev : 0;
+	r->ino = st ? (uint64_t)st->st_ino : 0;
+	rc.version++;
+	pthread_mutex_unlock(&rc.lock);
+	return changed;
+}
+
+void recorder_note(char op, const char *path)
+{
+	pthread_mutex_lock(&rc.rd_lock);
+	rc_note(path, op, NULL);
+	pthread_mutex_unlock(&rc.rd_lock);
+}
+
+void recorder_forget(void)
+{
+	struct rc_rec *r, *n;
+
+	pthread_mutex_lock(&rc.rd_lock);
+	pthread_mutex_lock(&rc.lock);
+	for (r = rc.head; r; r = n) {
+		n = r->link;
+		free(r);
+	}
+	memset(rc.tab, 0, sizeof(rc.tab));
+	rc.head = NULL;
+	rc.tail = &rc.head;
+	rc.count = 0;
+	rc.version++;
+	rc.ignored = rc.unattributed = 0;
+	pthread_mutex_unlock(&rc.lock);
+	pthread_mutex_unlock(&rc.rd_lock);
+}
+
+size_t recorder_count(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&rc.lock);
+	n = rc.count;
+	pthread_mutex_unlock(&rc.lock);
+	return n;
+}
+
+void recorder_counters(uint64_t *ignored, uint64_t *unattributed)
+{
+	pthread_mutex_lock(&rc.rd_lock);
+	*ignored = rc.ignored;
+	*unattributed = rc.unattributed;
+	pthread_mutex_unlock(&rc.rd_lock);
+}
+
+uint64_t recorder_version(void)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&rc.lock);
+	v = rc.version;
+	pthread_mutex_unlock(&rc.lock);
+	return v;
+}
+
+struct recorder_entry *recorder_snapshot(size_t *n, uint64_t *version, int *err)
+{
+	struct recorder_entry *out = NULL;
+	const struct rc_rec *r;
+	size_t bytes = 0, i = 0;
+	char *p;
+
+	*err = 0;
+	pthread_mutex_lock(&rc.lock);
+	*n = rc.count;
+	*version = rc.version;
+	for (r = rc.head; r; r = r->link)
+		bytes += strlen(r->path) + 1;
+	if (rc.count)
+		out = malloc(rc.count * sizeof(*out) + bytes);
+	if (out) {
+		p = (char *)(out + rc.count);
+		for (r = rc.head; r; r = r->link, i++) {
+			size_t l = strlen(r->path) + 1;
+
+			out[i].op = r->op;
+			out[i].path = memcpy(p, r->path, l);
+			p += l;
+		}
+	} else if (rc.count) {
+		*err = -ENOMEM;
+		*n = 0;
+	}
+	pthread_mutex_unlock(&rc.lock);
+	return out;
+}
+
+bool recorder_exec_written(uint64_t dev, uint64_t ino)
+{
+	struct rc_rec *r;
+	bool found = false;
+
+	pthread_mutex_lock(&rc.lock);
+	for (r = rc.head; r && !found; r = r->link)
+		found = r->op == 'W' && r->dev == dev && r->ino == ino;
+	pthread_mutex_unlock(&rc.lock);
+	return found;
+}
+
+/* ---- marks ------------------------------------------------------------------ */
+
+static int rc_add_mark(const char *root)
+{
+	struct rc_mark *mk;
+	struct statfs sf;
+
+	if (rc.n_marks >= HMD_MAX_WATCH)
+		return -ENOSPC;
+	mk = &rc.marks[rc.n_marks];
+	mk->mfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mk->mfd < 0)
+		return -errno;
+	if (fstatfs(mk->mfd, &sf) < 0) {
+		close(mk->mfd);
+		return -errno;
+	}
+	memcpy(&mk->fsid, &sf.f_fsid, sizeof(mk->fsid));
+	snprintf(mk->root, sizeof(mk->root), "%s", root);
+	rc.n_marks++;
+	return 0;
+}
+
+/* The roots whose filesystems are marked: the [watch] mounts, or every
+ * filesystem that can hold executables (one per device). */
+static int rc_roots(void)
+{
+	char line[2 * PATH_MAX], seen[256][16];
+	struct mnt_info mi;
+	size_t n_seen = 0, i;
+	FILE *f;
+
+	for (i = 0; i < rc.cfg->n_watch; i++) {
+		if (!realpath(rc.cfg->watch[i], rc.roots[i]))
+			return -errno;
+		rc.n_roots++;
+	}
+	if (rc.n_roots)
+		return 0;
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f) && rc.n_roots < HMD_MAX_WATCH) {
+		char dev[16];
+
+		if (mounts_parse_line(line, &mi) < 0 || mounts_fstype_pseudo(mi.fstype))
+			continue;
+		snprintf(dev, sizeof(dev), "%u:%u", mi.major, mi.minor);
+		for (i = 0; i < n_seen && strcmp(seen[i], dev); i++)
+			;
+		if (i < n_seen || n_seen == 256)
+			continue;
+		memcpy(seen[n_seen++], dev, sizeof(dev));
+		snprintf(rc.roots[rc.n_roots++], PATH_MAX, "%s", mi.mountpoint);
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Under rd_lock. */
+static int rc_mark(bool on)
+{
+	unsigned flags =
+	    (on ? FAN_MARK_ADD : FAN_MARK_REMOVE) | FAN_MARK_FILESYSTEM | FAN_MARK_DONT_FOLLOW;
+	int ret = 0;
+	size_t i;
+
+	if (rc.marked == on)
+		return 0;
+	for (i = 0; i < rc.n_marks; i++) {
+		if (fanotify_mark(rc.fan, flags, RC_EVENTS, AT_FDCWD, rc.marks[i].root) == 0)
+			continue;
+		ret = -errno;
+		log_msg(LOG_ERR, "maintenance: cannot %s the change watch on %s: %s",
+		        on ? "place" : "remove", rc.marks[i].root, strerror(errno));
+		if (on)
+			break;
+	}
+	if (ret < 0 && on) {
+		while (i-- > 0)
+			fanotify_mark(rc.fan, FAN_MARK_REMOVE | FAN_MARK_FILESYSTEM, RC_EVENTS,
+			              AT_FDCWD, rc.marks[i].root);
+		return ret;
+	}
+	rc.marked = on;
+	return 0;
+}
+
+int recorder_init(const struct hmd_config *cfg, char *msg, size_t msglen)
+{
+	int ret;
+	size_t i;
+
+	rc.cfg = cfg;
+	rc.self = getpid();
+	ret = rc_roots();
+	if (ret < 0)
+		return snprintf(msg, msglen, "maintenance: %s", strerror(-ret)), ret;
+	rc.fan = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME | FAN_CLOEXEC | FAN_NONBLOCK |
+	                           FAN_UNLIMITED_QUEUE,
+	                       O_RDONLY | O_CLOEXEC);
+	if (rc.fan < 0) {
+		ret = -errno;
+		snprintf(msg, msglen, "maintenance: fanotify_init(FAN_REPORT_DFID_NAME): %s",
+		         strerror(errno));
+		return ret;
+	}
+	for (i = 0; i < rc.n_roots; i++)
+		if ((ret = rc_add_mark(rc.roots[i])) < 0)
+			log_msg(LOG_ERR, "maintenance: cannot watch %s for changes: %s",
+			        rc.roots[i], strerror(-ret));
+	return 0;
+}
+
+void recorder_fini(void)
+{
+	size_t i;
+
+	/* Under rd_lock: a worker may still be reading (update_exec_allowed). */
+	pthread_mutex_lock(&rc.rd_lock);
+	rc.recording = false;
+	for (i = 0; i < rc.n_marks; i++)
+		close(rc.marks[i].mfd);
+	rc.n_marks = 0;
+	rc.n_roots = 0;
+	if (rc.fan >= 0)
+		close(rc.fan);
+	rc.fan = -1;
+	rc.marked = false;
+	pthread_mutex_unlock(&rc.rd_lock);
+	recorder_forget();
+}
+
+int recorder_fd(void)
+{
+	return rc.fan;
+}
+
+/* ---- events ------------------------------------------------------------------ */
+
+static const struct rc_mark *rc_mark_of(const __kernel_fsid_t *fsid)
+{
+	size_t i;
+
+	for (i = 0; i < rc.n_marks; i++)
+		if (!memcmp(&rc.marks[i].fsid, fsid, sizeof(*fsid)))
+			return &rc.marks[i];
+	return NULL;
+}
+
+static bool rc_in_roots(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < rc.n_roots; i++)
+		if (wl_path_below(rc.roots[i], path))
+			return true;
+	return false;
+}
+
+/* The path of the event's entry (dir handle + name); the entry's stat in
+ * *st when it exists (*exists). 0, or -errno when it cannot be named. */
+static int rc_resolve(const struct fanotify_event_info_fid *fid, char *path, size_t len,
+                      struct stat *st, bool *exists)
+{
+	struct file_handle *fh = (struct file_handle *)fid->handle;
+	const char *name = (const char *)fh->f_handle + fh->handle_bytes;
+	const struct rc_mark *mk = rc_mark_of(&fid->fsid);
+	char proc[64], dir[PATH_MAX];
+	ssize_t n;
+	int dfd, ret = 0;
+
+	if (!mk)
+		return -ENODEV;
+	dfd = open_by_handle_at(mk->mfd, fh, O_PATH | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno; /* the directory is gone (ESTALE) */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dfd);
+	n = readlink(proc, dir, sizeof(dir) - 1);
+	if (n <= 0 || dir[0] != '/') {
+		ret = n < 0 ? -errno : -ENOENT;
+		goto close_dir;
+	}
+	dir[n] = '\0';
+	if (snprintf(path, len, "%s/%s", strcmp(dir, "/") ? dir : "", name) >= (int)len) {
+		ret = -ENAMETOOLONG;
+		goto close_dir;
+	}
+	*exists = fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW) == 0;
+close_dir:
+	close(dfd);
+	return ret;
+}
+
+/* Should the writer's change be recorded? (under rd_lock) */
+static bool rc_attribute(pid_t pid, const char *path)
+{
+	if (!rc.recording)
+		return false;
+	if (!rc.attr)
+		return true;
+	switch (rc.attr(rc.attr_arg, pid, path)) {
+	case RECORDER_RECORD:
+		return true;
+	case RECORDER_IGNORE:
+		rc.ignored++;
+		return false;
+	case RECORDER_UNATTRIBUTED:
+		rc.unattributed++;
+		return false;
+	}
+	return false;
+}
+
+/* Note a change and journal it when it changed the record. */
+static void rc_record(const char *path, char op, const struct stat *st)
+{
+	if (rc_note(path, op, st))
+		journal_append(op, path);
+}
+
+static void rc_event(const struct fanotify_event_metadata *m)
+{
+	const struct fanotify_event_info_fid *fid = (const void *)(m + 1);
+	char path[PATH_MAX];
+	struct stat st;
+	bool exists = false, gone;
+	int ret;
+
+	if (m->pid == rc.self || m->event_len < sizeof(*m) + sizeof(*fid) ||
+	    fid->hdr.info_type != FAN_EVENT_INFO_TYPE_DFID_NAME)
+		return;
+	ret = rc_resolve(fid, path, sizeof(path), &st, &exists);
+	if (ret < 0) {
+		if (ret != -ENODEV)
+			log_msg(LOG_WARNING,
+			        "maintenance: a change (mask %#llx) cannot be named: %s",
+			        (unsigned long long)m->mask, strerror(-ret));
+		return;
+	}
+	if (!rc_in_roots(path))
+		return;
+	if (m->mask & FAN_ONDIR) {
+		/* A directory removed or moved away: the files below it are
+		 * gone from their paths, and their own events may name a
+		 * directory that no longer exists (dpkg -r: files, then the
+		 * emptied directories). Record the tree. A directory moved
+		 * in is not followed: its files are not approved (docs). */
+		if ((m->mask & (FAN_DELETE | FAN_MOVED_FROM)) && !exists &&
+		    rc_attribute(m->pid, path))
+			rc_record(path, 'T', NULL);
+		return;
+	}
+	if (exists && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+		return;
+	gone = (m->mask & (FAN_DELETE | FAN_MOVED_FROM)) && !exists;
+	if (!rc_attribute(m->pid, path))
+		return;
+	if (gone || !exists || S_ISLNK(st.st_mode))
+		rc_record(path, 'D', NULL);
+	else
+		rc_record(path, 'W', &st);
+}
+
+/* One read() of the group (under rd_lock); false when nothing was read. */
+static bool rc_read_batch(void)
+{
+	static char buf[16384] __attribute__((aligned(8)));
+	static union {
+		struct fanotify_event_metadata m;
+		char b[4096];
+	} ev;
+	struct fanotify_event_metadata h;
+	ssize_t len, off;
+
+	if (rc.fan < 0)
+		return false;
+	len = read(rc.fan, buf, sizeof(buf));
+	if (len <= 0) {
+		if (len < 0 && errno != EAGAIN && errno != EINTR)
+			log_msg(LOG_ERR, "maintenance: reading changes: %s", strerror(errno));
+		return false;
+	}
+	/* Records with file handles are padded to 4 bytes, not 8: copy each
+	 * to an aligned buffer before reading its 64-bit fields. */
+	for (off = 0; off + (ssize_t)sizeof(h) <= len; off += h.event_len) {
+		memcpy(&h, buf + off, sizeof(h));
+		if (h.event_len < sizeof(h) || off + (ssize_t)h.event_len > len)
+			break;
+		if (h.mask & FAN_Q_OVERFLOW) {
+			atomic_fetch_add(&hmd_stats.errors, 1);
+			log_msg(LOG_CRIT, "maintenance: change queue overflow: changes were lost");
+			continue;
+		}
+		if (h.vers != FANOTIFY_METADATA_VERSION || h.event_len > sizeof(ev.b))
+			continue;
+		memcpy(ev.b, buf + off, h.event_len);
+		rc_event(&ev.m);
+	}
+	journal_sync(); /* the batch is on disk before the next read */
+	return true;
+}
+
+void recorder_handle(void)
+{
+	int i;
+
+	pthread_mutex_lock(&rc.rd_lock);
+	/* Bounded: the control socket and signals must not starve. */
+	for (i = 0; i < 64 && rc_read_batch(); i++)
+		;
+	pthread_mutex_unlock(&rc.rd_lock);
+}
+
+int recorder_start(recorder_attr_fn *attr, void *arg)
+{
+	int ret;
+
+	pthread_mutex_lock(&rc.rd_lock);
+	ret = rc_mark(true);
+	if (ret == 0) {
+		rc.attr = attr;
+		rc.attr_arg = arg;
+		rc.recording = true;
+	}
+	pthread_mutex_unlock(&rc.rd_lock);
+	return ret;
+}
+
+void recorder_stop(void)
+{
+	recorder_handle(); /* what is queued still belongs to the window */
+	pthread_mutex_lock(&rc.rd_lock);
+	rc.recording = false;
+	rc.attr = NULL;
+	rc.attr_arg = NULL;
+	rc_mark(false);
+	pthread_mutex_unlock(&rc.rd_lock);
+}
