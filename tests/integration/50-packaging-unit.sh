@@ -195,8 +195,8 @@ else
 	fail "unit: tmpfiles.d: $o $(ls -ld "$TR"/run/hmilock "$TR"/var/lib/hmilock 2>&1)"
 fi
 # The daemon's default socket and list live in those directories.
-sock=$(sed -n 's/^#define HMD_DEFAULT_SOCKET "\(.*\)"/\1/p' "$TOP/agent/hmilockd.h")
-db=$(sed -n 's/^#define HMD_DEFAULT_DB "\(.*\)"/\1/p' "$TOP/agent/hmilockd.h")
+sock=$(sed -n 's/^#define HMD_DEFAULT_SOCKET "\(.*\)"/\1/p' "$TOP/whitelist/config.h")
+db=$(sed -n 's/^#define HMD_DEFAULT_DB "\(.*\)"/\1/p' "$TOP/whitelist/config.h")
 if [ "$(dirname "$sock")" = /run/hmilock ] && [ "$(dirname "$db")" = /var/lib/hmilock ]; then
 	pass "unit: the daemon's default socket and list are in the tmpfiles.d directories"
 else
