@@ -207,36 +207,12 @@ bool maint_exec_written(uint64_t dev, uint64_t ino)
 /* Bytes that would break a line (and '%' itself) become %XX. */
 static void mt_escape(const char *in, char *out, size_t len)
 {
-	size_t o = 0;
-
-	for (; *in && o + 4 < len; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		if (c <= 0x20 || c == 0x7f || c == '%')
-			o += (size_t)snprintf(out + o, len - o, "%%%02X", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
+	wl_pct_encode(in, strlen(in), out, len);
 }
 
 static int mt_unescape(char *s)
 {
-	char *o = s;
-	unsigned v;
-
-	for (; *s; s++) {
-		if (*s == '%') {
-			if (sscanf(s + 1, "%2x", &v) != 1 || !v)
-				return -EINVAL;
-			*o++ = (char)v;
-			s += 2;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-	return 0;
+	return wl_pct_decode(s, strlen(s), s, NULL, NULL);
 }
 
 static int mt_jwrite(const char *buf, size_t n)

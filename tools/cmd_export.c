@@ -44,29 +44,24 @@
 /* Write s in the %HH form; "" as "-" (and a literal "-" as %2D). */
 static void exp_enc(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), elen = wl_pct_encode(s, n, NULL, 0);
+	char stackbuf[1024], *buf = elen < sizeof(stackbuf) ? stackbuf : malloc(elen + 1);
 
-	if (!*p) {
+	if (!*s)
 		fputc('-', f);
-		return;
-	}
-	if (strcmp(s, "-") == 0) {
+	else if (strcmp(s, "-") == 0)
 		fputs("%2D", f);
-		return;
-	}
-	for (; *p; p++) {
-		if (*p <= 0x20 || *p >= 0x7f || *p == '%')
-			fprintf(f, "%%%02X", *p);
-		else
-			fputc(*p, f);
-	}
+	else if (buf && wl_pct_encode(s, n, buf, elen + 1) == elen)
+		fputs(buf, f);
+	else
+		fputs("%", f); /* out of memory: a line the importer refuses */
+	if (buf != stackbuf)
+		free(buf);
 }
 
 /* Decode one %HH token of len bytes into a malloc'd string ("-": ""). */
 static int exp_dec(const char *s, size_t len, char **out)
 {
-	size_t i, o = 0;
-	uint8_t b;
 	char *d;
 
 	*out = NULL;
@@ -75,19 +70,10 @@ static int exp_dec(const char *s, size_t len, char **out)
 	d = malloc(len + 1);
 	if (!d)
 		return -ENOMEM;
-	for (i = 0; i < len; i++) {
-		if (s[i] != '%') {
-			d[o++] = s[i];
-			continue;
-		}
-		if (i + 2 >= len || wl_unhex_n(s + i + 1, 2, &b, 1) < 0 || b == 0) {
-			free(d);
-			return -EINVAL;
-		}
-		d[o++] = (char)b;
-		i += 2;
+	if (wl_pct_decode(s, len, d, NULL, NULL) < 0) {
+		free(d);
+		return -EINVAL;
 	}
-	d[o] = '\0';
 	*out = d;
 	return 0;
 }

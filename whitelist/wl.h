@@ -68,6 +68,23 @@ int wl_unhex(const char *s, uint8_t out[WL_SHA256_LEN]); /* 0 or -EINVAL */
 void wl_hex_n(const uint8_t *b, size_t n, char *out);
 int wl_unhex_n(const char *s, size_t slen, uint8_t *out, size_t n);
 
+/* ---- %HH escapes of one-line text formats (pct.c) ----------------------- */
+
+/* Encode the n bytes at s: every byte <= 0x20 or >= 0x7f, and '%' itself,
+ * becomes %HH (upper-case hex); the rest is copied. out (outlen bytes, may
+ * be NULL with outlen 0 to measure) gets a NUL-terminated prefix that never
+ * ends inside an escape. Returns the length of the whole encoding, like
+ * snprintf: a result >= outlen means out was cut. */
+size_t wl_pct_encode(const char *s, size_t n, char *out, size_t outlen);
+/* Decode exactly len bytes at s (no terminator needed, none read) into out
+ * (len + 1 bytes; out == s decodes in place) and a NUL; *outlen (may be
+ * NULL) gets the decoded length. Strict: '%' must be followed by two hex
+ * digits of either case within len, and a NUL byte (raw, or %00) is
+ * refused, as the result is a C string. Raw bytes other than NUL pass
+ * through. 0, or -EINVAL with *bad (may be NULL) the offset of the bad
+ * byte in s. */
+int wl_pct_decode(const char *s, size_t len, char *out, size_t *outlen, size_t *bad);
+
 /* ---- classification (classify.c) -------------------------------------- */
 
 enum wl_type {
