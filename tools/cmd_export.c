@@ -36,7 +36,6 @@
 #define EXP_MAX_ENTRIES 20000000ull
 #define EXP_DEFAULT_DIR "/etc/hmilock"
 #define EXP_DEFAULT_PRIV "/etc/hmilock/export.key"
-#define EXP_DEFAULT_PUB "/etc/hmilock/import.pub"
 #define EXP_SIG_TAG "signature ed25519 "
 
 /* ---- small helpers --------------------------------------------------------- */
@@ -149,7 +148,6 @@ int cmd_keygen(const struct cli *cli, int argc, char **argv)
 	struct wl_err err = {0};
 	int rc = EXIT_OK;
 
-	(void)cli;
 	if (keygen_opts(argc, argv, &dir, &priv, &pub, &rc) < 0)
 		return rc;
 	if (!priv) {
@@ -165,7 +163,7 @@ int cmd_keygen(const struct cli *cli, int argc, char **argv)
 	}
 	printf("private key %s (mode 0600: keep it on the box that exports)\n"
 	       "public key  %s (copy it to each box that imports, as %s)\n",
-	       priv, pub, EXP_DEFAULT_PUB);
+	       priv, pub, cli->import_pubkey);
 	exp_print_keyid("key id", k);
 	wl_sign_key_free(k);
 	return EXIT_OK;
@@ -771,23 +769,17 @@ out:
 
 int cmd_import(const struct cli *cli, int argc, char **argv)
 {
-	char pubpath[PATH_MAX];
 	struct imp_opts o = {0};
 	struct imp_file f = {0};
 	int rc = EXIT_OK;
 
 	if (import_opts(argc, argv, &o, &rc) < 0)
 		return rc;
-	if (o.pubkey)
-		snprintf(pubpath, sizeof(pubpath), "%s", o.pubkey);
-	else if ((rc = util_conf_path(cli, "import_pubkey", EXP_DEFAULT_PUB, pubpath,
-	                              sizeof(pubpath))))
-		return rc;
 	rc = passwd_gate(cli, o.pwfile, "import");
 	if (!rc)
 		rc = imp_read(o.file, &f);
 	if (!rc)
-		rc = imp_verify(o.file, pubpath, &f);
+		rc = imp_verify(o.file, o.pubkey ? o.pubkey : cli->import_pubkey, &f);
 	if (!rc)
 		rc = imp_parse(o.file, &f);
 	if (!rc)

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <ini.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "hmilock.h"
 #include "wl.h"
 
@@ -244,74 +244,25 @@ static int list_roots_args(struct list_roots *r, int argc, char **argv)
 	return 0;
 }
 
-struct list_ini {
-	struct list_roots *roots;
-	bool seen;
-	char bad[128];
-};
-
-static int list_ini_handler(void *user, const char *section, const char *name, const char *value)
-{
-	struct list_ini *ini = user;
-	char *copy, *tok, *save = NULL;
-	int rc = 0;
-
-	if (strcmp(section, "init") != 0)
-		return 1; /* other sections belong to hmilockd */
-	if (strcmp(name, "roots") != 0) {
-		snprintf(ini->bad, sizeof(ini->bad), "unknown key '%s' in [init]", name);
-		return 0;
-	}
-	ini->seen = true;
-	copy = strdup(value);
-	if (!copy)
-		return 0;
-	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-		if (tok[0] != '/') {
-			snprintf(ini->bad, sizeof(ini->bad),
-			         "[init] roots: '%.80s' is not absolute", tok);
-			free(copy);
-			return 0;
-		}
-		rc = list_roots_add(ini->roots, tok);
-		if (rc == -ENOMEM)
-			break;
-		if (rc < 0)
-			fprintf(stderr, "hmilock: note: configured root %s: %s, skipped\n", tok,
-			        strerror(-rc));
-	}
-	free(copy);
-	if (rc == -ENOMEM)
-		snprintf(ini->bad, sizeof(ini->bad), "out of memory");
-	return rc != -ENOMEM;
-}
-
-/* Roots for init without operands: [init] roots from the config file if it
- * exists and has them, else the default system trees that exist. */
+/* Roots for init without operands: [init] roots of the configuration when
+ * it has them (one that does not exist is noted and skipped), else the
+ * default system trees that exist. */
 static int list_roots_default(const struct cli *cli, struct list_roots *r)
 {
-	struct list_ini ini = {.roots = r};
-	struct stat st;
+	const struct hmd_config *conf = cli->conf;
 	size_t i;
-	int line;
+	int rc;
 
-	if (stat(cli->config, &st) == 0) {
-		line = ini_parse(cli->config, list_ini_handler, &ini);
-		if (line < 0) {
-			util_err("%s: cannot read it", cli->config);
-			return EXIT_USAGE;
-		}
-		if (line > 0) {
-			util_err("%s line %d: %s; fix it or name the roots: hmilock init PATH...",
-			         cli->config, line, ini.bad[0] ? ini.bad : "syntax error");
-			return EXIT_USAGE;
-		}
-		if (ini.seen)
-			return 0;
-	} else if (errno != ENOENT) {
-		util_err("%s: %s", cli->config, strerror(errno));
-		return EXIT_USAGE;
+	for (i = 0; i < conf->n_roots; i++) {
+		rc = list_roots_add(r, conf->roots[i]);
+		if (rc == -ENOMEM)
+			return EXIT_INTERNAL;
+		if (rc < 0)
+			fprintf(stderr, "hmilock: note: %s: [init] root %s: %s, skipped\n",
+			        cli->config, conf->roots[i], strerror(-rc));
 	}
+	if (conf->n_roots)
+		return 0;
 	for (i = 0; i < sizeof(list_default_roots) / sizeof(list_default_roots[0]); i++)
 		if (list_roots_add(r, list_default_roots[i]) == -ENOMEM)
 			return EXIT_INTERNAL;
