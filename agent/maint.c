@@ -795,22 +795,29 @@ static int mt_commit(char *msg, size_t len)
 	struct mt_count c = {0};
 	struct hmd_list *l = list_get();
 	struct wl_set *s = wl_set_new();
+	struct wl_db_lock *lk = NULL;
 	int rc = s ? wl_key_load(mt.cfg->key, key, &err) : -ENOMEM;
 
 	if (rc == 0)
 		rc = wl_db_to_set(list_db(l), s, &err);
 	if (rc == 0)
 		mt_apply(list_db(l), s, &c);
+	/* the writer protocol (wl.h): the CLI holds the lock briefly; the
+	 * plan was made against the loaded list, which the write checks */
 	if (rc == 0 && c.add + c.change + c.remove)
-		rc = wl_db_write(mt.cfg->db, s, list_generation(l) + 1, key, &err);
+		rc = wl_db_lock(mt.cfg->db, 2000, &lk, &err);
+	if (rc == 0 && c.add + c.change + c.remove)
+		rc = wl_db_write(lk, s, list_generation(l) + 1, list_generation(l), key, &err);
+	wl_db_unlock(lk);
 	explicit_bzero(key, sizeof(key));
 	list_put(l);
 	wl_set_free(s);
 	if (rc == 0 && c.add + c.change + c.remove)
 		rc = list_reload(&err);
 	if (rc < 0) {
-		snprintf(msg, len, "the list was NOT changed: %.300s",
-		         err.msg[0] ? err.msg : strerror(-rc));
+		snprintf(msg, len, "the list was NOT changed: %.300s%s",
+		         err.msg[0] ? err.msg : strerror(-rc),
+		         rc == -ESTALE ? " after `hmilock reload`" : "");
 		return rc;
 	}
 	snprintf(msg, len,

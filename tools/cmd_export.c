@@ -544,7 +544,17 @@ static int imp_parse(const char *path, struct imp_file *f)
 
 /* ---- import: checking each file on this box ------------------------------------ */
 
-enum imp_outcome { IMP_NEW = 0, IMP_SAME, IMP_UPDATED, IMP_MISSING, IMP_DIFFERS, IMP_OTHER };
+/* IMP_MATCH: hashed, equal, in the set of found files; it becomes NEW,
+ * SAME or UPDATED against the list under the writer lock. */
+enum imp_outcome {
+	IMP_NEW = 0,
+	IMP_SAME,
+	IMP_UPDATED,
+	IMP_MISSING,
+	IMP_DIFFERS,
+	IMP_OTHER,
+	IMP_MATCH,
+};
 
 static void imp_report(const char *what, const char *path, const char *detail)
 {
@@ -588,14 +598,13 @@ static int imp_open(const struct imp_entry *e)
 	return fd;
 }
 
-/* Hash the file on this box; put it into set when it matches. */
-static enum imp_outcome imp_one(struct wl_set *set, const struct imp_entry *e)
+/* Hash the file on this box; put it into found when it matches. */
+static enum imp_outcome imp_one(struct wl_set *found, const struct imp_entry *e)
 {
 	char why[2 * WL_HEX_LEN + 64], hex[WL_HEX_LEN], hex2[WL_HEX_LEN];
-	const struct wl_entry *old;
 	struct wl_entry ent = {0};
 	struct wl_err err = {0};
-	enum imp_outcome out;
+	enum imp_outcome out = IMP_MATCH;
 	int fd = imp_open(e);
 
 	if (fd < 0)
@@ -611,15 +620,10 @@ static enum imp_outcome imp_one(struct wl_set *set, const struct imp_entry *e)
 		wl_hex(ent.sha256, hex2);
 		snprintf(why, sizeof(why), "exported sha256 %s, here %s", hex, hex2);
 		imp_report("differs", e->path, why);
-		wl_entry_free(&ent);
-		return IMP_DIFFERS;
-	}
-	old = wl_set_find(set, e->path);
-	out = !old                                             ? IMP_NEW
-	      : memcmp(old->sha256, ent.sha256, WL_SHA256_LEN) ? IMP_UPDATED
-	                                                       : IMP_SAME;
-	if (wl_set_put(set, &ent) < 0)
+		out = IMP_DIFFERS;
+	} else if (wl_set_put(found, &ent) < 0) {
 		out = IMP_OTHER;
+	}
 	wl_entry_free(&ent);
 	return out;
 }
@@ -672,18 +676,18 @@ usage:
 	return -1;
 }
 
-/* The set to add to and the generation to write: the current list (its
- * entries too with --merge), or for --replace on a box without a list a
- * new one (the key is made when there is none). */
-static int import_target(const struct cli *cli, bool replace, struct list_ctx *ctx,
-                         struct wl_set *set, uint64_t *gen)
+/* Under the writer lock: the list as it is now (ctx->db, NULL for --replace
+ * on a box without a list, whose key is made when there is none) and the
+ * generation to write. */
+static int import_target(const struct cli *cli, bool replace, struct list_ctx *ctx, uint64_t *gen)
 {
 	struct wl_err err = {0};
 	int rc;
 
 	if (replace && access(cli->db, F_OK) < 0 && errno == ENOENT) {
 		*gen = 1;
-		if (access(cli->key, F_OK) < 0 && wl_key_create(cli->key, &err) < 0)
+		rc = wl_key_create(cli->key, &err);
+		if (rc < 0 && rc != -EEXIST)
 			return list_fail(&err);
 		return wl_key_load(cli->key, ctx->key, &err) < 0 ? list_fail(&err) : 0;
 	}
@@ -691,8 +695,6 @@ static int import_target(const struct cli *cli, bool replace, struct list_ctx *c
 	if (rc)
 		return rc;
 	*gen = wl_db_generation(ctx->db) + 1;
-	if (!replace && wl_db_to_set(ctx->db, set, &err) < 0)
-		return list_fail(&err);
 	return 0;
 }
 
@@ -713,57 +715,84 @@ static void import_reload(const struct cli *cli)
 		                "load it (above); run 'hmilock reload'\n");
 }
 
-static int import_write(const struct cli *cli, struct list_ctx *ctx, struct wl_set *set,
-                        uint64_t gen)
+/* A found entry against the list it is imported into: new, already listed,
+ * or listed with another hash (--replace starts from nothing). */
+static enum imp_outcome import_classify(const struct wl_db *db, bool replace,
+                                        const struct imp_entry *e)
 {
-	struct wl_err err = {0};
+	struct wl_rec r;
 
-	if (wl_db_write(cli->db, set, gen, ctx->key, &err) < 0)
-		return list_fail(&err);
-	return 0;
+	if (replace || !db || wl_db_find_path(db, e->path, &r) < 0)
+		return IMP_NEW;
+	return memcmp(r.sha256, e->sha256, WL_SHA256_LEN) ? IMP_UPDATED : IMP_SAME;
 }
 
-/* Check every entry, write the list; exit 1 when some were not imported. */
+/* Under the writer lock: count against the list as it is now, lay it under
+ * the found files (--merge), write the next generation. */
+static int import_write(const struct cli *cli, const struct imp_opts *o, struct imp_file *f,
+                        enum imp_outcome *out, struct wl_set *found, uint64_t *gen)
+{
+	struct wl_db_lock *lk = NULL;
+	struct list_ctx ctx = {0};
+	struct wl_err err = {0};
+	size_t i;
+	int rc = list_lock(cli, &lk);
+
+	if (!rc)
+		rc = import_target(cli, o->replace, &ctx, gen);
+	for (i = 0; !rc && i < f->n; i++)
+		if (out[i] == IMP_MATCH)
+			out[i] = import_classify(ctx.db, o->replace, &f->v[i]);
+	if (!rc && !o->replace && wl_db_merge_into(ctx.db, found, &err) < 0)
+		rc = list_fail(&err);
+	if (!rc)
+		rc = list_write(lk, found, *gen, ctx.key);
+	list_close(&ctx);
+	wl_db_unlock(lk);
+	return rc;
+}
+
+/* Check every entry (hashing without the writer lock), write the list;
+ * exit 1 when some were not imported. */
 static int import_apply(const struct cli *cli, const struct imp_opts *o, struct imp_file *f)
 {
-	size_t cnt[IMP_OTHER + 1] = {0}, i, ok, bad;
-	struct list_ctx ctx = {0};
-	struct wl_set *set = wl_set_new();
-	uint64_t gen;
+	size_t cnt[IMP_MATCH + 1] = {0}, i, ok, bad;
+	struct wl_set *found = wl_set_new();
+	enum imp_outcome *out = calloc(f->n ? f->n : 1, sizeof(*out));
+	uint64_t gen = 0;
 	int rc;
 
-	if (!set) {
+	if (!found || !out) {
 		util_err("out of memory");
-		return EXIT_INTERNAL;
-	}
-	rc = import_target(cli, o->replace, &ctx, set, &gen);
-	if (rc)
+		rc = EXIT_INTERNAL;
 		goto out;
-	for (i = 0; i < f->n; i++)
-		cnt[imp_one(set, &f->v[i])]++;
-	ok = cnt[IMP_NEW] + cnt[IMP_SAME] + cnt[IMP_UPDATED];
+	}
+	for (i = 0, ok = 0; i < f->n; i++)
+		ok += (out[i] = imp_one(found, &f->v[i])) == IMP_MATCH;
 	bad = f->n - ok;
 	if (ok == 0) {
 		util_err("no entry of %s matches a file on this box; list unchanged", o->file);
 		rc = EXIT_NEGATIVE;
 		goto out;
 	}
-	rc = import_write(cli, &ctx, set, gen);
+	rc = import_write(cli, o, f, out, found, &gen);
 	if (rc)
 		goto out;
+	for (i = 0; i < f->n; i++)
+		cnt[out[i]]++;
 	printf("imported %zu of %zu entries (%zu new, %zu already listed, %zu updated); not "
 	       "imported: %zu missing, %zu differ, %zu other; %s: generation %llu written to ",
 	       ok, f->n, cnt[IMP_NEW], cnt[IMP_SAME], cnt[IMP_UPDATED], cnt[IMP_MISSING],
 	       cnt[IMP_DIFFERS], cnt[IMP_OTHER], o->replace ? "replaced" : "merged",
 	       (unsigned long long)gen);
 	util_print_path(stdout, cli->db);
-	printf(", %zu entries\n", wl_set_count(set));
+	printf(", %zu entries\n", wl_set_count(found));
 	fflush(stdout);
 	import_reload(cli);
 	rc = bad ? EXIT_NEGATIVE : EXIT_OK;
 out:
-	wl_set_free(set);
-	list_close(&ctx);
+	free(out);
+	wl_set_free(found);
 	return rc;
 }
 

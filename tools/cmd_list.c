@@ -22,10 +22,12 @@ static const char *const list_default_roots[] = {
 
 /* ---- errors, key and list ------------------------------------------------ */
 
-/* Exit code for a library error: the input's fault (2) or ours (3). */
+/* Exit code for a library error: the input's fault (2) or not (3: ours, or
+ * another writer's change got in first: run again). */
 static int list_exit(const struct wl_err *e)
 {
-	if (e->kind == WL_E_NOMEM || e->kind == WL_E_NONE)
+	if (e->kind == WL_E_NOMEM || e->kind == WL_E_NONE || e->kind == WL_E_STALE ||
+	    e->kind == WL_E_LOCKED)
 		return EXIT_INTERNAL;
 	if (e->kind != WL_E_IO)
 		return EXIT_USAGE;
@@ -70,8 +72,7 @@ void list_close(struct list_ctx *ctx)
 	explicit_bzero(ctx->key, sizeof(ctx->key));
 }
 
-static int list_write(const struct cli *cli, struct wl_set *set, uint64_t gen,
-                      const uint8_t key[WL_KEY_LEN])
+int list_lock(const struct cli *cli, struct wl_db_lock **lk)
 {
 	struct wl_err err = {0};
 	int rc = wl_mkparents(cli->db, 0755, NULL);
@@ -80,7 +81,20 @@ static int list_write(const struct cli *cli, struct wl_set *set, uint64_t gen,
 		util_err("cannot create the directory of %s: %s", cli->db, strerror(-rc));
 		return EXIT_USAGE;
 	}
-	if (wl_db_write(cli->db, set, gen, key, &err) < 0)
+	rc = wl_db_lock(cli->db, 0, lk, &err);
+	if (rc == -EWOULDBLOCK) {
+		util_err("waiting for the list lock of %s held by another writer", cli->db);
+		rc = wl_db_lock(cli->db, -1, lk, &err);
+	}
+	return rc < 0 ? list_fail(&err) : 0;
+}
+
+int list_write(struct wl_db_lock *lk, struct wl_set *set, uint64_t gen,
+               const uint8_t key[WL_KEY_LEN])
+{
+	struct wl_err err = {0};
+
+	if (wl_db_write(lk, set, gen, gen - 1, key, &err) < 0)
 		return list_fail(&err);
 	return 0;
 }
@@ -425,9 +439,11 @@ static int init_key(const struct cli *cli, uint8_t key[WL_KEY_LEN])
 			util_err("cannot create the directory of %s: %s", cli->key, strerror(-rc));
 			return EXIT_USAGE;
 		}
-		if (wl_key_create(cli->key, &err) < 0)
+		rc = wl_key_create(cli->key, &err);
+		if (rc < 0 && rc != -EEXIST) /* EEXIST: another init made it meanwhile */
 			return list_fail(&err);
-		printf("created list key %s\n", cli->key);
+		if (rc == 0)
+			printf("created list key %s\n", cli->key);
 	}
 	if (wl_key_load(cli->key, key, &err) < 0)
 		return list_fail(&err);
@@ -435,7 +451,8 @@ static int init_key(const struct cli *cli, uint8_t key[WL_KEY_LEN])
 }
 
 /* Generation of the list to write: refuse to replace one without --force;
- * with --force continue its generations when it still opens. */
+ * with --force continue its generations when it still opens. Under the
+ * writer lock (key may be NULL for the early refusal). */
 static int init_generation(const struct cli *cli, bool force, const uint8_t key[WL_KEY_LEN],
                            uint64_t *gen)
 {
@@ -470,6 +487,21 @@ static int init_generation(const struct cli *cli, bool force, const uint8_t key[
 	return 0;
 }
 
+/* Under the writer lock: the generation, then the write. */
+static int init_write(const struct cli *cli, bool force, struct wl_set *set,
+                      const uint8_t key[WL_KEY_LEN], uint64_t *gen)
+{
+	struct wl_db_lock *lk = NULL;
+	int rc = list_lock(cli, &lk);
+
+	if (!rc)
+		rc = init_generation(cli, force, key, gen);
+	if (!rc)
+		rc = list_write(lk, set, *gen, key);
+	wl_db_unlock(lk);
+	return rc;
+}
+
 int cmd_init(const struct cli *cli, int argc, char **argv)
 {
 	struct list_roots roots = {0};
@@ -477,7 +509,7 @@ int cmd_init(const struct cli *cli, int argc, char **argv)
 	uint8_t key[WL_KEY_LEN];
 	struct list_opts lo;
 	struct wl_set *set = NULL;
-	uint64_t gen;
+	uint64_t gen = 0;
 	int first, rc;
 
 	first = list_getopt(argc, argv, LO_SCAN | LO_FORCE, INIT_USAGE, &lo, &rc);
@@ -500,8 +532,6 @@ int cmd_init(const struct cli *cli, int argc, char **argv)
 		goto roots;
 	}
 	rc = init_key(cli, key);
-	if (!rc)
-		rc = init_generation(cli, lo.force, key, &gen);
 	if (rc)
 		goto key;
 	set = wl_set_new();
@@ -510,9 +540,11 @@ int cmd_init(const struct cli *cli, int argc, char **argv)
 		rc = EXIT_INTERNAL;
 		goto key;
 	}
+	/* The scan runs without the writer lock: other writers wait only
+	 * for the write. */
 	rc = list_scan(&roots, &lo, set, &stats);
 	if (!rc)
-		rc = list_write(cli, set, gen, key);
+		rc = init_write(cli, lo.force, set, key, &gen);
 	if (!rc) {
 		if (!stats.approved)
 			util_err("warning: nothing qualified under the roots; the list is empty");
@@ -549,6 +581,30 @@ static int list_edit_open(const struct cli *cli, struct list_ctx *ctx, struct wl
 	return 0;
 }
 
+/* Under the writer lock: lay the list as it is now under the scanned set
+ * and write the next generation. *before gets the entries it had. */
+static int add_write(const struct cli *cli, struct wl_set *set, size_t *before, uint64_t *gen)
+{
+	struct wl_db_lock *lk = NULL;
+	struct list_ctx ctx = {0};
+	struct wl_err err = {0};
+	int rc = list_lock(cli, &lk);
+
+	if (!rc)
+		rc = list_open(cli, &ctx);
+	if (!rc) {
+		*before = wl_db_count(ctx.db);
+		*gen = wl_db_generation(ctx.db) + 1;
+		if (wl_db_merge_into(ctx.db, set, &err) < 0)
+			rc = list_fail(&err);
+	}
+	if (!rc)
+		rc = list_write(lk, set, *gen, ctx.key);
+	list_close(&ctx);
+	wl_db_unlock(lk);
+	return rc;
+}
+
 int cmd_add(const struct cli *cli, int argc, char **argv)
 {
 	struct list_roots roots = {0};
@@ -556,8 +612,8 @@ int cmd_add(const struct cli *cli, int argc, char **argv)
 	struct wl_scan_stats stats;
 	struct wl_set *set = NULL;
 	struct list_opts lo;
-	uint64_t gen;
-	size_t before;
+	uint64_t gen = 0;
+	size_t before = 0, added;
 	int first, rc;
 
 	first = list_getopt(argc, argv, LO_SCAN, ADD_USAGE, &lo, &rc);
@@ -568,13 +624,15 @@ int cmd_add(const struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	rc = list_roots_args(&roots, argc - first, argv + first);
-	if (!rc)
-		rc = list_edit_open(cli, &ctx, &set);
-	if (rc)
-		goto out;
-	before = wl_set_count(set);
-	gen = wl_db_generation(ctx.db) + 1;
-	rc = list_scan(&roots, &lo, set, &stats);
+	if (!rc) /* the key and list must be good before the long scan */
+		rc = list_open(cli, &ctx);
+	list_close(&ctx);
+	if (!rc && !(set = wl_set_new())) {
+		util_err("out of memory");
+		rc = EXIT_INTERNAL;
+	}
+	if (!rc) /* without the writer lock: other writers wait only for the write */
+		rc = list_scan(&roots, &lo, set, &stats);
 	if (rc)
 		goto out;
 	if (!stats.approved) {
@@ -584,16 +642,15 @@ int cmd_add(const struct cli *cli, int argc, char **argv)
 		printf("); list unchanged\n");
 		goto out;
 	}
-	rc = list_write(cli, set, gen, ctx.key);
+	rc = add_write(cli, set, &before, &gen);
 	if (!rc) {
-		printf("%llu new, %llu replaced; ",
-		       (unsigned long long)(wl_set_count(set) - before),
-		       (unsigned long long)(stats.approved - (wl_set_count(set) - before)));
+		added = wl_set_count(set) - before;
+		printf("%llu new, %llu replaced; ", (unsigned long long)added,
+		       (unsigned long long)(stats.approved - added));
 		list_summary("added", &stats, gen, cli->db);
 	}
 out:
 	wl_set_free(set);
-	list_close(&ctx);
 	list_roots_free(&roots);
 	return rc;
 }
@@ -619,6 +676,7 @@ static size_t remove_one(struct wl_set *set, const char *arg)
 
 int cmd_remove(const struct cli *cli, int argc, char **argv)
 {
+	struct wl_db_lock *lk = NULL;
 	struct list_ctx ctx = {0};
 	struct wl_set *set = NULL;
 	struct list_opts lo;
@@ -633,7 +691,9 @@ int cmd_remove(const struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "hmilock remove: no PATH given\nusage: %s\n", REMOVE_USAGE);
 		return EXIT_USAGE;
 	}
-	rc = list_edit_open(cli, &ctx, &set);
+	rc = list_lock(cli, &lk);
+	if (!rc)
+		rc = list_edit_open(cli, &ctx, &set);
 	if (rc)
 		goto out;
 	gen = wl_db_generation(ctx.db) + 1;
@@ -648,7 +708,7 @@ int cmd_remove(const struct cli *cli, int argc, char **argv)
 		}
 		removed += n;
 	}
-	rc = list_write(cli, set, gen, ctx.key);
+	rc = list_write(lk, set, gen, ctx.key);
 	if (!rc) {
 		printf("removed %zu entries, %zu left; generation %llu written to ", removed,
 		       wl_set_count(set), (unsigned long long)gen);
@@ -658,6 +718,7 @@ int cmd_remove(const struct cli *cli, int argc, char **argv)
 out:
 	wl_set_free(set);
 	list_close(&ctx);
+	wl_db_unlock(lk);
 	return rc;
 }
 

@@ -32,6 +32,9 @@ enum wl_ekind {
 	WL_E_UNSTABLE, /* file changed while hashed, twice in a row */
 	WL_E_NOTREG, /* not a regular file */
 	WL_E_NOMEM,
+	WL_E_STALE, /* the list changed since the change was based on it */
+	WL_E_LOCKED, /* another writer holds the list lock */
+	WL_E__MAX
 };
 
 struct wl_err {
@@ -274,11 +277,48 @@ int wl_db_find_hash(const struct wl_db *db, const uint8_t sha256[WL_SHA256_LEN],
 
 /* Copy every record into s (used to edit a list: open, copy, change, write). */
 int wl_db_to_set(const struct wl_db *db, struct wl_set *s, struct wl_err *err);
+/* Copy the records whose path s does not hold yet: lays the list under an
+ * edit made first (`hmilock add` scans, then merges under the lock). */
+int wl_db_merge_into(const struct wl_db *db, struct wl_set *s, struct wl_err *err);
 
-/* Write s as a new list at path with the given generation: write path.tmp,
- * fsync, keep the current file (if any) as path.prev, rename over path,
- * fsync the directory. A crash at any point leaves the old or the new list. */
-int wl_db_write(const char *path, struct wl_set *s, uint64_t generation,
+/* ---- writing the approved list: one writer at a time (db_write.c) ------- */
+
+/* Every writer of a list (hmilock init/add/remove/import, hmilockd at the
+ * end of a maintenance window or trusted update) follows one protocol:
+ *
+ *   1. wl_db_lock(path, ...): flock(LOCK_EX) on the list's directory;
+ *   2. read the generation the change is based on (wl_db_open, or the one
+ *      the change was planned against earlier);
+ *   3. wl_db_write(lk, set, next_gen, base_gen, key, err);
+ *   4. wl_db_unlock(lk).
+ *
+ * Under the lock wl_db_write checks that the file on disk is still at
+ * base_gen; a writer that read it before taking the lock (hmilockd plans
+ * against the list it has loaded) fails with -ESTALE instead of silently
+ * dropping another writer's change. Holding the lock from step 2 on (the
+ * CLI) means the check always passes. Keep the lock short: do long work
+ * (scans, hashing) before taking it. */
+struct wl_db_lock; /* opaque: owned by the thread that took it */
+
+/* Take the writer lock of the list at path (its directory must exist).
+ * timeout_ms 0: try once, -EWOULDBLOCK (WL_E_LOCKED) when another writer
+ * holds it; > 0: keep trying for that long, then the same; < 0: wait as
+ * long as it takes. Other failures (the directory cannot be opened) are
+ * -errno with WL_E_IO naming the directory. */
+int wl_db_lock(const char *path, int timeout_ms, struct wl_db_lock **out, struct wl_err *err);
+/* Release the lock and free lk (NULL is fine). */
+void wl_db_unlock(struct wl_db_lock *lk);
+/* Write s as the list lk was taken for, at `generation`: check the base
+ * (below), write path.tmp.<pid>, fsync, keep the current file (if any) as
+ * path.prev, rename over path, fsync the directory. A crash at any point
+ * leaves the old or the new list.
+ * expected_gen is the generation the change was made against (0: no list
+ * existed). When the file on disk verifies and is at another generation,
+ * or is gone while expected_gen is not 0, nothing is written: -ESTALE
+ * (WL_E_STALE) and a message naming the file and both generations. A
+ * current file that does not verify (tampered, another key) is replaced
+ * whatever expected_gen says and kept as path.bad. */
+int wl_db_write(struct wl_db_lock *lk, struct wl_set *s, uint64_t generation, uint64_t expected_gen,
                 const uint8_t key[WL_KEY_LEN], struct wl_err *err);
 
 /* ---- Ed25519 signatures for exported lists (sign.c) ---------------------- */
