@@ -14,9 +14,10 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "hmilockd.h"
 
-static char tc_dir[] = "/tmp/test_config.XXXXXX";
+static char tc_dir[FX_DIR_LEN];
 static char tc_file[PATH_MAX];
 static struct hmd_config tc_cfg; /* large: keep it off the stack */
 
@@ -352,7 +353,7 @@ static void test_packaged_default(void **state)
 static int tc_setup(void **state)
 {
 	(void)state;
-	if (!mkdtemp(tc_dir))
+	if (fx_mkdir(tc_dir, "test_config") < 0)
 		return -1;
 	snprintf(tc_file, sizeof(tc_file), "%s/hmilock.conf", tc_dir);
 	return 0;
@@ -360,12 +361,8 @@ static int tc_setup(void **state)
 
 static int tc_teardown(void **state)
 {
-	char path[PATH_MAX + 16];
-
 	(void)state;
-	unlink(tc_file);
-	snprintf(path, sizeof(path), "%s", tc_dir);
-	return rmdir(path);
+	return fx_rmtree(tc_dir);
 }
 
 int main(void)

@@ -4,7 +4,7 @@
  * keeping, failed writes that change nothing, stale tmp clean-up, SIGKILL
  * during writes, and the writer protocol: the lock excludes a second
  * writer, a change made against an older generation is refused (-ESTALE).
- * Each test works in its own mkdtemp directory under /tmp. */
+ * Each test works in its own temporary directory (fixture.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -27,6 +27,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "fixture.h"
 #include "db_format.h"
 #include "wl.h"
 
@@ -34,7 +35,7 @@ static const uint8_t key_a[WL_KEY_LEN] = "0123456789abcdef0123456789abcde";
 static const uint8_t key_b[WL_KEY_LEN] = "0123456789abcdef0123456789abcdX";
 
 struct tdir {
-	char dir[64];
+	char dir[FX_DIR_LEN];
 	char db[128];
 	char prev[140];
 };
@@ -43,11 +44,10 @@ static int setup(void **state)
 {
 	struct tdir *t = calloc(1, sizeof(*t));
 
-	if (!t)
+	if (!t || fx_mkdir(t->dir, "test_db") < 0) {
+		free(t);
 		return -1;
-	snprintf(t->dir, sizeof(t->dir), "/tmp/test_db.XXXXXX");
-	if (!mkdtemp(t->dir))
-		return -1;
+	}
 	snprintf(t->db, sizeof(t->db), "%s/approved.db", t->dir);
 	snprintf(t->prev, sizeof(t->prev), "%s.prev", t->db);
 	*state = t;
@@ -57,15 +57,14 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct tdir *t = *state;
-	char cmd[128];
+	char small[FX_PATH];
+	int rc;
 
-	snprintf(cmd, sizeof(cmd), "%s/small", t->dir);
-	umount2(cmd, MNT_DETACH); /* left mounted if test_write_enospc failed */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
-		return -1;
+	fx_path(small, t->dir, "small");
+	umount2(small, MNT_DETACH); /* left mounted if test_write_enospc failed */
+	rc = fx_rmtree(t->dir);
 	free(t);
-	return 0;
+	return rc;
 }
 
 /* ---- synthetic entries: every field a function of (i, gen) -------------- */
