@@ -350,6 +350,58 @@ int wl_sign(const struct wl_sign_key *k, const void *msg, size_t len, uint8_t si
 int wl_sign_verify(const struct wl_sign_key *k, const void *msg, size_t len,
                    const uint8_t sig[WL_SIG_LEN], struct wl_err *err);
 
+/* ---- the signed export file (export.c) ------------------------------------ */
+
+/* A list moved between boxes of one image as signed text; the format is
+ * described at the top of export.c. Parsing and checking the signature are
+ * separate steps so that a parser fed arbitrary bytes (a fuzz target) needs
+ * no key. */
+#define WL_EXPORT_VERSION 1
+#define WL_EXPORT_MAX_ENTRIES 20000000ull
+
+/* One exported record. The identity fields of a list entry are not
+ * exported: an import hashes the file on its own box. */
+struct wl_export_entry {
+	uint8_t sha256[WL_SHA256_LEN];
+	enum wl_type type;
+	uint64_t size;
+	uint32_t mode, uid, gid; /* mode: the permission bits, 07777 at most */
+	char *path; /* decoded, absolute, shorter than PATH_MAX */
+	char *interp; /* decoded; NULL when the record has none */
+};
+
+struct wl_export {
+	uint64_t generation; /* of the list that was exported */
+	size_t n;
+	struct wl_export_entry *v; /* in path order (strcmp), each path once */
+	size_t body_len; /* bytes the signature covers: the text before its line */
+	uint8_t pub[WL_SIG_PUBLEN]; /* the signer's public key, as the file says */
+	uint8_t sig[WL_SIG_LEN];
+};
+
+/* The whole export of db, signed with the private key k: *out (malloc'd,
+ * NUL-terminated, *len bytes without the NUL). */
+int wl_export_build(const struct wl_db *db, const struct wl_sign_key *k, char **out, size_t *len,
+                    struct wl_err *err);
+/* Parse len bytes of an export held in memory (no terminator needed, none
+ * read; the filesystem is never touched) into x: the first line (magic,
+ * then version: WL_E_MAGIC, WL_E_VERSION), the signature line at the end
+ * (WL_E_TRUNCATED when it is missing or cut), the header lines and every
+ * record (WL_E_CORRUPT; the message names the line and what is wrong: field
+ * count, hash, type, numbers, a bad %HH escape, a relative path, path
+ * order; WL_E_TRUNCATED for fewer records than the header says). The
+ * signature itself is not checked: see wl_export_verify. 0, or -errno with
+ * x empty (everything freed) on every failure. */
+int wl_export_parse(const char *buf, size_t len, struct wl_export *x, struct wl_err *err);
+/* Check x's signature over buf (the text x was parsed from) with k, this
+ * box's public import key: 0, or -EBADMSG (WL_E_MAC) with "signed with
+ * another key (key id HEX)" when the file names another signer, or the
+ * "does not verify" message of wl_sign_verify (the text was changed). */
+int wl_export_verify(const char *buf, const struct wl_export *x, const struct wl_sign_key *k,
+                     struct wl_err *err);
+/* Free x's entries (x itself is the caller's); x is left empty. */
+void wl_export_free(struct wl_export *x);
+
 /* ---- the admin password (passwd.c) --------------------------------------- */
 
 /* Longest password, bytes (the control protocol carries it NUL-terminated
