@@ -58,20 +58,16 @@ static int keygen_opts(int argc, char **argv, const char **dir, const char **pri
 			*priv = optarg;
 		else if (c == 'p')
 			*pub = optarg;
-		else if (c == 'h')
-			return printf("usage: %s\n", KEYGEN_USAGE), *rc = EXIT_OK, -1;
 		else
-			goto usage;
+			return *rc = c == 'h' ? util_help(KEYGEN_USAGE)
+			                      : util_usage(KEYGEN_USAGE, NULL),
+			       -1;
 	}
-	if (optind < argc || (*dir && (*priv || *pub)) || (!*priv != !*pub)) {
-		util_err("keygen: give --out-dir DIR, or both --private FILE and --public FILE");
-		goto usage;
-	}
+	if (optind < argc || (*dir && (*priv || *pub)) || (!*priv != !*pub))
+		return *rc = util_usage(KEYGEN_USAGE, "keygen: give --out-dir DIR, or both "
+		                                      "--private FILE and --public FILE"),
+		       -1;
 	return 0;
-usage:
-	fprintf(stderr, "usage: %s\n", KEYGEN_USAGE);
-	*rc = EXIT_USAGE;
-	return -1;
 }
 
 int cmd_keygen(const struct cli *cli, int argc, char **argv)
@@ -151,20 +147,14 @@ static int export_opts(int argc, char **argv, const char **key, bool *force, int
 			*key = optarg;
 		else if (c == 'f')
 			*force = true;
-		else if (c == 'h')
-			return printf("usage: %s\n", EXPORT_USAGE), *rc = EXIT_OK, -1;
 		else
-			goto usage;
+			return *rc = c == 'h' ? util_help(EXPORT_USAGE)
+			                      : util_usage(EXPORT_USAGE, NULL),
+			       -1;
 	}
-	if (optind + 1 != argc) {
-		util_err("export: name one FILE to write");
-		goto usage;
-	}
+	if (optind + 1 != argc)
+		return *rc = util_usage(EXPORT_USAGE, "export: name one FILE to write"), -1;
 	return optind;
-usage:
-	fprintf(stderr, "usage: %s\n", EXPORT_USAGE);
-	*rc = EXIT_USAGE;
-	return -1;
 }
 
 int cmd_export(const struct cli *cli, int argc, char **argv)
@@ -400,22 +390,18 @@ static int import_opts(int argc, char **argv, struct imp_opts *o, int *rc)
 			o->pubkey = optarg;
 		else if (c == 'p')
 			o->pwfile = optarg;
-		else if (c == 'h')
-			return printf("usage: %s\n", IMPORT_USAGE), *rc = EXIT_OK, -1;
 		else
-			goto usage;
+			return *rc = c == 'h' ? util_help(IMPORT_USAGE)
+			                      : util_usage(IMPORT_USAGE, NULL),
+			       -1;
 	}
-	if (modes == 3 || optind + 1 != argc) {
-		util_err(modes == 3 ? "import: --merge or --replace, not both"
-		                    : "import: name one FILE to import");
-		goto usage;
-	}
+	if (modes == 3 || optind + 1 != argc)
+		return *rc = util_usage(IMPORT_USAGE, "%s",
+		                        modes == 3 ? "import: --merge or --replace, not both"
+		                                   : "import: name one FILE to import"),
+		       -1;
 	o->file = argv[optind];
 	return 0;
-usage:
-	fprintf(stderr, "usage: %s\n", IMPORT_USAGE);
-	*rc = EXIT_USAGE;
-	return -1;
 }
 
 /* Under the writer lock: the list as it is now (ctx->db, NULL for --replace

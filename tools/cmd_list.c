@@ -169,8 +169,7 @@ int list_getopt(int argc, char **argv, unsigned mask, const char *usage, struct 
 			lo->force = true;
 			break;
 		case 'h':
-			printf("usage: %s\n", usage);
-			*rc = EXIT_OK;
+			*rc = util_help(usage);
 			return -1;
 		default:
 			goto usage;
@@ -178,9 +177,7 @@ int list_getopt(int argc, char **argv, unsigned mask, const char *usage, struct 
 	}
 	return optind;
 usage:
-	fprintf(stderr, "usage: %s\n(global options go before the command; see hmilock --help)\n",
-	        usage);
-	*rc = EXIT_USAGE;
+	*rc = util_usage(usage, NULL);
 	return -1;
 }
 
@@ -619,10 +616,8 @@ int cmd_add(const struct cli *cli, int argc, char **argv)
 	first = list_getopt(argc, argv, LO_SCAN, ADD_USAGE, &lo, &rc);
 	if (first < 0)
 		return rc;
-	if (first >= argc) {
-		fprintf(stderr, "hmilock add: no PATH given\nusage: %s\n", ADD_USAGE);
-		return EXIT_USAGE;
-	}
+	if (first >= argc)
+		return util_usage(ADD_USAGE, "add: no PATH given");
 	rc = list_roots_args(&roots, argc - first, argv + first);
 	if (!rc) /* the key and list must be good before the long scan */
 		rc = list_open(cli, &ctx);
@@ -687,10 +682,8 @@ int cmd_remove(const struct cli *cli, int argc, char **argv)
 	first = list_getopt(argc, argv, 0, REMOVE_USAGE, &lo, &rc);
 	if (first < 0)
 		return rc;
-	if (first >= argc) {
-		fprintf(stderr, "hmilock remove: no PATH given\nusage: %s\n", REMOVE_USAGE);
-		return EXIT_USAGE;
-	}
+	if (first >= argc)
+		return util_usage(REMOVE_USAGE, "remove: no PATH given");
 	rc = list_lock(cli, &lk);
 	if (!rc)
 		rc = list_edit_open(cli, &ctx, &set);
@@ -790,11 +783,8 @@ int cmd_list(const struct cli *cli, int argc, char **argv)
 	first = list_getopt(argc, argv, LO_JSON, LIST_USAGE, &lo, &rc);
 	if (first < 0)
 		return rc;
-	if (first < argc) {
-		fprintf(stderr, "hmilock list: unexpected argument '%s'\nusage: %s\n", argv[first],
-		        LIST_USAGE);
-		return EXIT_USAGE;
-	}
+	if (first < argc)
+		return util_usage(LIST_USAGE, "list: unexpected argument '%s'", argv[first]);
 	rc = list_open(cli, &ctx);
 	if (rc)
 		goto out;

@@ -101,23 +101,16 @@ static int passwd_opts(int argc, char **argv, bool *remove, const char **pwfile,
 			*remove = true;
 		} else if (c == 'p') {
 			*pwfile = optarg;
-		} else if (c == 'h') {
-			printf("usage: %s\n", PASSWD_USAGE);
-			*rc = EXIT_OK;
-			return -1;
 		} else {
-			goto usage;
+			*rc = c == 'h' ? util_help(PASSWD_USAGE) : util_usage(PASSWD_USAGE, NULL);
+			return -1;
 		}
 	}
 	if (optind < argc) {
-		util_err("passwd: unexpected argument '%s'", argv[optind]);
-		goto usage;
+		*rc = util_usage(PASSWD_USAGE, "passwd: unexpected argument '%s'", argv[optind]);
+		return -1;
 	}
 	return 0;
-usage:
-	fprintf(stderr, "usage: %s\n", PASSWD_USAGE);
-	*rc = EXIT_USAGE;
-	return -1;
 }
 
 int cmd_passwd(const struct cli *cli, int argc, char **argv)

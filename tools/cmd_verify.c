@@ -274,11 +274,8 @@ int cmd_verify(const struct cli *cli, int argc, char **argv)
 	first = list_getopt(argc, argv, LO_JSON, VERIFY_USAGE, &lo, &rc);
 	if (first < 0)
 		return rc;
-	if (first < argc) {
-		fprintf(stderr, "hmilock verify: unexpected argument '%s'\nusage: %s\n",
-		        argv[first], VERIFY_USAGE);
-		return EXIT_USAGE;
-	}
+	if (first < argc)
+		return util_usage(VERIFY_USAGE, "verify: unexpected argument '%s'", argv[first]);
 	rc = list_open(cli, &ctx);
 	if (rc)
 		goto out;
@@ -418,11 +415,9 @@ int cmd_check(const struct cli *cli, int argc, char **argv)
 	first = list_getopt(argc, argv, LO_JSON, CHECK_USAGE, &lo, &rc);
 	if (first < 0)
 		return rc;
-	if (argc - first != 1) {
-		fprintf(stderr, "hmilock check: %s\nusage: %s\n",
-		        first >= argc ? "no PATH given" : "one PATH only", CHECK_USAGE);
-		return EXIT_USAGE;
-	}
+	if (argc - first != 1)
+		return util_usage(CHECK_USAGE, "check: %s",
+		                  first >= argc ? "no PATH given" : "one PATH only");
 	rc = list_open(cli, &ctx);
 	if (rc)
 		goto out;

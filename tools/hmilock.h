@@ -127,6 +127,12 @@ int ctlc_print_result(bool json, const char *extra_key, const char *extra);
  * bytes become C escapes (\n, \t, \\, \xHH). */
 void util_print_path(FILE *f, const char *path);
 void util_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A command's usage error, the one tail of every option parser: the
+ * message (fmt, may be NULL) as util_err prints it, then "usage: USAGE" and
+ * where the global options go, on stderr. Returns EXIT_USAGE. */
+int util_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A command's --help: "usage: USAGE" on stdout. Returns EXIT_OK. */
+int util_help(const char *usage);
 /* A path for a JSON string: valid UTF-8 is returned as is (malloc'd copy);
  * otherwise the util_print_path form and *escaped = true. NULL: no memory. */
 char *util_json_path(const char *path, bool *escaped);

@@ -145,6 +145,31 @@ void util_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* ---- usage errors ---------------------------------------------------------- */
+
+int util_usage(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	util_bar_end();
+	if (fmt) {
+		fputs("hmilock: ", stderr);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "usage: %s\n(global options go before the command; see hmilock --help)\n",
+	        usage);
+	return EXIT_USAGE;
+}
+
+int util_help(const char *usage)
+{
+	printf("usage: %s\n", usage);
+	return EXIT_OK;
+}
+
 /* ---- progress bar ------------------------------------------------------ */
 
 static bool util_bar_shown; /* a bar line is on stderr, not yet ended */
