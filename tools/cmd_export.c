@@ -464,7 +464,7 @@ static int import_write(const struct cli *cli, const struct imp_opts *o, struct 
 	struct list_ctx ctx = {0};
 	struct wl_err err = {0};
 	size_t i;
-	int rc = list_lock(cli, &lk);
+	int rc = list_lock(cli, o->replace, &lk);
 
 	if (!rc)
 		rc = import_target(cli, o->replace, &ctx, gen);

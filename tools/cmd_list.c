@@ -72,10 +72,10 @@ void list_close(struct list_ctx *ctx)
 	explicit_bzero(ctx->key, sizeof(ctx->key));
 }
 
-int list_lock(const struct cli *cli, struct wl_db_lock **lk)
+int list_lock(const struct cli *cli, bool create, struct wl_db_lock **lk)
 {
 	struct wl_err err = {0};
-	int rc = wl_mkparents(cli->db, 0755, NULL);
+	int rc = create ? wl_mkparents(cli->db, 0755, NULL) : 0;
 
 	if (rc < 0) {
 		util_err("cannot create the directory of %s: %s", cli->db, strerror(-rc));
@@ -489,7 +489,7 @@ static int init_write(const struct cli *cli, bool force, struct wl_set *set,
                       const uint8_t key[WL_KEY_LEN], uint64_t *gen)
 {
 	struct wl_db_lock *lk = NULL;
-	int rc = list_lock(cli, &lk);
+	int rc = list_lock(cli, true, &lk);
 
 	if (!rc)
 		rc = init_generation(cli, force, key, gen);
@@ -585,7 +585,7 @@ static int add_write(const struct cli *cli, struct wl_set *set, size_t *before, 
 	struct wl_db_lock *lk = NULL;
 	struct list_ctx ctx = {0};
 	struct wl_err err = {0};
-	int rc = list_lock(cli, &lk);
+	int rc = list_lock(cli, false, &lk);
 
 	if (!rc)
 		rc = list_open(cli, &ctx);
@@ -684,7 +684,7 @@ int cmd_remove(const struct cli *cli, int argc, char **argv)
 		return rc;
 	if (first >= argc)
 		return util_usage(REMOVE_USAGE, "remove: no PATH given");
-	rc = list_lock(cli, &lk);
+	rc = list_lock(cli, false, &lk);
 	if (!rc)
 		rc = list_edit_open(cli, &ctx, &set);
 	if (rc)

@@ -61,9 +61,9 @@ int list_fail(const struct wl_err *e);
 int list_open(const struct cli *cli, struct list_ctx *ctx);
 void list_close(struct list_ctx *ctx); /* also wipes the key */
 /* Take the writer lock of cli->db (wl.h: one writer at a time), making its
- * directory first; when another writer holds it, say so once and wait.
- * 0 or an exit code after a message. */
-int list_lock(const struct cli *cli, struct wl_db_lock **lk);
+ * directory first when create (a new list); when another writer holds it,
+ * say so once and wait. 0 or an exit code after a message. */
+int list_lock(const struct cli *cli, bool create, struct wl_db_lock **lk);
 /* Write set as generation gen under lk, the list having been read at gen - 1
  * (0: none) under the same lock. 0 or an exit code after a message. */
 int list_write(struct wl_db_lock *lk, struct wl_set *set, uint64_t gen,
