@@ -26,85 +26,12 @@ static struct {
 	char path[PATH_MAX];
 } jour = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
 
-/* ---- the codec ----------------------------------------------------------- */
-
-/* Percent-encode in: every byte <= 0x20, >= 0x7f and '%' as %HH. The
- * length written (out NUL-terminated), or -ENAMETOOLONG when it does not
- * fit: a path is never cut. (To become the library's wl_pct_encode.) */
-static int jn_pct_encode(const char *in, char *out, size_t outlen)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *in; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		if (c <= 0x20 || c >= 0x7f || c == '%') {
-			if (o + 3 >= outlen)
-				return -ENAMETOOLONG;
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		} else {
-			if (o + 1 >= outlen)
-				return -ENAMETOOLONG;
-			out[o++] = (char)c;
-		}
-	}
-	if (o >= outlen)
-		return -ENAMETOOLONG;
-	out[o] = '\0';
-	return (int)o;
-}
-
-static int jn_hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Decode the len bytes at in into out (NUL-terminated). Strict: '%' needs
- * two hex digits inside the len bytes, %00 and raw bytes <= 0x20 or 0x7f
- * are refused (-EINVAL); never reads past in[len - 1]. The decoded length,
- * or -ENAMETOOLONG. (To become the library's wl_pct_decode.) */
-static int jn_pct_decode(const char *in, size_t len, char *out, size_t outlen)
-{
-	size_t i, o = 0;
-	int hi, lo;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		if (c == '%') {
-			if (len - i < 3)
-				return -EINVAL; /* "%" or "%H" at the end */
-			hi = jn_hexval((unsigned char)in[i + 1]);
-			lo = jn_hexval((unsigned char)in[i + 2]);
-			if (hi < 0 || lo < 0 || (hi | lo) == 0)
-				return -EINVAL;
-			c = (unsigned char)(hi << 4 | lo);
-			i += 2;
-		} else if (c <= 0x20 || c == 0x7f) {
-			return -EINVAL;
-		}
-		if (o + 1 >= outlen)
-			return -ENAMETOOLONG;
-		out[o++] = (char)c;
-	}
-	if (o >= outlen)
-		return -ENAMETOOLONG;
-	out[o] = '\0';
-	return (int)o;
-}
+/* ---- the codec: the library's %HH escapes (wl_pct_encode/decode) ------ */
 
 int journal_parse_line(const char *line, size_t len, char *op, char *path, size_t pathlen)
 {
-	int n;
+	char buf[JOURNAL_LINE_MAX];
+	size_t n;
 
 	if (len && line[len - 1] == '\n')
 		len--;
@@ -113,9 +40,19 @@ int journal_parse_line(const char *line, size_t len, char *op, char *path, size_
 	if (len < 3 || (line[0] != 'W' && line[0] != 'D' && line[0] != 'T') || line[1] != ' ' ||
 	    line[2] != '/')
 		return -EINVAL;
-	n = jn_pct_decode(line + 2, len - 2, path, pathlen);
-	if (n < 0)
-		return n;
+	if (len - 2 >= sizeof(buf))
+		return -ENAMETOOLONG;
+	/* The writer escapes every byte <= 0x20 and 0x7f: one raw in a line
+	 * means it is not a line the journal wrote. (Raw bytes >= 0x80 are
+	 * taken: journals written before they were escaped.) */
+	for (size_t i = 2; i < len; i++)
+		if ((unsigned char)line[i] <= 0x20 || line[i] == 0x7f)
+			return -EINVAL;
+	if (wl_pct_decode(line + 2, len - 2, buf, &n, NULL) < 0)
+		return -EINVAL;
+	if (n >= pathlen)
+		return -ENAMETOOLONG;
+	memcpy(path, buf, n + 1);
 	*op = line[0];
 	return 0;
 }
@@ -194,14 +131,15 @@ unlock:
 int journal_append(char op, const char *path)
 {
 	char line[JOURNAL_LINE_MAX + 1];
-	int n, rc;
+	size_t n;
+	int rc;
 
 	line[0] = op;
 	line[1] = ' ';
-	n = jn_pct_encode(path, line + 2, sizeof(line) - 3);
-	if (n < 0) {
+	n = wl_pct_encode(path, strlen(path), line + 2, sizeof(line) - 3);
+	if (n >= sizeof(line) - 3) {
 		log_msg(LOG_ERR, "maintenance journal: a path too long to record (%.64s...)", path);
-		return n;
+		return -ENAMETOOLONG;
 	}
 	line[2 + n] = '\n';
 	pthread_mutex_lock(&jour.lock);

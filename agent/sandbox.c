@@ -260,8 +260,8 @@ static const char *const sandbox_allow[] = {
  * window.c and its committer thread, update.c, state.c):
  * naming a changed file from its directory handle; the journal and the
  * state file (append, fdatasync, tmp + rename); writing the next list
- * generation at the end (wl_db_write: tmp, fsync, link to .prev, rename,
- * unlink, and the stale-tmp sweep that lists the directory and asks
+ * generation at the end (wl_db_lock's flock; wl_db_write: tmp, fsync, link
+ * to .prev, rename, unlink, and the stale-tmp sweep that lists the directory and asks
  * kill(pid, 0) whether a tmp file's writer lives, see sandbox_add_args);
  * the session cgroups (mkdir, rmdir). */
 static const char *const sandbox_allow_maint[] = {
@@ -278,6 +278,7 @@ static const char *const sandbox_allow_maint[] = {
     "unlink",
     "unlinkat" /* alt */,
     "getdents64",
+    "flock" /* wl_db_lock: one writer of the list at a time */,
     "mkdir",
     "mkdirat" /* alt */,
     "rmdir",

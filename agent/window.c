@@ -84,6 +84,8 @@ static struct {
 	enum hmd_mode end_mode;
 } wn = {.efd = -1};
 
+#define WN_LOCK_WAIT_MS 10000 /* on the committer thread: the main loop runs on */
+
 /* ---- the committer thread (reads its job and the list only) -------------- */
 
 /* Listed entries at or below dir that no longer exist; each removed from
@@ -192,6 +194,7 @@ static void wn_commit_run(struct wn_job *j)
 	uint8_t key[WL_KEY_LEN];
 	struct hmd_list *l = list_get();
 	struct wl_set *s = wl_set_new();
+	struct wl_db_lock *lk = NULL;
 	int rc = s ? wl_key_load(wn.cfg->key, key, &j->err) : -ENOMEM;
 
 	if (rc == 0)
@@ -201,10 +204,16 @@ static void wn_commit_run(struct wn_job *j)
 	if (rc == -ECANCELED)
 		snprintf(j->err.msg, sizeof(j->err.msg),
 		         "hmilockd stopped before every change was hashed");
+	/* The writer protocol (wl.h): another writer (the CLI) holds the lock
+	 * briefly; the plan was made against the loaded list, and the write
+	 * refuses (-ESTALE) when the file has moved on since. */
+	if (rc == 0 && j->c.add + j->c.change + j->c.remove)
+		rc = wl_db_lock(wn.cfg->db, WN_LOCK_WAIT_MS, &lk, &j->err);
 	if (rc == 0 && j->c.add + j->c.change + j->c.remove) {
-		rc = wl_db_write(wn.cfg->db, s, list_generation(l) + 1, key, &j->err);
+		rc = wl_db_write(lk, s, list_generation(l) + 1, list_generation(l), key, &j->err);
 		j->wrote = rc == 0;
 	}
+	wl_db_unlock(lk);
 	explicit_bzero(key, sizeof(key));
 	list_put(l);
 	wl_set_free(s);
@@ -559,8 +568,9 @@ static void wn_commit_finish(void)
 		}
 	}
 	if (rc < 0)
-		snprintf(res, sizeof(res), "the list was NOT changed: %.300s",
-		         j->err.msg[0] ? j->err.msg : strerror(-rc));
+		snprintf(res, sizeof(res), "the list was NOT changed: %.300s%s",
+		         j->err.msg[0] ? j->err.msg : strerror(-rc),
+		         rc == -ESTALE ? " after `hmilock reload`" : "");
 	else
 		snprintf(res, sizeof(res),
 		         "%zu added, %zu changed, %zu removed, %zu unchanged, %zu not qualifying "

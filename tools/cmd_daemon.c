@@ -46,35 +46,21 @@ static int cd_opts(int argc, char **argv, const char *usage, bool *json, unsigne
 			v = strtoul(optarg, &end, 10);
 			if (errno || *end || end == optarg || optarg[0] == '-' || v < 1 ||
 			    v > HMC_EVENTS_MAX) {
-				util_err("-n '%s': want a number from 1 to %d", optarg,
-				         HMC_EVENTS_MAX);
-				goto usage;
+				*rc = util_usage(usage, "-n '%s': want a number from 1 to %d",
+				                 optarg, HMC_EVENTS_MAX);
+				return -1;
 			}
 			*n = (unsigned)v;
 			break;
 		case 'h':
-			printf("usage: %s\n", usage);
-			*rc = EXIT_OK;
+			*rc = util_help(usage);
 			return -1;
 		default:
-			goto usage;
+			*rc = util_usage(usage, NULL);
+			return -1;
 		}
 	}
 	return optind;
-usage:
-	fprintf(stderr, "usage: %s\n(global options go before the command; see hmilock --help)\n",
-	        usage);
-	*rc = EXIT_USAGE;
-	return -1;
-}
-
-static int cd_no_operands(int first, int argc, char **argv, const char *usage)
-{
-	if (first >= argc)
-		return 0;
-	util_err("%s: unexpected argument '%s'", argv[0], argv[first]);
-	fprintf(stderr, "usage: %s\n", usage);
-	return -1;
 }
 
 /* The options of status, reload and events (--json, -n when n is not
@@ -88,8 +74,8 @@ static int cd_begin(const struct cli *cli, int argc, char **argv, const char *us
 	first = cd_opts(argc, argv, usage, json, n, &rc);
 	if (first < 0)
 		return rc;
-	if (cd_no_operands(first, argc, argv, usage))
-		return EXIT_USAGE;
+	if (first < argc)
+		return util_usage(usage, "%s: unexpected argument '%s'", argv[0], argv[first]);
 	rc = ctlc_connect(cli, CD_TIMEOUT_S);
 	return rc ? rc : -1;
 }
@@ -272,16 +258,8 @@ static int cd_mode_opts(int argc, char **argv, const char *usage, bool *json, co
 			*json = true;
 		} else if (c == 'p') {
 			*pwfile = optarg;
-		} else if (c == 'h') {
-			printf("usage: %s\n", usage);
-			*rc = EXIT_OK;
-			return -1;
 		} else {
-			fprintf(stderr,
-			        "usage: %s\n(global options go before the command; see hmilock "
-			        "--help)\n",
-			        usage);
-			*rc = EXIT_USAGE;
+			*rc = c == 'h' ? util_help(usage) : util_usage(usage, NULL);
 			return -1;
 		}
 	}
@@ -318,19 +296,17 @@ int cmd_mode(const struct cli *cli, int argc, char **argv)
 	first = cd_mode_opts(argc, argv, usage, &json, &pwfile, &rc);
 	if (first < 0)
 		return rc;
-	if (first + 1 < argc) {
-		util_err("mode: one mode at most, got '%s' and '%s'", argv[first], argv[first + 1]);
-		return EXIT_USAGE;
-	}
+	if (first + 1 < argc)
+		return util_usage(usage, "mode: one mode at most, got '%s' and '%s'", argv[first],
+		                  argv[first + 1]);
 	if (first < argc) {
 		if (strcmp(argv[first], "enforce") == 0)
 			mode = HMC_MODE_ENFORCE;
 		else if (strcmp(argv[first], "audit") == 0)
 			mode = HMC_MODE_AUDIT;
-		else {
-			util_err("mode: '%s' is not a mode (want enforce or audit)", argv[first]);
-			return EXIT_USAGE;
-		}
+		else
+			return util_usage(usage, "mode: '%s' is not a mode (want enforce or audit)",
+			                  argv[first]);
 	}
 	ctlc_password_file(pwfile);
 	rc = ctlc_connect(cli, CD_TIMEOUT_S);

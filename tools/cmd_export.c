@@ -1,20 +1,11 @@
 /* cmd_export.c - keygen, export, import: the approved list moved between
- * boxes of the same image as a signed text file. Owns the export text while
- * it is built or checked and the set an import builds; the list file itself
- * is only ever written through wl_db_write (atomic, next generation).
- *
- * Export format, version 1 (ASCII, one record a line):
- *   hmilock-export 1
- *   generation G                     (of the list that was exported)
- *   entries N
- *   SHA256 TYPE SIZE MODE UID GID PATH INTERP      (N lines, path order)
- *   signature ed25519 PUBKEY_HEX SIGNATURE_HEX
- * MODE is octal; PATH and INTERP have every byte outside '!'..'~' and '%'
- * written as %HH; INTERP is "-" when there is none. The Ed25519 signature
- * covers every byte before the signature line. The identity fields of a
- * list entry (dev, ino, ctime, mtime) belong to one box and are not
- * exported: an import hashes each file on this box and approves only those
- * whose content equals the exported hash, with this box's identity. */
+ * boxes of the same image as a signed text file whose format is the
+ * library's (whitelist/export.c). This file owns the options, reading and
+ * writing the export file, hashing each imported path on this box and the
+ * set an import builds; the list file itself is only ever written through
+ * the writer protocol (list_lock, list_write: next generation, atomic). An
+ * import approves only files whose content here equals the exported hash,
+ * with this box's identity (dev, ino, ctime, mtime). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -25,84 +16,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "hmilock.h"
 #include "wl.h"
 
-#define EXP_MAGIC "hmilock-export"
-#define EXP_VERSION 1
 #define EXP_MAX_FILE (1ull << 30) /* 1 GiB: millions of entries */
-#define EXP_MAX_ENTRIES 20000000ull
 #define EXP_DEFAULT_DIR "/etc/hmilock"
 #define EXP_DEFAULT_PRIV "/etc/hmilock/export.key"
-#define EXP_DEFAULT_PUB "/etc/hmilock/import.pub"
-#define EXP_SIG_TAG "signature ed25519 "
-
-/* ---- small helpers --------------------------------------------------------- */
-
-/* Write s in the %HH form; "" as "-" (and a literal "-" as %2D). */
-static void exp_enc(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (!*p) {
-		fputc('-', f);
-		return;
-	}
-	if (strcmp(s, "-") == 0) {
-		fputs("%2D", f);
-		return;
-	}
-	for (; *p; p++) {
-		if (*p <= 0x20 || *p >= 0x7f || *p == '%')
-			fprintf(f, "%%%02X", *p);
-		else
-			fputc(*p, f);
-	}
-}
-
-/* Decode one %HH token of len bytes into a malloc'd string ("-": ""). */
-static int exp_dec(const char *s, size_t len, char **out)
-{
-	size_t i, o = 0;
-	uint8_t b;
-	char *d;
-
-	*out = NULL;
-	if (len == 1 && s[0] == '-')
-		return (*out = strdup("")) ? 0 : -ENOMEM;
-	d = malloc(len + 1);
-	if (!d)
-		return -ENOMEM;
-	for (i = 0; i < len; i++) {
-		if (s[i] != '%') {
-			d[o++] = s[i];
-			continue;
-		}
-		if (i + 2 >= len || wl_unhex_n(s + i + 1, 2, &b, 1) < 0 || b == 0) {
-			free(d);
-			return -EINVAL;
-		}
-		d[o++] = (char)b;
-		i += 2;
-	}
-	d[o] = '\0';
-	*out = d;
-	return 0;
-}
-
-/* A 64-bit decimal (base 10) or octal (base 8) field. */
-static int exp_num(const char *s, int base, uint64_t max, uint64_t *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoull(s, &end, base);
-	return errno || *end || *out > max ? -EINVAL : 0;
-}
 
 /* ---- keygen ---------------------------------------------------------------- */
 
@@ -139,20 +58,16 @@ static int keygen_opts(int argc, char **argv, const char **dir, const char **pri
 			*priv = optarg;
 		else if (c == 'p')
 			*pub = optarg;
-		else if (c == 'h')
-			return printf("usage: %s\n", KEYGEN_USAGE), *rc = EXIT_OK, -1;
 		else
-			goto usage;
+			return *rc = c == 'h' ? util_help(KEYGEN_USAGE)
+			                      : util_usage(KEYGEN_USAGE, NULL),
+			       -1;
 	}
-	if (optind < argc || (*dir && (*priv || *pub)) || (!*priv != !*pub)) {
-		util_err("keygen: give --out-dir DIR, or both --private FILE and --public FILE");
-		goto usage;
-	}
+	if (optind < argc || (*dir && (*priv || *pub)) || (!*priv != !*pub))
+		return *rc = util_usage(KEYGEN_USAGE, "keygen: give --out-dir DIR, or both "
+		                                      "--private FILE and --public FILE"),
+		       -1;
 	return 0;
-usage:
-	fprintf(stderr, "usage: %s\n", KEYGEN_USAGE);
-	*rc = EXIT_USAGE;
-	return -1;
 }
 
 int cmd_keygen(const struct cli *cli, int argc, char **argv)
@@ -163,7 +78,6 @@ int cmd_keygen(const struct cli *cli, int argc, char **argv)
 	struct wl_err err = {0};
 	int rc = EXIT_OK;
 
-	(void)cli;
 	if (keygen_opts(argc, argv, &dir, &priv, &pub, &rc) < 0)
 		return rc;
 	if (!priv) {
@@ -179,7 +93,7 @@ int cmd_keygen(const struct cli *cli, int argc, char **argv)
 	}
 	printf("private key %s (mode 0600: keep it on the box that exports)\n"
 	       "public key  %s (copy it to each box that imports, as %s)\n",
-	       priv, pub, EXP_DEFAULT_PUB);
+	       priv, pub, cli->import_pubkey);
 	exp_print_keyid("key id", k);
 	wl_sign_key_free(k);
 	return EXIT_OK;
@@ -188,32 +102,6 @@ int cmd_keygen(const struct cli *cli, int argc, char **argv)
 /* ---- export ---------------------------------------------------------------- */
 
 #define EXPORT_USAGE "hmilock export [--sign-key FILE] [--force] FILE"
-
-/* The signed part of the export: header and one line per record. */
-static int export_body(struct wl_db *db, char **buf, size_t *len)
-{
-	char hex[WL_HEX_LEN];
-	struct wl_rec r;
-	size_t i, n = wl_db_count(db);
-	FILE *f = open_memstream(buf, len);
-
-	if (!f)
-		return -ENOMEM;
-	fprintf(f, "%s %d\ngeneration %llu\nentries %zu\n", EXP_MAGIC, EXP_VERSION,
-	        (unsigned long long)wl_db_generation(db), n);
-	for (i = 0; i < n; i++) {
-		wl_db_at(db, i, &r);
-		wl_hex(r.sha256, hex);
-		fprintf(f, "%s %s %llu %04o %u %u ", hex, wl_type_name(r.type),
-		        (unsigned long long)r.size, (unsigned)(r.mode & 07777), (unsigned)r.uid,
-		        (unsigned)r.gid);
-		exp_enc(f, r.path);
-		fputc(' ', f);
-		exp_enc(f, r.interp ? r.interp : "");
-		fputc('\n', f);
-	}
-	return fclose(f) == 0 ? 0 : -ENOMEM;
-}
 
 /* Write buf to path through path.tmp and a rename (mode 0644). A path that
  * cannot be made (missing or read-only directory...) is bad input. */
@@ -243,31 +131,6 @@ static int export_write(const char *path, const char *buf, size_t len, bool forc
 	}
 }
 
-/* Append the signature line to the body in *buf (realloc'd). */
-static int export_sign(const struct wl_sign_key *k, char **buf, size_t *len)
-{
-	uint8_t sig[WL_SIG_LEN], pub[WL_SIG_PUBLEN];
-	char line[sizeof(EXP_SIG_TAG) + 2 * WL_SIG_PUBLEN + 2 * WL_SIG_LEN + 4];
-	char ph[2 * WL_SIG_PUBLEN + 1], sh[2 * WL_SIG_LEN + 1], *nb;
-	struct wl_err err = {0};
-	int n;
-
-	if (wl_sign(k, *buf, *len, sig, &err) < 0 || wl_sign_key_public(k, pub, &err) < 0)
-		return list_fail(&err);
-	wl_hex_n(pub, sizeof(pub), ph);
-	wl_hex_n(sig, sizeof(sig), sh);
-	n = snprintf(line, sizeof(line), "%s%s %s\n", EXP_SIG_TAG, ph, sh);
-	nb = realloc(*buf, *len + (size_t)n + 1);
-	if (!nb) {
-		util_err("out of memory");
-		return EXIT_INTERNAL;
-	}
-	memcpy(nb + *len, line, (size_t)n + 1);
-	*buf = nb;
-	*len += (size_t)n;
-	return 0;
-}
-
 static int export_opts(int argc, char **argv, const char **key, bool *force, int *rc)
 {
 	static const struct option lo[] = {
@@ -284,20 +147,14 @@ static int export_opts(int argc, char **argv, const char **key, bool *force, int
 			*key = optarg;
 		else if (c == 'f')
 			*force = true;
-		else if (c == 'h')
-			return printf("usage: %s\n", EXPORT_USAGE), *rc = EXIT_OK, -1;
 		else
-			goto usage;
+			return *rc = c == 'h' ? util_help(EXPORT_USAGE)
+			                      : util_usage(EXPORT_USAGE, NULL),
+			       -1;
 	}
-	if (optind + 1 != argc) {
-		util_err("export: name one FILE to write");
-		goto usage;
-	}
+	if (optind + 1 != argc)
+		return *rc = util_usage(EXPORT_USAGE, "export: name one FILE to write"), -1;
 	return optind;
-usage:
-	fprintf(stderr, "usage: %s\n", EXPORT_USAGE);
-	*rc = EXIT_USAGE;
-	return -1;
 }
 
 int cmd_export(const struct cli *cli, int argc, char **argv)
@@ -324,12 +181,8 @@ int cmd_export(const struct cli *cli, int argc, char **argv)
 	rc = list_open(cli, &ctx);
 	if (rc)
 		goto key;
-	if (export_body(ctx.db, &buf, &len) < 0) {
-		util_err("out of memory");
-		rc = EXIT_INTERNAL;
-		goto list;
-	}
-	rc = export_sign(k, &buf, &len);
+	if (wl_export_build(ctx.db, k, &buf, &len, &err) < 0)
+		rc = list_fail(&err);
 	if (!rc)
 		rc = export_write(argv[first], buf, len, force);
 	if (!rc) {
@@ -338,7 +191,6 @@ int cmd_export(const struct cli *cli, int argc, char **argv)
 		exp_print_keyid("signed with key id", k);
 	}
 	free(buf);
-list:
 	list_close(&ctx);
 key:
 	wl_sign_key_free(k);
@@ -347,26 +199,15 @@ key:
 
 /* ---- import: reading and checking the file ------------------------------------ */
 
-struct imp_entry {
-	uint8_t sha256[WL_SHA256_LEN];
-	char *path;
-};
-
 struct imp_file {
-	char *buf; /* the whole file, NUL-terminated */
-	size_t len, body; /* body: bytes the signature covers */
-	uint64_t generation;
-	size_t n;
-	struct imp_entry *v;
+	char *buf; /* the whole file */
+	size_t len;
+	struct wl_export x; /* parsed from buf */
 };
 
 static void imp_free(struct imp_file *f)
 {
-	size_t i;
-
-	for (i = 0; i < f->n; i++)
-		free(f->v[i].path);
-	free(f->v);
+	wl_export_free(&f->x);
 	free(f->buf);
 	memset(f, 0, sizeof(*f));
 }
@@ -400,167 +241,52 @@ static int imp_read(const char *path, struct imp_file *f)
 		return EXIT_USAGE;
 	}
 	f->len = (size_t)n;
-	f->buf[n] = '\0';
 	return 0;
 }
 
-/* The first line says what the file is; the last one is the signature. */
-static int imp_frame(const char *path, struct imp_file *f, uint8_t pub[WL_SIG_PUBLEN],
-                     uint8_t sig[WL_SIG_LEN])
+/* Parse the file (the library's format) and check its signature with this
+ * box's public key. */
+static int imp_check(const char *path, const char *pubpath, struct imp_file *f)
 {
-	char want[32], *last, *sp;
-	size_t wl = (size_t)snprintf(want, sizeof(want), "%s %d\n", EXP_MAGIC, EXP_VERSION);
-
-	if (memchr(f->buf, '\0', f->len) || strncmp(f->buf, EXP_MAGIC " ", strlen(EXP_MAGIC) + 1)) {
-		util_err("%s: not an hmilock export; nothing changed", path);
-		return EXIT_USAGE;
-	}
-	if (strncmp(f->buf, want, wl) != 0) {
-		util_err("%s: export format '%.*s' is not the one this hmilock reads (%s %d); "
-		         "nothing changed",
-		         path, (int)strcspn(f->buf, "\n"), f->buf, EXP_MAGIC, EXP_VERSION);
-		return EXIT_USAGE;
-	}
-	if (f->len < 2 || f->buf[f->len - 1] != '\n') {
-		util_err("%s: truncated (no signature line at the end); nothing changed", path);
-		return EXIT_USAGE;
-	}
-	f->buf[f->len - 1] = '\0';
-	last = strrchr(f->buf, '\n');
-	f->buf[f->len - 1] = '\n';
-	last = last ? last + 1 : f->buf;
-	sp = last + strlen(EXP_SIG_TAG);
-	if (strncmp(last, EXP_SIG_TAG, strlen(EXP_SIG_TAG)) != 0 ||
-	    wl_unhex_n(sp, 2 * WL_SIG_PUBLEN, pub, WL_SIG_PUBLEN) < 0 ||
-	    sp[2 * WL_SIG_PUBLEN] != ' ' ||
-	    wl_unhex_n(sp + 2 * WL_SIG_PUBLEN + 1, 2 * WL_SIG_LEN, sig, WL_SIG_LEN) < 0 ||
-	    sp[2 * WL_SIG_PUBLEN + 1 + 2 * WL_SIG_LEN] != '\n') {
-		util_err("%s: the last line is not a signature line; nothing changed", path);
-		return EXIT_USAGE;
-	}
-	f->body = (size_t)(last - f->buf);
-	return 0;
-}
-
-/* Check the signature with this box's public key. */
-static int imp_verify(const char *path, const char *pubpath, struct imp_file *f)
-{
-	uint8_t pub[WL_SIG_PUBLEN], sig[WL_SIG_LEN], mine[WL_SIG_PUBLEN];
+	uint8_t mine[WL_SIG_PUBLEN];
 	struct wl_sign_key *k;
 	struct wl_err err = {0};
-	char hex[2 * WL_SIG_PUBLEN + 1];
-	int rc = imp_frame(path, f, pub, sig);
+	bool other;
+	int rc;
 
-	if (rc)
-		return rc;
+	if (wl_export_parse(f->buf, f->len, &f->x, &err) < 0) {
+		util_err("%s: %s; nothing changed", path, err.msg);
+		return err.kind == WL_E_NOMEM ? EXIT_INTERNAL : EXIT_USAGE;
+	}
 	if (wl_sign_key_load(pubpath, false, &k, &err) < 0) {
 		util_err("import public key: %s; nothing changed", err.msg);
 		return err.kind == WL_E_NOMEM ? EXIT_INTERNAL : EXIT_USAGE;
 	}
-	rc = wl_sign_verify(k, f->buf, f->body, sig, &err);
-	if (rc == 0) {
-		wl_sign_key_free(k);
-		return 0;
-	}
-	if (wl_sign_key_public(k, mine, NULL) == 0 && memcmp(mine, pub, sizeof(pub)) != 0) {
-		wl_hex_n(pub, sizeof(pub), hex);
-		util_err("%s: signed with another key (key id %s), not the one in %s; nothing "
-		         "changed",
-		         path, hex, pubpath);
-	} else {
-		util_err("%s: %s (public key %s); nothing changed", path, err.msg, pubpath);
-	}
+	rc = wl_export_verify(f->buf, &f->x, k, &err);
+	other = wl_sign_key_public(k, mine, NULL) == 0 && memcmp(mine, f->x.pub, sizeof(mine));
 	wl_sign_key_free(k);
-	return EXIT_USAGE;
-}
-
-/* Header lines "generation G" and "entries N"; *p moves past them. */
-static int imp_header(char **p, uint64_t *gen, uint64_t *n)
-{
-	char *nl;
-
-	*p = strchr(*p, '\n') + 1; /* the magic line, checked by imp_frame */
-	nl = strchr(*p, '\n');
-	*nl = '\0';
-	if (strncmp(*p, "generation ", 11) || exp_num(*p + 11, 10, UINT64_MAX, gen) < 0)
-		return 2;
-	*p = nl + 1;
-	nl = strchr(*p, '\n');
-	if (!nl)
-		return 3;
-	*nl = '\0';
-	if (strncmp(*p, "entries ", 8) || exp_num(*p + 8, 10, EXP_MAX_ENTRIES, n) < 0)
-		return 3;
-	*p = nl + 1;
-	return 0;
-}
-
-/* One record line (NUL-terminated, modified): the fields every entry must
- * have; only path and hash are used (the rest is this box's). */
-static int imp_record(char *line, struct imp_entry *e)
-{
-	char *tok[8], *save = NULL, *interp = NULL;
-	enum wl_type type;
-	uint64_t v;
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		tok[i] = strtok_r(i ? NULL : line, " ", &save);
-		if (!tok[i])
-			return -EINVAL;
-	}
-	if (strtok_r(NULL, " ", &save) || wl_unhex(tok[0], e->sha256) < 0 ||
-	    strlen(tok[0]) != 2 * WL_SHA256_LEN || wl_type_parse(tok[1], &type) < 0 ||
-	    exp_num(tok[2], 10, UINT64_MAX, &v) < 0 || exp_num(tok[3], 8, 07777, &v) < 0 ||
-	    exp_num(tok[4], 10, UINT32_MAX, &v) < 0 || exp_num(tok[5], 10, UINT32_MAX, &v) < 0)
-		return -EINVAL;
-	if (exp_dec(tok[6], strlen(tok[6]), &e->path) < 0 || e->path[0] != '/' ||
-	    strlen(e->path) >= PATH_MAX || exp_dec(tok[7], strlen(tok[7]), &interp) < 0) {
-		free(interp);
-		return -EINVAL;
-	}
-	free(interp);
-	return 0;
-}
-
-/* Parse the signed body (after imp_verify). */
-static int imp_parse(const char *path, struct imp_file *f)
-{
-	char *p = f->buf, *end = f->buf + f->body, *nl;
-	uint64_t n;
-	int line = imp_header(&p, &f->generation, &n);
-
-	if (line) {
-		util_err("%s line %d: bad header; nothing changed", path, line);
-		return EXIT_USAGE;
-	}
-	f->v = calloc(n ? n : 1, sizeof(*f->v));
-	if (!f->v) {
-		util_err("out of memory");
-		return EXIT_INTERNAL;
-	}
-	line = 4;
-	for (; p < end && f->n < n; p = nl + 1, line++) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		*nl = '\0';
-		if (imp_record(p, &f->v[f->n]) < 0) {
-			free(f->v[f->n].path);
-			util_err("%s line %d: not a valid entry; nothing changed", path, line);
-			return EXIT_USAGE;
-		}
-		f->n++;
-	}
-	if (f->n != n || p != end) {
-		util_err("%s: %zu entries where the header says %llu; nothing changed", path, f->n,
-		         (unsigned long long)n);
-		return EXIT_USAGE;
-	}
-	return 0;
+	if (rc == 0)
+		return 0;
+	if (other)
+		util_err("%s: %s, not the one in %s; nothing changed", path, err.msg, pubpath);
+	else
+		util_err("%s: %s (public key %s); nothing changed", path, err.msg, pubpath);
+	return err.kind == WL_E_NOMEM ? EXIT_INTERNAL : EXIT_USAGE;
 }
 
 /* ---- import: checking each file on this box ------------------------------------ */
 
-enum imp_outcome { IMP_NEW = 0, IMP_SAME, IMP_UPDATED, IMP_MISSING, IMP_DIFFERS, IMP_OTHER };
+/* IMP_MATCH: hashed, equal, in the set of found files; it becomes NEW,
+ * SAME or UPDATED against the list under the writer lock. */
+enum imp_outcome {
+	IMP_NEW = 0,
+	IMP_SAME,
+	IMP_UPDATED,
+	IMP_MISSING,
+	IMP_DIFFERS,
+	IMP_OTHER,
+	IMP_MATCH,
+};
 
 static void imp_report(const char *what, const char *path, const char *detail)
 {
@@ -573,7 +299,7 @@ static void imp_report(const char *what, const char *path, const char *detail)
 
 /* Open e->path on this box and say why it cannot be approved (reported),
  * or return the fd. */
-static int imp_open(const struct imp_entry *e)
+static int imp_open(const struct wl_export_entry *e)
 {
 	char why[PATH_MAX + 64], *real;
 	struct stat st;
@@ -604,14 +330,13 @@ static int imp_open(const struct imp_entry *e)
 	return fd;
 }
 
-/* Hash the file on this box; put it into set when it matches. */
-static enum imp_outcome imp_one(struct wl_set *set, const struct imp_entry *e)
+/* Hash the file on this box; put it into found when it matches. */
+static enum imp_outcome imp_one(struct wl_set *found, const struct wl_export_entry *e)
 {
 	char why[2 * WL_HEX_LEN + 64], hex[WL_HEX_LEN], hex2[WL_HEX_LEN];
-	const struct wl_entry *old;
 	struct wl_entry ent = {0};
 	struct wl_err err = {0};
-	enum imp_outcome out;
+	enum imp_outcome out = IMP_MATCH;
 	int fd = imp_open(e);
 
 	if (fd < 0)
@@ -627,15 +352,10 @@ static enum imp_outcome imp_one(struct wl_set *set, const struct imp_entry *e)
 		wl_hex(ent.sha256, hex2);
 		snprintf(why, sizeof(why), "exported sha256 %s, here %s", hex, hex2);
 		imp_report("differs", e->path, why);
-		wl_entry_free(&ent);
-		return IMP_DIFFERS;
-	}
-	old = wl_set_find(set, e->path);
-	out = !old                                             ? IMP_NEW
-	      : memcmp(old->sha256, ent.sha256, WL_SHA256_LEN) ? IMP_UPDATED
-	                                                       : IMP_SAME;
-	if (wl_set_put(set, &ent) < 0)
+		out = IMP_DIFFERS;
+	} else if (wl_set_put(found, &ent) < 0) {
 		out = IMP_OTHER;
+	}
 	wl_entry_free(&ent);
 	return out;
 }
@@ -670,36 +390,32 @@ static int import_opts(int argc, char **argv, struct imp_opts *o, int *rc)
 			o->pubkey = optarg;
 		else if (c == 'p')
 			o->pwfile = optarg;
-		else if (c == 'h')
-			return printf("usage: %s\n", IMPORT_USAGE), *rc = EXIT_OK, -1;
 		else
-			goto usage;
+			return *rc = c == 'h' ? util_help(IMPORT_USAGE)
+			                      : util_usage(IMPORT_USAGE, NULL),
+			       -1;
 	}
-	if (modes == 3 || optind + 1 != argc) {
-		util_err(modes == 3 ? "import: --merge or --replace, not both"
-		                    : "import: name one FILE to import");
-		goto usage;
-	}
+	if (modes == 3 || optind + 1 != argc)
+		return *rc = util_usage(IMPORT_USAGE, "%s",
+		                        modes == 3 ? "import: --merge or --replace, not both"
+		                                   : "import: name one FILE to import"),
+		       -1;
 	o->file = argv[optind];
 	return 0;
-usage:
-	fprintf(stderr, "usage: %s\n", IMPORT_USAGE);
-	*rc = EXIT_USAGE;
-	return -1;
 }
 
-/* The set to add to and the generation to write: the current list (its
- * entries too with --merge), or for --replace on a box without a list a
- * new one (the key is made when there is none). */
-static int import_target(const struct cli *cli, bool replace, struct list_ctx *ctx,
-                         struct wl_set *set, uint64_t *gen)
+/* Under the writer lock: the list as it is now (ctx->db, NULL for --replace
+ * on a box without a list, whose key is made when there is none) and the
+ * generation to write. */
+static int import_target(const struct cli *cli, bool replace, struct list_ctx *ctx, uint64_t *gen)
 {
 	struct wl_err err = {0};
 	int rc;
 
 	if (replace && access(cli->db, F_OK) < 0 && errno == ENOENT) {
 		*gen = 1;
-		if (access(cli->key, F_OK) < 0 && wl_key_create(cli->key, &err) < 0)
+		rc = wl_key_create(cli->key, &err);
+		if (rc < 0 && rc != -EEXIST)
 			return list_fail(&err);
 		return wl_key_load(cli->key, ctx->key, &err) < 0 ? list_fail(&err) : 0;
 	}
@@ -707,8 +423,6 @@ static int import_target(const struct cli *cli, bool replace, struct list_ctx *c
 	if (rc)
 		return rc;
 	*gen = wl_db_generation(ctx->db) + 1;
-	if (!replace && wl_db_to_set(ctx->db, set, &err) < 0)
-		return list_fail(&err);
 	return 0;
 }
 
@@ -729,81 +443,100 @@ static void import_reload(const struct cli *cli)
 		                "load it (above); run 'hmilock reload'\n");
 }
 
-static int import_write(const struct cli *cli, struct list_ctx *ctx, struct wl_set *set,
-                        uint64_t gen)
+/* A found entry against the list it is imported into: new, already listed,
+ * or listed with another hash (--replace starts from nothing). */
+static enum imp_outcome import_classify(const struct wl_db *db, bool replace,
+                                        const struct wl_export_entry *e)
 {
-	struct wl_err err = {0};
+	struct wl_rec r;
 
-	if (wl_db_write(cli->db, set, gen, ctx->key, &err) < 0)
-		return list_fail(&err);
-	return 0;
+	if (replace || !db || wl_db_find_path(db, e->path, &r) < 0)
+		return IMP_NEW;
+	return memcmp(r.sha256, e->sha256, WL_SHA256_LEN) ? IMP_UPDATED : IMP_SAME;
 }
 
-/* Check every entry, write the list; exit 1 when some were not imported. */
+/* Under the writer lock: count against the list as it is now, lay it under
+ * the found files (--merge), write the next generation. */
+static int import_write(const struct cli *cli, const struct imp_opts *o, struct imp_file *f,
+                        enum imp_outcome *out, struct wl_set *found, uint64_t *gen)
+{
+	struct wl_db_lock *lk = NULL;
+	struct list_ctx ctx = {0};
+	struct wl_err err = {0};
+	size_t i;
+	int rc = list_lock(cli, o->replace, &lk);
+
+	if (!rc)
+		rc = import_target(cli, o->replace, &ctx, gen);
+	for (i = 0; !rc && i < f->x.n; i++)
+		if (out[i] == IMP_MATCH)
+			out[i] = import_classify(ctx.db, o->replace, &f->x.v[i]);
+	if (!rc && !o->replace && wl_db_merge_into(ctx.db, found, &err) < 0)
+		rc = list_fail(&err);
+	if (!rc)
+		rc = list_write(lk, found, *gen, ctx.key);
+	list_close(&ctx);
+	wl_db_unlock(lk);
+	return rc;
+}
+
+/* Check every entry (hashing without the writer lock), write the list;
+ * exit 1 when some were not imported. */
 static int import_apply(const struct cli *cli, const struct imp_opts *o, struct imp_file *f)
 {
-	size_t cnt[IMP_OTHER + 1] = {0}, i, ok, bad;
-	struct list_ctx ctx = {0};
-	struct wl_set *set = wl_set_new();
-	uint64_t gen;
+	size_t cnt[IMP_MATCH + 1] = {0}, i, ok, bad;
+	struct wl_set *found = wl_set_new();
+	enum imp_outcome *out = calloc(f->x.n ? f->x.n : 1, sizeof(*out));
+	uint64_t gen = 0;
 	int rc;
 
-	if (!set) {
+	if (!found || !out) {
 		util_err("out of memory");
-		return EXIT_INTERNAL;
-	}
-	rc = import_target(cli, o->replace, &ctx, set, &gen);
-	if (rc)
+		rc = EXIT_INTERNAL;
 		goto out;
-	for (i = 0; i < f->n; i++)
-		cnt[imp_one(set, &f->v[i])]++;
-	ok = cnt[IMP_NEW] + cnt[IMP_SAME] + cnt[IMP_UPDATED];
-	bad = f->n - ok;
+	}
+	for (i = 0, ok = 0; i < f->x.n; i++)
+		ok += (out[i] = imp_one(found, &f->x.v[i])) == IMP_MATCH;
+	bad = f->x.n - ok;
 	if (ok == 0) {
 		util_err("no entry of %s matches a file on this box; list unchanged", o->file);
 		rc = EXIT_NEGATIVE;
 		goto out;
 	}
-	rc = import_write(cli, &ctx, set, gen);
+	rc = import_write(cli, o, f, out, found, &gen);
 	if (rc)
 		goto out;
+	for (i = 0; i < f->x.n; i++)
+		cnt[out[i]]++;
 	printf("imported %zu of %zu entries (%zu new, %zu already listed, %zu updated); not "
 	       "imported: %zu missing, %zu differ, %zu other; %s: generation %llu written to ",
-	       ok, f->n, cnt[IMP_NEW], cnt[IMP_SAME], cnt[IMP_UPDATED], cnt[IMP_MISSING],
+	       ok, f->x.n, cnt[IMP_NEW], cnt[IMP_SAME], cnt[IMP_UPDATED], cnt[IMP_MISSING],
 	       cnt[IMP_DIFFERS], cnt[IMP_OTHER], o->replace ? "replaced" : "merged",
 	       (unsigned long long)gen);
 	util_print_path(stdout, cli->db);
-	printf(", %zu entries\n", wl_set_count(set));
+	printf(", %zu entries\n", wl_set_count(found));
 	fflush(stdout);
 	import_reload(cli);
 	rc = bad ? EXIT_NEGATIVE : EXIT_OK;
 out:
-	wl_set_free(set);
-	list_close(&ctx);
+	free(out);
+	wl_set_free(found);
 	return rc;
 }
 
 int cmd_import(const struct cli *cli, int argc, char **argv)
 {
-	char pubpath[PATH_MAX];
 	struct imp_opts o = {0};
 	struct imp_file f = {0};
 	int rc = EXIT_OK;
 
 	if (import_opts(argc, argv, &o, &rc) < 0)
 		return rc;
-	if (o.pubkey)
-		snprintf(pubpath, sizeof(pubpath), "%s", o.pubkey);
-	else if ((rc = util_conf_path(cli, "import_pubkey", EXP_DEFAULT_PUB, pubpath,
-	                              sizeof(pubpath))))
-		return rc;
 	rc = passwd_gate(cli, o.pwfile, "import");
 	if (!rc)
 		rc = imp_read(o.file, &f);
 	if (!rc)
-		rc = imp_verify(o.file, pubpath, &f);
-	if (!rc)
-		rc = imp_parse(o.file, &f);
+		rc = imp_check(o.file, o.pubkey ? o.pubkey : cli->import_pubkey, &f);
 	if (!rc)
 		rc = import_apply(cli, &o, &f);
 	imp_free(&f);

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <ini.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "hmilock.h"
 #include "wl.h"
 
@@ -22,10 +22,12 @@ static const char *const list_default_roots[] = {
 
 /* ---- errors, key and list ------------------------------------------------ */
 
-/* Exit code for a library error: the input's fault (2) or ours (3). */
+/* Exit code for a library error: the input's fault (2) or not (3: ours, or
+ * another writer's change got in first: run again). */
 static int list_exit(const struct wl_err *e)
 {
-	if (e->kind == WL_E_NOMEM || e->kind == WL_E_NONE)
+	if (e->kind == WL_E_NOMEM || e->kind == WL_E_NONE || e->kind == WL_E_STALE ||
+	    e->kind == WL_E_LOCKED)
 		return EXIT_INTERNAL;
 	if (e->kind != WL_E_IO)
 		return EXIT_USAGE;
@@ -70,17 +72,29 @@ void list_close(struct list_ctx *ctx)
 	explicit_bzero(ctx->key, sizeof(ctx->key));
 }
 
-static int list_write(const struct cli *cli, struct wl_set *set, uint64_t gen,
-                      const uint8_t key[WL_KEY_LEN])
+int list_lock(const struct cli *cli, bool create, struct wl_db_lock **lk)
 {
 	struct wl_err err = {0};
-	int rc = wl_mkparents(cli->db, 0755, NULL);
+	int rc = create ? wl_mkparents(cli->db, 0755, NULL) : 0;
 
 	if (rc < 0) {
 		util_err("cannot create the directory of %s: %s", cli->db, strerror(-rc));
 		return EXIT_USAGE;
 	}
-	if (wl_db_write(cli->db, set, gen, key, &err) < 0)
+	rc = wl_db_lock(cli->db, 0, lk, &err);
+	if (rc == -EWOULDBLOCK) {
+		util_err("waiting for the list lock of %s held by another writer", cli->db);
+		rc = wl_db_lock(cli->db, -1, lk, &err);
+	}
+	return rc < 0 ? list_fail(&err) : 0;
+}
+
+int list_write(struct wl_db_lock *lk, struct wl_set *set, uint64_t gen,
+               const uint8_t key[WL_KEY_LEN])
+{
+	struct wl_err err = {0};
+
+	if (wl_db_write(lk, set, gen, gen - 1, key, &err) < 0)
 		return list_fail(&err);
 	return 0;
 }
@@ -155,8 +169,7 @@ int list_getopt(int argc, char **argv, unsigned mask, const char *usage, struct 
 			lo->force = true;
 			break;
 		case 'h':
-			printf("usage: %s\n", usage);
-			*rc = EXIT_OK;
+			*rc = util_help(usage);
 			return -1;
 		default:
 			goto usage;
@@ -164,9 +177,7 @@ int list_getopt(int argc, char **argv, unsigned mask, const char *usage, struct 
 	}
 	return optind;
 usage:
-	fprintf(stderr, "usage: %s\n(global options go before the command; see hmilock --help)\n",
-	        usage);
-	*rc = EXIT_USAGE;
+	*rc = util_usage(usage, NULL);
 	return -1;
 }
 
@@ -244,74 +255,25 @@ static int list_roots_args(struct list_roots *r, int argc, char **argv)
 	return 0;
 }
 
-struct list_ini {
-	struct list_roots *roots;
-	bool seen;
-	char bad[128];
-};
-
-static int list_ini_handler(void *user, const char *section, const char *name, const char *value)
-{
-	struct list_ini *ini = user;
-	char *copy, *tok, *save = NULL;
-	int rc = 0;
-
-	if (strcmp(section, "init") != 0)
-		return 1; /* other sections belong to hmilockd */
-	if (strcmp(name, "roots") != 0) {
-		snprintf(ini->bad, sizeof(ini->bad), "unknown key '%s' in [init]", name);
-		return 0;
-	}
-	ini->seen = true;
-	copy = strdup(value);
-	if (!copy)
-		return 0;
-	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-		if (tok[0] != '/') {
-			snprintf(ini->bad, sizeof(ini->bad),
-			         "[init] roots: '%.80s' is not absolute", tok);
-			free(copy);
-			return 0;
-		}
-		rc = list_roots_add(ini->roots, tok);
-		if (rc == -ENOMEM)
-			break;
-		if (rc < 0)
-			fprintf(stderr, "hmilock: note: configured root %s: %s, skipped\n", tok,
-			        strerror(-rc));
-	}
-	free(copy);
-	if (rc == -ENOMEM)
-		snprintf(ini->bad, sizeof(ini->bad), "out of memory");
-	return rc != -ENOMEM;
-}
-
-/* Roots for init without operands: [init] roots from the config file if it
- * exists and has them, else the default system trees that exist. */
+/* Roots for init without operands: [init] roots of the configuration when
+ * it has them (one that does not exist is noted and skipped), else the
+ * default system trees that exist. */
 static int list_roots_default(const struct cli *cli, struct list_roots *r)
 {
-	struct list_ini ini = {.roots = r};
-	struct stat st;
+	const struct hmd_config *conf = cli->conf;
 	size_t i;
-	int line;
+	int rc;
 
-	if (stat(cli->config, &st) == 0) {
-		line = ini_parse(cli->config, list_ini_handler, &ini);
-		if (line < 0) {
-			util_err("%s: cannot read it", cli->config);
-			return EXIT_USAGE;
-		}
-		if (line > 0) {
-			util_err("%s line %d: %s; fix it or name the roots: hmilock init PATH...",
-			         cli->config, line, ini.bad[0] ? ini.bad : "syntax error");
-			return EXIT_USAGE;
-		}
-		if (ini.seen)
-			return 0;
-	} else if (errno != ENOENT) {
-		util_err("%s: %s", cli->config, strerror(errno));
-		return EXIT_USAGE;
+	for (i = 0; i < conf->n_roots; i++) {
+		rc = list_roots_add(r, conf->roots[i]);
+		if (rc == -ENOMEM)
+			return EXIT_INTERNAL;
+		if (rc < 0)
+			fprintf(stderr, "hmilock: note: %s: [init] root %s: %s, skipped\n",
+			        cli->config, conf->roots[i], strerror(-rc));
 	}
+	if (conf->n_roots)
+		return 0;
 	for (i = 0; i < sizeof(list_default_roots) / sizeof(list_default_roots[0]); i++)
 		if (list_roots_add(r, list_default_roots[i]) == -ENOMEM)
 			return EXIT_INTERNAL;
@@ -474,9 +436,11 @@ static int init_key(const struct cli *cli, uint8_t key[WL_KEY_LEN])
 			util_err("cannot create the directory of %s: %s", cli->key, strerror(-rc));
 			return EXIT_USAGE;
 		}
-		if (wl_key_create(cli->key, &err) < 0)
+		rc = wl_key_create(cli->key, &err);
+		if (rc < 0 && rc != -EEXIST) /* EEXIST: another init made it meanwhile */
 			return list_fail(&err);
-		printf("created list key %s\n", cli->key);
+		if (rc == 0)
+			printf("created list key %s\n", cli->key);
 	}
 	if (wl_key_load(cli->key, key, &err) < 0)
 		return list_fail(&err);
@@ -484,7 +448,8 @@ static int init_key(const struct cli *cli, uint8_t key[WL_KEY_LEN])
 }
 
 /* Generation of the list to write: refuse to replace one without --force;
- * with --force continue its generations when it still opens. */
+ * with --force continue its generations when it still opens. Under the
+ * writer lock (key may be NULL for the early refusal). */
 static int init_generation(const struct cli *cli, bool force, const uint8_t key[WL_KEY_LEN],
                            uint64_t *gen)
 {
@@ -519,6 +484,21 @@ static int init_generation(const struct cli *cli, bool force, const uint8_t key[
 	return 0;
 }
 
+/* Under the writer lock: the generation, then the write. */
+static int init_write(const struct cli *cli, bool force, struct wl_set *set,
+                      const uint8_t key[WL_KEY_LEN], uint64_t *gen)
+{
+	struct wl_db_lock *lk = NULL;
+	int rc = list_lock(cli, true, &lk);
+
+	if (!rc)
+		rc = init_generation(cli, force, key, gen);
+	if (!rc)
+		rc = list_write(lk, set, *gen, key);
+	wl_db_unlock(lk);
+	return rc;
+}
+
 int cmd_init(const struct cli *cli, int argc, char **argv)
 {
 	struct list_roots roots = {0};
@@ -526,7 +506,7 @@ int cmd_init(const struct cli *cli, int argc, char **argv)
 	uint8_t key[WL_KEY_LEN];
 	struct list_opts lo;
 	struct wl_set *set = NULL;
-	uint64_t gen;
+	uint64_t gen = 0;
 	int first, rc;
 
 	first = list_getopt(argc, argv, LO_SCAN | LO_FORCE, INIT_USAGE, &lo, &rc);
@@ -549,8 +529,6 @@ int cmd_init(const struct cli *cli, int argc, char **argv)
 		goto roots;
 	}
 	rc = init_key(cli, key);
-	if (!rc)
-		rc = init_generation(cli, lo.force, key, &gen);
 	if (rc)
 		goto key;
 	set = wl_set_new();
@@ -559,9 +537,11 @@ int cmd_init(const struct cli *cli, int argc, char **argv)
 		rc = EXIT_INTERNAL;
 		goto key;
 	}
+	/* The scan runs without the writer lock: other writers wait only
+	 * for the write. */
 	rc = list_scan(&roots, &lo, set, &stats);
 	if (!rc)
-		rc = list_write(cli, set, gen, key);
+		rc = init_write(cli, lo.force, set, key, &gen);
 	if (!rc) {
 		if (!stats.approved)
 			util_err("warning: nothing qualified under the roots; the list is empty");
@@ -598,6 +578,30 @@ static int list_edit_open(const struct cli *cli, struct list_ctx *ctx, struct wl
 	return 0;
 }
 
+/* Under the writer lock: lay the list as it is now under the scanned set
+ * and write the next generation. *before gets the entries it had. */
+static int add_write(const struct cli *cli, struct wl_set *set, size_t *before, uint64_t *gen)
+{
+	struct wl_db_lock *lk = NULL;
+	struct list_ctx ctx = {0};
+	struct wl_err err = {0};
+	int rc = list_lock(cli, false, &lk);
+
+	if (!rc)
+		rc = list_open(cli, &ctx);
+	if (!rc) {
+		*before = wl_db_count(ctx.db);
+		*gen = wl_db_generation(ctx.db) + 1;
+		if (wl_db_merge_into(ctx.db, set, &err) < 0)
+			rc = list_fail(&err);
+	}
+	if (!rc)
+		rc = list_write(lk, set, *gen, ctx.key);
+	list_close(&ctx);
+	wl_db_unlock(lk);
+	return rc;
+}
+
 int cmd_add(const struct cli *cli, int argc, char **argv)
 {
 	struct list_roots roots = {0};
@@ -605,25 +609,25 @@ int cmd_add(const struct cli *cli, int argc, char **argv)
 	struct wl_scan_stats stats;
 	struct wl_set *set = NULL;
 	struct list_opts lo;
-	uint64_t gen;
-	size_t before;
+	uint64_t gen = 0;
+	size_t before = 0, added;
 	int first, rc;
 
 	first = list_getopt(argc, argv, LO_SCAN, ADD_USAGE, &lo, &rc);
 	if (first < 0)
 		return rc;
-	if (first >= argc) {
-		fprintf(stderr, "hmilock add: no PATH given\nusage: %s\n", ADD_USAGE);
-		return EXIT_USAGE;
-	}
+	if (first >= argc)
+		return util_usage(ADD_USAGE, "add: no PATH given");
 	rc = list_roots_args(&roots, argc - first, argv + first);
-	if (!rc)
-		rc = list_edit_open(cli, &ctx, &set);
-	if (rc)
-		goto out;
-	before = wl_set_count(set);
-	gen = wl_db_generation(ctx.db) + 1;
-	rc = list_scan(&roots, &lo, set, &stats);
+	if (!rc) /* the key and list must be good before the long scan */
+		rc = list_open(cli, &ctx);
+	list_close(&ctx);
+	if (!rc && !(set = wl_set_new())) {
+		util_err("out of memory");
+		rc = EXIT_INTERNAL;
+	}
+	if (!rc) /* without the writer lock: other writers wait only for the write */
+		rc = list_scan(&roots, &lo, set, &stats);
 	if (rc)
 		goto out;
 	if (!stats.approved) {
@@ -633,16 +637,15 @@ int cmd_add(const struct cli *cli, int argc, char **argv)
 		printf("); list unchanged\n");
 		goto out;
 	}
-	rc = list_write(cli, set, gen, ctx.key);
+	rc = add_write(cli, set, &before, &gen);
 	if (!rc) {
-		printf("%llu new, %llu replaced; ",
-		       (unsigned long long)(wl_set_count(set) - before),
-		       (unsigned long long)(stats.approved - (wl_set_count(set) - before)));
+		added = wl_set_count(set) - before;
+		printf("%llu new, %llu replaced; ", (unsigned long long)added,
+		       (unsigned long long)(stats.approved - added));
 		list_summary("added", &stats, gen, cli->db);
 	}
 out:
 	wl_set_free(set);
-	list_close(&ctx);
 	list_roots_free(&roots);
 	return rc;
 }
@@ -668,6 +671,7 @@ static size_t remove_one(struct wl_set *set, const char *arg)
 
 int cmd_remove(const struct cli *cli, int argc, char **argv)
 {
+	struct wl_db_lock *lk = NULL;
 	struct list_ctx ctx = {0};
 	struct wl_set *set = NULL;
 	struct list_opts lo;
@@ -678,11 +682,11 @@ int cmd_remove(const struct cli *cli, int argc, char **argv)
 	first = list_getopt(argc, argv, 0, REMOVE_USAGE, &lo, &rc);
 	if (first < 0)
 		return rc;
-	if (first >= argc) {
-		fprintf(stderr, "hmilock remove: no PATH given\nusage: %s\n", REMOVE_USAGE);
-		return EXIT_USAGE;
-	}
-	rc = list_edit_open(cli, &ctx, &set);
+	if (first >= argc)
+		return util_usage(REMOVE_USAGE, "remove: no PATH given");
+	rc = list_lock(cli, false, &lk);
+	if (!rc)
+		rc = list_edit_open(cli, &ctx, &set);
 	if (rc)
 		goto out;
 	gen = wl_db_generation(ctx.db) + 1;
@@ -697,7 +701,7 @@ int cmd_remove(const struct cli *cli, int argc, char **argv)
 		}
 		removed += n;
 	}
-	rc = list_write(cli, set, gen, ctx.key);
+	rc = list_write(lk, set, gen, ctx.key);
 	if (!rc) {
 		printf("removed %zu entries, %zu left; generation %llu written to ", removed,
 		       wl_set_count(set), (unsigned long long)gen);
@@ -707,6 +711,7 @@ int cmd_remove(const struct cli *cli, int argc, char **argv)
 out:
 	wl_set_free(set);
 	list_close(&ctx);
+	wl_db_unlock(lk);
 	return rc;
 }
 
@@ -778,11 +783,8 @@ int cmd_list(const struct cli *cli, int argc, char **argv)
 	first = list_getopt(argc, argv, LO_JSON, LIST_USAGE, &lo, &rc);
 	if (first < 0)
 		return rc;
-	if (first < argc) {
-		fprintf(stderr, "hmilock list: unexpected argument '%s'\nusage: %s\n", argv[first],
-		        LIST_USAGE);
-		return EXIT_USAGE;
-	}
+	if (first < argc)
+		return util_usage(LIST_USAGE, "list: unexpected argument '%s'", argv[first]);
 	rc = list_open(cli, &ctx);
 	if (rc)
 		goto out;

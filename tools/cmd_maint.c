@@ -88,10 +88,11 @@ static int mc_getopt(int argc, char **argv, unsigned mask, const char *usage, st
 		case 't':
 			if (hmc_duration_parse(optarg, &o->timeout_s) == 0)
 				break;
-			util_err(
+			*rc = util_usage(
+			    usage,
 			    "--timeout '%s': want a duration from 1s to 7d, like 90s, 30m or 2h",
 			    optarg);
-			goto usage;
+			return -1;
 		case 'P':
 			errno = 0;
 			v = strtol(optarg, &end, 10);
@@ -99,18 +100,16 @@ static int mc_getopt(int argc, char **argv, unsigned mask, const char *usage, st
 				o->pid = (pid_t)v;
 				break;
 			}
-			util_err("--pid '%s': not a process id", optarg);
-			goto usage;
+			*rc = util_usage(usage, "--pid '%s': not a process id", optarg);
+			return -1;
 		case 'h':
-			printf("usage: %s\n", usage);
-			*rc = EXIT_OK;
+			*rc = util_help(usage);
 			return -1;
 		}
 	}
 	return optind;
 usage:
-	fprintf(stderr, "usage: %s\n", usage);
-	*rc = EXIT_USAGE;
+	*rc = util_usage(usage, NULL);
 	return -1;
 }
 
@@ -371,10 +370,10 @@ int cmd_maintenance(const struct cli *cli, int argc, char **argv)
 	const char *sub;
 	int first, rc;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fprintf(argc < 2 ? stderr : stdout, "usage: %s\n", usage);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
+	if (argc < 2)
+		return util_usage(usage, "maintenance: no subcommand given (begin, status or end)");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return util_help(usage);
 	sub = argv[1];
 	if (!strcmp(sub, "begin"))
 		first = mc_getopt(argc - 1, argv + 1, MO_JSON | MO_TIMEOUT | MO_PW, usage, &o, &rc);
@@ -383,16 +382,16 @@ int cmd_maintenance(const struct cli *cli, int argc, char **argv)
 	else if (!strcmp(sub, "end"))
 		first = mc_getopt(argc - 1, argv + 1, MO_JSON | MO_REVIEW | MO_PW, usage, &o, &rc);
 	else
-		return util_err("maintenance: unknown subcommand '%s' (begin, status or end)", sub),
-		       EXIT_USAGE;
+		return util_usage(
+		    usage, "maintenance: unknown subcommand '%s' (begin, status or end)", sub);
 	if (first < 0)
 		return rc;
 	if (first < argc - 1)
-		return util_err("maintenance %s: unexpected argument '%s'", sub, argv[first + 1]),
-		       EXIT_USAGE;
+		return util_usage(usage, "maintenance %s: unexpected argument '%s'", sub,
+		                  argv[first + 1]);
 	if (o.review && o.discard)
-		return util_err("maintenance end: --review and --discard exclude each other"),
-		       EXIT_USAGE;
+		return util_usage(usage,
+		                  "maintenance end: --review and --discard exclude each other");
 	if (!strcmp(sub, "begin"))
 		return mc_begin(cli, &o);
 	if (!strcmp(sub, "status"))
@@ -588,16 +587,15 @@ int cmd_update(const struct cli *cli, int argc, char **argv)
 	if (o.begin || o.commit) {
 		if ((o.begin && o.commit) || first < argc || o.keep || (o.failed && !o.commit) ||
 		    (o.pid && !o.begin))
-			return util_err("update: --begin [--pid PID] or --commit [--failed], "
-			                "without a command"),
-			       EXIT_USAGE;
+			return util_usage(usage,
+			                  "update: --begin [--pid PID] or --commit [--failed], "
+			                  "without a command");
 		return mc_update_hook(cli, &o);
 	}
 	if (o.pid || o.failed)
-		return util_err("update: --pid and --failed go with --begin / --commit"),
-		       EXIT_USAGE;
+		return util_usage(usage, "update: --pid and --failed go with --begin / --commit");
 	if (first >= argc)
-		return util_err("update: no command given (hmilock update -- CMD ARGS...)"),
-		       EXIT_USAGE;
+		return util_usage(usage,
+		                  "update: no command given (hmilock update -- CMD ARGS...)");
 	return mc_update_run(cli, &o, argv + first);
 }

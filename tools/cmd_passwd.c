@@ -44,13 +44,10 @@ static int passwd_current(const char *path, const char *pwfile, const char *what
 
 int passwd_gate(const struct cli *cli, const char *pwfile, const char *what)
 {
-	char path[PATH_MAX];
+	const char *path = cli->password_file;
 	struct wl_err err = {0};
 	int rc;
 
-	rc = util_conf_path(cli, "admin_password_file", CLI_PASSWORD_FILE, path, sizeof(path));
-	if (rc)
-		return rc;
 	rc = wl_passwd_exists(path, &err);
 	if (rc == -ENOENT)
 		return 0;
@@ -104,37 +101,27 @@ static int passwd_opts(int argc, char **argv, bool *remove, const char **pwfile,
 			*remove = true;
 		} else if (c == 'p') {
 			*pwfile = optarg;
-		} else if (c == 'h') {
-			printf("usage: %s\n", PASSWD_USAGE);
-			*rc = EXIT_OK;
-			return -1;
 		} else {
-			goto usage;
+			*rc = c == 'h' ? util_help(PASSWD_USAGE) : util_usage(PASSWD_USAGE, NULL);
+			return -1;
 		}
 	}
 	if (optind < argc) {
-		util_err("passwd: unexpected argument '%s'", argv[optind]);
-		goto usage;
+		*rc = util_usage(PASSWD_USAGE, "passwd: unexpected argument '%s'", argv[optind]);
+		return -1;
 	}
 	return 0;
-usage:
-	fprintf(stderr, "usage: %s\n", PASSWD_USAGE);
-	*rc = EXIT_USAGE;
-	return -1;
 }
 
 int cmd_passwd(const struct cli *cli, int argc, char **argv)
 {
-	char path[PATH_MAX], pw[PASSWD_BUF] = "";
-	const char *pwfile = NULL;
+	const char *path = cli->password_file, *pwfile = NULL;
+	char pw[PASSWD_BUF] = "";
 	struct wl_err err = {0};
 	bool remove = false, set;
 	int rc = EXIT_OK;
 
 	if (passwd_opts(argc, argv, &remove, &pwfile, &rc) < 0)
-		return rc;
-	rc = util_conf_path(cli, "admin_password_file", CLI_PASSWORD_FILE, path, sizeof(path));
-	if (rc)
 		return rc;
 	rc = wl_passwd_exists(path, &err);
 	if (rc && rc != -ENOENT) {

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "decide.h"
 #include "hmilock.h"
 #include "wl.h"
 
@@ -274,11 +276,8 @@ int cmd_verify(const struct cli *cli, int argc, char **argv)
 	first = list_getopt(argc, argv, LO_JSON, VERIFY_USAGE, &lo, &rc);
 	if (first < 0)
 		return rc;
-	if (first < argc) {
-		fprintf(stderr, "hmilock verify: unexpected argument '%s'\nusage: %s\n",
-		        argv[first], VERIFY_USAGE);
-		return EXIT_USAGE;
-	}
+	if (first < argc)
+		return util_usage(VERIFY_USAGE, "verify: unexpected argument '%s'", argv[first]);
 	rc = list_open(cli, &ctx);
 	if (rc)
 		goto out;
@@ -318,44 +317,76 @@ struct check_res {
 	char *hash_listed_as; /* the content is listed under another path */
 };
 
-/* Decide like hmilockd (match = path+hash): hash the resolved file, look it
- * up by path, and by hash to tell the operator where the content is listed. */
-static int check_decide(const struct wl_db *db, struct check_res *c)
+/* The words check prints for decide()'s outcomes. */
+static const char *check_reason(enum hmd_reason r)
+{
+	switch (r) {
+	case HMD_R_LISTED:
+		return "listed";
+	case HMD_R_HASH_MISMATCH:
+		return "hash mismatch";
+	case HMD_R_NOT_REGULAR:
+		return "not a regular file";
+	case HMD_R_UNRESOLVED:
+		return "path unknown";
+	case HMD_R_NOT_LISTED:
+	default:
+		return "not listed";
+	}
+}
+
+/* Hash the resolved file; 1 when it is not a regular file, 0, or an exit
+ * code after a message. */
+static int check_hash(struct check_res *c, struct stat *st)
 {
 	struct wl_err err = {0};
-	struct wl_rec rec;
-	struct stat st;
 	int fd, rc;
 
-	if (lstat(c->path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		c->reason = "not a regular file";
-		return 0;
-	}
+	if (lstat(c->path, st) == 0 && !S_ISREG(st->st_mode))
+		return 1;
 	fd = open(c->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		util_err("%s: %s", c->path, strerror(errno));
 		return EXIT_USAGE;
 	}
-	rc = fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)
+	rc = fstat(fd, st) == 0 && !S_ISREG(st->st_mode)
 	         ? 1
-	         : wl_hash_fd_stable(fd, c->path, c->sha256, NULL, &err);
+	         : wl_hash_fd_stable(fd, c->path, c->sha256, st, &err);
 	close(fd);
-	if (rc == 1) {
-		c->reason = "not a regular file";
-		return 0;
+	return rc < 0 ? list_fail(&err) : rc;
+}
+
+/* Decide exactly as hmilockd does when locked: the same decide() with the
+ * configuration's match rule (issue 11: check used to apply path+hash
+ * whatever the daemon was told). The hash lookup also tells the operator
+ * where the content is listed. */
+static int check_decide(const struct cli *cli, const struct wl_db *db, struct check_res *c)
+{
+	struct decide_in in = {.mode = HMD_MODE_ENFORCE,
+	                       .match = cli->conf->match,
+	                       .on_error = cli->conf->on_error,
+	                       .resolved = true};
+	struct decide_out out;
+	struct wl_rec rec;
+	struct stat st;
+	int rc = check_hash(c, &st);
+
+	if (rc > 1)
+		return rc;
+	in.regular = rc == 0;
+	c->hashed = rc == 0;
+	if (c->hashed) {
+		in.multi_link = st.st_nlink > 1;
+		decide_lookup(db, c->path, c->sha256, &in);
 	}
-	if (rc < 0)
-		return list_fail(&err);
-	c->hashed = true;
+	decide(&in, &out);
+	c->allow = out.verdict == HMD_V_ALLOW;
+	c->reason = check_reason(out.reason);
+	if (!c->hashed)
+		return 0;
 	if (wl_db_find_path(db, c->path, &rec) == 0) {
 		c->listed = true;
 		memcpy(c->listed_sha256, rec.sha256, WL_SHA256_LEN);
-		c->allow = memcmp(rec.sha256, c->sha256, WL_SHA256_LEN) == 0;
-		c->reason = c->allow ? "listed" : "hash mismatch";
-		if (c->allow)
-			return 0;
-	} else {
-		c->reason = "not listed";
 	}
 	if (wl_db_find_hash(db, c->sha256, &rec) == 0 && strcmp(rec.path, c->path) != 0) {
 		c->hash_listed_as = strdup(rec.path);
@@ -418,11 +449,9 @@ int cmd_check(const struct cli *cli, int argc, char **argv)
 	first = list_getopt(argc, argv, LO_JSON, CHECK_USAGE, &lo, &rc);
 	if (first < 0)
 		return rc;
-	if (argc - first != 1) {
-		fprintf(stderr, "hmilock check: %s\nusage: %s\n",
-		        first >= argc ? "no PATH given" : "one PATH only", CHECK_USAGE);
-		return EXIT_USAGE;
-	}
+	if (argc - first != 1)
+		return util_usage(CHECK_USAGE, "check: %s",
+		                  first >= argc ? "no PATH given" : "one PATH only");
 	rc = list_open(cli, &ctx);
 	if (rc)
 		goto out;
@@ -434,7 +463,7 @@ int cmd_check(const struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	c.path = real;
-	rc = check_decide(ctx.db, &c);
+	rc = check_decide(cli, ctx.db, &c);
 	if (!rc)
 		rc = check_print(&c, lo.json);
 	if (!rc)

@@ -46,7 +46,7 @@ int ctlc_connect(const struct cli *cli, unsigned timeout_s)
 	struct timeval tv = {.tv_sec = timeout_s};
 	int e;
 
-	ctlc.path = cli->socket ? cli->socket : HMC_DEFAULT_SOCKET;
+	ctlc.path = cli->socket;
 	if (strlen(ctlc.path) >= sizeof(sa.sun_path)) {
 		util_err("socket path too long: %s", ctlc.path);
 		return EXIT_USAGE;

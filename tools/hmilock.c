@@ -1,12 +1,15 @@
 /* hmilock.c - main() of the operator CLI: parses the global options (only
- * before the command), fills struct cli and dispatches to the command table.
- * Owns nothing else; each cmd_*.c owns its commands and their options. */
+ * before the command), loads the configuration, fills struct cli and
+ * dispatches to the command table. Owns the loaded configuration (read-only
+ * for the commands); each cmd_*.c owns its commands and their options. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "hmilock.h"
 
 #ifndef HMILOCK_VERSION
@@ -43,25 +46,34 @@ static void main_usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: hmilock [--db FILE] [--key FILE] [--config FILE] [--socket PATH] "
-	           "COMMAND [ARGS]\n"
-	           "       hmilock --help | --version\n\n"
-	           "Global options (before the command):\n"
-	           "  --db FILE       approved list (default /var/lib/hmilock/approved.db)\n"
-	           "  --key FILE      list MAC key (default /etc/hmilock/list.key)\n"
-	           "  --config FILE   configuration (default /etc/hmilock/hmilock.conf)\n"
-	           "  --socket PATH   daemon control socket (default /run/hmilock/hmilockd.sock)\n"
-	           "  -h, --help      this text; -V, --version  the version\n\n"
-	           "Commands (hmilock COMMAND --help for details):\n");
+	fprintf(f,
+	        "usage: hmilock [--db FILE] [--key FILE] [--config FILE] [--socket PATH] "
+	        "COMMAND [ARGS]\n"
+	        "       hmilock --help | --version\n\n"
+	        "Global options (before the command):\n"
+	        "  --config FILE   configuration (default " HMD_DEFAULT_CONFIG " if it exists);\n"
+	        "                  the list, key, socket, password file, import key and init\n"
+	        "                  roots come from its [agent] and [init] keys\n"
+	        "  --db FILE       approved list (default [agent] db, " HMD_DEFAULT_DB ")\n"
+	        "  --key FILE      list MAC key (default [agent] key, " HMD_DEFAULT_KEY ")\n"
+	        "  --socket PATH   daemon control socket (default [agent] socket,\n"
+	        "                  " HMD_DEFAULT_SOCKET ")\n"
+	        "  -h, --help      this text; -V, --version  the version\n\n"
+	        "Commands (hmilock COMMAND --help for details):\n");
 	for (i = 0; i < MAIN_NCMDS; i++)
 		fprintf(f, "  %-11s %s\n", main_cmds[i].name, main_cmds[i].help);
 	fprintf(f, "\nExit status: 0 ok, 1 negative answer (drift, would deny), "
 	           "2 usage or bad input, 3 internal error.\n");
 }
 
-/* Parse the global options into cli; returns the index of the command or
+/* The global options as given (NULL: not given). */
+struct main_opts {
+	const char *db, *key, *config, *socket;
+};
+
+/* Parse the global options into o; returns the index of the command or
  * -1 after printing help/version (*rc set). */
-static int main_globals(int argc, char **argv, struct cli *cli, int *rc)
+static int main_globals(int argc, char **argv, struct main_opts *o, int *rc)
 {
 	static const struct option opts[] = {
 	    {"db", required_argument, NULL, 'd'},
@@ -77,16 +89,16 @@ static int main_globals(int argc, char **argv, struct cli *cli, int *rc)
 	while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			cli->db = optarg;
+			o->db = optarg;
 			break;
 		case 'k':
-			cli->key = optarg;
+			o->key = optarg;
 			break;
 		case 'c':
-			cli->config = optarg;
+			o->config = optarg;
 			break;
 		case 's':
-			cli->socket = optarg;
+			o->socket = optarg;
 			break;
 		case 'h':
 			main_usage(stdout);
@@ -105,19 +117,41 @@ static int main_globals(int argc, char **argv, struct cli *cli, int *rc)
 	return optind;
 }
 
+/* Load the configuration and fill cli from it and the global options.
+ * Without --config a missing default file means the built-in defaults;
+ * a named file must be there and valid, like for hmilockd. 0 or an exit
+ * code after a message. */
+static int main_config(const struct main_opts *o, struct hmd_config *conf, struct cli *cli)
+{
+	char msg[768];
+	int rc;
+
+	rc = config_load(conf, o->config ? o->config : HMD_DEFAULT_CONFIG, msg, sizeof(msg));
+	if (rc == -ENOENT && !o->config) {
+		config_defaults(conf);
+	} else if (rc < 0) {
+		util_err("%s", msg);
+		return EXIT_USAGE;
+	}
+	cli->config = conf->path;
+	cli->conf = conf;
+	cli->db = o->db ? o->db : conf->db;
+	cli->key = o->key ? o->key : conf->key;
+	cli->socket = o->socket ? o->socket : conf->socket;
+	cli->password_file = conf->admin_password_file;
+	cli->import_pubkey = conf->import_pubkey;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct cli cli = {
-	    .db = "/var/lib/hmilock/approved.db",
-	    .key = "/etc/hmilock/list.key",
-	    .config = "/etc/hmilock/hmilock.conf",
-	    .socket = "/run/hmilock/hmilockd.sock",
-	    .tty = isatty(STDOUT_FILENO),
-	};
+	static struct hmd_config conf; /* large: off the stack */
+	struct main_opts o = {0};
+	struct cli cli = {.tty = isatty(STDOUT_FILENO)};
 	int rc = EXIT_OK, first;
 	size_t i;
 
-	first = main_globals(argc, argv, &cli, &rc);
+	first = main_globals(argc, argv, &o, &rc);
 	if (first < 0)
 		return rc;
 	if (first >= argc) {
@@ -126,12 +160,15 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	for (i = 0; i < MAIN_NCMDS; i++) {
-		if (strcmp(argv[first], main_cmds[i].name) == 0) {
-			/* The command re-initialises getopt (optind = 0) and may
-			 * permute its own argv. */
-			optind = 0;
-			return main_cmds[i].fn(&cli, argc - first, argv + first);
-		}
+		if (strcmp(argv[first], main_cmds[i].name) != 0)
+			continue;
+		rc = main_config(&o, &conf, &cli);
+		if (rc)
+			return rc;
+		/* The command re-initialises getopt (optind = 0) and may
+		 * permute its own argv. */
+		optind = 0;
+		return main_cmds[i].fn(&cli, argc - first, argv + first);
 	}
 	util_err("unknown command '%s'; try 'hmilock --help'", argv[first]);
 	return EXIT_USAGE;

@@ -18,11 +18,20 @@ enum {
 	EXIT_INTERNAL = 3, /* internal error */
 };
 
+struct hmd_config;
+
+/* What every command works on. main() fills it before the command runs:
+ * the configuration (--config FILE, or /etc/hmilock/hmilock.conf when that
+ * exists, else the built-in defaults) through config_load(), then db, key
+ * and socket from it unless --db, --key, --socket override them. */
 struct cli {
-	const char *db; /* --db, default /var/lib/hmilock/approved.db */
-	const char *key; /* --key, default /etc/hmilock/list.key */
-	const char *config; /* --config, default /etc/hmilock/hmilock.conf */
-	const char *socket; /* --socket, default /run/hmilock/hmilockd.sock */
+	const char *config; /* the configuration file read, or the default's path */
+	const struct hmd_config *conf; /* as loaded: [agent] paths, [init] roots */
+	const char *db; /* --db, else [agent] db */
+	const char *key; /* --key, else [agent] key */
+	const char *socket; /* --socket, else [agent] socket */
+	const char *password_file; /* [agent] admin_password_file */
+	const char *import_pubkey; /* [agent] import_pubkey */
 	bool tty; /* stdout is a terminal */
 };
 
@@ -51,6 +60,14 @@ int list_fail(const struct wl_err *e);
 /* Load the key and open (verify) the list; 0 or an exit code. */
 int list_open(const struct cli *cli, struct list_ctx *ctx);
 void list_close(struct list_ctx *ctx); /* also wipes the key */
+/* Take the writer lock of cli->db (wl.h: one writer at a time), making its
+ * directory first when create (a new list); when another writer holds it,
+ * say so once and wait. 0 or an exit code after a message. */
+int list_lock(const struct cli *cli, bool create, struct wl_db_lock **lk);
+/* Write set as generation gen under lk, the list having been read at gen - 1
+ * (0: none) under the same lock. 0 or an exit code after a message. */
+int list_write(struct wl_db_lock *lk, struct wl_set *set, uint64_t gen,
+               const uint8_t key[WL_KEY_LEN]);
 enum { LO_JSON = 1, LO_SCAN = 2, LO_FORCE = 4 }; /* option groups for list_getopt */
 struct list_opts {
 	bool json, force;
@@ -78,7 +95,7 @@ int cmd_events(const struct cli *cli, int argc, char **argv);
  * reply. */
 struct hmc_msg;
 struct hmd_ctl_auth;
-/* Connect to cli->socket (default HMC_DEFAULT_SOCKET); send and receive
+/* Connect to cli->socket; send and receive
  * time out after timeout_s. 0 or an exit code after a message. */
 int ctlc_connect(const struct cli *cli, unsigned timeout_s);
 /* Close the connection (if any) and wipe the admin password. */
@@ -110,6 +127,12 @@ int ctlc_print_result(bool json, const char *extra_key, const char *extra);
  * bytes become C escapes (\n, \t, \\, \xHH). */
 void util_print_path(FILE *f, const char *path);
 void util_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A command's usage error, the one tail of every option parser: the
+ * message (fmt, may be NULL) as util_err prints it, then "usage: USAGE" and
+ * where the global options go, on stderr. Returns EXIT_USAGE. */
+int util_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A command's --help: "usage: USAGE" on stdout. Returns EXIT_OK. */
+int util_help(const char *usage);
 /* A path for a JSON string: valid UTF-8 is returned as is (malloc'd copy);
  * otherwise the util_print_path form and *escaped = true. NULL: no memory. */
 char *util_json_path(const char *path, bool *escaped);
@@ -131,11 +154,6 @@ int util_read_password(const char *prompt, char *buf, size_t len);
  * NULL, else $HMILOCK_PASSWORD when set, else util_read_password(prompt).
  * 0, or an exit code after a message. */
 int util_get_password(const char *file, const char *prompt, char *buf, size_t len);
-/* [agent] key of the configuration file (cli->config) into out, or def
- * when the file or the key is absent. 0, or an exit code after a message
- * (unreadable file, syntax error, not an absolute path). */
-int util_conf_path(const struct cli *cli, const char *key, const char *def, char *out, size_t len);
-
 /* cmd_maint.c: maintenance begin|status|end, update (control socket) */
 int cmd_maintenance(const struct cli *cli, int argc, char **argv);
 int cmd_update(const struct cli *cli, int argc, char **argv);
@@ -146,7 +164,6 @@ int cmd_export(const struct cli *cli, int argc, char **argv);
 int cmd_import(const struct cli *cli, int argc, char **argv);
 
 /* cmd_passwd.c: passwd, and the admin password check of CLI-side commands */
-#define CLI_PASSWORD_FILE "/etc/hmilock/admin.pass"
 int cmd_passwd(const struct cli *cli, int argc, char **argv);
 /* When an admin password is set ([agent] admin_password_file), get it
  * (util_get_password(pwfile, ...)) and verify it. 0 when none is set or it

@@ -1,11 +1,10 @@
 /* util.c - output helpers shared by the CLI commands: one-line path escaping
  * (text and JSON), error messages on stderr, the TTY progress bar, the
- * admin password prompt and [agent] keys of the config file. Owns the bar's
+ * admin password prompt. Owns the bar's
  * line state on stderr and, during a prompt, the terminal's echo setting
  * (restored on every exit path, signals included); any command may call. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -144,6 +143,31 @@ void util_err(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+/* ---- usage errors ---------------------------------------------------------- */
+
+int util_usage(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	util_bar_end();
+	if (fmt) {
+		fputs("hmilock: ", stderr);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "usage: %s\n(global options go before the command; see hmilock --help)\n",
+	        usage);
+	return EXIT_USAGE;
+}
+
+int util_help(const char *usage)
+{
+	printf("usage: %s\n", usage);
+	return EXIT_OK;
 }
 
 /* ---- progress bar ------------------------------------------------------ */
@@ -348,51 +372,4 @@ int util_get_password(const char *file, const char *prompt, char *buf, size_t le
 	             : " (standard input is not a terminal: give it on standard input, in "
 	               "HMILOCK_PASSWORD or with --password-file)");
 	return EXIT_USAGE;
-}
-
-/* ---- configuration ------------------------------------------------------- */
-
-struct util_conf {
-	const char *key;
-	char *out;
-	size_t len;
-	bool found, too_long;
-};
-
-static int util_conf_handler(void *user, const char *section, const char *name, const char *value)
-{
-	struct util_conf *c = user;
-
-	if (strcmp(section, "agent") != 0 || strcmp(name, c->key) != 0)
-		return 1;
-	if (strlen(value) >= c->len) {
-		c->too_long = true;
-		return 1;
-	}
-	memcpy(c->out, value, strlen(value) + 1);
-	c->found = true;
-	return 1;
-}
-
-int util_conf_path(const struct cli *cli, const char *key, const char *def, char *out, size_t len)
-{
-	struct util_conf c = {.key = key, .out = out, .len = len};
-	int line;
-
-	snprintf(out, len, "%s", def);
-	line = ini_parse(cli->config, util_conf_handler, &c);
-	if (line == -1 && errno == ENOENT)
-		return 0; /* no config file: the default */
-	if (line != 0) {
-		util_err("%s: %s", cli->config,
-		         line < 0 ? "cannot read it" : "syntax error (hmilockd --check-config)");
-		return EXIT_USAGE;
-	}
-	if (c.too_long || (c.found && out[0] != '/')) {
-		util_err("%s: [agent] %s: want an absolute path", cli->config, key);
-		return EXIT_USAGE;
-	}
-	if (!c.found)
-		snprintf(out, len, "%s", def);
-	return 0;
 }

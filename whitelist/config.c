@@ -265,21 +265,23 @@ static int config_k_interpreters(struct hmd_config *cfg, const char *v)
 
 /* [init] roots is read by `hmilock init` (the trees it scans by default),
  * not by the daemon; the daemon checks it like every other key so that a
- * typo in the shared file is caught by --check-config too. */
+ * typo in the shared file is caught by --check-config too. Blank-separated
+ * absolute paths, at least one; whether they exist is init's business. */
 static int config_k_roots(struct hmd_config *cfg, const char *v)
 {
-	size_t len, n = 0;
+	size_t len;
 
-	(void)cfg;
+	cfg->n_roots = 0;
 	for (;;) {
 		v += strspn(v, " \t");
 		if (*v == '\0')
-			return n ? 0 : -EINVAL;
+			return cfg->n_roots ? 0 : -EINVAL;
 		len = strcspn(v, " \t");
-		if (v[0] != '/' || len >= PATH_MAX)
+		if (v[0] != '/' || len >= PATH_MAX || cfg->n_roots >= HMD_MAX_ROOTS)
 			return -EINVAL;
+		memcpy(cfg->roots[cfg->n_roots], v, len);
+		cfg->roots[cfg->n_roots++][len] = '\0';
 		v += len;
-		n++;
 	}
 }
 
@@ -330,7 +332,9 @@ static const struct config_key config_keys[] = {
     {"agent", "import_pubkey", config_k_import_pubkey, "an absolute path shorter than PATH_MAX"},
     {"watch", "mounts", config_k_mounts,
      "absolute paths separated by blanks, at most " CONFIG_STR(HMD_MAX_WATCH)},
-    {"init", "roots", config_k_roots, "absolute paths separated by blanks (for hmilock init)"},
+    {"init", "roots", config_k_roots,
+     "absolute paths separated by blanks, at most " CONFIG_STR(
+         HMD_MAX_ROOTS) " (for hmilock init)"},
     {"maintenance", "default_timeout", config_k_maint_timeout,
      "a duration from 1s to 7d (e.g. 90s, 30m, 2h, 1d)"},
     {"update", "cgroup_root", config_k_cgroup_root,

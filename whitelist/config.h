@@ -17,6 +17,7 @@
 #define HMD_DEFAULT_PASSWORD_FILE "/etc/hmilock/admin.pass"
 #define HMD_DEFAULT_IMPORT_PUBKEY "/etc/hmilock/import.pub"
 #define HMD_MAX_WATCH 64
+#define HMD_MAX_ROOTS 64 /* [init] roots */
 
 enum hmd_mode { HMD_MODE_ENFORCE = 0, HMD_MODE_AUDIT, HMD_MODE_MAINTENANCE, HMD_MODE__MAX };
 enum hmd_match { HMD_MATCH_PATH_HASH = 0, HMD_MATCH_HASH };
@@ -60,6 +61,10 @@ struct hmd_config {
 	/* [watch] mounts: empty = every filesystem that can hold executables */
 	size_t n_watch;
 	char watch[HMD_MAX_WATCH][PATH_MAX];
+	/* [init] roots: the trees `hmilock init` scans when given none;
+	 * n_roots 0 = the built-in list (the daemon only checks them) */
+	size_t n_roots;
+	char roots[HMD_MAX_ROOTS][PATH_MAX];
 	/* [maintenance] default_timeout: seconds a window stays open */
 	unsigned maint_timeout_s;
 	/* [update] cgroup_root: parent directory of the update cgroups;

@@ -1,6 +1,7 @@
 /* db_format.h - the on-disk layout of an approved-list file (internal to
- * whitelist/db.c, and read by the db unit test and fuzz target to craft
- * files). docs/list-format.md describes the same layout byte by byte. */
+ * whitelist/db.c and db_write.c, and read by the db unit test and fuzz
+ * target to craft files). docs/list-format.md describes the same layout
+ * byte by byte. */
 #ifndef HMILOCK_DB_FORMAT_H
 #define HMILOCK_DB_FORMAT_H
 
@@ -83,5 +84,11 @@ _Static_assert(offsetof(struct db_rec, size) == 32 && offsetof(struct db_rec, ct
 _Static_assert(sizeof(struct db_rec) % 8 == 0, "records keep 8-byte alignment");
 
 #define DB_MIN_SIZE (sizeof(struct db_header) + DB_MAC_LEN)
+
+/* db.c, shared with db_write.c: the trailer's HMAC-SHA256 of data (0 or
+ * -EIO), and the order of the hash index (by sha256, ties by record
+ * number). */
+int db_hmac(const uint8_t key[WL_KEY_LEN], const void *data, size_t len, uint8_t out[DB_MAC_LEN]);
+int db_idx_cmp(const struct db_rec *recs, uint32_t a, uint32_t b);
 
 #endif /* HMILOCK_DB_FORMAT_H */

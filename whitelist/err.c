@@ -26,10 +26,11 @@ static const char *const err_names[] = {
     [WL_E_VERSION] = "version",     [WL_E_MAC] = "mac",
     [WL_E_CORRUPT] = "corrupt",     [WL_E_KEY] = "key",
     [WL_E_UNSTABLE] = "unstable",   [WL_E_NOTREG] = "not-regular",
-    [WL_E_NOMEM] = "nomem",
+    [WL_E_NOMEM] = "nomem",         [WL_E_STALE] = "stale",
+    [WL_E_LOCKED] = "locked",
 };
 
-_Static_assert(sizeof(err_names) / sizeof(err_names[0]) == WL_E_NOMEM + 1,
+_Static_assert(sizeof(err_names) / sizeof(err_names[0]) == WL_E__MAX,
                "err_names must name every enum wl_ekind");
 
 const char *wl_ekind_name(enum wl_ekind kind)

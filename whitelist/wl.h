@@ -32,6 +32,9 @@ enum wl_ekind {
 	WL_E_UNSTABLE, /* file changed while hashed, twice in a row */
 	WL_E_NOTREG, /* not a regular file */
 	WL_E_NOMEM,
+	WL_E_STALE, /* the list changed since the change was based on it */
+	WL_E_LOCKED, /* another writer holds the list lock */
+	WL_E__MAX
 };
 
 struct wl_err {
@@ -67,6 +70,23 @@ int wl_unhex(const char *s, uint8_t out[WL_SHA256_LEN]); /* 0 or -EINVAL */
  * partly written then). */
 void wl_hex_n(const uint8_t *b, size_t n, char *out);
 int wl_unhex_n(const char *s, size_t slen, uint8_t *out, size_t n);
+
+/* ---- %HH escapes of one-line text formats (pct.c) ----------------------- */
+
+/* Encode the n bytes at s: every byte <= 0x20 or >= 0x7f, and '%' itself,
+ * becomes %HH (upper-case hex); the rest is copied. out (outlen bytes, may
+ * be NULL with outlen 0 to measure) gets a NUL-terminated prefix that never
+ * ends inside an escape. Returns the length of the whole encoding, like
+ * snprintf: a result >= outlen means out was cut. */
+size_t wl_pct_encode(const char *s, size_t n, char *out, size_t outlen);
+/* Decode exactly len bytes at s (no terminator needed, none read) into out
+ * (len + 1 bytes; out == s decodes in place) and a NUL; *outlen (may be
+ * NULL) gets the decoded length. Strict: '%' must be followed by two hex
+ * digits of either case within len, and a NUL byte (raw, or %00) is
+ * refused, as the result is a C string. Raw bytes other than NUL pass
+ * through. 0, or -EINVAL with *bad (may be NULL) the offset of the bad
+ * byte in s. */
+int wl_pct_decode(const char *s, size_t len, char *out, size_t *outlen, size_t *bad);
 
 /* ---- classification (classify.c) -------------------------------------- */
 
@@ -261,11 +281,48 @@ int wl_db_find_hash(const struct wl_db *db, const uint8_t sha256[WL_SHA256_LEN],
 
 /* Copy every record into s (used to edit a list: open, copy, change, write). */
 int wl_db_to_set(const struct wl_db *db, struct wl_set *s, struct wl_err *err);
+/* Copy the records whose path s does not hold yet: lays the list under an
+ * edit made first (`hmilock add` scans, then merges under the lock). */
+int wl_db_merge_into(const struct wl_db *db, struct wl_set *s, struct wl_err *err);
 
-/* Write s as a new list at path with the given generation: write path.tmp,
- * fsync, keep the current file (if any) as path.prev, rename over path,
- * fsync the directory. A crash at any point leaves the old or the new list. */
-int wl_db_write(const char *path, struct wl_set *s, uint64_t generation,
+/* ---- writing the approved list: one writer at a time (db_write.c) ------- */
+
+/* Every writer of a list (hmilock init/add/remove/import, hmilockd at the
+ * end of a maintenance window or trusted update) follows one protocol:
+ *
+ *   1. wl_db_lock(path, ...): flock(LOCK_EX) on the list's directory;
+ *   2. read the generation the change is based on (wl_db_open, or the one
+ *      the change was planned against earlier);
+ *   3. wl_db_write(lk, set, next_gen, base_gen, key, err);
+ *   4. wl_db_unlock(lk).
+ *
+ * Under the lock wl_db_write checks that the file on disk is still at
+ * base_gen; a writer that read it before taking the lock (hmilockd plans
+ * against the list it has loaded) fails with -ESTALE instead of silently
+ * dropping another writer's change. Holding the lock from step 2 on (the
+ * CLI) means the check always passes. Keep the lock short: do long work
+ * (scans, hashing) before taking it. */
+struct wl_db_lock; /* opaque: owned by the thread that took it */
+
+/* Take the writer lock of the list at path (its directory must exist).
+ * timeout_ms 0: try once, -EWOULDBLOCK (WL_E_LOCKED) when another writer
+ * holds it; > 0: keep trying for that long, then the same; < 0: wait as
+ * long as it takes. Other failures (the directory cannot be opened) are
+ * -errno with WL_E_IO naming the directory. */
+int wl_db_lock(const char *path, int timeout_ms, struct wl_db_lock **out, struct wl_err *err);
+/* Release the lock and free lk (NULL is fine). */
+void wl_db_unlock(struct wl_db_lock *lk);
+/* Write s as the list lk was taken for, at `generation`: check the base
+ * (below), write path.tmp.<pid>, fsync, keep the current file (if any) as
+ * path.prev, rename over path, fsync the directory. A crash at any point
+ * leaves the old or the new list.
+ * expected_gen is the generation the change was made against (0: no list
+ * existed). When the file on disk verifies and is at another generation,
+ * or is gone while expected_gen is not 0, nothing is written: -ESTALE
+ * (WL_E_STALE) and a message naming the file and both generations. A
+ * current file that does not verify (tampered, another key) is replaced
+ * whatever expected_gen says and kept as path.bad. */
+int wl_db_write(struct wl_db_lock *lk, struct wl_set *s, uint64_t generation, uint64_t expected_gen,
                 const uint8_t key[WL_KEY_LEN], struct wl_err *err);
 
 /* ---- Ed25519 signatures for exported lists (sign.c) ---------------------- */
@@ -296,6 +353,58 @@ int wl_sign(const struct wl_sign_key *k, const void *msg, size_t len, uint8_t si
  * (tampered, or signed with another key). */
 int wl_sign_verify(const struct wl_sign_key *k, const void *msg, size_t len,
                    const uint8_t sig[WL_SIG_LEN], struct wl_err *err);
+
+/* ---- the signed export file (export.c) ------------------------------------ */
+
+/* A list moved between boxes of one image as signed text; the format is
+ * described at the top of export.c. Parsing and checking the signature are
+ * separate steps so that a parser fed arbitrary bytes (a fuzz target) needs
+ * no key. */
+#define WL_EXPORT_VERSION 1
+#define WL_EXPORT_MAX_ENTRIES 20000000ull
+
+/* One exported record. The identity fields of a list entry are not
+ * exported: an import hashes the file on its own box. */
+struct wl_export_entry {
+	uint8_t sha256[WL_SHA256_LEN];
+	enum wl_type type;
+	uint64_t size;
+	uint32_t mode, uid, gid; /* mode: the permission bits, 07777 at most */
+	char *path; /* decoded, absolute, shorter than PATH_MAX */
+	char *interp; /* decoded; NULL when the record has none */
+};
+
+struct wl_export {
+	uint64_t generation; /* of the list that was exported */
+	size_t n;
+	struct wl_export_entry *v; /* in path order (strcmp), each path once */
+	size_t body_len; /* bytes the signature covers: the text before its line */
+	uint8_t pub[WL_SIG_PUBLEN]; /* the signer's public key, as the file says */
+	uint8_t sig[WL_SIG_LEN];
+};
+
+/* The whole export of db, signed with the private key k: *out (malloc'd,
+ * NUL-terminated, *len bytes without the NUL). */
+int wl_export_build(const struct wl_db *db, const struct wl_sign_key *k, char **out, size_t *len,
+                    struct wl_err *err);
+/* Parse len bytes of an export held in memory (no terminator needed, none
+ * read; the filesystem is never touched) into x: the first line (magic,
+ * then version: WL_E_MAGIC, WL_E_VERSION), the signature line at the end
+ * (WL_E_TRUNCATED when it is missing or cut), the header lines and every
+ * record (WL_E_CORRUPT; the message names the line and what is wrong: field
+ * count, hash, type, numbers, a bad %HH escape, a relative path, path
+ * order; WL_E_TRUNCATED for fewer records than the header says). The
+ * signature itself is not checked: see wl_export_verify. 0, or -errno with
+ * x empty (everything freed) on every failure. */
+int wl_export_parse(const char *buf, size_t len, struct wl_export *x, struct wl_err *err);
+/* Check x's signature over buf (the text x was parsed from) with k, this
+ * box's public import key: 0, or -EBADMSG (WL_E_MAC) with "signed with
+ * another key (key id HEX)" when the file names another signer, or the
+ * "does not verify" message of wl_sign_verify (the text was changed). */
+int wl_export_verify(const char *buf, const struct wl_export *x, const struct wl_sign_key *k,
+                     struct wl_err *err);
+/* Free x's entries (x itself is the caller's); x is left empty. */
+void wl_export_free(struct wl_export *x);
 
 /* ---- the admin password (passwd.c) --------------------------------------- */
 

@@ -14,7 +14,8 @@ ROOT=${BENCH_ROOT:-/usr/lib}
 RUNS=${BENCH_RUNS:-3}
 W=$(mktemp -d /tmp/hmilock-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-hl() { "$HMILOCK" --db "$W/db" --key "$W/key" --config "$W/none.conf" "$@"; }
+: >"$W/empty.conf" # every [agent] path from the options below
+hl() { "$HMILOCK" --db "$W/db" --key "$W/key" --config "$W/empty.conf" "$@"; }
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"%.9f\", $1 }"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }

@@ -54,6 +54,7 @@ static void fuzz_seeds(const char *dir)
 {
 	static const size_t sizes[] = {0, 1, 3, 17};
 	char path[4200], list[4200];
+	struct wl_db_lock *lk;
 	struct wl_set *s;
 	uint8_t *buf;
 	size_t i, k;
@@ -67,8 +68,10 @@ static void fuzz_seeds(const char *dir)
 			fuzz_put(s, path, (uint8_t)(k / 2), k % 2 ? "/lib/ld.so" : NULL);
 		}
 		snprintf(list, sizeof(list), "%s/.list", dir);
-		if (wl_db_write(list, s, i + 1, fuzz_key, NULL))
+		unlink(list); /* a fresh list each time: expected generation 0 */
+		if (wl_db_lock(list, -1, &lk, NULL) || wl_db_write(lk, s, i + 1, 0, fuzz_key, NULL))
 			abort();
+		wl_db_unlock(lk);
 		wl_set_free(s);
 		f = fopen(list, "rb");
 		if (!f || fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))

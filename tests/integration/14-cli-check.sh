@@ -2,7 +2,8 @@
 # 14-cli-check: `hmilock check PATH` answers like the daemon: allow a listed
 # file with its hash, deny a changed one (hash mismatch), an unlisted one
 # (naming where the same content is listed), a directory, FIFO or device
-# (never opened); symlinks and relative paths are resolved first.
+# (never opened); symlinks and relative paths are resolved first; under
+# match = hash it follows the configuration, as the daemon does.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cli_fixture.sh"
 need_root
@@ -68,6 +69,22 @@ expect_rc 0 "check: relative path" bash -c "cd '$T/tree/lib' && '$HMILOCK' --db 
 grep_ok "check: relative path resolved" "^allow: listed: $T/tree/bin/script.sh\$" "$T/out"
 expect_rc 0 "check: non-UTF-8 path" hl check --json "$T/tree/odd/"$'\xff\xfe'"-latin1"
 check_json "check: non-UTF-8 path escaped in JSON" allow listed "r['path_escaped'] is True and r['path'].endswith('\\\\xff\\\\xfe-latin1')"
+
+# The daemon's rule under match = hash (issue 11): check decides with the
+# same decide() and the configuration's match, so a copy of a listed file
+# is allowed wherever it is, and a listed path with other content is not.
+printf '[agent]\nmatch = hash\n' >"$CONF"
+expect_rc 0 "check: match = hash: a copy of a listed file is allowed" hl check --json "$T/else/copy"
+check_json "check: match = hash: the copy is listed by its content" allow listed "True"
+expect_rc 1 "check: match = hash: other content still denied" hl check --json "$T/else/mod"
+check_json "check: match = hash: modified copy not listed" deny "not listed" "True"
+cp "$T/tree/bin/true" "$T/true.keep"
+cp "$T/else/mod" "$T/tree/bin/true"
+expect_rc 1 "check: match = hash: a listed path with unlisted content" hl check --json "$T/tree/bin/true"
+check_json "check: match = hash: ... is a hash mismatch" deny "hash mismatch" "True"
+cp "$T/true.keep" "$T/tree/bin/true"
+: >"$CONF"
+expect_rc 1 "check: match = path+hash again: the copy is denied" hl check "$T/else/copy"
 
 expect_rc 2 "check: missing path" hl check "$T/no/such/file"
 grep_ok "check: error names the missing path" "$T/no/such/file" "$T/err"

@@ -34,6 +34,19 @@ for c in init add remove list verify check; do
 	expect_rc 0 "usage: $c --help" hl "$c" --help
 	grep_ok "usage: $c --help shows usage" "usage: hmilock $c" "$T/out"
 done
+# Every command answers a usage error the same way (util_usage): exit 2,
+# its usage line and where the global options go, on stderr only.
+for c in init add remove list verify check status mode reload events maintenance update \
+	keygen export import passwd; do
+	hl "$c" --bogus-option >"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+	if [ $rc -eq 2 ] && grep -q "^usage: .*$c" "$T/err" && grep -q "global options go before" "$T/err" &&
+		[ ! -s "$T/out" ]; then
+		pass "usage: $c --bogus-option: exit 2, usage and the global-options hint on stderr"
+	else
+		fail "usage: $c --bogus-option: exit $rc: $(head -c 300 "$T/err")"
+	fi
+done
 
 # ---- a good list to break ------------------------------------------------
 mkdir -p "$T/tree"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # 55-packaging-config.sh - fails when a config key known to the daemon (the
-# config_keys[] table of agent/config.c) is missing from hmilock.conf(5) or
+# config_keys[] table of whitelist/config.c) is missing from hmilock.conf(5) or
 # from the default config packaging/hmilock.conf, when the default config
 # names a key the daemon does not know or does not pass
 # `hmilockd --check-config`, and when it would start a fresh install in any
@@ -12,7 +12,7 @@ MP() { python3 "$PKG_MANPARSE" "$@"; }
 CONF=$TOP/packaging/hmilock.conf
 MAN5=$TOP/packaging/hmilock.conf.5
 
-keys=$(MP config-keys "$TOP/agent/config.c" 2>&1)
+keys=$(MP config-keys "$TOP/whitelist/config.c" 2>&1)
 rc=$?
 # The parser must really see the table: the keys issue 3 requires must be
 # among what it found, or the checks below would pass on nothing.
@@ -22,9 +22,9 @@ for k in "agent mode" "agent db" "agent key" "agent socket" "agent match" \
 	grep -qx "$k" <<<"$keys" || missing="$missing [$k]"
 done
 if [ $rc -eq 0 ] && [ -z "$missing" ]; then
-	pass "config: key table of agent/config.c read ($(wc -l <<<"$keys") keys)"
+	pass "config: key table of whitelist/config.c read ($(wc -l <<<"$keys") keys)"
 else
-	fail "config: cannot read the key table of agent/config.c (rc $rc; missing$missing): $keys"
+	fail "config: cannot read the key table of whitelist/config.c (rc $rc; missing$missing): $keys"
 	finish
 fi
 

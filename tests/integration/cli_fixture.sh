@@ -3,7 +3,8 @@
 # (source after lib.sh): hl runs hmilock on the test's own list, key and
 # config (never the machine's), mk_tree builds a tree with every kind of file
 # the scanner meets, PY_LIB holds python helpers for the JSON checks.
-CONF=$T/hmilock.conf # absent unless a test writes it
+CONF=$T/hmilock.conf # empty (all defaults) unless a test writes it
+: >"$CONF"
 hl() { "$HMILOCK" --db "$T/db" --key "$T/key" --config "$CONF" "$@"; }
 
 # expect_rc WANT NAME CMD...: PASS when CMD exits with WANT; output in $T/out, $T/err.

@@ -15,7 +15,9 @@ DPID=
 # kills: leak checks stay with the unit tests.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 
-# hl ARGS: the CLI on this test's list, key and socket (never the machine's).
+# hl ARGS: the CLI on this test's list, key and socket (never the machine's);
+# its own config $T/cli.conf is empty (defaults) unless a test writes it.
+: >"$T/cli.conf"
 hl() { "$HMILOCK" --db "$DB" --key "$KEY" --config "$T/cli.conf" --socket "$SOCK" "$@"; }
 
 # write_conf MODE [MATCH] [EXTRA LINE...]: the daemon's config for this test.

@@ -12,7 +12,7 @@ helper F). Each subcommand prints one item per line.
   help-commands FILE|-         command names of a `hmilock --help` text
   help-options FILE|-          every option (--long and -s) a text names
   config-keys CONFIG_C         "section key" of each entry of the daemon's
-                               config key table (agent/config.c)
+                               config key table (whitelist/config.c)
   c-array NAME FILE            identifiers in the initializer of the C array
                                NAME (e.g. sandbox_keep in agent/sandbox.c)
   conf-sections MANPAGE...     every "[name]" (lower case) the pages' text names:

@@ -20,9 +20,10 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "wl.h"
 
-static char dir[] = "/tmp/hmilock-test-classify.XXXXXX";
+static char dir[FX_DIR_LEN];
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -135,7 +136,7 @@ static int setup(void **state)
 	size_t i;
 
 	(void)state;
-	if (!mkdtemp(dir))
+	if (fx_mkdir(dir, "hmilock-test-classify") < 0)
 		return -1;
 	write_text("main.c", "#include <math.h>\n"
 	                     "int main(int argc, char **argv)\n"
@@ -157,11 +158,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[PATH_MAX + 32];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fx_rmtree(dir);
 }
 
 static void test_compiled(void **state)

@@ -15,8 +15,9 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "fixture.h"
 
-static char tc_dir[] = "/tmp/test_config.XXXXXX";
+static char tc_dir[FX_DIR_LEN];
 static char tc_file[PATH_MAX];
 static struct hmd_config tc_cfg; /* large: keep it off the stack */
 
@@ -47,6 +48,14 @@ static void tc_dump(const struct hmd_config *c, char *out, size_t outlen)
 		                      (int)c->interp_set, c->n_interp);
 	for (i = 0; i < c->n_interp && o < outlen; i++)
 		o += (size_t)snprintf(out + o, outlen - o, "interp%zu=%s;", i, c->interp[i]);
+	if (o < outlen)
+		o += (size_t)snprintf(out + o, outlen - o, "n_roots=%zu;", c->n_roots);
+	for (i = 0; i < c->n_roots && o < outlen; i++)
+		o += (size_t)snprintf(out + o, outlen - o, "root%zu=%s;", i, c->roots[i]);
+	if (o < outlen)
+		o += (size_t)snprintf(out + o, outlen - o,
+		                      "admin_password_file=%s;import_pubkey=%s;",
+		                      c->admin_password_file, c->import_pubkey);
 }
 
 struct tc_good {
@@ -91,8 +100,14 @@ static const struct tc_good tc_goods[] = {
     {"[watch]\nmounts = /mnt/a  \t/srv/b /c\n",
      "n_watch=3;|watch0=/mnt/a;|watch1=/srv/b;|watch2=/c;"},
     {"\xef\xbb\xbf[agent]\r\nmode = audit\r\n", "mode=audit;"},
-    {"[init]\nroots = /usr /opt/hmi\n[agent]\nmode = audit\n", "mode=audit;"},
-    {"[init]\n# roots = /usr\n", "mode=enforce;"},
+    {"[init]\nroots = /usr /opt/hmi\n[agent]\nmode = audit\n",
+     "mode=audit;|n_roots=2;root0=/usr;root1=/opt/hmi;"},
+    {"[init]\nroots = \t/a  /b\t/c \n", "n_roots=3;root0=/a;root1=/b;root2=/c;"},
+    {"[init]\n# roots = /usr\n", "mode=enforce;|n_roots=0;"},
+    {"", "admin_password_file=" HMD_DEFAULT_PASSWORD_FILE
+         ";import_pubkey=" HMD_DEFAULT_IMPORT_PUBKEY ";"},
+    {"[agent]\nadmin_password_file = /t/pw\nimport_pubkey = /t/pub\n",
+     "admin_password_file=/t/pw;import_pubkey=/t/pub;"},
     {"[agent]\nmode = audit\n[watch]\nmounts = /m\n[agent]\nworkers = 3\n",
      "mode=audit;|workers=3;|watch0=/m;"},
 };
@@ -160,6 +175,7 @@ static const struct tc_bad tc_bads[] = {
      "2: [watch] mounts: bad value '/a rel' (expected absolute paths"},
     {"[init]\nroots = usr\n", "2: [init] roots: bad value 'usr' (expected absolute paths"},
     {"[init]\nroots =\n", "2: [init] roots: bad value ''"},
+    {"[init]\nroots = /a rel\n", "2: [init] roots: bad value '/a rel' (expected absolute paths"},
     {"[init]\nroot = /usr\n", "2: [init] root: unknown key (known: roots)"},
     {"[agent]\nmode = audit\nmod = enforce\n",
      "3: [agent] mod: unknown key (known: mode, db, key,"},
@@ -242,27 +258,35 @@ static void test_long_path_value(void **state)
 	assert_non_null(strstr(msg, "...'")); /* quoted value is cut */
 }
 
-static void test_too_many_mounts(void **state)
+/* key = max blank-separated paths parse; one more is refused. */
+static void tc_too_many(const char *section, const char *key, size_t max, const size_t *count)
 {
-	char text[HMD_MAX_WATCH * 8 + 64], msg[512];
+	char text[1024], msg[512], want[64]; /* max <= 64: " /mNN" each */
 	size_t i, o;
 	int rc;
 
-	(void)state;
-	o = (size_t)snprintf(text, sizeof(text), "[watch]\nmounts =");
-	for (i = 0; i < HMD_MAX_WATCH; i++)
+	o = (size_t)snprintf(text, sizeof(text), "[%s]\n%s =", section, key);
+	for (i = 0; i < max; i++)
 		o += (size_t)snprintf(text + o, sizeof(text) - o, " /m%zu", i);
 	snprintf(text + o, sizeof(text) - o, "\n");
 	tc_write(text, strlen(text));
 	rc = config_load(&tc_cfg, tc_file, msg, sizeof(msg));
 	assert_int_equal(rc, 0);
-	assert_int_equal(tc_cfg.n_watch, HMD_MAX_WATCH);
+	assert_int_equal(*count, max);
 
 	snprintf(text + o, sizeof(text) - o, " /one-more\n");
 	tc_write(text, strlen(text));
 	rc = config_load(&tc_cfg, tc_file, msg, sizeof(msg));
 	assert_int_equal(rc, -EINVAL);
-	assert_non_null(strstr(msg, ":2: [watch] mounts: bad value"));
+	snprintf(want, sizeof(want), ":2: [%s] %s: bad value", section, key);
+	assert_non_null(strstr(msg, want));
+}
+
+static void test_too_many_paths(void **state)
+{
+	(void)state;
+	tc_too_many("watch", "mounts", HMD_MAX_WATCH, &tc_cfg.n_watch);
+	tc_too_many("init", "roots", HMD_MAX_ROOTS, &tc_cfg.n_roots);
 }
 
 static void test_missing_file(void **state)
@@ -329,7 +353,7 @@ static void test_packaged_default(void **state)
 static int tc_setup(void **state)
 {
 	(void)state;
-	if (!mkdtemp(tc_dir))
+	if (fx_mkdir(tc_dir, "test_config") < 0)
 		return -1;
 	snprintf(tc_file, sizeof(tc_file), "%s/hmilock.conf", tc_dir);
 	return 0;
@@ -337,12 +361,8 @@ static int tc_setup(void **state)
 
 static int tc_teardown(void **state)
 {
-	char path[PATH_MAX + 16];
-
 	(void)state;
-	unlink(tc_file);
-	snprintf(path, sizeof(path), "%s", tc_dir);
-	return rmdir(path);
+	return fx_rmtree(tc_dir);
 }
 
 int main(void)
@@ -350,7 +370,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good_values),        cmocka_unit_test(test_bad_values),
 	    cmocka_unit_test(test_nul_and_long_lines), cmocka_unit_test(test_long_path_value),
-	    cmocka_unit_test(test_too_many_mounts),    cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_too_many_paths),     cmocka_unit_test(test_missing_file),
 	    cmocka_unit_test(test_mode_names),         cmocka_unit_test(test_packaged_default),
 	};
 

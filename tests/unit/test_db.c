@@ -1,8 +1,10 @@
-/* test_db.c - unit tests for whitelist/db.c: 100,000-entry round trip,
- * every refusal (empty, truncated, flipped bytes, other key, future version,
- * garbage, bad structure under a valid MAC), .prev/.bad keeping, failed
- * writes that change nothing, stale tmp clean-up, and SIGKILL during writes.
- * Each test works in its own mkdtemp directory under /tmp. */
+/* test_db.c - unit tests for whitelist/db.c and db_write.c: 100,000-entry
+ * round trip, every refusal (empty, truncated, flipped bytes, other key,
+ * future version, garbage, bad structure under a valid MAC), .prev/.bad
+ * keeping, failed writes that change nothing, stale tmp clean-up, SIGKILL
+ * during writes, and the writer protocol: the lock excludes a second
+ * writer, a change made against an older generation is refused (-ESTALE).
+ * Each test works in its own temporary directory (fixture.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -25,6 +27,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "fixture.h"
 #include "db_format.h"
 #include "wl.h"
 
@@ -32,7 +35,7 @@ static const uint8_t key_a[WL_KEY_LEN] = "0123456789abcdef0123456789abcde";
 static const uint8_t key_b[WL_KEY_LEN] = "0123456789abcdef0123456789abcdX";
 
 struct tdir {
-	char dir[64];
+	char dir[FX_DIR_LEN];
 	char db[128];
 	char prev[140];
 };
@@ -41,11 +44,10 @@ static int setup(void **state)
 {
 	struct tdir *t = calloc(1, sizeof(*t));
 
-	if (!t)
+	if (!t || fx_mkdir(t->dir, "test_db") < 0) {
+		free(t);
 		return -1;
-	snprintf(t->dir, sizeof(t->dir), "/tmp/test_db.XXXXXX");
-	if (!mkdtemp(t->dir))
-		return -1;
+	}
 	snprintf(t->db, sizeof(t->db), "%s/approved.db", t->dir);
 	snprintf(t->prev, sizeof(t->prev), "%s.prev", t->db);
 	*state = t;
@@ -55,15 +57,14 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct tdir *t = *state;
-	char cmd[128];
+	char small[FX_PATH];
+	int rc;
 
-	snprintf(cmd, sizeof(cmd), "%s/small", t->dir);
-	umount2(cmd, MNT_DETACH); /* left mounted if test_write_enospc failed */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
-		return -1;
+	fx_path(small, t->dir, "small");
+	umount2(small, MNT_DETACH); /* left mounted if test_write_enospc failed */
+	rc = fx_rmtree(t->dir);
 	free(t);
-	return 0;
+	return rc;
 }
 
 /* ---- synthetic entries: every field a function of (i, gen) -------------- */
@@ -147,12 +148,41 @@ static struct wl_set *make_set(size_t n, uint64_t gen)
 	return s;
 }
 
+/* The generation of the list at path as this key reads it; 0 when there is
+ * none (or it does not verify, which wl_db_write replaces anyway). */
+static uint64_t disk_gen(const char *path, const uint8_t *key)
+{
+	struct wl_db *db;
+	uint64_t gen;
+
+	if (wl_db_open(path, key, &db, NULL))
+		return 0;
+	gen = wl_db_generation(db);
+	wl_db_close(db);
+	return gen;
+}
+
+/* wl_db_write under the writer lock, made against the list on disk now (the
+ * protocol's refusals have tests of their own). */
+static int put_list(const char *path, struct wl_set *s, uint64_t gen, const uint8_t *key,
+                    struct wl_err *err)
+{
+	struct wl_db_lock *lk;
+	int ret = wl_db_lock(path, -1, &lk, err);
+
+	if (ret)
+		return ret;
+	ret = wl_db_write(lk, s, gen, disk_gen(path, key), key, err);
+	wl_db_unlock(lk);
+	return ret;
+}
+
 static void write_list(const char *path, size_t n, uint64_t gen, const uint8_t *key)
 {
 	struct wl_set *s = make_set(n, gen);
 	struct wl_err err = {0};
 
-	if (wl_db_write(path, s, gen, key, &err))
+	if (put_list(path, s, gen, key, &err))
 		fail_msg("wl_db_write %s: %s", path, err.msg);
 	wl_set_free(s);
 }
@@ -298,7 +328,7 @@ static void test_roundtrip_100k(void **state)
 	size_t i;
 
 	t0 = now();
-	assert_int_equal(wl_db_write(t->db, s, 41, key_a, &err), 0);
+	assert_int_equal(put_list(t->db, s, 41, key_a, &err), 0);
 	t1 = now();
 	assert_int_equal(wl_db_open(t->db, key_a, &db, &err), 0);
 	print_message("    write %.1f ms, open %.1f ms (%zu entries, sanitizer build)\n",
@@ -335,7 +365,7 @@ static void test_roundtrip_empty(void **state)
 	struct wl_db *db;
 	struct wl_rec r;
 
-	assert_int_equal(wl_db_write(t->db, s, 7, key_a, &err), 0);
+	assert_int_equal(put_list(t->db, s, 7, key_a, &err), 0);
 	assert_int_equal(wl_db_open(t->db, key_a, &db, &err), 0);
 	assert_int_equal(wl_db_count(db), 0);
 	assert_int_equal(wl_db_generation(db), 7);
@@ -376,7 +406,7 @@ static void test_odd_paths(void **state)
 	free(e.path);
 	e.path = strdup(lng);
 	assert_int_equal(wl_set_put(s, &e), 0);
-	assert_int_equal(wl_db_write(t->db, s, 1, key_a, &err), 0);
+	assert_int_equal(put_list(t->db, s, 1, key_a, &err), 0);
 	assert_int_equal(wl_db_open(t->db, key_a, &db, &err), 0);
 	assert_int_equal(wl_db_count(db), 2);
 	assert_int_equal(wl_db_find_path(db, all, &r), 0);
@@ -896,7 +926,7 @@ static void test_write_refused_changes_nothing(void **state)
 	make_entry(3, 9, &e);
 	e.type = WL_T__MAX;
 	assert_int_equal(wl_set_put(s, &e), 0);
-	assert_int_equal(wl_db_write(t->db, s, 3, key_a, &err), -EINVAL);
+	assert_int_equal(put_list(t->db, s, 3, key_a, &err), -EINVAL);
 	assert_int_equal(err.kind, WL_E_USAGE);
 	check_list(t->db, 60, 2, key_a);
 	check_list(t->prev, 50, 1, key_a);
@@ -905,13 +935,13 @@ static void test_write_refused_changes_nothing(void **state)
 	s = make_set(10, 9);
 	/* A directory that does not exist. */
 	snprintf(path, sizeof(path), "%s/nodir/approved.db", t->dir);
-	assert_int_equal(wl_db_write(path, s, 3, key_a, &err), -ENOENT);
+	assert_int_equal(put_list(path, s, 3, key_a, &err), -ENOENT);
 	assert_int_equal(err.kind, WL_E_IO);
 	assert_non_null(strstr(err.msg, path));
 	/* A directory where the list should be. */
 	snprintf(path, sizeof(path), "%s/isdir", t->dir);
 	assert_int_equal(mkdir(path, 0700), 0);
-	assert_true(wl_db_write(path, s, 3, key_a, &err) < 0);
+	assert_true(put_list(path, s, 3, key_a, &err) < 0);
 	assert_int_equal(count_tmps(t->dir), 0);
 	wl_set_free(s);
 }
@@ -934,7 +964,7 @@ static void test_write_enospc(void **state)
 	write_list(db, 200, 1, key_a); /* ~36 KB each */
 	write_list(db, 210, 2, key_a);
 	s = make_set(5000, 3); /* ~900 KB: cannot fit */
-	ret = wl_db_write(db, s, 3, key_a, &err);
+	ret = put_list(db, s, 3, key_a, &err);
 	wl_set_free(s);
 	if (ret == 0) {
 		umount(mnt);
@@ -972,6 +1002,134 @@ static void test_stale_tmp(void **state)
 	check_list(t->db, 20, 1, key_a);
 }
 
+/* ---- the writer protocol --------------------------------------------------- */
+
+/* path holds exactly the bytes of copy. */
+static void same_bytes(const char *path, const uint8_t *copy, size_t size)
+{
+	size_t now_size;
+	uint8_t *now_buf = slurp(path, &now_size);
+
+	assert_int_equal(now_size, size);
+	assert_memory_equal(now_buf, copy, size);
+	free(now_buf);
+}
+
+/* A change made against generation 1 while the file is at 2: refused with
+ * -ESTALE naming the file and the newer generation; nothing is written. */
+static void test_write_stale(void **state)
+{
+	struct tdir *t = *state;
+	struct wl_set *s = make_set(30, 3);
+	struct wl_db_lock *lk;
+	struct wl_err err = {0};
+	uint8_t *db_copy, *prev_copy;
+	size_t db_size, prev_size;
+	char want[300];
+
+	write_list(t->db, 10, 1, key_a);
+	write_list(t->db, 20, 2, key_a);
+	db_copy = slurp(t->db, &db_size);
+	prev_copy = slurp(t->prev, &prev_size);
+	assert_int_equal(wl_db_lock(t->db, 0, &lk, &err), 0);
+	assert_int_equal(wl_db_write(lk, s, 2, 1, key_a, &err), -ESTALE);
+	assert_int_equal(err.kind, WL_E_STALE);
+	snprintf(want, sizeof(want),
+	         "approved list %s is now at generation 2, this change was made "
+	         "against generation 1",
+	         t->db);
+	if (!strstr(err.msg, want) || !strstr(err.msg, "nothing was written"))
+		fail_msg("message: %s", err.msg);
+	/* made against "no list" while there is one */
+	assert_int_equal(wl_db_write(lk, s, 1, 0, key_a, &err), -ESTALE);
+	assert_non_null(strstr(err.msg, "is now at generation 2"));
+	same_bytes(t->db, db_copy, db_size);
+	same_bytes(t->prev, prev_copy, prev_size);
+	assert_int_equal(count_tmps(t->dir), 0);
+	/* against the right generation: written */
+	assert_int_equal(wl_db_write(lk, s, 3, 2, key_a, &err), 0);
+	check_list(t->db, 30, 3, key_a);
+	check_list(t->prev, 20, 2, key_a);
+	/* the list removed meanwhile: refused too */
+	assert_int_equal(unlink(t->db), 0);
+	assert_int_equal(wl_db_write(lk, s, 4, 3, key_a, &err), -ESTALE);
+	assert_non_null(strstr(err.msg, "is gone"));
+	assert_int_equal(access(t->db, F_OK), -1);
+	wl_db_unlock(lk);
+	free(db_copy);
+	free(prev_copy);
+	wl_set_free(s);
+}
+
+/* A list that does not verify was not written by a writer of the protocol:
+ * replaced whatever generation the change names, kept as .bad. */
+static void test_write_over_bad(void **state)
+{
+	struct tdir *t = *state;
+	struct wl_set *s = make_set(5, 9);
+	struct wl_db_lock *lk;
+	struct wl_err err = {0};
+	char bad[200];
+
+	write_list(t->db, 10, 8, key_b); /* another key: does not verify with key_a */
+	assert_int_equal(wl_db_lock(t->db, 0, &lk, &err), 0);
+	assert_int_equal(wl_db_write(lk, s, 9, 0, key_a, &err), 0);
+	wl_db_unlock(lk);
+	check_list(t->db, 5, 9, key_a);
+	snprintf(bad, sizeof(bad), "%s.bad", t->db);
+	check_list(bad, 10, 8, key_b);
+	wl_set_free(s);
+}
+
+/* One writer at a time: a second lock (another open file description, as
+ * in another process) is refused at once, after a bounded wait, and
+ * granted once the first is released; a blocking wait ends when the
+ * holder (a child) lets go. */
+static void test_lock_excludes(void **state)
+{
+	struct tdir *t = *state;
+	struct wl_db_lock *a, *b;
+	struct wl_err err = {0};
+	char c;
+	double t0;
+	int fds[2];
+	pid_t pid;
+
+	assert_int_equal(wl_db_lock(t->db, 0, &a, &err), 0);
+	assert_int_equal(wl_db_lock(t->db, 0, &b, &err), -EWOULDBLOCK);
+	assert_int_equal(err.kind, WL_E_LOCKED);
+	assert_non_null(strstr(err.msg, t->db));
+	assert_null(b);
+	t0 = now();
+	assert_int_equal(wl_db_lock(t->db, 100, &b, &err), -EWOULDBLOCK);
+	assert_true(now() - t0 >= 0.09);
+	wl_db_unlock(a);
+	assert_int_equal(wl_db_lock(t->db, 0, &b, &err), 0);
+	wl_db_unlock(b);
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (wl_db_lock(t->db, 0, &a, NULL) || write(fds[1], "L", 1) != 1)
+			_exit(1);
+		usleep(300000);
+		_exit(0); /* the lock goes with the process */
+	}
+	assert_int_equal(read(fds[0], &c, 1), 1);
+	assert_int_equal(wl_db_lock(t->db, 0, &b, &err), -EWOULDBLOCK);
+	t0 = now();
+	assert_int_equal(wl_db_lock(t->db, -1, &b, &err), 0);
+	assert_true(now() - t0 >= 0.1);
+	wl_db_unlock(b);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	close(fds[0]);
+	close(fds[1]);
+	/* a directory that does not exist: named */
+	assert_int_equal(wl_db_lock("/nonexistent-hmilock/approved.db", 0, &b, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "/nonexistent-hmilock"));
+}
+
 /* ---- SIGKILL at random points while lists are written --------------------- */
 
 #define KILL_N 1000
@@ -991,7 +1149,7 @@ static void kill_child(const char *path, uint64_t gen)
 			if (wl_set_put(s, &e))
 				_exit(3);
 		}
-		if (!s || wl_db_write(path, s, gen, key_a, &err))
+		if (!s || put_list(path, s, gen, key_a, &err))
 			_exit(2);
 		wl_set_free(s);
 	}
@@ -1080,6 +1238,9 @@ int main(void)
 	    T(test_write_refused_changes_nothing),
 	    T(test_write_enospc),
 	    T(test_stale_tmp),
+	    T(test_write_stale),
+	    T(test_write_over_bad),
+	    T(test_lock_excludes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

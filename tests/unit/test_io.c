@@ -1,7 +1,7 @@
 /* test_io.c - unit tests for whitelist/io.c: wl_write_atomic (content,
  * exact mode whatever the umask, replace, stale tmp, failures leave no tmp)
  * and wl_fsync_dir_of. wl_mkparents is tested with key creation (test_key).
- * Each test works in its own mkdtemp directory under /tmp. */
+ * Each test works in its own temporary directory (fixture.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,26 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "wl.h"
-
-static int setup(void **state)
-{
-	char *dir = strdup("/tmp/test_io.XXXXXX");
-
-	if (!dir || !mkdtemp(dir))
-		return -1;
-	*state = dir;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[64];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", (char *)*state);
-	free(*state);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static void read_all(const char *path, char *buf, size_t len)
 {
@@ -51,7 +33,7 @@ static void read_all(const char *path, char *buf, size_t len)
 
 static void test_write_atomic(void **state)
 {
-	const char *dir = *state;
+	const char *dir = ((struct fx_dir *)*state)->dir;
 	char path[128], tmp[140], buf[64];
 	struct stat st;
 	mode_t old = umask(077);
@@ -77,7 +59,7 @@ static void test_write_atomic(void **state)
 
 static void test_write_atomic_fails(void **state)
 {
-	const char *dir = *state;
+	const char *dir = ((struct fx_dir *)*state)->dir;
 	char path[128], big[PATH_MAX + 8];
 
 	snprintf(path, sizeof(path), "%s/missing/f", dir);
@@ -96,7 +78,7 @@ static void test_write_atomic_fails(void **state)
 
 static void test_fsync_dir_of(void **state)
 {
-	const char *dir = *state;
+	const char *dir = ((struct fx_dir *)*state)->dir;
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/anything", dir);
@@ -106,7 +88,7 @@ static void test_fsync_dir_of(void **state)
 	assert_int_equal(wl_fsync_dir_of(path), -ENOENT);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 
 int main(void)
 {

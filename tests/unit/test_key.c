@@ -1,7 +1,7 @@
 /* test_key.c - unit tests for whitelist/key.c: create (mode, parents, random,
  * EEXIST) and load with every refusal (missing, size, mode, owner, type);
  * and wl_mkparents (io.c), which creation uses.
- * Each test works in its own mkdtemp directory under /tmp. */
+ * Each test works in its own temporary directory (fixture.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,10 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "wl.h"
 
 struct tdir {
-	char dir[64];
+	char dir[FX_DIR_LEN];
 	char key[128];
 };
 
@@ -29,9 +30,10 @@ static int setup(void **state)
 
 	if (!t)
 		return -1;
-	snprintf(t->dir, sizeof(t->dir), "/tmp/test_key.XXXXXX");
-	if (!mkdtemp(t->dir))
+	if (fx_mkdir(t->dir, "test_key") < 0) {
+		free(t);
 		return -1;
+	}
 	snprintf(t->key, sizeof(t->key), "%s/etc/list.key", t->dir);
 	*state = t;
 	return 0;
@@ -40,13 +42,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct tdir *t = *state;
-	char cmd[128];
+	int rc = fx_rmtree(t->dir);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
-		return -1;
 	free(t);
-	return 0;
+	return rc;
 }
 
 static void write_file(const char *path, const void *buf, size_t len, mode_t mode)

@@ -1,7 +1,7 @@
 /* test_passwd.c - unit tests for whitelist/passwd.c: set/verify/wrong/none,
  * the file (one line, mode 0600, a fresh salt each time), remove, and the
  * refusals (empty or long password, unsafe mode, not a file, garbage and
- * out-of-range parameters). Each test works in its own mkdtemp directory. */
+ * out-of-range parameters). Each test works in its own temporary directory (fixture.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,10 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "wl.h"
 
 struct tdir {
-	char dir[64], pw[128];
+	char dir[FX_DIR_LEN], pw[128];
 };
 
 static int setup(void **state)
@@ -27,9 +28,10 @@ static int setup(void **state)
 
 	if (!t)
 		return -1;
-	snprintf(t->dir, sizeof(t->dir), "/tmp/test_passwd.XXXXXX");
-	if (!mkdtemp(t->dir))
+	if (fx_mkdir(t->dir, "test_passwd") < 0) {
+		free(t);
 		return -1;
+	}
 	snprintf(t->pw, sizeof(t->pw), "%s/admin.pass", t->dir);
 	*state = t;
 	return 0;
@@ -38,13 +40,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct tdir *t = *state;
-	char cmd[128];
+	int rc = fx_rmtree(t->dir);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
-		return -1;
 	free(t);
-	return 0;
+	return rc;
 }
 
 static void read_line(const char *path, char *buf, size_t len)

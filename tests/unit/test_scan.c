@@ -29,9 +29,10 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "wl.h"
 
-static char T[] = "/tmp/hmilock-test-scan.XXXXXX";
+static char T[FX_DIR_LEN];
 static bool mounted_tmpfs, mounted_proc;
 
 #define DEEP_LEVELS 20
@@ -180,7 +181,7 @@ static int setup(void **state)
 	/* Our mounts live in a private namespace: gone if we die. */
 	if (unshare(CLONE_NEWNS) == 0)
 		mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
-	if (!mkdtemp(T) || chmod(T, 0755) != 0)
+	if (fx_mkdir(T, "hmilock-test-scan") < 0 || chmod(T, 0755) != 0)
 		return -1;
 	f = popen("cc -print-file-name=libm.so.6", "r");
 	if (!f || !fgets(libm, sizeof(libm), f))
@@ -214,7 +215,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char p[PATH_MAX], cmd[PATH_MAX + 64];
+	char p[PATH_MAX];
 
 	(void)state;
 	tpath(p, "mnt");
@@ -223,9 +224,8 @@ static int teardown(void **state)
 	tpath(p, "proc");
 	if (mounted_proc && umount2(p, 0) != 0)
 		return -1;
-	snprintf(cmd, sizeof(cmd), "rm -rf --one-file-system '%s'", T);
 	alarm(0);
-	return system(cmd) == 0 ? 0 : -1;
+	return fx_rmtree(T);
 }
 
 /* ---- helpers ------------------------------------------------------------ */

@@ -1,7 +1,7 @@
 /* test_sign.c - unit tests for whitelist/sign.c: RFC 8032 Ed25519 vectors
  * (sign gives the published signature, verify accepts it), tampering of
  * message, signature and key, keygen files (modes, PEM, EEXIST) and the
- * refusals of key loading. Each test works in its own mkdtemp directory. */
+ * refusals of key loading. Each test works in its own temporary directory (fixture.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "wl.h"
 
 /* RFC 8032 section 7.1, TEST 1, 2 and 3. */
@@ -109,7 +110,7 @@ static void test_tamper(void **state)
 }
 
 struct tdir {
-	char dir[64], priv[128], pub[128];
+	char dir[FX_DIR_LEN], priv[128], pub[128];
 };
 
 static int setup(void **state)
@@ -118,9 +119,10 @@ static int setup(void **state)
 
 	if (!t)
 		return -1;
-	snprintf(t->dir, sizeof(t->dir), "/tmp/test_sign.XXXXXX");
-	if (!mkdtemp(t->dir))
+	if (fx_mkdir(t->dir, "test_sign") < 0) {
+		free(t);
 		return -1;
+	}
 	snprintf(t->priv, sizeof(t->priv), "%s/export.key", t->dir);
 	snprintf(t->pub, sizeof(t->pub), "%s/export.pub", t->dir);
 	*state = t;
@@ -130,13 +132,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct tdir *t = *state;
-	char cmd[128];
+	int rc = fx_rmtree(t->dir);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
-		return -1;
 	free(t);
-	return 0;
+	return rc;
 }
 
 static void test_keygen_files(void **state)

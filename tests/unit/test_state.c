@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "hmilock_ctl.h"
 #include "state.h"
 #include "update.h"
@@ -199,14 +200,13 @@ static void test_proto_table(void **state)
 
 /* ---- the state file -------------------------------------------------------- */
 
-static char ts_dir[64];
+static char ts_dir[FX_DIR_LEN];
 static struct hmd_config ts_cfg;
 
 static int ts_setup(void **state)
 {
 	(void)state;
-	snprintf(ts_dir, sizeof(ts_dir), "/tmp/test_state.XXXXXX");
-	if (!mkdtemp(ts_dir))
+	if (fx_mkdir(ts_dir, "test_state") < 0)
 		return -1;
 	config_defaults(&ts_cfg);
 	snprintf(ts_cfg.db, sizeof(ts_cfg.db), "%s/approved.db", ts_dir);
@@ -215,15 +215,8 @@ static int ts_setup(void **state)
 
 static int ts_teardown(void **state)
 {
-	char p[128];
-
 	(void)state;
-	snprintf(p, sizeof(p), "%s/state", ts_dir);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/state.tmp", ts_dir);
-	unlink(p);
-	rmdir(ts_dir);
-	return 0;
+	return fx_rmtree(ts_dir);
 }
 
 static void ts_write(const char *text)

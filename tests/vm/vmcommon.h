@@ -68,6 +68,7 @@ static inline int vm_make_list(const char *db, const char *key, const char *cons
 {
 	uint8_t k[WL_KEY_LEN];
 	struct wl_set *s = wl_set_new();
+	struct wl_db_lock *lk = NULL;
 	struct wl_entry e;
 	struct wl_err err;
 	size_t i;
@@ -90,8 +91,11 @@ static inline int vm_make_list(const char *db, const char *key, const char *cons
 		if (!r)
 			r = wl_set_put(s, &e);
 	}
+	if (!r) /* a new key: whatever list is there does not verify and is replaced */
+		r = wl_db_lock(db, -1, &lk, &err);
 	if (!r)
-		r = wl_db_write(db, s, 1, k, &err);
+		r = wl_db_write(lk, s, 1, 0, k, &err);
+	wl_db_unlock(lk);
 	if (r)
 		fprintf(stderr, "vm_make_list: %s\n", err.msg);
 	wl_set_free(s);
