@@ -66,7 +66,7 @@ $(FUZZ_B)/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1):%.c=$(FUZZ_B)/obj/%
 	@mkdir -p $(FUZZ_B)/obj/tests/fuzz
 	@$$(if $$(Q),echo "  FUZZ    $$@")
 	$$(Q)$$(FUZZ_CC) $$(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -MT $$@ \
-		-MF $(FUZZ_B)/obj/tests/fuzz/fuzz_$(1).d -o $$@ $$^ $$(LIBS)
+		-MF $(FUZZ_B)/obj/tests/fuzz/fuzz_$(1).d -o $$@ $$(filter %.c %.o %.a,$$^) $$(LIBS)
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_BIN_RULE,$(t))))
 
