@@ -1,6 +1,6 @@
-/* Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iwhitelist tests/fuzz/fuzz_classify.c whitelist/classify.c whitelist/err.c -lelf -o /tmp/fuzz_classify && /tmp/fuzz_classify -max_len=65536 CORPUS_DIR
- * fuzz_classify.c - libFuzzer target for wl_classify_fd(): the input is the
- * whole file, served through a memfd. Owns that memfd for one input. */
+/* fuzz_classify.c - libFuzzer target for wl_classify_fd(): the input is the
+ * whole file, served through a memfd. Owns that memfd for one input. Built
+ * and run by `make fuzz` (tests/fuzz/fuzz.mk); seeds from tests/fuzz/mkseeds.sh. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

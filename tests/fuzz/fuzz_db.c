@@ -1,13 +1,8 @@
 /* fuzz_db.c - libFuzzer target: wl_db_open on arbitrary bytes with a fixed
  * key, then every lookup on what it accepts. Owns one memfd holding the
- * current input. Not part of `make test`. Build and run from the top:
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iwhitelist \
- *       tests/fuzz/fuzz_db.c whitelist/[a-z]*.c \
- *       $(pkg-config --cflags --libs libcrypto libelf) -lpthread -o /tmp/fuzz_db
- *   mkdir -p /tmp/fuzz_db.corpus
- *   FUZZ_DB_SEEDS=/tmp/fuzz_db.corpus /tmp/fuzz_db -runs=0   # write valid seed lists
- *   /tmp/fuzz_db -max_total_time=300 /tmp/fuzz_db.corpus
+ * current input. Built and run by `make fuzz` (tests/fuzz/fuzz.mk).
+ * FUZZ_DB_SEEDS=DIR build/fuzz/fuzz_db -runs=0 writes valid seed lists into
+ * DIR (tests/fuzz/mkseeds.sh adds one made by `hmilock init` with fuzz_key).
  *
  * The first input byte picks a mode. Even: the rest is the file as it is,
  * which exercises every check up to the MAC. Odd: the rest gets its header's
