@@ -47,5 +47,7 @@ input=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
 what=$(grep -m1 -E '^(==[0-9]+==ERROR|SUMMARY:|.*runtime error:|==[0-9]+== ERROR: libFuzzer)' "$log")
 echo "fuzz $name: FAILED (exit $rc): ${what:-see the log}; input kept in" \
 	"${input:-(none written)}; log $log"
-grep -E '^ *#[0-9]+ 0x|runtime error|ERROR|SUMMARY' "$log" | head -30 | sed 's/^/    /'
+# the report without libFuzzer's and libc's own frames
+grep -E '^ *#[0-9]+ 0x|runtime error|ERROR|SUMMARY' "$log" |
+	grep -v -E ' in (fuzzer::|__sanitizer_|__libc_start|_start |main )' | head -25 | sed 's/^/    /'
 exit 1
