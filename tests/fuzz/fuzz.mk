@@ -26,8 +26,10 @@
 #      sources on one line in the list below, e.g.
 #          FUZZ_SRCS_state := agent/state.c
 #   3. put a few small valid inputs in tests/fuzz/corpus/<name>/ (the run
-#      starts from them). `make fuzz` and tests/integration/02-fuzz.sh (part
-#      of `make test`) pick the target up by themselves.
+#      starts from them), and if the format has keywords, a libFuzzer
+#      dictionary tests/fuzz/fuzz_<name>.dict (used when present).
+#   `make fuzz` and tests/integration/02-fuzz.sh (part of `make test`) pick
+#   the target up by themselves.
 FUZZ_B := build/fuzz
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 10

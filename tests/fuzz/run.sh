@@ -7,7 +7,8 @@
 # that crashed, leaked, tripped a sanitizer or timed out) and
 # FUZZ_BUILD/log/NAME.log; the committed seeds tests/fuzz/corpus/NAME are
 # passed as a second, read-only corpus directory, which libFuzzer never
-# writes. Exits 0 when the run ended cleanly, 1 otherwise.
+# writes, and tests/fuzz/fuzz_NAME.dict, when there is one, as the
+# dictionary. Exits 0 when the run ended cleanly, 1 otherwise.
 set -u
 name=${1:?usage: run.sh NAME BIN FUZZ_BUILD SECONDS [FLAGS...]}
 bin=${2:?} fb=${3:?} secs=${4:?}
@@ -24,6 +25,8 @@ fi
 mkdir -p "$corpus" "$crash" "$fb/log" || exit 1
 dirs=("$corpus")
 [ -d "$seeds" ] && dirs+=("$seeds")
+dict=()
+[ -f "tests/fuzz/fuzz_$name.dict" ] && dict=(-dict="tests/fuzz/fuzz_$name.dict")
 if [ "$secs" -gt 0 ] 2>/dev/null; then
 	limit=(-max_total_time="$secs")
 else
@@ -32,7 +35,7 @@ fi
 # halt_on_error: the first report ends the run with the input kept.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-"$bin" "${limit[@]}" -print_final_stats=1 -artifact_prefix="$crash/" "$@" "${dirs[@]}" \
+"$bin" "${limit[@]}" -print_final_stats=1 -artifact_prefix="$crash/" "${dict[@]}" "$@" "${dirs[@]}" \
 	>"$log" 2>&1
 rc=$?
 
