@@ -111,6 +111,10 @@ static void fuzz_invariants(const uint8_t *data, size_t size, enum hmc_dir dir)
 	if (dir == HMC_REQUEST && fuzz_out.h.type == HMC_REQ_SET_MODE &&
 	    fuzz_out.u.set_mode.mode >= HMC_MODE__MAX)
 		abort();
+	/* hmc_result.error is "0 or -errno": a client may negate it */
+	if (dir == HMC_REPLY && fuzz_out.h.type == HMC_REP_RESULT &&
+	    (fuzz_out.u.result.error > 0 || fuzz_out.u.result.error < -HMC_MAX_ERRNO))
+		abort();
 	if (dir == HMC_REPLY && fuzz_out.h.type == HMC_REP_EVENTS) {
 		if (fuzz_out.u.events.n > HMC_EVENTS_PER_MSG)
 			abort();
