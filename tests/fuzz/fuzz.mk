@@ -25,8 +25,8 @@
 #   2. only if it calls code outside whitelist/ (agent/, tools/), name those
 #      sources on one line in the list below, e.g.
 #          FUZZ_SRCS_journal := agent/journal.c
-#      The target is compiled with -Iagent -Itools, so it may include
-#      hmilockd.h or hmilock.h. Keep a parser in a file that does not pull in
+#      The target is compiled with -Iagent -Itools, so it may include their
+#      headers. Keep a parser in a file that does not pull in
 #      the rest of the daemon (the BPF helper, the sandbox), or define what it
 #      pulls in as stubs in the target file: the linker names what is missing.
 #   3. put a few small valid inputs in tests/fuzz/corpus/<name>/ (the run
