@@ -4,6 +4,8 @@
 #   make bench        release build, then the benchmarks (tests/bench/run.sh)
 #   make vm-test      only the kernel-helper tests in the qemu guest
 #   make check-style  clang-format check against .clang-format
+#   make fuzz         libFuzzer targets (clang, ASan/UBSan) into build/fuzz, each run
+#                     FUZZ_SECONDS (10); see tests/fuzz/fuzz.mk
 #   make deps         install build and test dependencies (apt-get)
 #   make V=1          show full commands; BUILD=dir to build elsewhere
 VERSION ?= 0.1.0
@@ -43,7 +45,6 @@ TOOLS_SRC := $(filter-out $(TOOLS_MAIN),$(wildcard tools/*.c))
 TOOLS_OBJ := $(TOOLS_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 PROGS := $(B)/hmilock
 ifneq ($(wildcard $(AGENT_MAIN)),)
@@ -117,5 +118,8 @@ deps:
 
 clean:
 	rm -rf build
+
+# fuzz, fuzz-build: owned by tests/fuzz/ (after `all`, which stays the default)
+include tests/fuzz/fuzz.mk
 
 -include $(WL_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(TOOLS_OBJ:.o=.d) $(B)/agent/hmilockd.d $(B)/tools/hmilock.d

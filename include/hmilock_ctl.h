@@ -100,8 +100,10 @@ struct hmc_events_req {
 	uint32_t reserved; /* 0 */
 };
 
+#define HMC_MAX_ERRNO 4095 /* Linux MAX_ERRNO: -errno is -1..-4095 */
+
 struct hmc_result {
-	int32_t error; /* 0 or -errno */
+	int32_t error; /* 0 or -errno (-HMC_MAX_ERRNO..0), checked */
 	uint32_t reserved; /* 0 */
 	char msg[512]; /* NUL-terminated, one line */
 };
@@ -437,7 +439,9 @@ static inline const char *hmc_check_body(const struct hmc_msg *m)
 			return "event count out of range";
 		return NULL;
 	case HMC_REP_RESULT:
-		if (m->u.result.error > 0 || !hmc_str_ok(m->u.result.msg, sizeof(m->u.result.msg)))
+		/* not just <= 0: a client negates it (strerror(-error)) */
+		if (m->u.result.error > 0 || m->u.result.error < -HMC_MAX_ERRNO ||
+		    !hmc_str_ok(m->u.result.msg, sizeof(m->u.result.msg)))
 			return "malformed result";
 		return NULL;
 	case HMC_REP_STATUS:

@@ -6,7 +6,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-PKGS="build-essential pkg-config clang clang-format llvm bpftool
+# libclang-rt-14-dev: clang's libFuzzer and sanitizer runtimes (make fuzz);
+# clang-14 only recommends it.
+PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format llvm bpftool
 libelf-dev zlib1g-dev libssl-dev openssl libjson-c-dev libinih-dev libseccomp-dev
 libaudit-dev libsystemd-dev libbpf-dev libcap-ng-dev libcmocka-dev
 auditd debootstrap util-linux coreutils findutils python3 git

@@ -180,6 +180,22 @@ static size_t tp_result_positive(struct hmc_msg *m, size_t len)
 	m->u.result.error = EPERM;
 	return len;
 }
+static size_t tp_result_errno_max(struct hmc_msg *m, size_t len)
+{
+	m->u.result.error = -HMC_MAX_ERRNO;
+	return len;
+}
+/* Found by fuzz_ctl: any negative value passed, and a client negates it. */
+static size_t tp_result_int_min(struct hmc_msg *m, size_t len)
+{
+	m->u.result.error = INT32_MIN;
+	return len;
+}
+static size_t tp_result_not_errno(struct hmc_msg *m, size_t len)
+{
+	m->u.result.error = -HMC_MAX_ERRNO - 1;
+	return len;
+}
 static size_t tp_result_unterminated(struct hmc_msg *m, size_t len)
 {
 	memset(m->u.result.msg, 'x', sizeof(m->u.result.msg));
@@ -273,6 +289,9 @@ static const struct tp_case tp_cases[] = {
     {"events max+1", HMC_REQ_EVENTS, Q, tp_events_many, BAD, "out of range"},
     {"events reserved", HMC_REQ_EVENTS, Q, tp_events_reserved, BAD, "reserved"},
     {"result positive error", HMC_REP_RESULT, P, tp_result_positive, BAD, "malformed result"},
+    {"result error -4095", HMC_REP_RESULT, P, tp_result_errno_max, 0, NULL},
+    {"result error INT32_MIN", HMC_REP_RESULT, P, tp_result_int_min, BAD, "malformed result"},
+    {"result error -4096", HMC_REP_RESULT, P, tp_result_not_errno, BAD, "malformed result"},
     {"result unterminated", HMC_REP_RESULT, P, tp_result_unterminated, BAD, "malformed result"},
     {"status unterminated", HMC_REP_STATUS, P, tp_status_unterminated, BAD, "malformed status"},
     {"status bad mode", HMC_REP_STATUS, P, tp_status_mode, BAD, "malformed status"},
