@@ -297,7 +297,8 @@ static bool export_split(const char *s, size_t n, const char *tok[8], size_t len
 		len[i] = i < 7 ? (size_t)(sp - s) : (size_t)(end - s);
 		if (len[i] == 0 || (i == 7 && sp))
 			return false;
-		s = sp + 1;
+		if (i < 7)
+			s = sp + 1; /* the last token has no space after it: sp is NULL */
 	}
 	return true;
 }
