@@ -1,5 +1,5 @@
 #!/bin/bash
-# 67-maint-stale: hmilockd and the CLI both write the list. A window's end
+# 69-maint-stale: hmilockd and the CLI both write the list. A window's end
 # plans against the list the daemon has loaded; when `hmilock add` wrote a
 # newer generation meanwhile (no reload), the end must not write over it:
 # it is refused naming both generations, nothing is written, the CLI's
