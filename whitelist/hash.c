@@ -175,7 +175,7 @@ void wl_hex(const uint8_t h[WL_SHA256_LEN], char out[WL_HEX_LEN])
 	wl_hex_n(h, WL_SHA256_LEN, out);
 }
 
-static int hash_nibble(char c)
+int wl_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -194,10 +194,10 @@ int wl_unhex_n(const char *s, size_t slen, uint8_t *out, size_t n)
 	if (!s || slen != 2 * n)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
-		hi = hash_nibble(s[2 * i]);
+		hi = wl_hex_digit(s[2 * i]);
 		if (hi < 0) /* never read past a terminator */
 			return -EINVAL;
-		lo = hash_nibble(s[2 * i + 1]);
+		lo = wl_hex_digit(s[2 * i + 1]);
 		if (lo < 0)
 			return -EINVAL;
 		out[i] = (uint8_t)(hi << 4 | lo);

@@ -37,17 +37,6 @@ size_t wl_pct_encode(const char *s, size_t n, char *out, size_t outlen)
 	return o;
 }
 
-static int pct_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int wl_pct_decode(const char *s, size_t len, char *out, size_t *outlen, size_t *bad)
 {
 	size_t i, o = 0;
@@ -59,8 +48,8 @@ int wl_pct_decode(const char *s, size_t len, char *out, size_t *outlen, size_t *
 			continue;
 		}
 		/* two hex digits inside len, and never a NUL (raw or %00) */
-		if (s[i] == '\0' || len - i < 3 || (hi = pct_nibble(s[i + 1])) < 0 ||
-		    (lo = pct_nibble(s[i + 2])) < 0 || (hi | lo) == 0) {
+		if (s[i] == '\0' || len - i < 3 || (hi = wl_hex_digit(s[i + 1])) < 0 ||
+		    (lo = wl_hex_digit(s[i + 2])) < 0 || (hi | lo) == 0) {
 			if (bad)
 				*bad = i;
 			out[o] = '\0';

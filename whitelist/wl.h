@@ -70,6 +70,8 @@ int wl_unhex(const char *s, uint8_t out[WL_SHA256_LEN]); /* 0 or -EINVAL */
  * partly written then). */
 void wl_hex_n(const uint8_t *b, size_t n, char *out);
 int wl_unhex_n(const char *s, size_t slen, uint8_t *out, size_t n);
+/* The value of one hex digit of either case, or -1 (also for '\0'). */
+int wl_hex_digit(char c);
 
 /* ---- %HH escapes of one-line text formats (pct.c) ----------------------- */
 

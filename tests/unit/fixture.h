@@ -25,6 +25,20 @@ struct fx_dir {
 	char dir[FX_DIR_LEN];
 };
 
+/* The first len - 1 bytes of path into buf, NUL-terminated: how many, or -1. */
+static inline ssize_t fx_read(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
 /* dir gets a new, empty /tmp/NAME.XXXXXX (mode 0700): 0 or -1. */
 static inline int fx_mkdir(char dir[FX_DIR_LEN], const char *name)
 {

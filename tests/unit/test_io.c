@@ -19,18 +19,6 @@
 #include "fixture.h"
 #include "wl.h"
 
-static void read_all(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	assert_true(fd >= 0);
-	n = read(fd, buf, len - 1);
-	assert_true(n >= 0);
-	buf[n] = '\0';
-	close(fd);
-}
-
 static void test_write_atomic(void **state)
 {
 	const char *dir = ((struct fx_dir *)*state)->dir;
@@ -41,7 +29,7 @@ static void test_write_atomic(void **state)
 	snprintf(path, sizeof(path), "%s/f", dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	assert_int_equal(wl_write_atomic(path, "one\n", 4, 0644), 0);
-	read_all(path, buf, sizeof(buf));
+	assert_true(fx_read(path, buf, sizeof(buf)) >= 0);
 	assert_string_equal(buf, "one\n");
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644); /* not 0600: the umask is undone */
@@ -49,7 +37,7 @@ static void test_write_atomic(void **state)
 	/* A stale tmp from a crash does not stop the next write. */
 	assert_int_equal(wl_write_atomic(tmp, "stale", 5, 0600), 0);
 	assert_int_equal(wl_write_atomic(path, "two\n", 4, 0600), 0);
-	read_all(path, buf, sizeof(buf));
+	assert_true(fx_read(path, buf, sizeof(buf)) >= 0);
 	assert_string_equal(buf, "two\n");
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "journal.h"
 
 /* ---- the line parser ------------------------------------------------------ */
@@ -164,18 +165,6 @@ static void collect(void *arg, char op, const char *path)
 	l->n++;
 }
 
-static void slurp(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	assert_true(fd >= 0);
-	n = read(fd, buf, len - 1);
-	assert_true(n >= 0);
-	buf[n] = '\0';
-	close(fd);
-}
-
 static void test_round_trip(void **state)
 {
 	static const char *const paths[] = {
@@ -193,7 +182,7 @@ static void test_round_trip(void **state)
 		assert_int_equal(journal_append(i % 2 ? 'D' : 'W', paths[i]), 0);
 	journal_close();
 	assert_int_equal(journal_append('W', "/x"), -EBADF); /* closed */
-	slurp(journal_path(), buf, sizeof(buf));
+	assert_true(fx_read(journal_path(), buf, sizeof(buf)) >= 0);
 	/* every byte <= 0x20, >= 0x7f and '%' is %HH, so each change is one line */
 	assert_non_null(strstr(buf, "\nW /plain\n"));
 	assert_non_null(strstr(buf, "\nD /a%20b%09c\n"));
