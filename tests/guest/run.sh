@@ -1,0 +1,55 @@
+#!/bin/bash
+# tests/guest/run.sh - the guest suite: a real Debian 12 system (systemd as
+# PID 1, the project's .deb installed with dpkg -i, a user "operator")
+# booted under qemu with Debian 12's kernel, where tests/guest/runner.sh
+# follows the operator's workflow of docs/operations.md and reports on a
+# second serial port. Run through tests/run.sh (as
+# tests/integration/80-guest-workflow.sh; `make guest-test` alone) or as
+# HMILOCK_BUILD=build/test tests/guest/run.sh.
+# Builds the .deb when the sources changed (pkg_deb), the root with
+# debootstrap and the image with the package once (cached in
+# build/guest-cache, see guest.sh), the kernel as tests/vm does (cached in
+# build/vm-cache). A failed download, build or boot, or a guest that does not
+# report within HMILOCK_GUEST_TIMEOUT seconds (default 480), is a FAIL line,
+# never a skip.
+top=${HMILOCK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+# shellcheck source=tests/integration/lib.sh
+. "$top/tests/integration/lib.sh"
+# shellcheck source=tests/integration/pkg.sh
+. "$top/tests/integration/pkg.sh"
+# shellcheck source=tests/guest/guest.sh
+. "$top/tests/guest/guest.sh"
+need_root
+on_exit guest_cleanup
+start=$(date +%s)
+work=$BIN/guest
+mkdir -p "$work"
+
+for t in debootstrap cpio qemu-system-x86_64 dpkg-buildpackage apt-get; do
+	if ! command -v "$t" >/dev/null 2>&1; then
+		fail "guest-tools: $t is not installed (tools/bootstrap.sh --deps-only installs it)"
+		finish
+	fi
+done
+if ! pkg_deb; then
+	fail "guest-deb: make deb failed"
+	finish
+fi
+vm_kernel || finish
+t0=$(date +%s)
+guest_image "$DEB" "$top/tests/guest" || finish
+echo "guest: image $GUEST_IMAGE ready in $(($(date +%s) - t0)) s ($(($(stat -c %s "$GUEST_IMAGE") >> 20)) MiB), kernel $VM_KERNEL"
+
+t0=$(date +%s)
+guest_boot "$GUEST_IMAGE" "$work/console.log" "$work/report.log" "${HMILOCK_GUEST_TIMEOUT:-480}" || finish
+grep -E '^(PASS|FAIL|SKIP): ' "$work/report.log"
+if ! grep -q '^PASS: ' "$work/report.log"; then
+	fail "guest-report: the guest reported no passing check"
+fi
+if grep -q '^FAIL: ' "$work/report.log"; then
+	_failed=1
+	echo "    guest console: $work/console.log"
+	tail -20 "$work/console.log" | sed 's/^/    /'
+fi
+echo "guest: boot and run $(($(date +%s) - t0)) s; whole run $(($(date +%s) - start)) s"
+finish

@@ -1,0 +1,191 @@
+#!/bin/bash
+# tests/guest/runner.sh - runs INSIDE the Debian 12 guest as
+# hmilock-guest-test.service (after hmilockd.service, once boot is done):
+# the operator's workflow of docs/operations.md on the installed package.
+# Reports "PASS: name", "FAIL: name: why", "SKIP: name: reason" lines and a
+# final "RESULT: DONE" on the second serial port (/dev/ttyS1, read by
+# tests/guest/run.sh on the host), then powers the guest off.
+set -u
+export LC_ALL=C.UTF-8 PATH=/usr/sbin:/usr/bin:/sbin:/bin
+REPORT=/dev/ttyS1
+PW=/root/admin-password
+stty -F "$REPORT" raw -echo 2>/dev/null
+exec 3>"$REPORT"
+_done=0
+trap "" PIPE
+
+say() { echo "$*" >&3; echo "$*"; }
+pass() { say "PASS: guest: $*"; }
+fail() { say "FAIL: guest: $*"; }
+skip() { say "SKIP: guest: $*"; }
+# one line of text, for a FAIL reason
+line() { tr '\n' ' ' | cut -c1-400; }
+
+_end() {
+	[ $_done -eq 1 ] || fail "runner: stopped before the end (line ${1:-?})"
+	say "RESULT: DONE"
+	exec 3>&-
+	sync
+	systemctl --no-block poweroff
+}
+trap '_end $LINENO' EXIT
+
+hl() { timeout 120 hmilock "$@"; }
+# status_json KEY: one field of `hmilock status --json`.
+status_json() {
+	hl status --json 2>/dev/null | python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1]); print(str(v).lower() if isinstance(v,bool) else v)' "$1"
+}
+# as_operator CMD: run the shell command CMD as the unprivileged user
+# operator, in its home; prints its output, returns its exit code.
+as_operator() { runuser -u operator -- sh -c "cd && $1" 2>&1; }
+
+# --- the booted box ----------------------------------------------------------
+state=$(timeout 180 systemctl is-system-running --wait 2>&1)
+failed=$(systemctl --failed --plain --no-legend 2>/dev/null | awk '{print $1}' | paste -sd' ' -)
+if [ "$state" = running ]; then
+	pass "boot: systemd is PID 1 ($(cat /proc/1/comm)) and reached running, kernel $(uname -r)"
+else
+	fail "boot: system state '$state' after boot; failed units: ${failed:-none}"
+fi
+if [ "$(systemctl is-active hmilockd.service)" = active ]; then
+	pass "boot: hmilockd.service is active (Type=notify: ready)"
+else
+	fail "boot: hmilockd.service is $(systemctl is-active hmilockd.service): $(journalctl -b -u hmilockd -n 5 --no-pager 2>&1 | line)"
+fi
+if findmnt -n -t securityfs /sys/kernel/security >/dev/null && findmnt -n -t bpf /sys/fs/bpf >/dev/null &&
+	grep -q '\bbpf\b' /sys/kernel/security/lsm; then
+	pass "boot: systemd mounted securityfs and bpffs; the BPF LSM is on ($(cat /sys/kernel/security/lsm))"
+else
+	fail "boot: securityfs/bpffs/BPF LSM: $(findmnt -n -o TARGET,FSTYPE /sys/kernel/security /sys/fs/bpf 2>&1 | line) lsm=$(cat /sys/kernel/security/lsm 2>&1)"
+fi
+st=$(hl status 2>&1)
+if grep -q 'active (pinned)' <<<"$st" && [ "$(status_json helper)" = "active (pinned)" ]; then
+	pass "helper: hmilock status says the kernel helper is active (pinned)"
+else
+	fail "helper: not active: $(grep -i helper <<<"$st" | line)"
+fi
+mode=$(status_json mode)
+entries=$(status_json list_entries)
+if [ "$mode" = audit ] && [ "$entries" = 0 ]; then
+	pass "install: a fresh install runs in audit mode with an empty list"
+else
+	fail "install: mode '$mode', list_entries '$entries' (want audit, 0)"
+fi
+
+# --- admin password, init, reload --------------------------------------------
+umask 077
+printf 'guest-admin-password\n' >"$PW"
+if o=$(hl passwd <"$PW" 2>&1) && [ -s /etc/hmilock/admin.pass ]; then
+	pass "passwd: the admin password is set"
+else
+	fail "passwd: hmilock passwd failed: $(line <<<"$o")"
+fi
+t0=$(date +%s)
+if o=$(hl init 2>&1); then
+	pass "init: hmilock init of the system trees in $(($(date +%s) - t0)) s ($(tail -1 <<<"$o" | line))"
+else
+	fail "init: hmilock init failed: $(tail -3 <<<"$o" | line)"
+fi
+if o=$(hl reload 2>&1) && entries=$(status_json list_entries) && [ "${entries:-0}" -gt 500 ]; then
+	pass "init: hmilock reload maps the new list ($entries entries)"
+else
+	fail "init: reload: $(line <<<"$o") list_entries '${entries:-}'"
+fi
+
+# --- audit: what the box ran during boot is on the list ----------------------
+# hmilockd started with an empty list, so every program that ran after it
+# during boot was logged as would-deny: each one must now be approved.
+hl events -n 1024 --json >/tmp/boot-events.json 2>/tmp/boot-events.err
+# (The JSON goes in on stdin: a file named in python3's arguments would be
+# taken for its script by the helper's interpreter rule.)
+boot=$(python3 -c '
+import json, os, sys
+d = json.load(sys.stdin)
+if isinstance(d, dict):
+    d = d.get("events", [])
+paths = sorted({e.get("path") for e in d if e.get("verdict") == "would-deny" and e.get("path")})
+for p in paths:
+    print(p if os.path.exists(p) else "GONE " + p)
+' </tmp/boot-events.json)
+n=$(grep -cv '^GONE ' <<<"$boot")
+gone=$(grep -c '^GONE ' <<<"$boot")
+notlisted=
+while read -r p; do
+	[ -n "$p" ] || continue
+	case $p in GONE\ *) continue ;; esac
+	hl check "$p" >/dev/null 2>&1 || notlisted="$notlisted $p"
+done <<<"$boot"
+if [ -z "$boot" ]; then
+	fail "audit: no would-deny at all during boot with an empty list (the gate saw no exec?): $(line </tmp/boot-events.err)"
+elif [ -z "$notlisted" ]; then
+	pass "audit: all $n programs and libraries the box ran during boot (would-deny with the empty list) are approved by init ($gone gone since)"
+else
+	fail "audit: programs the box ran during boot that init did not approve:$notlisted"
+fi
+# After init, the box's own programs: restart boot-time services, replay
+# udev, run the usual tools. Nothing may be a would-deny.
+wd0=$(status_json would_deny)
+systemctl restart systemd-udevd.service systemd-logind.service >/dev/null 2>&1
+udevadm trigger --action=change >/dev/null 2>&1
+udevadm settle --timeout=60 >/dev/null 2>&1
+systemctl restart systemd-tmpfiles-setup.service systemd-sysctl.service >/dev/null 2>&1
+for c in "ps aux" "ls -l /" "journalctl -n 1 --no-pager" "systemctl status --no-pager" \
+	"python3 -c pass" "findmnt" "id" "df -h"; do
+	$c >/dev/null 2>&1
+	as_operator "$c" >/dev/null
+done
+wd1=$(status_json would_deny)
+if [ -n "$wd0" ] && [ "$wd0" = "$wd1" ]; then
+	pass "audit: after init, restarting udevd/logind/tmpfiles/sysctl and running the box's tools (root and operator) logs no would-deny"
+else
+	fail "audit: would-deny went from '$wd0' to '$wd1': $(hl events -n 5 2>&1 | line)"
+fi
+
+# The dropped binary: a copy of true with one more byte (neither its path
+# nor its hash is listed). In audit it runs: the file itself is fine.
+dropped="cp /usr/bin/true /tmp/dropped && printf x >>/tmp/dropped && chmod 755 /tmp/dropped &&
+	cp /tmp/dropped \$HOME/dropped"
+if o=$(as_operator "$dropped") && o=$(as_operator "/tmp/dropped && \$HOME/dropped"); then
+	pass "audit: operator's dropped binaries in /tmp and \$HOME run in audit mode (would-deny only)"
+else
+	fail "audit: operator's dropped binary does not run even in audit mode: $(line <<<"$o")"
+fi
+
+# --- enforce -----------------------------------------------------------------
+if o=$(hl mode enforce --password-file "$PW" 2>&1) && [ "$(status_json mode)" = enforce ]; then
+	pass "enforce: hmilock mode enforce --password-file locks the box"
+else
+	fail "enforce: hmilock mode enforce: $(line <<<"$o"); mode $(status_json mode)"
+fi
+# shellcheck disable=SC2016 # $HOME is expanded by operator's shell
+for f in /tmp/dropped '$HOME/dropped'; do
+	o=$(as_operator "$f; echo rc=\$?")
+	if grep -q '^rc=126$' <<<"$o" && grep -q -E 'Permission denied|Operation not permitted' <<<"$o"; then
+		pass "enforce: operator's dropped binary $f is denied (126, $(grep -o -E 'Permission denied|Operation not permitted' <<<"$o" | head -1))"
+	else
+		fail "enforce: operator's dropped binary $f was not denied: $(line <<<"$o")"
+	fi
+done
+for c in /usr/bin/true "python3 -c pass" "ls /"; do
+	if o=$(as_operator "$c"); then
+		pass "enforce: operator runs the listed '$c'"
+	else
+		fail "enforce: operator cannot run the listed '$c': $(line <<<"$o")"
+	fi
+done
+st=$(hl status 2>&1)
+mode=$(status_json mode)
+helper=$(status_json helper)
+denied=$(status_json denied)
+if [ "$mode" = enforce ] && [ "$helper" = "active (pinned)" ] && [ "${denied:-0}" -gt 0 ] &&
+	grep -q 'active (pinned)' <<<"$st"; then
+	pass "status: mode enforce, helper active (pinned), $denied denied"
+else
+	fail "status: mode '$mode', helper '$helper', denied '$denied'"
+fi
+if hl events -n 50 2>/dev/null | grep -q -F '/tmp/dropped'; then
+	pass "events: hmilock events shows the deny of /tmp/dropped"
+else
+	fail "events: no event for /tmp/dropped: $(hl events -n 3 2>&1 | line)"
+fi
+_done=1
