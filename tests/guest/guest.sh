@@ -173,6 +173,8 @@ guest_boot() {
 		-append "console=ttyS0 rdinit=/sbin/init panic=-1 quiet ${GUEST_APPEND_EXTRA:-}" \
 		</dev/null >>"$console.qemu" 2>&1 &
 	qpid=$!
+	# stopped by tests/integration/lib.sh's exit trap should the caller die
+	declare -F track_pid >/dev/null && track_pid "$qpid"
 	for ((i = 0; i < t; i++)); do
 		kill -0 "$qpid" 2>/dev/null || break
 		if [ -z "$done_at" ] && grep -q '^RESULT: DONE' "$report" 2>/dev/null; then
