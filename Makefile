@@ -3,6 +3,7 @@
 #   make test         sanitizer build into build/test, then the whole suite (tests/run.sh)
 #   make bench        release build, then the benchmarks (tests/bench/run.sh)
 #   make vm-test      only the kernel-helper tests in the qemu guest
+#   make guest-test   only the Debian 12 guest suite (systemd, the .deb; tests/guest)
 #   make check-style  clang-format check against .clang-format
 #   make fuzz         libFuzzer targets (clang, ASan/UBSan) into build/fuzz, each run
 #                     FUZZ_SECONDS (10); see tests/fuzz/fuzz.mk
@@ -57,7 +58,7 @@ endif
 # install, deb: owned by packaging/
 -include packaging/packaging.mk
 
-.PHONY: all lib progs unit test bench vm-test check-style format deps clean install
+.PHONY: all lib progs unit test bench vm-test guest-test check-style format deps clean install
 all: progs
 lib: $(B)/libwhitelist.a
 progs: $(PROGS)
@@ -105,6 +106,9 @@ bench: all
 
 vm-test: all
 	tests/run.sh $(B) vm
+
+guest-test: all
+	tests/run.sh $(B) 80-guest-workflow
 
 check-style:
 	@files=$$(git ls-files '*.c' '*.h' | grep -v -e '^kmod/vmlinux' -e '/gen/'); \
