@@ -13,7 +13,6 @@
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "decide.h"
@@ -34,9 +33,8 @@ static struct fan_ops fan_ops;
 	(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS)
 #define FAN_EVENT_FLAGS (O_RDONLY | O_LARGEFILE | O_CLOEXEC)
 
-int fan_init(const struct hmd_config *cfg)
+int fan_init(void)
 {
-	(void)cfg;
 	fan_fd = fanotify_init(FAN_BASE_FLAGS | FAN_ENABLE_AUDIT, FAN_EVENT_FLAGS);
 	fan_audit = fan_fd >= 0;
 	/* FAN_ENABLE_AUDIT: EINVAL on kernels without it, EPERM without

@@ -22,7 +22,7 @@ struct fan_ops {
 	void (*close_write)(int fd);
 };
 
-int fan_init(const struct hmd_config *cfg); /* the group; no thread yet */
+int fan_init(void); /* the group; no thread yet */
 bool fan_audit_supported(void);
 /* Mark a filesystem (FAN_MARK_FILESYSTEM, falling back to FAN_MARK_MOUNT)
  * or exactly one mount; *kind gets "filesystem" or "mount". */

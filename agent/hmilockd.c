@@ -124,7 +124,7 @@ static int mod_exec(void)
 
 static int mod_fan(void)
 {
-	int rc = fan_init(&cfg);
+	int rc = fan_init();
 
 	if (rc < 0)
 		snprintf(start_msg, sizeof(start_msg), "fanotify_init: %s%s", strerror(-rc),
