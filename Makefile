@@ -3,7 +3,8 @@
 #   make test         sanitizer build into build/test, then the whole suite (tests/run.sh)
 #   make bench        release build, then the benchmarks (tests/bench/run.sh)
 #   make vm-test      only the kernel-helper tests in the qemu guest
-#   make guest-test   only the Debian 12 guest suite (systemd, the .deb; tests/guest)
+#   make guest-test   only the Debian 12 guest suite (systemd, the .deb; tests/guest),
+#                     on kernels 6.1 and 6.12 (HMILOCK_GUEST_KERNELS="6.12" for one)
 #   make check-style  clang-format check against .clang-format
 #   make fuzz         libFuzzer targets (clang, ASan/UBSan) into build/fuzz, each run
 #                     FUZZ_SECONDS (10); see tests/fuzz/fuzz.mk

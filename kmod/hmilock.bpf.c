@@ -283,7 +283,8 @@ static __always_inline void event_path(struct hmk_event *e, struct dentry *dentr
 }
 
 /* A pointer as a plain scalar, for the global functions below (the verifier
- * accepts only scalars as their arguments). */
+ * accepts only scalars as their arguments) and for NULL tests the verifier
+ * must not fold away. */
 static __always_inline __u64 scalar_of(const void *p)
 {
 	__u64 in = (__u64)p, out = 0;
@@ -392,7 +393,11 @@ int BPF_PROG(hmk_mmap_file, struct file *file, unsigned long reqprot, unsigned l
 	c = cfg_get();
 	if (!cfg_locked(c))
 		return 0;
-	if (!file) {
+	/* `file` is NULL for an anonymous mapping, but kernels that mark LSM
+	 * arguments trusted (6.12) let the verifier assume it is not and
+	 * drop a plain `!file` test as dead code: the dereference below then
+	 * oopses. Test a copy the verifier cannot reason about. */
+	if (!scalar_of(file)) {
 		if (!(c->flags & HMK_CFG_STRICT_WX))
 			return 0; /* anonymous executable memory: JITs */
 		return violation(c, HMK_OP_ANON_EXEC, 0, 0, 0, 0, prot);
@@ -418,7 +423,7 @@ int BPF_PROG(hmk_file_mprotect, struct vm_area_struct *vma, unsigned long reqpro
 	if (!cfg_locked(c))
 		return 0;
 	file = vma->vm_file;
-	if (!file) {
+	if (!scalar_of(file)) { /* as in hmk_mmap_file */
 		if (!(c->flags & HMK_CFG_STRICT_WX) || (vma->vm_flags & VM_EXEC))
 			return 0;
 		return violation(c, HMK_OP_ANON_EXEC, 0, 0, 0, 0, prot);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/guest/run.sh - the guest suite: a real Debian 12 system (systemd as
 # PID 1, the project's .deb installed with dpkg -i, a user "operator")
-# booted under qemu with Debian 12's kernel, where tests/guest/runner.sh
+# booted under qemu with Debian 12's kernel (6.1) and Debian 13's (6.12),
+# where tests/guest/runner.sh
 # follows the operator's workflow of docs/operations.md and reports on a
 # second serial port. Run through tests/run.sh (as
 # tests/integration/80-guest-workflow.sh; `make guest-test` alone) or as
@@ -35,21 +36,42 @@ if ! pkg_deb; then
 	fail "guest-deb: make deb failed"
 	finish
 fi
-vm_kernel || finish
 t0=$(date +%s)
 guest_image "$DEB" "$top/tests/guest" || finish
-echo "guest: image $GUEST_IMAGE ready in $(($(date +%s) - t0)) s ($(($(stat -c %s "$GUEST_IMAGE") >> 20)) MiB), kernel $VM_KERNEL"
+echo "guest: image $GUEST_IMAGE ready in $(($(date +%s) - t0)) s ($(($(stat -c %s "$GUEST_IMAGE") >> 20)) MiB)"
 
-t0=$(date +%s)
-guest_boot "$GUEST_IMAGE" "$work/console.log" "$work/report.log" "${HMILOCK_GUEST_TIMEOUT:-480}" || finish
-grep -E '^(PASS|FAIL|SKIP): ' "$work/report.log"
-if ! grep -q '^PASS: ' "$work/report.log"; then
-	fail "guest-report: the guest reported no passing check"
-fi
-if grep -q '^FAIL: ' "$work/report.log"; then
-	_failed=1
-	echo "    guest console: $work/console.log"
-	tail -20 "$work/console.log" | sed 's/^/    /'
-fi
-echo "guest: boot and run $(($(date +%s) - t0)) s; whole run $(($(date +%s) - start)) s"
+# guest_run NAME [SUITE]: boot the image on Debian SUITE's kernel (default:
+# the machine's own, Debian 12) and report its lines tagged with NAME.
+guest_run() {
+	local name=$1 suite=${2:-} dir=$work/$1 t0
+	mkdir -p "$dir"
+	vm_kernel $suite || { fail "guest-$name: no kernel"; return 1; }
+	t0=$(date +%s)
+	echo "guest[$name]: booting $(basename "$VM_KERNEL")"
+	if ! guest_boot "$GUEST_IMAGE" "$dir/console.log" "$dir/report.log" "${HMILOCK_GUEST_TIMEOUT:-480}"; then
+		_failed=1
+		return 1
+	fi
+	sed -E -n "s/^(PASS|FAIL|SKIP): guest: /\1: guest[$name]: /p" "$dir/report.log"
+	if ! grep -q '^PASS: ' "$dir/report.log"; then
+		fail "guest-$name-report: the guest reported no passing check"
+	fi
+	if grep -q '^FAIL: ' "$dir/report.log"; then
+		_failed=1
+		echo "    guest console: $dir/console.log"
+		tail -20 "$dir/console.log" | sed 's/^/    /'
+	fi
+	echo "guest[$name]: boot and run $(($(date +%s) - t0)) s"
+}
+
+# Debian 12's kernel (6.1) and Debian 13's (6.12, through a private apt
+# state: tests/vm/vm.sh vm_apt). HMILOCK_GUEST_KERNELS picks a subset.
+for k in ${HMILOCK_GUEST_KERNELS:-6.1 6.12}; do
+	case $k in
+	6.1) guest_run 6.1 ;;
+	6.12) guest_run 6.12 trixie ;;
+	*) fail "guest-kernels: unknown kernel '$k' in HMILOCK_GUEST_KERNELS (6.1, 6.12)" ;;
+	esac
+done
+echo "guest: whole run $(($(date +%s) - start)) s"
 finish

@@ -188,4 +188,43 @@ if hl events -n 50 2>/dev/null | grep -q -F '/tmp/dropped'; then
 else
 	fail "events: no event for /tmp/dropped: $(hl events -n 3 2>&1 | line)"
 fi
+
+# --- attacks: the helper must never oops the kernel (issue 9, class 0) -------
+# Anonymous executable memory, as every JIT maps it: on 6.12 the helper's
+# mmap_file hook dereferenced the NULL file of such a mapping and the kernel
+# killed the process with an oops. The operator's process must survive and
+# the kernel log must stay clean. (Shared anonymous memory is a shmem file
+# once mapped: mmap_file sees NULL, mprotect sees the file.)
+for fl in MAP_PRIVATE MAP_SHARED; do
+	o=$(as_operator "python3 -c 'import mmap
+m = mmap.mmap(-1, 4096, flags=mmap.$fl, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+m.write(bytes([0xc3]))
+print(\"jit-ok\")'; echo rc=\$?")
+	if grep -q '^jit-ok$' <<<"$o" && grep -q '^rc=0$' <<<"$o"; then
+		pass "attack-class0: operator's anonymous $fl PROT_EXEC mmap (python3 mmap, as a JIT does) runs and the process survives"
+	else
+		fail "attack-class0: anonymous $fl PROT_EXEC mmap killed or failed the process: $(line <<<"$o")"
+	fi
+done
+# mprotect of private anonymous memory (no file behind it, the other hook
+# with a NULL file): allowed unless strict_wx.
+for prot in "mmap.PROT_READ | mmap.PROT_EXEC" "mmap.PROT_READ"; do
+	o=$(as_operator "python3 -c 'import mmap, ctypes
+m = mmap.mmap(-1, 8192, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+a = ctypes.addressof(ctypes.c_char.from_buffer(m))
+libc = ctypes.CDLL(None)
+libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+print(\"mprotect\", libc.mprotect(a, 4096, $prot))'; echo rc=\$?")
+	if grep -q '^mprotect 0$' <<<"$o" && grep -q '^rc=0$' <<<"$o"; then
+		pass "attack-class0: operator's mprotect($prot) of private anonymous memory succeeds; no oops"
+	else
+		fail "attack-class0: mprotect($prot) of private anonymous memory failed or killed the process: $(line <<<"$o")"
+	fi
+done
+oops=$(dmesg 2>/dev/null | grep -E 'BUG: |Oops|general protection fault|Call Trace' | head -3)
+if [ -z "$oops" ]; then
+	pass "kernel: no oops, BUG or call trace in the kernel log after the run ($(uname -r))"
+else
+	fail "kernel: the kernel log has an oops/BUG: $(line <<<"$oops")"
+fi
 _done=1

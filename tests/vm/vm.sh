@@ -6,13 +6,45 @@
 VM_CACHE=${HMILOCK_VM_CACHE:-$top/build/vm-cache}
 VM_KERNEL=
 
-# vm_kernel: set VM_KERNEL to Debian's current amd64 kernel image, downloading
-# the package once (only vmlinuz is kept).
+# vm_apt SUITE ARGS...: apt-get/apt-cache (ARGS[0]) with a private apt state
+# for Debian SUITE under $VM_CACHE/apt-SUITE (its own sources list, lists and
+# cache): the machine's own sources and architectures are never touched.
+vm_apt() {
+	local suite=$1 cmd=$2 d=$VM_CACHE/apt-$1
+	shift 2
+	"$cmd" -o Dir::Etc::sourcelist="$d/sources.list" -o Dir::Etc::sourceparts=- \
+		-o Dir::State::Lists="$d/lists" -o Dir::Cache="$d/cache" -o APT::Architecture=amd64 "$@"
+}
+
+# vm_apt_update SUITE: write SUITE's private sources list and fetch its
+# package lists (once a day: the kernel ABI moves with security updates).
+vm_apt_update() {
+	local suite=$1 d=$VM_CACHE/apt-$1 mirror=${HMILOCK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" || return 1
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" \
+		>"$d/sources.list" || return 1
+	if [ -n "$(find "$d/lists" -maxdepth 1 -name '*_Packages' -mmin -1440 2>/dev/null)" ]; then
+		return 0
+	fi
+	vm_apt "$suite" apt-get update >"$d/update.log" 2>&1
+}
+
+# vm_kernel [SUITE]: set VM_KERNEL to Debian's current amd64 kernel image,
+# downloading the package once (only vmlinuz is kept). Without SUITE the
+# machine's own apt sources (Debian 12); with one (e.g. trixie, Debian 13's
+# 6.12) a private apt state, see vm_apt.
 vm_kernel() {
-	local abi deb
-	abi=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: linux-image-//p' | head -1)
+	local suite=${1:-} abi deb apt=()
+	if [ -n "$suite" ]; then
+		if ! vm_apt_update "$suite"; then
+			echo "FAIL: vm-kernel: apt-get update of the private $suite sources failed: $(grep -E '^(E|Err|W)' "$VM_CACHE/apt-$suite/update.log" | tail -1)"
+			return 1
+		fi
+		apt=(vm_apt "$suite")
+	fi
+	abi=$("${apt[@]}" apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: linux-image-//p' | head -1)
 	if [ -z "$abi" ]; then
-		echo "FAIL: vm-kernel: apt-cache knows no linux-image-amd64 (run apt-get update)"
+		echo "FAIL: vm-kernel: apt-cache knows no linux-image-amd64${suite:+ in $suite} (run apt-get update)"
 		return 1
 	fi
 	VM_KERNEL=$VM_CACHE/vmlinuz-$abi
@@ -21,8 +53,8 @@ vm_kernel() {
 	# shellcheck disable=SC2012 # Debian package names have no odd characters
 	deb=$(ls "$VM_CACHE"/linux-image-"${abi}"_*.deb 2>/dev/null | head -1)
 	if [ -z "$deb" ]; then
-		if ! (cd "$VM_CACHE" && apt-get download "linux-image-$abi") >"$VM_CACHE/download.log" 2>&1; then
-			echo "FAIL: vm-kernel: apt-get download linux-image-$abi failed: $(grep -E '^(E|Err)' "$VM_CACHE/download.log" | tail -1)"
+		if ! (cd "$VM_CACHE" && "${apt[@]}" apt-get download "linux-image-$abi") >"$VM_CACHE/download.log" 2>&1; then
+			echo "FAIL: vm-kernel: apt-get download linux-image-$abi${suite:+ ($suite)} failed: $(grep -E '^(E|Err)' "$VM_CACHE/download.log" | tail -1)"
 			return 1
 		fi
 		# shellcheck disable=SC2012
