@@ -33,6 +33,7 @@
 #include "helper.h"
 #include "list.h"
 #include "log.h"
+#include "mounts.h"
 #include "recorder.h"
 #include "sandbox.h"
 #include "state.h"
@@ -324,8 +325,25 @@ static void ctl_fill_counters(struct hmc_status *s, const struct log_info *li)
 	CTL_C(log_dropped);
 	CTL_C(marks);
 	CTL_C(mounts_marked_later);
+	CTL_C(mountinfo_unparsed);
 	s->c.audit_records = li->audit_records;
 	s->c.audit_failed = li->audit_failed;
+}
+
+/* What is open without the kernel helper: its own list and the mounts the
+ * marks cannot reach. Nothing when the helper is active. */
+static void ctl_fill_gaps(struct hmc_status *s)
+{
+	char mnt[sizeof(s->gaps) / 2];
+	int n;
+
+	s->gaps[0] = 0;
+	if (!helper_gaps())
+		return;
+	mounts_gaps(mnt, sizeof(mnt));
+	n = snprintf(s->gaps, sizeof(s->gaps), "%s", helper_gaps());
+	if (mnt[0] && n >= 0 && (size_t)n < sizeof(s->gaps))
+		snprintf(s->gaps + n, sizeof(s->gaps) - (size_t)n, "; %s", mnt);
 }
 
 static void ctl_status(uint32_t seq)
@@ -355,7 +373,7 @@ static void ctl_status(uint32_t seq)
 	snprintf(s->sandbox, sizeof(s->sandbox), "%s", sandbox_describe());
 	snprintf(s->helper, sizeof(s->helper), "%s", helper_state());
 	snprintf(s->audit, sizeof(s->audit), "%s", li.audit);
-	snprintf(s->gaps, sizeof(s->gaps), "%s", helper_gaps() ? helper_gaps() : "");
+	ctl_fill_gaps(s);
 }
 
 /* Operator access (auth.c): false with the refusal in ctl.rep. The

@@ -104,9 +104,12 @@ int mounts_parse_line(char *line, struct mnt_info *out)
 	while ((t = strtok_r(NULL, " ", &save)) && strcmp(t, "-"))
 		;
 	t = t ? strtok_r(NULL, " \n", &save) : NULL;
-	if (!t || strlen(t) >= sizeof(out->fstype))
+	if (!t)
 		return -EINVAL;
-	strcpy(out->fstype, t);
+	/* A type too long to keep (FUSE's "fuse.<subtype>" is the user's to
+	 * choose) is kept truncated: no pseudo type is that long, so the mount
+	 * is marked like any other. Skipping it would leave it unchecked. */
+	snprintf(out->fstype, sizeof(out->fstype), "%s", t);
 	return 0;
 }
 
@@ -250,9 +253,53 @@ free_buf:
 	return NULL;
 }
 
+/* mounts_parse_line for a scan: a line it does not understand is a mount
+ * nobody marks, so it is counted and logged (bad->lines, and every line
+ * each time the set of such lines changes); true when line was bad. */
+struct mounts_bad {
+	uint64_t lines, hash;
+	char text[8][160];
+};
+
+static bool mounts_parse_bad(char *line, struct mnt_info *mi, struct mounts_bad *bad)
+{
+	char copy[160];
+
+	snprintf(copy, sizeof(copy), "%s", line);
+	if (mounts_parse_line(line, mi) == 0)
+		return false;
+	for (const char *p = copy; *p; p++)
+		bad->hash = (bad->hash ^ (unsigned char)*p) * 0x100000001b3ULL;
+	if (bad->lines < sizeof(bad->text) / sizeof(bad->text[0]))
+		memcpy(bad->text[bad->lines], copy, sizeof(copy));
+	bad->lines++;
+	return true;
+}
+
+static void mounts_bad_report(const struct mounts_bad *bad)
+{
+	static uint64_t last_hash, last_lines;
+	size_t n = sizeof(bad->text) / sizeof(bad->text[0]);
+
+	atomic_store(&hmd_stats.mountinfo_unparsed, bad->lines);
+	if (bad->lines == last_lines && bad->hash == last_hash)
+		return;
+	last_lines = bad->lines;
+	last_hash = bad->hash;
+	for (size_t i = 0; i < bad->lines && i < n; i++)
+		log_msg(LOG_ERR,
+		        "mountinfo line not understood, its mount is NOT marked (execs there are "
+		        "checked only by the kernel helper): %s",
+		        bad->text[i]);
+	if (bad->lines > n)
+		log_msg(LOG_ERR, "%llu more mountinfo lines not understood",
+		        (unsigned long long)(bad->lines - n));
+}
+
 static int mounts_scan(bool later)
 {
 	char *buf = mounts_read(), *line, *save = NULL;
+	struct mounts_bad bad = {.hash = 0xcbf29ce484222325ULL};
 	struct mnt_info mi;
 	struct mnt_mark *e;
 
@@ -261,7 +308,7 @@ static int mounts_scan(bool later)
 	for (size_t i = 0; i < mnt_n; i++)
 		mnt_tab[i].seen = false;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (mounts_parse_line(line, &mi) < 0 || !mounts_wanted(&mi))
+		if (mounts_parse_bad(line, &mi, &bad) || !mounts_wanted(&mi))
 			continue;
 		e = mounts_find(&mi);
 		if (e)
@@ -270,6 +317,7 @@ static int mounts_scan(bool later)
 			break;
 	}
 	free(buf);
+	mounts_bad_report(&bad);
 	for (size_t i = mnt_n; i-- > 0;)
 		if (!mnt_tab[i].seen)
 			mounts_remove(i);
@@ -317,9 +365,87 @@ static int mounts_roots(const struct hmd_config *cfg, char *msg, size_t msglen)
 	return 0;
 }
 
+/* ---- user namespaces -------------------------------------------------- */
+
+#define MOUNTS_USERNS_SYSCTL "/proc/sys/user/max_user_namespaces"
+
+/* user.max_user_namespaces now: -1 when it cannot be read. */
+static long mounts_userns_max(void)
+{
+	char buf[32] = "";
+	long v = -1;
+	int fd = open(MOUNTS_USERNS_SYSCTL, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, buf, sizeof(buf) - 1) > 0)
+		v = strtol(buf, NULL, 10);
+	close(fd);
+	return v;
+}
+
+/*
+ * [agent] user_namespaces = off. Any user who may create a user namespace
+ * may mount a tmpfs of their own in it (unshare -Urm), and with [watch]
+ * mounts reach a watched file through a copy of its mount that carries no
+ * mark: no fanotify mark can follow either. The kernel helper checks every
+ * exec whatever the mount; without it, this closes the hole at the source.
+ * Writing the sysctl needs CAP_SYS_RESOURCE (the kernel's rule for user.*);
+ * a failure is logged and shown in status, and the daemon still starts.
+ */
+static void mounts_userns_apply(const struct hmd_config *cfg)
+{
+	long was = mounts_userns_max();
+	int fd, err = 0;
+
+	if (!cfg->userns_off || was == 0)
+		return;
+	fd = open(MOUNTS_USERNS_SYSCTL, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0\n", 2) != 2)
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		atomic_fetch_add(&hmd_stats.errors, 1);
+		log_msg(LOG_ERR,
+		        "[agent] user_namespaces = off: cannot write 0 to " MOUNTS_USERNS_SYSCTL
+		        ": %s%s; users may still mount in namespaces of their own",
+		        strerror(err),
+		        err == EPERM || err == EACCES
+		            ? " (needs CAP_SYS_RESOURCE in hmilockd's capability bounding set)"
+		            : "");
+		return;
+	}
+	log_msg(LOG_NOTICE,
+	        "[agent] user_namespaces = off: user.max_user_namespaces set to 0 (was %ld); "
+	        "no new user namespaces on this box",
+	        was);
+}
+
+void mounts_gaps(char *buf, size_t len)
+{
+	long userns = mounts_userns_max();
+	uint64_t bad = atomic_load(&hmd_stats.mountinfo_unparsed);
+	size_t o = 0;
+
+	buf[0] = 0;
+	if (userns != 0)
+		o += (size_t)snprintf(buf, len,
+		                      "exec from mounts made in other mount namespaces%s (user "
+		                      "namespaces allowed: user.max_user_namespaces=%ld; [agent] "
+		                      "user_namespaces = off closes it)",
+		                      mnt_n_roots ? " and from copies of the watched mounts there" : "",
+		                      userns);
+	if (bad && o < len)
+		snprintf(buf + o, len - o, "%s%llu mountinfo lines not understood (those mounts are "
+		         "not marked; see the log)", o ? "; " : "", (unsigned long long)bad);
+}
+
 int mounts_init(const struct hmd_config *cfg, char *msg, size_t msglen)
 {
 	int rc;
+
+	mounts_userns_apply(cfg);
 
 	mnt_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	if (mnt_fd < 0) {

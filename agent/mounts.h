@@ -16,13 +16,17 @@ struct mnt_info {
 	int id, parent;
 	unsigned major, minor;
 	char mountpoint[PATH_MAX]; /* unescaped */
-	char fstype[64];
+	char fstype[256]; /* truncated when longer: never a pseudo name then */
 };
 
 /* Parse one mountinfo line (modifies line). 0 or -EINVAL. */
 int mounts_parse_line(char *line, struct mnt_info *out);
 bool mounts_fstype_pseudo(const char *fstype);
 int mounts_init(const struct hmd_config *cfg, char *msg, size_t msglen); /* initial marks */
+/* What stays open about mounts when only fanotify enforces (no helper):
+ * mounts made in other mount namespaces, mountinfo lines not understood.
+ * "" when nothing; for hmilock status. */
+void mounts_gaps(char *buf, size_t len);
 int mounts_fd(void); /* poll for POLLPRI */
 void mounts_handle(void);
 void mounts_fini(void);

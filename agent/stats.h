@@ -27,6 +27,7 @@ struct hmd_stats {
 	atomic_uint_least64_t log_dropped; /* log ring overflow */
 	atomic_uint_least64_t marks; /* filesystems/mounts marked now */
 	atomic_uint_least64_t mounts_marked_later;
+	atomic_uint_least64_t mountinfo_unparsed; /* lines of the latest scan */
 };
 extern struct hmd_stats hmd_stats;
 void stats_max(atomic_uint_least64_t *max, uint64_t v);

@@ -112,6 +112,7 @@ struct hmc_counters {
 	uint64_t events, allowed, denied, would_deny, errors, on_error, queue_full;
 	uint64_t self_allowed, cache_hits, cache_misses, ignore_marks;
 	uint64_t queue_depth, max_queue_depth, log_dropped, marks, mounts_marked_later;
+	uint64_t mountinfo_unparsed; /* mountinfo lines not understood (not marked) */
 	uint64_t audit_records, audit_failed; /* deny records sent / failed to send */
 };
 
@@ -134,7 +135,7 @@ struct hmc_status {
 	char sandbox[128]; /* NUL-terminated strings */
 	char helper[256];
 	char audit[128];
-	char gaps[512]; /* what is open without the kernel helper; "" when active */
+	char gaps[1024]; /* what is open without the kernel helper; "" when active */
 };
 
 struct hmc_event {
@@ -278,8 +279,8 @@ _Static_assert(sizeof(struct hmd_ctl_auth) == HMC_PASSWORD_LEN, "hmd_ctl_auth la
 _Static_assert(sizeof(struct hmc_set_mode) == 8 + HMC_PASSWORD_LEN, "hmc_set_mode layout");
 _Static_assert(sizeof(struct hmc_events_req) == 24, "hmc_events_req layout");
 _Static_assert(sizeof(struct hmc_result) == 520, "hmc_result layout");
-_Static_assert(sizeof(struct hmc_counters) == 18 * 8, "hmc_counters layout");
-_Static_assert(sizeof(struct hmc_status) == 96 + 144 + 4096 + 128 + 256 + 128 + 512, "hmc_status");
+_Static_assert(sizeof(struct hmc_counters) == 19 * 8, "hmc_counters layout");
+_Static_assert(sizeof(struct hmc_status) == 96 + 152 + 4096 + 128 + 256 + 128 + 1024, "hmc_status");
 _Static_assert(sizeof(struct hmc_event) == 24 + 32 + 16 + 256 + 4096, "hmc_event layout");
 _Static_assert(offsetof(struct hmc_msg, u) == sizeof(struct hmc_hdr), "no gap after header");
 _Static_assert(sizeof(struct hmc_hdr) + sizeof(struct hmc_events) <= HMC_MAX_MSG,

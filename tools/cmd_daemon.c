@@ -125,6 +125,7 @@ static void cd_status_counters(json_object *o, const struct hmc_counters *c)
 	CD_U64(o, "log_dropped", c->log_dropped);
 	CD_U64(o, "marks", c->marks);
 	CD_U64(o, "mounts_marked_later", c->mounts_marked_later);
+	CD_U64(o, "mountinfo_unparsed", c->mountinfo_unparsed);
 	CD_U64(o, "audit_records", c->audit_records);
 	CD_U64(o, "audit_failed", c->audit_failed);
 }
@@ -188,8 +189,12 @@ static void cd_status_text(const struct hmc_status *s)
 	       (unsigned long long)c->queue_depth, (unsigned long long)c->max_queue_depth,
 	       s->workers, (unsigned long long)(s->decision_p50_ns / 1000),
 	       (unsigned long long)(s->decision_p99_ns / 1000));
-	printf("marks:      %llu (%llu mounts marked after start)\n", (unsigned long long)c->marks,
+	printf("marks:      %llu (%llu mounts marked after start)", (unsigned long long)c->marks,
 	       (unsigned long long)c->mounts_marked_later);
+	if (c->mountinfo_unparsed)
+		printf("; %llu mountinfo lines NOT understood (not marked)",
+		       (unsigned long long)c->mountinfo_unparsed);
+	printf("\n");
 	printf("audit:      %s; %llu records, %llu failed; %llu log lines dropped\n", s->audit,
 	       (unsigned long long)c->audit_records, (unsigned long long)c->audit_failed,
 	       (unsigned long long)c->log_dropped);

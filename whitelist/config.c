@@ -207,6 +207,17 @@ static int config_k_strict_wx(struct hmd_config *cfg, const char *v)
 	return config_bool(v, &cfg->strict_wx);
 }
 
+static int config_k_user_namespaces(struct hmd_config *cfg, const char *v)
+{
+	if (strcmp(v, "keep") == 0)
+		cfg->userns_off = false;
+	else if (strcmp(v, "off") == 0)
+		cfg->userns_off = true;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int config_k_admin_password_file(struct hmd_config *cfg, const char *v)
 {
 	return config_path_into(cfg->admin_password_file, sizeof(cfg->admin_password_file), v);
@@ -324,6 +335,7 @@ static const struct config_key config_keys[] = {
      "a number from " CONFIG_STR(HMD_MIN_CACHE) " to " CONFIG_STR(HMD_MAX_CACHE)},
     {"agent", "helper", config_k_helper, "auto, required or off"},
     {"agent", "strict_wx", config_k_strict_wx, "yes or no"},
+    {"agent", "user_namespaces", config_k_user_namespaces, "keep or off"},
     {"agent", "interpreters", config_k_interpreters,
      "absolute glob patterns separated by blanks, each under " CONFIG_STR(
          HMD_INTERP_LEN) " bytes, at most " CONFIG_STR(HMD_MAX_INTERP)},

@@ -51,6 +51,9 @@ struct hmd_config {
 	size_t cache_entries;
 	enum hmd_helper_want helper;
 	bool strict_wx;
+	/* [agent] user_namespaces = off: hmilockd sets the sysctl
+	 * user.max_user_namespaces to 0 at start (mounts.c) */
+	bool userns_off;
 	/* [agent] interpreters: glob(3) patterns of the programs the helper
 	 * treats as script interpreters; interp_set false = built-in list */
 	bool interp_set;

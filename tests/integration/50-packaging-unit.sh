@@ -160,6 +160,9 @@ done
 # it capng_apply() fails and hmilockd refuses to start).
 bset=$(vals Service CapabilityBoundingSet)
 need="CAP_SYS_ADMIN CAP_BPF CAP_PERFMON CAP_AUDIT_WRITE CAP_DAC_READ_SEARCH CAP_SYS_PTRACE"
+# CAP_SYS_RESOURCE: [agent] user_namespaces = off writes user.max_user_namespaces
+# at start (agent/mounts.c); dropped with the rest before seccomp
+need="$need CAP_SYS_RESOURCE"
 if kept=$(python3 "$PKG_MANPARSE" c-array sandbox_keep "$TOP/agent/sandbox.c" 2>&1) &&
 	grep -q '^CAP_' <<<"$kept"; then
 	need="$need $(grep '^CAP_' <<<"$kept" | paste -sd' ' -)"

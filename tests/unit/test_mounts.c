@@ -82,6 +82,25 @@ static void test_too_long(void **state)
 	assert_int_equal(mounts_parse_line(line, &mi), -EINVAL);
 }
 
+/* A FUSE type with a long subtype: kept truncated and never a pseudo type,
+ * so the mount is marked like any other (it used to be skipped). */
+static void test_long_fstype(void **state)
+{
+	static char line[2048];
+	struct mnt_info mi;
+	size_t n;
+
+	(void)state;
+	n = (size_t)snprintf(line, sizeof(line), "40 1 0:77 / /media/usb rw - fuse.");
+	memset(line + n, 'x', 600);
+	strcpy(line + n + 600, " dev rw");
+	assert_int_equal(mounts_parse_line(line, &mi), 0);
+	assert_string_equal(mi.mountpoint, "/media/usb");
+	assert_int_equal(strlen(mi.fstype), sizeof(mi.fstype) - 1);
+	assert_memory_equal(mi.fstype, "fuse.xxx", 8);
+	assert_false(mounts_fstype_pseudo(mi.fstype));
+}
+
 static void test_pseudo(void **state)
 {
 	static const char *const pseudo[] = {"proc",    "sysfs",      "cgroup2", "bpf",   "debugfs",
@@ -125,6 +144,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse),
 	    cmocka_unit_test(test_too_long),
+	    cmocka_unit_test(test_long_fstype),
 	    cmocka_unit_test(test_pseudo),
 	    cmocka_unit_test(test_below),
 	};
