@@ -7,6 +7,7 @@
  * decide.c); this file owns no fd and no state but the configuration
  * pointer and its own pid: event fds are lent to it by fan.c and the pool. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -197,6 +198,50 @@ unhold:
 	list_unhold();
 }
 
+/*
+ * Is the file open for writing by anyone (a write fd, or a shared writable
+ * mapping, which holds one)? A read lease is refused with EAGAIN exactly
+ * then (fs/locks.c, check_conflicting_open), so one is taken and dropped at
+ * once. At this point of an exec the kernel has not denied write access
+ * yet (that follows our answer), so a writer's fd is still counted: a user
+ * who opens a copy of a listed program for writing and execs it would have
+ * it approved and then rewrite it through that fd. 1: writers, 0: none,
+ * -errno: cannot tell (no leases on this filesystem).
+ */
+static int exec_writers(int fd)
+{
+	if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+		fcntl(fd, F_SETLEASE, F_UNLCK);
+		return 0;
+	}
+	return errno == EAGAIN ? 1 : -errno;
+}
+
+/* A listed file with a writer runs (the kernel then refuses the exec with
+ * ETXTBSY anyway) but is not approved in the helper, cached or given an
+ * ignore mark: what was hashed may not be what runs next. */
+static void exec_refuse_trust(int fd, const char *path, pid_t pid, struct decide_out *out)
+{
+	if (out->reason != HMD_R_LISTED || exec_writers(fd) <= 0)
+		return;
+	out->approve = out->cache = out->ignore = false;
+	log_msg(LOG_WARNING,
+	        "%s (exec by pid %d) is open for writing: not approved, not cached (what was "
+	        "hashed may not be what runs)",
+	        path, (int)pid);
+}
+
+/* Is the file hmilockd reaches at path (in its own mount namespace) another
+ * inode than st? A path that does not resolve here counts as another. */
+static bool exec_path_elsewhere(const char *path, const struct stat *st)
+{
+	struct stat here;
+
+	if (stat(path, &here) < 0)
+		return true;
+	return here.st_dev != st->st_dev || here.st_ino != st->st_ino;
+}
+
 static void exec_work(struct hmd_work *w)
 {
 	struct decide_in in = {.mode = (enum hmd_mode)state_mode(),
@@ -220,6 +265,8 @@ static void exec_work(struct hmd_work *w)
 	in.multi_link = st.st_nlink > 1;
 	if (rc == 0)
 		decide_lookup(list_db(l), path, sha, &in);
+	if (in.path_listed && in.match == HMD_MATCH_PATH_HASH)
+		in.path_elsewhere = exec_path_elsewhere(path, &st);
 	decide(&in, &out);
 	/* Only a refusal asks whether the open trusted update wrote the file
 	 * (which may read the recorder's queue and touch its journal: a
@@ -228,6 +275,8 @@ static void exec_work(struct hmd_work *w)
 		in.updater_wrote = update_exec_allowed(w->pid, &st);
 		decide(&in, &out);
 	}
+	if (rc == 0)
+		exec_refuse_trust(w->fd, path, w->pid, &out);
 	exec_helper_approve(w->fd, &out);
 	if (out.log)
 		exec_subject_exe(w->pid, exe, sizeof(exe));

@@ -430,15 +430,17 @@ void mounts_gaps(char *buf, size_t len)
 
 	buf[0] = 0;
 	if (userns != 0)
-		o += (size_t)snprintf(buf, len,
-		                      "exec from mounts made in other mount namespaces%s (user "
-		                      "namespaces allowed: user.max_user_namespaces=%ld; [agent] "
-		                      "user_namespaces = off closes it)",
-		                      mnt_n_roots ? " and from copies of the watched mounts there" : "",
-		                      userns);
+		o += (size_t)snprintf(
+		    buf, len,
+		    "exec from mounts made in other mount namespaces%s (user "
+		    "namespaces allowed: user.max_user_namespaces=%ld; [agent] "
+		    "user_namespaces = off closes it)",
+		    mnt_n_roots ? " and from copies of the watched mounts there" : "", userns);
 	if (bad && o < len)
-		snprintf(buf + o, len - o, "%s%llu mountinfo lines not understood (those mounts are "
-		         "not marked; see the log)", o ? "; " : "", (unsigned long long)bad);
+		snprintf(buf + o, len - o,
+		         "%s%llu mountinfo lines not understood (those mounts are "
+		         "not marked; see the log)",
+		         o ? "; " : "", (unsigned long long)bad);
 }
 
 int mounts_init(const struct hmd_config *cfg, char *msg, size_t msglen)

@@ -55,13 +55,16 @@
  *   CAP_AUDIT_WRITE      send USER_AVC records (log.c).
  *   CAP_SYS_PTRACE       readlink /proc/<pid>/exe of other users'
  *                        processes, for the exe= of an event (log.c).
+ *   CAP_LEASE            a read lease, taken and dropped at once, on a
+ *                        listed file another user owns: refused while
+ *                        anyone has it open for writing (exec.c).
  */
 /* The kernel's first real-time signal (SIGRTMIN as the kernel numbers it;
  * glibc reserves it and the next one and reports SIGRTMIN as 34). */
 #define SIGRTMIN_GLIBC 32
 
 static const int sandbox_keep[] = {CAP_SYS_ADMIN, CAP_DAC_READ_SEARCH, CAP_AUDIT_WRITE,
-                                   CAP_SYS_PTRACE};
+                                   CAP_SYS_PTRACE, CAP_LEASE};
 #define SANDBOX_NKEEP (sizeof(sandbox_keep) / sizeof(sandbox_keep[0]))
 
 static uint64_t sandbox_keep_mask(void)
@@ -381,6 +384,8 @@ static int sandbox_add_args(scmp_filter_ctx ctx, bool helper)
 	if (helper)
 		SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 		             SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)FS_IOC_GETVERSION));
+	/* exec.c's writer probe: a read lease, taken and dropped */
+	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1, SCMP_A1(SCMP_CMP_EQ, F_SETLEASE));
 	/* wl_db_write's stale-tmp sweep: kill(pid, 0) only, a liveness probe */
 	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, SCMP_A1(SCMP_CMP_EQ, 0));
 	return rc;

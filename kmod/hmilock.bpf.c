@@ -184,6 +184,15 @@ static __always_inline bool inode_approved(struct inode *inode)
 	return true;
 }
 
+/* Someone may still change the inode: a write fd (opened before it was
+ * approved, or before the box was locked) or a shared writable mapping. An
+ * approved inode in that state is not mapped executable: what would run is
+ * not what was hashed. (execve itself refuses such a file: ETXTBSY.) */
+static __always_inline bool inode_has_writers(struct inode *inode)
+{
+	return inode->i_writecount.counter > 0;
+}
+
 static __always_inline __u32 inode_protected(struct inode *inode)
 {
 	struct hmk_inode_key k;
@@ -402,7 +411,7 @@ int BPF_PROG(hmk_mmap_file, struct file *file, unsigned long reqprot, unsigned l
 			return 0; /* anonymous executable memory: JITs */
 		return violation(c, HMK_OP_ANON_EXEC, 0, 0, 0, 0, prot);
 	}
-	if (inode_approved(file->f_inode))
+	if (inode_approved(file->f_inode) && !inode_has_writers(file->f_inode))
 		return 0;
 	return violation(c, HMK_OP_MMAP, file->f_inode, file->f_path.dentry, file->f_path.mnt, 0,
 	                 prot);
@@ -428,7 +437,7 @@ int BPF_PROG(hmk_file_mprotect, struct vm_area_struct *vma, unsigned long reqpro
 			return 0;
 		return violation(c, HMK_OP_ANON_EXEC, 0, 0, 0, 0, prot);
 	}
-	if (inode_approved(file->f_inode))
+	if (inode_approved(file->f_inode) && !inode_has_writers(file->f_inode))
 		return 0;
 	return violation(c, HMK_OP_MPROTECT, file->f_inode, file->f_path.dentry, file->f_path.mnt,
 	                 0, prot);
@@ -459,6 +468,37 @@ static __always_inline int write_check(struct hmk_config *c, __u8 op, struct ino
 		err = violation(c, op, inode, d, mnt, 0, 0);
 	if (approved && drop && bpf_map_delete_elem(&hmk_approved, &k) == 0)
 		event_emit(op, HMK_V_CHANGED, inode, d, mnt, 0, 0);
+	return err;
+}
+
+/* A write through an fd opened before the inode was approved (file_open
+ * checked it then, when there was nothing to protect): refused like any
+ * change while locked, and the approval goes in every mode, so whatever the
+ * fd wrote is hashed again before it can run. Reads return at once: this
+ * hook runs on every read(2). */
+SEC("lsm/file_permission")
+int BPF_PROG(hmk_file_permission, struct file *file, int mask, int ret)
+{
+	struct hmk_config *c;
+	struct hmk_inode_key k;
+	struct inode *inode;
+	int err = 0;
+
+	if (ret || !(mask & MAY_WRITE))
+		return ret;
+	c = cfg_get();
+	if (!c || c->mode == HMK_MODE_OFF)
+		return 0;
+	inode = file->f_inode;
+	inode_key(inode, &k);
+	if (!bpf_map_lookup_elem(&hmk_approved, &k))
+		return 0;
+	if (c->mode != HMK_MODE_MAINTENANCE && !cur_is_daemon(c) && !cur_in_updater())
+		err =
+		    violation(c, HMK_OP_WRITE, inode, file->f_path.dentry, file->f_path.mnt, 0, 0);
+	if (bpf_map_delete_elem(&hmk_approved, &k) == 0)
+		event_emit(HMK_OP_WRITE, HMK_V_CHANGED, inode, file->f_path.dentry,
+		           file->f_path.mnt, 0, 0);
 	return err;
 }
 
@@ -729,6 +769,41 @@ int BPF_PROG(hmk_sb_umount, struct vfsmount *mnt, int flags, int ret)
 	if (guard_exempt(c))
 		return 0;
 	return violation(c, HMK_OP_UMOUNT, 0, mnt->mnt_root, mnt, 0, flags);
+}
+
+/* ---- approvals die with their filesystem -------------------------------- */
+
+struct sweep_ctx {
+	__u64 dev;
+};
+
+static long sweep_one(struct bpf_map *map, struct hmk_inode_key *k, void *v, struct sweep_ctx *ctx)
+{
+	if (k->dev == ctx->dev)
+		bpf_map_delete_elem(map, k);
+	return 0;
+}
+
+/*
+ * A superblock is being shut down: forget every approval and protection of
+ * its inodes. Anonymous device numbers (tmpfs, FUSE, overlayfs, btrfs
+ * subvolumes) are handed out again lowest first, and a fresh tmpfs numbers
+ * its inodes from the start again, so an approval left behind would pass a
+ * file of the next such mount, e.g. one a user mounts in a namespace of
+ * their own, where no fanotify mark is. sb_delete runs in
+ * generic_shutdown_super(), before kill_anon_super() frees the number, so
+ * no new mount can hold it yet. The walk visits the whole map; unmounting
+ * is rare. A stick with the same block device later is another superblock:
+ * its files are approved again when hmilockd sees them (by hash).
+ */
+SEC("lsm/sb_delete")
+int BPF_PROG(hmk_sb_delete, struct super_block *sb)
+{
+	struct sweep_ctx sc = {.dev = sb->s_dev};
+
+	bpf_for_each_map_elem(&hmk_approved, sweep_one, &sc, 0);
+	bpf_for_each_map_elem(&hmk_protected, sweep_one, &sc, 0);
+	return 0;
 }
 
 /* ---- interpreter argv matching ------------------------------------------ */

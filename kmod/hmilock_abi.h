@@ -10,7 +10,7 @@
 #include <linux/types.h>
 #endif
 
-#define HMK_ABI_VERSION 1
+#define HMK_ABI_VERSION 2
 #define HMK_PIN_DIR "/sys/fs/bpf/hmilock"
 
 /* Map sizes. The approved map is BPF_F_NO_PREALLOC: memory grows with use. */

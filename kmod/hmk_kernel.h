@@ -37,6 +37,7 @@ typedef unsigned int fmode_t;
 #define EPERM 1
 #define FMODE_WRITE 0x2
 #define FMODE_EXEC 0x20
+#define MAY_WRITE 0x2
 #define PROT_EXEC 0x4
 #define VM_EXEC 0x4
 #define S_IFMT 00170000
@@ -61,11 +62,17 @@ struct super_block {
 	dev_t s_dev;
 } __attribute__((preserve_access_index));
 
+/* include/linux/types.h */
+typedef struct {
+	int counter;
+} atomic_t;
+
 struct inode {
 	umode_t i_mode;
 	struct super_block *i_sb;
 	unsigned long i_ino;
 	__u32 i_generation;
+	atomic_t i_writecount; /* > 0: open for write or mapped shared writable */
 } __attribute__((preserve_access_index));
 
 /* In the kernel, name shares a union with the hash; only name is read. */

@@ -25,10 +25,13 @@ enum hmd_reason decide_reason(const struct decide_in *in)
 			return HMD_R_HASH_MISMATCH;
 		return HMD_R_NOT_LISTED;
 	}
-	/* match = path+hash: the path must be known and carry this hash. */
+	/* match = path+hash: the path must be known and carry this hash, and
+	 * be this very file where hmilockd looks: the path is read back from
+	 * the event's fd, i.e. as the subject's mount namespace sees it, and a
+	 * user's copy bind-mounted over a listed path must not pass for it. */
 	if (!in->resolved)
 		return HMD_R_UNRESOLVED;
-	if (!in->path_listed)
+	if (!in->path_listed || in->path_elsewhere)
 		return HMD_R_NOT_LISTED;
 	return in->path_hash_eq ? HMD_R_LISTED : HMD_R_HASH_MISMATCH;
 }

@@ -37,6 +37,10 @@ struct decide_in {
 	bool path_hash_eq; /* ... and that record's hash equals the file's */
 	bool hash_listed; /* wl_db_find_hash() found the hash */
 	bool multi_link; /* st_nlink > 1: other paths lead to this inode */
+	/* The listed path, as hmilockd itself reaches it, is another inode:
+	 * the subject reached this file through a mount of its own over the
+	 * listed path (a bind mount in a namespace of its own). */
+	bool path_elsewhere;
 	/* The subject runs in the open trusted-update session and the session
 	 * wrote this file (update.c): what the updater installed may run. */
 	bool updater_wrote;

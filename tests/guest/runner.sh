@@ -151,6 +151,38 @@ else
 	fail "audit: operator's dropped binary does not run even in audit mode: $(line <<<"$o")"
 fi
 
+# A "USB stick" (a tmpfs) with a tool on it, approved while in audit; used
+# by the stale-approval attack below once it is unmounted.
+stick_ok=0
+if mkdir -p /media/stick && mount -t tmpfs -o mode=0755 stick /media/stick &&
+	cp /usr/bin/true /media/stick/tool && chmod 0755 /media/stick/tool &&
+	o=$(hl add /media/stick/tool 2>&1) &&
+	o=$(hl reload 2>&1) && hl check /media/stick/tool >/dev/null 2>&1; then
+	stick_ok=1
+else
+	fail "stick: cannot set up the approved tool on a tmpfs stick: $(line <<<"$o")"
+fi
+
+# A library listed while root still holds it open for writing (fd 7 of this
+# runner, kept into enforce mode): the helper approves it at the reload.
+wlib_ok=0
+lib=$(python3 -c 'import ctypes.util; print(ctypes.util.find_library("z") or "")')
+libpath=$(ldconfig -p | awk -v l="$lib" '$1 == l { print $NF; exit }')
+dl='import ctypes, sys
+try:
+    ctypes.CDLL("/opt/wlib/libw.so"); print("loaded")
+except OSError as e:
+    print("refused", e)'
+if mkdir -p /opt/wlib && cp "$libpath" /opt/wlib/libw.so && chmod 0755 /opt/wlib /opt/wlib/libw.so &&
+	exec 7<>/opt/wlib/libw.so && o=$(hl add /opt/wlib/libw.so 2>&1) && o=$(hl reload 2>&1); then
+	wlib_ok=1
+	# (audit mode: it loads, so a refusal later is the helper's)
+	o=$(as_operator "python3 -c '$dl'")
+	grep -q '^loaded' <<<"$o" || fail "wlib: operator cannot load the library even in audit: $(line <<<"$o")"
+else
+	fail "wlib: cannot set up the listed library with a writer ($libpath): $(line <<<"$o")"
+fi
+
 # --- enforce -----------------------------------------------------------------
 if o=$(hl mode enforce --password-file "$PW" 2>&1) && [ "$(status_json mode)" = enforce ]; then
 	pass "enforce: hmilock mode enforce --password-file locks the box"
@@ -221,10 +253,110 @@ print(\"mprotect\", libc.mprotect(a, 4096, $prot))'; echo rc=\$?")
 		fail "attack-class0: mprotect($prot) of private anonymous memory failed or killed the process: $(line <<<"$o")"
 	fi
 done
+# --- attacks: mounts in other mount namespaces (issue 9, class 1) ------------
+# Any user may make a user namespace on Debian 12: a tmpfs of their own in
+# it carries no fanotify mark. The helper checks the exec wherever it is.
+# shellcheck disable=SC2016 # expanded by operator's namespaced shell
+o=$(as_operator 'unshare -Urm sh -c "mkdir -p \$HOME/m && mount -t tmpfs t \$HOME/m && cp /tmp/dropped \$HOME/m/x && \$HOME/m/x && echo RAN; echo rc=\$?"')
+if grep -q '^rc=126$' <<<"$o" && ! grep -q '^RAN$' <<<"$o"; then
+	pass "attack-class1: operator's dropped binary on a tmpfs of its own (unshare -Urm) is denied by the helper"
+else
+	fail "attack-class1: operator's dropped binary in its own mount namespace: $(line <<<"$o")"
+fi
+
+# --- attacks: approval laundering (issue 9, class 2) ------------------------
+# The operator's own copy of a listed program, held open for writing and
+# bind-mounted over the listed path in a namespace of its own: its exec
+# reads back as /usr/bin/true with the listed hash. Were it approved, the
+# operator would rewrite it through the fd and map it with ld.so.
+as_operator 'cp /usr/bin/true ~/t && cp /usr/bin/echo ~/evil && printf x >>~/evil' >/dev/null
+# shellcheck disable=SC2016 # expanded by operator's namespaced shell
+o=$(as_operator 'unshare -Urm sh -c "exec 3<>\$HOME/t; mount --bind \$HOME/t /usr/bin/true && /usr/bin/true; echo exec-rc=\$?; cat \$HOME/evil >&3; exec 3>&-; /lib64/ld-linux-x86-64.so.2 \$HOME/t PWNED; echo ldso-rc=\$?"')
+if grep -q '^PWNED' <<<"$o"; then
+	fail "attack-class2: the laundered copy was approved and ran rewritten code: $(line <<<"$o")"
+elif grep -q 'exec-rc=126' <<<"$o" && grep -q -E 'ldso-rc=(1|12[67])' <<<"$o"; then
+	pass "attack-class2: a copy bind-mounted over /usr/bin/true in a user namespace is not the listed file (exec denied), and rewritten it does not map ($(grep -o 'ldso-rc=[0-9]*' <<<"$o"))"
+else
+	fail "attack-class2: unexpected outcome: $(line <<<"$o")"
+fi
+if journalctl -b -u hmilockd --no-pager | grep -q 'deny.*/usr/bin/true'; then
+	pass "attack-class2: hmilockd logged the deny of the laundered /usr/bin/true"
+else
+	fail "attack-class2: no deny of the laundered /usr/bin/true in hmilockd's log: $(journalctl -b -u hmilockd --no-pager | grep -i true | tail -2 | line)"
+fi
+# The helper's own rules: an approved library with a writer open is not
+# mapped executable; a write through that old fd is refused and ends the
+# approval, so closing the fd does not make it mappable again.
+if [ $wlib_ok = 1 ]; then
+	o=$(as_operator "python3 -c '$dl'")
+	if grep -q '^refused' <<<"$o"; then
+		pass "attack-class2: an approved library that root holds open for writing is not mapped executable"
+	else
+		fail "attack-class2: an approved library with a writer open was mapped: $(line <<<"$o")"
+	fi
+	if printf x >&7 2>/dev/null; then
+		fail "attack-class2: a write through an fd opened before the approval went through"
+	else
+		pass "attack-class2: a write through an fd opened before the approval is refused"
+	fi
+	exec 7>&-
+	o=$(as_operator "python3 -c '$dl'")
+	if grep -q '^refused' <<<"$o"; then
+		pass "attack-class2: after that write attempt the approval is gone: the library stays unmappable once the fd is closed"
+	else
+		fail "attack-class2: the library maps again after the refused write: $(line <<<"$o")"
+	fi
+fi
+
+# --- attacks: stale approvals (issue 9, class 6) -----------------------------
+# The stick's tool ran (approved in the helper's map by device and inode
+# number); the stick is unmounted. The operator's own tmpfs in a namespace
+# gets the freed anonymous device number and numbers its inodes from the
+# start again: its first file has the tool's (dev, ino). An approval left
+# behind would let a dropped binary run there.
+if [ $stick_ok = 1 ]; then
+	o=$(as_operator "/media/stick/tool && echo tool-ran")
+	grep -q '^tool-ran$' <<<"$o" || fail "stale: the listed tool on the stick does not run: $(line <<<"$o")"
+	want=$(stat -c '%d:%i' /media/stick/tool)
+	if umount /media/stick; then
+		# shellcheck disable=SC2016 # expanded by operator's namespaced shell
+		o=$(as_operator 'unshare -Urm sh -c "mkdir -p \$HOME/s && mount -t tmpfs s \$HOME/s && cp /tmp/dropped \$HOME/s/tool && stat -c id=%d:%i \$HOME/s/tool && \$HOME/s/tool && echo RAN; echo rc=\$?"')
+		got=$(sed -n 's/^id=//p' <<<"$o")
+		if [ "$got" != "$want" ]; then
+			fail "attack-class6: could not reproduce the reuse: the stick's tool was $want, the operator's file $got: $(line <<<"$o")"
+		elif grep -q '^rc=126$' <<<"$o" && ! grep -q '^RAN$' <<<"$o"; then
+			pass "attack-class6: operator's dropped binary with the unmounted stick's (dev, ino) $got is denied: the approval went with the stick"
+		else
+			fail "attack-class6: operator's dropped binary inherited the unmounted stick's approval ($got): $(line <<<"$o")"
+		fi
+	else
+		fail "stale: cannot unmount /media/stick"
+	fi
+fi
+
 oops=$(dmesg 2>/dev/null | grep -E 'BUG: |Oops|general protection fault|Call Trace' | head -3)
 if [ -z "$oops" ]; then
 	pass "kernel: no oops, BUG or call trace in the kernel log after the run ($(uname -r))"
 else
 	fail "kernel: the kernel log has an oops/BUG: $(line <<<"$oops")"
+fi
+
+# --- [agent] user_namespaces = off (issue 9, class 1, without the helper) ----
+# The configuration is the operator's to change in audit mode; the daemon
+# applies the sysctl at its start (needs CAP_SYS_RESOURCE, in the unit).
+if o=$(hl mode audit --password-file "$PW" 2>&1) &&
+	sed -i 's/^user_namespaces = keep$/user_namespaces = off/' /etc/hmilock/hmilock.conf &&
+	grep -q '^user_namespaces = off$' /etc/hmilock/hmilock.conf &&
+	systemctl restart hmilockd.service; then
+	u=$(cat /proc/sys/user/max_user_namespaces)
+	o=$(as_operator 'unshare -Ur true; echo rc=$?')
+	if [ "$u" = 0 ] && ! grep -q '^rc=0$' <<<"$o" &&
+		journalctl -b -u hmilockd --no-pager | grep -q 'user.max_user_namespaces set to 0'; then
+		pass "userns: user_namespaces = off sets user.max_user_namespaces to 0 at start; operator's unshare -Ur fails"
+	else
+		fail "userns: max_user_namespaces '$u', operator unshare: $(line <<<"$o"); $(journalctl -b -u hmilockd --no-pager | grep -i namespace | tail -2 | line)"
+	fi
+else
+	fail "userns: could not switch to audit, set user_namespaces = off and restart: $(line <<<"$o")"
 fi
 _done=1

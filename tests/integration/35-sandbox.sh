@@ -21,8 +21,9 @@ cp /bin/false "$W/tmp/unlisted"
 write_conf enforce path+hash
 start_daemon || { fail "sandbox$L: daemon did not start"; finish; }
 
-# CAP_DAC_READ_SEARCH 2, CAP_SYS_PTRACE 19, CAP_SYS_ADMIN 21, CAP_AUDIT_WRITE 29
-KEEP=0000000020280004
+# CAP_DAC_READ_SEARCH 2, CAP_SYS_PTRACE 19, CAP_SYS_ADMIN 21, CAP_LEASE 28,
+# CAP_AUDIT_WRITE 29
+KEEP=0000000030280004
 st=/proc/$DPID/status
 check "sandbox$L: seccomp filter mode (Seccomp: 2)" grep -q "^Seccomp:[[:space:]]*2$" "$st"
 check "sandbox$L: no_new_privs set" grep -q "^NoNewPrivs:[[:space:]]*1$" "$st"

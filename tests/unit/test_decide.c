@@ -159,6 +159,34 @@ static void test_update_and_approval(void **state)
 	}
 }
 
+/* Class 2 of issue 9: a user's copy of a listed program bind-mounted over
+ * the listed path in a namespace of its own reads back as the listed path
+ * with the listed hash. Under path+hash it is not the listed file (not
+ * allowed, not approved, no ignore mark); under hash its content decides. */
+static void test_path_elsewhere(void **state)
+{
+	struct decide_in in = listed_e;
+	struct decide_out out;
+
+	(void)state;
+	in.path_elsewhere = true;
+	decide(&in, &out);
+	assert_int_equal(out.verdict, HMD_V_DENY);
+	assert_int_equal(out.reason, HMD_R_NOT_LISTED);
+	assert_false(out.approve);
+	assert_false(out.ignore);
+	assert_true(out.log);
+	in.mode = HMD_MODE_AUDIT;
+	decide(&in, &out);
+	assert_int_equal(out.verdict, HMD_V_WOULD_DENY);
+	in = copy_h;
+	in.path_listed = in.path_hash_eq = true;
+	in.path_elsewhere = true;
+	decide(&in, &out);
+	assert_int_equal(out.verdict, HMD_V_ALLOW);
+	assert_true(out.approve);
+}
+
 static void test_table(void **state)
 {
 	(void)state;
@@ -236,6 +264,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_path_elsewhere),
 	    cmocka_unit_test(test_update_and_approval),
 	    cmocka_unit_test(test_verdict_grid),
 	    cmocka_unit_test(test_listed_allowed_in_every_mode),

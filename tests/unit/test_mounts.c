@@ -142,10 +142,8 @@ static void test_below(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse),
-	    cmocka_unit_test(test_too_long),
-	    cmocka_unit_test(test_long_fstype),
-	    cmocka_unit_test(test_pseudo),
+	    cmocka_unit_test(test_parse),       cmocka_unit_test(test_too_long),
+	    cmocka_unit_test(test_long_fstype), cmocka_unit_test(test_pseudo),
 	    cmocka_unit_test(test_below),
 	};
 

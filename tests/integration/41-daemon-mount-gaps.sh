@@ -1,5 +1,5 @@
 #!/bin/bash
-# 38-daemon-mount-gaps: what fanotify marks cannot reach, done for real on a
+# 41-daemon-mount-gaps: what fanotify marks cannot reach, done for real on a
 # daemon without the kernel helper (this machine cannot load it), and named:
 #  - a user's own tmpfs in a mount namespace of its own (unshare -Urm): the
 #    dropped binary there is a gap that status names while user namespaces
