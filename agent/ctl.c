@@ -338,8 +338,10 @@ static void ctl_fill_gaps(struct hmc_status *s)
 	int n;
 
 	s->gaps[0] = 0;
-	if (!helper_gaps())
+	if (!helper_gaps()) {
+		helper_wx_gaps(s->gaps, sizeof(s->gaps));
 		return;
+	}
 	mounts_gaps(mnt, sizeof(mnt));
 	n = snprintf(s->gaps, sizeof(s->gaps), "%s", helper_gaps());
 	if (mnt[0] && n >= 0 && (size_t)n < sizeof(s->gaps))

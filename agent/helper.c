@@ -55,7 +55,8 @@ static const char helper_gap_list[] =
     "unlisted libraries mapped executable (dlopen, LD_PRELOAD, ld.so ./prog, mmap/mprotect "
     "PROT_EXEC); exec of memfd and of filesystems not yet marked; writes, truncation, "
     "rename and unlink of approved files and of hmilock's own files; kill and ptrace of "
-    "hmilockd; scripts run by listed interpreters; enforcement while hmilockd is not running";
+    "hmilockd; scripts run by listed interpreters; machine code a listed program writes into "
+    "memory and runs (W^X, /proc/PID/mem); enforcement while hmilockd is not running";
 
 static const char *const helper_default_interp[] = {
     "/usr/bin/sh",     "/usr/bin/bash",   "/usr/bin/dash", "/usr/bin/python3*", "/usr/bin/perl",
@@ -510,11 +511,26 @@ static bool helper_is_elf(const char *path)
 	return elf;
 }
 
+/* The ELF programs matching patterns, at most max, into the inode set s. */
+static void helper_iset_glob(struct helper_iset *s, const char *const *patterns, size_t n,
+                             size_t max)
+{
+	glob_t g;
+	size_t i, j;
+
+	for (i = 0; i < n && s->n < max; i++) {
+		if (glob(patterns[i], GLOB_NOSORT, NULL, &g))
+			continue;
+		for (j = 0; j < g.gl_pathc && s->n < max; j++)
+			if (helper_is_elf(g.gl_pathv[j]))
+				helper_iset_add(s, g.gl_pathv[j], 1);
+		globfree(&g);
+	}
+}
+
 int helper_set_interpreters(const char *const *patterns, size_t n)
 {
 	struct helper_iset *s;
-	glob_t g;
-	size_t i, j;
 	int err;
 
 	if (!hp.active)
@@ -522,17 +538,27 @@ int helper_set_interpreters(const char *const *patterns, size_t n)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	for (i = 0; i < n && s->n < HMK_INTERP_MAX; i++) {
-		if (glob(patterns[i], GLOB_NOSORT, NULL, &g))
-			continue;
-		for (j = 0; j < g.gl_pathc && s->n < HMK_INTERP_MAX; j++)
-			if (helper_is_elf(g.gl_pathv[j]))
-				helper_iset_add(s, g.gl_pathv[j], 1);
-		globfree(&g);
-	}
+	helper_iset_glob(s, patterns, n, HMK_INTERP_MAX);
 	err = helper_map_replace(bpf_map__fd(hp.skel->maps.hmk_interp), s->keys, s->vals, s->n);
 	if (!err)
 		__atomic_store_n(&hp.cfg->n_interp, (uint32_t)s->n, __ATOMIC_RELAXED);
+	free(s);
+	return err;
+}
+
+/* [agent] wx_exempt: the JIT runtimes W^X does not apply to. */
+static int helper_config_wx_exempt(const struct hmd_config *cfg)
+{
+	const char *p[HMD_MAX_INTERP];
+	struct helper_iset *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_wx_exempt; i++)
+		p[i] = cfg->wx_exempt[i];
+	helper_iset_glob(s, p, cfg->n_wx_exempt, HMK_WXEXEMPT_MAX);
+	err = helper_map_replace(bpf_map__fd(hp.skel->maps.hmk_wxexempt), s->keys, s->vals, s->n);
 	free(s);
 	return err;
 }
@@ -783,6 +809,8 @@ static int helper_setup(const struct hmd_config *cfg, char *why, size_t len)
 		err = helper_protect_defaults(cfg);
 	if (!err)
 		err = helper_config_interpreters(cfg);
+	if (!err)
+		err = helper_config_wx_exempt(cfg);
 	if (err) {
 		snprintf(why, len, "cannot fill the helper's maps: %s", strerror(-err));
 		return err;
@@ -1022,6 +1050,26 @@ void helper_status(char *buf, size_t len)
 	else
 		snprintf(buf, len, "%s; open gaps: %s",
 		         hp.status[0] ? hp.status : "unavailable — not started", helper_gap_list);
+}
+
+void helper_wx_gaps(char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = 0;
+	if (!hp.active || !hp.dcfg)
+		return;
+	if (!hp.dcfg->strict_wx) {
+		snprintf(buf, len,
+		         "W^X off (strict_wx = no): a listed interpreter with an FFI "
+		         "(python3 ctypes) can run machine code it writes");
+		return;
+	}
+	for (size_t i = 0; i < hp.dcfg->n_wx_exempt && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s",
+		                      i ? " "
+		                        : "W^X exempt (wx_exempt; they may run code they write): ",
+		                      hp.dcfg->wx_exempt[i]);
 }
 
 const char *helper_gaps(void)

@@ -51,5 +51,8 @@ int helper_counters(struct helper_counters *out);
 /* "active (pinned)" or "unavailable — <reason>; open gaps: ..." */
 void helper_status(char *buf, size_t len);
 const char *helper_gaps(void); /* what is open without the helper; NULL when active */
+/* With the helper active: the W^X rules that are off or waived by
+ * configuration ("" when none), for hmilock status. */
+void helper_wx_gaps(char *buf, size_t len);
 uint64_t helper_kdev(uint64_t st_dev); /* st_dev -> kernel dev_t (major << 20 | minor) */
 #endif /* HMD_HELPER_H */

@@ -27,13 +27,22 @@ static bool ev_running;
 static atomic_bool ev_stop;
 
 static const char *const helper_ev_op_names[HMK_OP__MAX] = {
-    [HMK_OP_EXEC] = "exec",         [HMK_OP_MMAP] = "mmap",
-    [HMK_OP_MPROTECT] = "mprotect", [HMK_OP_ANON_EXEC] = "anon-exec",
-    [HMK_OP_WRITE] = "write",       [HMK_OP_TRUNCATE] = "truncate",
-    [HMK_OP_SETATTR] = "setattr",   [HMK_OP_UNLINK] = "unlink",
-    [HMK_OP_RENAME] = "rename",     [HMK_OP_KILL] = "kill",
-    [HMK_OP_PTRACE] = "ptrace",     [HMK_OP_SCRIPT] = "script",
-    [HMK_OP_BPF] = "bpf",           [HMK_OP_UMOUNT] = "umount",
+    [HMK_OP_EXEC] = "exec",
+    [HMK_OP_MMAP] = "mmap",
+    [HMK_OP_MPROTECT] = "mprotect",
+    [HMK_OP_ANON_EXEC] = "anon-exec",
+    [HMK_OP_WRITE] = "write",
+    [HMK_OP_TRUNCATE] = "truncate",
+    [HMK_OP_SETATTR] = "setattr",
+    [HMK_OP_UNLINK] = "unlink",
+    [HMK_OP_RENAME] = "rename",
+    [HMK_OP_KILL] = "kill",
+    [HMK_OP_PTRACE] = "ptrace",
+    [HMK_OP_SCRIPT] = "script",
+    [HMK_OP_WX] = "wx",
+    [HMK_OP_PROCMEM] = "proc-mem",
+    [HMK_OP_BPF] = "bpf",
+    [HMK_OP_UMOUNT] = "umount",
 };
 
 /* Mount point of the filesystem with kernel dev kdev, from mountinfo. */
@@ -81,7 +90,9 @@ static void helper_ev_path(const struct hmk_event *e, char *out, size_t len)
 		if (e->comp[i][0]) /* "" marks a mount crossing */
 			off += snprintf(out + off, len - off, "/%.*s", HMK_NAME_LEN, e->comp[i]);
 	if (!out[0])
-		snprintf(out, len, e->op == HMK_OP_ANON_EXEC ? "[anonymous memory]" : "/");
+		snprintf(out, len,
+		         e->op == HMK_OP_ANON_EXEC || e->op == HMK_OP_WX ? "[anonymous memory]"
+		                                                         : "/");
 }
 
 static int helper_ev_on_event(void *ctx, void *data, size_t len)

@@ -73,6 +73,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } hmk_interp SEC(".maps");
 
+/* The programs exempt from W^X ([agent] wx_exempt: JIT runtimes), by the
+ * inode of their executable. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HMK_WXEXEMPT_MAX);
+	__type(key, struct hmk_inode_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} hmk_wxexempt SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, HMK_UPDATERS_MAX);
@@ -389,6 +399,25 @@ int BPF_PROG(hmk_bprm_committed, struct linux_binprm *bprm)
 	return 0;
 }
 
+/*
+ * W^X (strict_wx, on by default): no memory is writable and executable at
+ * once, and memory the process wrote never becomes executable. That is
+ * what a userland loader needs (a listed interpreter with an FFI maps
+ * memory, copies machine code into it, makes it executable) and what a JIT
+ * does; JIT runtimes are exempted by program (hmk_wxexempt). Anonymous
+ * memory is all written by the process; a private file mapping is once a
+ * page of it was copied on write (anon_vma set).
+ */
+static __always_inline bool wx_applies(const struct hmk_config *c)
+{
+	struct hmk_inode_key k;
+
+	if (!(c->flags & HMK_CFG_STRICT_WX))
+		return false;
+	inode_key(cur_exe_inode(), &k);
+	return !bpf_map_lookup_elem(&hmk_wxexempt, &k);
+}
+
 SEC("lsm/mmap_file")
 int BPF_PROG(hmk_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
              unsigned long flags, int ret)
@@ -402,15 +431,14 @@ int BPF_PROG(hmk_mmap_file, struct file *file, unsigned long reqprot, unsigned l
 	c = cfg_get();
 	if (!cfg_locked(c))
 		return 0;
+	if ((prot & PROT_WRITE) && wx_applies(c))
+		return violation(c, HMK_OP_WX, 0, 0, 0, 0, prot);
 	/* `file` is NULL for an anonymous mapping, but kernels that mark LSM
 	 * arguments trusted (6.12) let the verifier assume it is not and
 	 * drop a plain `!file` test as dead code: the dereference below then
 	 * oopses. Test a copy the verifier cannot reason about. */
-	if (!scalar_of(file)) {
-		if (!(c->flags & HMK_CFG_STRICT_WX))
-			return 0; /* anonymous executable memory: JITs */
-		return violation(c, HMK_OP_ANON_EXEC, 0, 0, 0, 0, prot);
-	}
+	if (!scalar_of(file))
+		return 0; /* fresh anonymous memory, not writable: zeroes */
 	if (inode_approved(file->f_inode) && !inode_has_writers(file->f_inode))
 		return 0;
 	return violation(c, HMK_OP_MMAP, file->f_inode, file->f_path.dentry, file->f_path.mnt, 0,
@@ -432,11 +460,16 @@ int BPF_PROG(hmk_file_mprotect, struct vm_area_struct *vma, unsigned long reqpro
 	if (!cfg_locked(c))
 		return 0;
 	file = vma->vm_file;
-	if (!scalar_of(file)) { /* as in hmk_mmap_file */
-		if (!(c->flags & HMK_CFG_STRICT_WX) || (vma->vm_flags & VM_EXEC))
-			return 0;
-		return violation(c, HMK_OP_ANON_EXEC, 0, 0, 0, 0, prot);
+	if (wx_applies(c)) {
+		if (prot & PROT_WRITE)
+			return violation(c, HMK_OP_WX, 0, 0, 0, 0, prot);
+		/* anonymous memory turning executable, or file pages the
+		 * process has written: what would run is its own bytes */
+		if ((!scalar_of(file) && !(vma->vm_flags & VM_EXEC)) || scalar_of(vma->anon_vma))
+			return violation(c, HMK_OP_WX, 0, 0, 0, 0, prot);
 	}
+	if (!scalar_of(file)) /* as in hmk_mmap_file */
+		return 0;
 	if (inode_approved(file->f_inode) && !inode_has_writers(file->f_inode))
 		return 0;
 	return violation(c, HMK_OP_MPROTECT, file->f_inode, file->f_path.dentry, file->f_path.mnt,
@@ -544,6 +577,21 @@ static __always_inline int interp_check(struct hmk_config *c, struct file *file)
 	                 0);
 }
 
+/* W^X: /proc/<pid>/mem opened for writing patches any mapping, approved
+ * text included, with no mmap or mprotect hook on the way (the kernel's
+ * FOLL_FORCE). Only a debugger does that: allowed in maintenance only. */
+static __always_inline bool procmem_write(const struct hmk_config *c, struct file *file)
+{
+	const unsigned char *name;
+	char buf[4] = {};
+
+	if (!cfg_locked(c) || file->f_inode->i_sb->s_magic != PROC_SUPER_MAGIC || !wx_applies(c))
+		return false;
+	name = file->f_path.dentry->d_name.name;
+	bpf_probe_read_kernel(buf, sizeof(buf), name);
+	return buf[0] == 'm' && buf[1] == 'e' && buf[2] == 'm' && buf[3] == 0;
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(hmk_file_open, struct file *file, int ret)
 {
@@ -556,6 +604,9 @@ int BPF_PROG(hmk_file_open, struct file *file, int ret)
 	if (!c || c->mode == HMK_MODE_OFF)
 		return 0;
 	inode = file->f_inode;
+	if ((file->f_mode & FMODE_WRITE) && procmem_write(c, file))
+		return violation(c, HMK_OP_PROCMEM, inode, file->f_path.dentry, file->f_path.mnt, 0,
+		                 0);
 	if (file->f_mode & FMODE_WRITE)
 		return write_check(c, HMK_OP_WRITE, inode, file->f_path.dentry, file->f_path.mnt,
 		                   true);

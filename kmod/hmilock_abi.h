@@ -17,6 +17,7 @@
 #define HMK_APPROVED_MAX 262144
 #define HMK_PROTECTED_MAX 1024
 #define HMK_INTERP_MAX 64
+#define HMK_WXEXEMPT_MAX 64
 #define HMK_UPDATERS_MAX 16
 #define HMK_SELF_MAX 64
 #define HMK_EVENTS_BYTES (256 * 1024)
@@ -95,6 +96,8 @@ enum hmk_op {
 	HMK_OP_SCRIPT, /* interpreter opening an unapproved script */
 	HMK_OP_BPF, /* bpf()/bpf_map guard */
 	HMK_OP_UMOUNT, /* unmounting the bpffs that holds the pins */
+	HMK_OP_WX, /* W^X: writable and executable at once, or written memory made executable */
+	HMK_OP_PROCMEM, /* W^X: opening /proc/<pid>/mem for writing */
 	HMK_OP__MAX
 };
 

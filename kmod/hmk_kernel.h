@@ -38,7 +38,9 @@ typedef unsigned int fmode_t;
 #define FMODE_WRITE 0x2
 #define FMODE_EXEC 0x20
 #define MAY_WRITE 0x2
+#define PROT_WRITE 0x2
 #define PROT_EXEC 0x4
+#define PROC_SUPER_MAGIC 0x9fa0
 #define VM_EXEC 0x4
 #define S_IFMT 00170000
 #define S_IFREG 0100000
@@ -60,6 +62,7 @@ struct kernel_siginfo;
 
 struct super_block {
 	dev_t s_dev;
+	unsigned long s_magic;
 } __attribute__((preserve_access_index));
 
 /* include/linux/types.h */
@@ -129,6 +132,7 @@ struct linux_binprm {
 struct vm_area_struct {
 	unsigned long vm_flags;
 	struct file *vm_file;
+	void *anon_vma; /* not NULL once a page was written (copy-on-write) */
 } __attribute__((preserve_access_index));
 
 struct iattr {

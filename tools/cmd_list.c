@@ -546,6 +546,7 @@ int cmd_init(const struct cli *cli, int argc, char **argv)
 		if (!stats.approved)
 			util_err("warning: nothing qualified under the roots; the list is empty");
 		list_summary("approved", &stats, gen, cli->db);
+		wxpropose_print(set, cli->conf);
 	}
 	wl_set_free(set);
 key:

@@ -38,6 +38,9 @@ struct cli {
 /* A command: argv[0] is the command name; getopt_long may permute. */
 typedef int (*cli_cmd_fn)(const struct cli *cli, int argc, char **argv);
 
+/* wxpropose.c: the wx_exempt line for the JIT runtimes in set (after init) */
+void wxpropose_print(struct wl_set *set, const struct hmd_config *conf);
+
 /* cmd_list.c: init, add, remove, list */
 int cmd_init(const struct cli *cli, int argc, char **argv);
 int cmd_add(const struct cli *cli, int argc, char **argv);

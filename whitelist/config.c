@@ -255,23 +255,34 @@ static int config_k_mounts(struct hmd_config *cfg, const char *v)
 
 /* Blank-separated absolute glob(3) patterns (the kernel helper's script
  * interpreters); an empty value means none. */
-static int config_k_interpreters(struct hmd_config *cfg, const char *v)
+/* Blank-separated absolute glob patterns into pat[]; *n set to how many. */
+static int config_patterns(const char *v, char (*pat)[HMD_INTERP_LEN], size_t *n)
 {
 	size_t len;
 
-	cfg->n_interp = 0;
-	cfg->interp_set = true;
+	*n = 0;
 	for (;;) {
 		v += strspn(v, " \t");
 		if (*v == '\0')
 			return 0;
 		len = strcspn(v, " \t");
-		if (v[0] != '/' || len >= HMD_INTERP_LEN || cfg->n_interp >= HMD_MAX_INTERP)
+		if (v[0] != '/' || len >= HMD_INTERP_LEN || *n >= HMD_MAX_INTERP)
 			return -EINVAL;
-		memcpy(cfg->interp[cfg->n_interp], v, len);
-		cfg->interp[cfg->n_interp++][len] = '\0';
+		memcpy(pat[*n], v, len);
+		pat[(*n)++][len] = '\0';
 		v += len;
 	}
+}
+
+static int config_k_interpreters(struct hmd_config *cfg, const char *v)
+{
+	cfg->interp_set = true;
+	return config_patterns(v, cfg->interp, &cfg->n_interp);
+}
+
+static int config_k_wx_exempt(struct hmd_config *cfg, const char *v)
+{
+	return config_patterns(v, cfg->wx_exempt, &cfg->n_wx_exempt);
 }
 
 /* [init] roots is read by `hmilock init` (the trees it scans by default),
@@ -339,6 +350,9 @@ static const struct config_key config_keys[] = {
     {"agent", "interpreters", config_k_interpreters,
      "absolute glob patterns separated by blanks, each under " CONFIG_STR(
          HMD_INTERP_LEN) " bytes, at most " CONFIG_STR(HMD_MAX_INTERP)},
+    {"agent", "wx_exempt", config_k_wx_exempt,
+     "absolute glob patterns separated by blanks, each under " CONFIG_STR(
+         HMD_INTERP_LEN) " bytes, at most " CONFIG_STR(HMD_MAX_INTERP)},
     {"agent", "admin_password_file", config_k_admin_password_file,
      "an absolute path shorter than PATH_MAX"},
     {"agent", "import_pubkey", config_k_import_pubkey, "an absolute path shorter than PATH_MAX"},
@@ -369,7 +383,7 @@ void config_defaults(struct hmd_config *cfg)
 	cfg->queue_len = HMD_DEFAULT_QUEUE;
 	cfg->cache_entries = HMD_DEFAULT_CACHE;
 	cfg->helper = HMD_HELPER_AUTO;
-	cfg->strict_wx = false;
+	cfg->strict_wx = true; /* W^X: on unless the configuration says no */
 	snprintf(cfg->admin_password_file, sizeof(cfg->admin_password_file), "%s",
 	         HMD_DEFAULT_PASSWORD_FILE);
 	snprintf(cfg->import_pubkey, sizeof(cfg->import_pubkey), "%s", HMD_DEFAULT_IMPORT_PUBKEY);

@@ -59,6 +59,10 @@ struct hmd_config {
 	bool interp_set;
 	size_t n_interp;
 	char interp[HMD_MAX_INTERP][HMD_INTERP_LEN];
+	/* [agent] wx_exempt: glob(3) patterns of the programs (JIT runtimes)
+	 * exempt from the helper's W^X rules (strict_wx) */
+	size_t n_wx_exempt;
+	char wx_exempt[HMD_MAX_INTERP][HMD_INTERP_LEN];
 	char admin_password_file[PATH_MAX]; /* auth.c; absent file: no password */
 	char import_pubkey[PATH_MAX]; /* read by `hmilock import`, checked here */
 	/* [watch] mounts: empty = every filesystem that can hold executables */

@@ -16,7 +16,7 @@
 GUEST_CACHE=${HMILOCK_GUEST_CACHE:-$top/build/guest-cache}
 GUEST_SUITE=bookworm
 GUEST_MIRROR=${HMILOCK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-GUEST_PACKAGES="systemd systemd-sysv udev dbus python3 util-linux auditd procps"
+GUEST_PACKAGES="systemd systemd-sysv udev dbus python3 util-linux auditd procps nodejs"
 GUEST_IMAGE=
 GUEST_ROOT=
 GUEST_TMP=

@@ -82,9 +82,15 @@ else
 fi
 t0=$(date +%s)
 if o=$(hl init 2>&1); then
-	pass "init: hmilock init of the system trees in $(($(date +%s) - t0)) s ($(tail -1 <<<"$o" | line))"
+	pass "init: hmilock init of the system trees in $(($(date +%s) - t0)) s ($(grep '^approved' <<<"$o" | line))"
 else
 	fail "init: hmilock init failed: $(tail -3 <<<"$o" | line)"
+fi
+wxline=$(grep '^  wx_exempt = ' <<<"$o" | sed 's/^ *//')
+if grep -q -E '^wx_exempt = .*/usr/bin/node(js)?( |$)' <<<"$wxline"; then
+	pass "init: proposes the W^X exemption for node: $wxline"
+else
+	fail "init: no W^X proposal for node: $(line <<<"$o")"
 fi
 if o=$(hl reload 2>&1) && entries=$(status_json list_entries) && [ "${entries:-0}" -gt 500 ]; then
 	pass "init: hmilock reload maps the new list ($entries entries)"
@@ -229,30 +235,105 @@ fi
 # once mapped: mmap_file sees NULL, mprotect sees the file.)
 for fl in MAP_PRIVATE MAP_SHARED; do
 	o=$(as_operator "python3 -c 'import mmap
-m = mmap.mmap(-1, 4096, flags=mmap.$fl, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
-m.write(bytes([0xc3]))
+m = mmap.mmap(-1, 4096, flags=mmap.$fl, prot=mmap.PROT_READ | mmap.PROT_EXEC)
 print(\"jit-ok\")'; echo rc=\$?")
 	if grep -q '^jit-ok$' <<<"$o" && grep -q '^rc=0$' <<<"$o"; then
-		pass "attack-class0: operator's anonymous $fl PROT_EXEC mmap (python3 mmap, as a JIT does) runs and the process survives"
+		pass "attack-class0: operator's anonymous $fl PROT_EXEC mmap (the hook sees a NULL file) runs and the process survives"
 	else
 		fail "attack-class0: anonymous $fl PROT_EXEC mmap killed or failed the process: $(line <<<"$o")"
 	fi
 done
 # mprotect of private anonymous memory (no file behind it, the other hook
-# with a NULL file): allowed unless strict_wx.
-for prot in "mmap.PROT_READ | mmap.PROT_EXEC" "mmap.PROT_READ"; do
+# with a NULL file): the process survives; making it executable is W^X's
+# to refuse (-1), read-only is fine.
+for prot in "mmap.PROT_READ | mmap.PROT_EXEC:-1" "mmap.PROT_READ:0"; do
 	o=$(as_operator "python3 -c 'import mmap, ctypes
 m = mmap.mmap(-1, 8192, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
 a = ctypes.addressof(ctypes.c_char.from_buffer(m))
 libc = ctypes.CDLL(None)
 libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-print(\"mprotect\", libc.mprotect(a, 4096, $prot))'; echo rc=\$?")
-	if grep -q '^mprotect 0$' <<<"$o" && grep -q '^rc=0$' <<<"$o"; then
-		pass "attack-class0: operator's mprotect($prot) of private anonymous memory succeeds; no oops"
+print(\"mprotect\", libc.mprotect(a, 4096, ${prot%%:*}))'; echo rc=\$?")
+	if grep -q "^mprotect ${prot##*:}\$" <<<"$o" && grep -q '^rc=0$' <<<"$o"; then
+		pass "attack-class0: operator's mprotect(${prot%%:*}) of private anonymous memory returns ${prot##*:}; the process survives"
 	else
-		fail "attack-class0: mprotect($prot) of private anonymous memory failed or killed the process: $(line <<<"$o")"
+		fail "attack-class0: mprotect(${prot%%:*}) of private anonymous memory: $(line <<<"$o")"
 	fi
 done
+
+# --- attacks: native code without a file, W^X (issue 9, class 3) -----------
+# A listed interpreter with an FFI is a userland loader: it writes machine
+# code (here: mov eax, 42; ret) into memory and makes it executable. Each
+# way to get written bytes executed must be refused (W^X is on by default).
+wx() { # NAME PYTHON-SNIPPET: the snippet prints RAN when the code ran
+	local o
+	o=$(as_operator "python3 -c '
+import ctypes, mmap, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+code = bytes([0xb8, 42, 0, 0, 0, 0xc3])
+def run(addr):
+    if ctypes.CFUNCTYPE(ctypes.c_int)(addr)() == 42: print(\"RAN\")
+try:
+$2
+except OSError as e:
+    print(\"refused\", e)
+'; echo rc=\$?")
+	if grep -q '^RAN$' <<<"$o"; then
+		fail "attack-class3: $1: the written machine code ran: $(line <<<"$o")"
+	elif grep -q -E '^(refused|mprotect -1)' <<<"$o"; then
+		pass "attack-class3: $1: refused ($(grep -E '^(refused|mprotect)' <<<"$o" | head -1 | cut -c1-60))"
+	else
+		fail "attack-class3: $1: unexpected: $(line <<<"$o")"
+	fi
+}
+wx "anonymous memory written, then mprotect(PROT_EXEC)" '    m = mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    m.write(code)
+    a = ctypes.addressof(ctypes.c_char.from_buffer(m))
+    r = libc.mprotect(a, 4096, mmap.PROT_READ | mmap.PROT_EXEC)
+    print("mprotect", r)
+    if r == 0: run(a)'
+wx "anonymous memory mapped writable and executable at once" '    m = mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    m.write(code)
+    run(ctypes.addressof(ctypes.c_char.from_buffer(m)))'
+wx "an executable anonymous region made writable" '    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    a = libc.mmap(None, 4096, mmap.PROT_READ | mmap.PROT_EXEC, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
+    r = libc.mprotect(a, 4096, mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    print("mprotect", r)
+    if r == 0:
+        ctypes.memmove(a, code, len(code)); run(a)'
+wx "a private writable and executable mapping of an approved file" '    fd = os.open("/usr/bin/true", os.O_RDONLY)
+    m = mmap.mmap(fd, 4096, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    m.seek(0); m.write(code)
+    run(ctypes.addressof(ctypes.c_char.from_buffer(m)))'
+wx "pages of an approved file written (copy-on-write), then mprotect(PROT_EXEC)" '    fd = os.open("/usr/bin/true", os.O_RDONLY)
+    m = mmap.mmap(fd, 4096, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    m.seek(0); m.write(code)
+    a = ctypes.addressof(ctypes.c_char.from_buffer(m))
+    r = libc.mprotect(a, 4096, mmap.PROT_READ | mmap.PROT_EXEC)
+    print("mprotect", r)
+    if r == 0: run(a)'
+wx "/proc/self/mem opened for writing (patches approved text)" '    f = open("/proc/self/mem", "r+b", buffering=0)
+    print("opened")'
+o=$(as_operator "python3 -c 'print(42)'")
+if [ "$o" = 42 ]; then
+	pass "attack-class3: W^X leaves python3 itself running"
+else
+	fail "attack-class3: python3 under W^X: $(line <<<"$o")"
+fi
+# node (V8 compiles JavaScript to machine code) is refused until exempted
+o=$(as_operator "node -e 'console.log(\"node-ok\")'; echo rc=\$?")
+if ! grep -q '^node-ok$' <<<"$o"; then
+	pass "attack-class3: node, not exempted, cannot run its JIT under W^X ($(tail -1 <<<"$o"))"
+else
+	fail "attack-class3: node ran under W^X without an exemption"
+fi
+if hl events -n 200 2>/dev/null | grep -q -E '\bwx\b'; then
+	pass "events: W^X refusals are in hmilock events (op wx)"
+else
+	fail "events: no wx event: $(hl events -n 5 2>&1 | line)"
+fi
+
 # --- attacks: mounts in other mount namespaces (issue 9, class 1) ------------
 # Any user may make a user namespace on Debian 12: a tmpfs of their own in
 # it carries no fanotify mark. The helper checks the exec wherever it is.
@@ -268,10 +349,11 @@ fi
 # The operator's own copy of a listed program, held open for writing and
 # bind-mounted over the listed path in a namespace of its own: its exec
 # reads back as /usr/bin/true with the listed hash. Were it approved, the
-# operator would rewrite it through the fd and map it with ld.so.
+# operator would rewrite it through the fd and map it with ld.so (the fd
+# stays open: its close would tell hmilockd to forget the file).
 as_operator 'cp /usr/bin/true ~/t && cp /usr/bin/echo ~/evil && printf x >>~/evil' >/dev/null
 # shellcheck disable=SC2016 # expanded by operator's namespaced shell
-o=$(as_operator 'unshare -Urm sh -c "exec 3<>\$HOME/t; mount --bind \$HOME/t /usr/bin/true && /usr/bin/true; echo exec-rc=\$?; cat \$HOME/evil >&3; exec 3>&-; /lib64/ld-linux-x86-64.so.2 \$HOME/t PWNED; echo ldso-rc=\$?"')
+o=$(as_operator 'unshare -Urm sh -c "exec 3<>\$HOME/t; mount --bind \$HOME/t /usr/bin/true && /usr/bin/true; echo exec-rc=\$?; cat \$HOME/evil >&3; /lib64/ld-linux-x86-64.so.2 \$HOME/t PWNED; echo ldso-rc=\$?"')
 if grep -q '^PWNED' <<<"$o"; then
 	fail "attack-class2: the laundered copy was approved and ran rewritten code: $(line <<<"$o")"
 elif grep -q 'exec-rc=126' <<<"$o" && grep -q -E 'ldso-rc=(1|12[67])' <<<"$o"; then
@@ -344,9 +426,12 @@ fi
 # --- [agent] user_namespaces = off (issue 9, class 1, without the helper) ----
 # The configuration is the operator's to change in audit mode; the daemon
 # applies the sysctl at its start (needs CAP_SYS_RESOURCE, in the unit).
+# The same visit exempts the JIT runtime init proposed (W^X, class 3).
 if o=$(hl mode audit --password-file "$PW" 2>&1) &&
 	sed -i 's/^user_namespaces = keep$/user_namespaces = off/' /etc/hmilock/hmilock.conf &&
 	grep -q '^user_namespaces = off$' /etc/hmilock/hmilock.conf &&
+	sed -i "s|^#wx_exempt = .*|$wxline|" /etc/hmilock/hmilock.conf &&
+	grep -q '^ *wx_exempt = /' /etc/hmilock/hmilock.conf &&
 	systemctl restart hmilockd.service; then
 	u=$(cat /proc/sys/user/max_user_namespaces)
 	o=$(as_operator 'unshare -Ur true; echo rc=$?')
@@ -356,7 +441,21 @@ if o=$(hl mode audit --password-file "$PW" 2>&1) &&
 	else
 		fail "userns: max_user_namespaces '$u', operator unshare: $(line <<<"$o"); $(journalctl -b -u hmilockd --no-pager | grep -i namespace | tail -2 | line)"
 	fi
+	if o=$(hl mode enforce --password-file "$PW" 2>&1) &&
+		o=$(as_operator "node -e 'console.log(\"node-ok\")'") && [ "$o" = node-ok ]; then
+		pass "wx: with the proposed '$(echo $wxline)' node runs in enforce mode"
+	else
+		fail "wx: node with its exemption in enforce: $(line <<<"$o")"
+	fi
+	if [ "$(status_json helper)" = "active (pinned)" ] && status_json helper_gaps | grep -q 'W^X exempt.*/usr/bin/node'; then
+		pass "wx: status names the exempted runtime as an open gap ($(status_json helper_gaps | cut -c1-80))"
+	else
+		fail "wx: status does not name the exemption: '$(status_json helper_gaps)'"
+	fi
+	wx "with node exempt, python3 is still held to W^X" '    m = mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    m.write(code)
+    run(ctypes.addressof(ctypes.c_char.from_buffer(m)))'
 else
-	fail "userns: could not switch to audit, set user_namespaces = off and restart: $(line <<<"$o")"
+	fail "userns: could not switch to audit, set user_namespaces = off and wx_exempt, and restart: $(line <<<"$o")"
 fi
 _done=1

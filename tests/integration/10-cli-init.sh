@@ -118,4 +118,29 @@ if script -qec "true" /dev/null >/dev/null 2>&1; then
 else
 	skip "init progress bar: no script(1)"
 fi
+
+# W^X: init names the JIT runtimes it approved and prints the wx_exempt
+# line for hmilock.conf; a runtime the configuration exempts already is
+# not named again; a tree without one prints nothing about W^X.
+mkdir -p "$T/jit/bin"
+cp /bin/true "$T/jit/bin/node"
+cp /bin/true "$T/jit/bin/java"
+cp /bin/true "$T/jit/bin/ls"
+expect_rc 0 "init wx: a tree with node and java" "$HMILOCK" --db "$T/jit.db" --key "$T/key" \
+	--config "$CONF" init "$T/jit"
+grep_ok "init wx: prints the wx_exempt line with both runtimes" \
+	"^  wx_exempt = .*$T/jit/bin/\(node\|java\) $T/jit/bin/\(node\|java\)$" "$T/out"
+check "init wx: the summary line still comes first" test "$(head -1 "$T/out" | cut -c1-8)" = approved
+{ cat "$CONF"; printf '[agent]\nwx_exempt = %s/jit/bin/n*\n' "$T"; } >"$T/wx.conf"
+expect_rc 0 "init wx: with node exempt by the configuration" "$HMILOCK" --db "$T/jit2.db" \
+	--key "$T/key" --config "$T/wx.conf" init "$T/jit"
+grep_ok "init wx: only java is proposed then" "^  wx_exempt = $T/jit/bin/java$" "$T/out"
+rm "$T/jit/bin/node" "$T/jit/bin/java"
+expect_rc 0 "init wx: a tree without a runtime" "$HMILOCK" --db "$T/jit3.db" --key "$T/key" \
+	--config "$CONF" init "$T/jit"
+if grep -q 'W^X\|wx_exempt' "$T/out"; then
+	fail "init wx: W^X named without a runtime: $(cat "$T/out")"
+else
+	pass "init wx: nothing about W^X without a runtime"
+fi
 finish

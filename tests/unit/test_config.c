@@ -49,6 +49,11 @@ static void tc_dump(const struct hmd_config *c, char *out, size_t outlen)
 	for (i = 0; i < c->n_interp && o < outlen; i++)
 		o += (size_t)snprintf(out + o, outlen - o, "interp%zu=%s;", i, c->interp[i]);
 	if (o < outlen)
+		o += (size_t)snprintf(out + o, outlen - o, "n_wx_exempt=%zu;userns_off=%d;",
+		                      c->n_wx_exempt, (int)c->userns_off);
+	for (i = 0; i < c->n_wx_exempt && o < outlen; i++)
+		o += (size_t)snprintf(out + o, outlen - o, "wx%zu=%s;", i, c->wx_exempt[i]);
+	if (o < outlen)
 		o += (size_t)snprintf(out + o, outlen - o, "n_roots=%zu;", c->n_roots);
 	for (i = 0; i < c->n_roots && o < outlen; i++)
 		o += (size_t)snprintf(out + o, outlen - o, "root%zu=%s;", i, c->roots[i]);
@@ -95,6 +100,11 @@ static const struct tc_good tc_goods[] = {
     {"[agent]\ninterpreters = /usr/bin/python3* /bin/sh\n",
      "interp_set=1;n_interp=2;interp0=/usr/bin/python3*;interp1=/bin/sh;"},
     {"[agent]\ninterpreters =\n", "interp_set=1;n_interp=0;"},
+    {"[agent]\nmode = audit\n", "strict_wx=1;|n_wx_exempt=0;userns_off=0;"},
+    {"[agent]\nwx_exempt = /usr/bin/node /usr/lib/jvm/*/bin/java\n",
+     "n_wx_exempt=2;|wx0=/usr/bin/node;wx1=/usr/lib/jvm/*/bin/java;"},
+    {"[agent]\nuser_namespaces = off\n", "userns_off=1;"},
+    {"[agent]\nuser_namespaces = keep\n", "userns_off=0;"},
     {"[watch]\nmounts =\n", "n_watch=0;"},
     {"[watch]\nmounts = /mnt/a\n", "n_watch=1;|watch0=/mnt/a;"},
     {"[watch]\nmounts = /mnt/a  \t/srv/b /c\n",
@@ -167,6 +177,10 @@ static const struct tc_bad tc_bads[] = {
     {"[agent]\ncache_entries = 16777217\n", "2: [agent] cache_entries: bad value '16777217'"},
     {"[agent]\nhelper = on\n",
      "2: [agent] helper: bad value 'on' (expected auto, required or off)"},
+    {"[agent]\nwx_exempt = node\n",
+     "2: [agent] wx_exempt: bad value 'node' (expected absolute glob patterns"},
+    {"[agent]\nuser_namespaces = no\n",
+     "2: [agent] user_namespaces: bad value 'no' (expected keep or off)"},
     {"[agent]\ninterpreters = python3\n",
      "2: [agent] interpreters: bad value 'python3' (expected absolute glob patterns"},
     {"[agent]\nstrict_wx = maybe\n",
