@@ -424,8 +424,10 @@ static void wn_plan_finish(void)
 int window_session_open(enum state_window kind, uint32_t timeout_s, recorder_attr_fn *attr,
                         void *arg, char *msg, size_t len)
 {
+	const char *what = kind == STATE_W_MAINT ? "maintenance window" : "trusted update session";
 	struct state_file sf;
 	struct hmd_list *l;
+	char why[400];
 	uint64_t gen;
 	int rc;
 
@@ -458,14 +460,18 @@ int window_session_open(enum state_window kind, uint32_t timeout_s, recorder_att
 	sf.deadline = timeout_s ? sf.start + timeout_s : 0;
 	sf.generation = gen;
 	rc = state_file_put(&sf);
-	if (rc == 0)
-		rc = recorder_start(attr, arg);
+	if (rc < 0 && state_sibling("state", why, sizeof(why)) == 0)
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), ": cannot write: %s",
+		         strerror(-rc));
+	else
+		rc = recorder_start(attr, arg, why, sizeof(why));
 	if (rc < 0) {
 		journal_close();
 		journal_remove();
 		sf.window = STATE_W_NONE;
 		state_file_put(&sf);
-		return snprintf(msg, len, "cannot start recording changes: %s", strerror(-rc)), rc;
+		log_msg(LOG_ERR, "%s not opened: %s", what, why);
+		return snprintf(msg, len, "%s not opened: %s", what, why), rc;
 	}
 	return 0;
 }

@@ -192,6 +192,24 @@ static int mc_plan(json_object *arr, uint32_t *kinds, struct hmc_plan_entry **al
 	return EXIT_OK;
 }
 
+/* The mounts whose changes the daemon does not record (left out when the
+ * window began): named, so nobody installs there and wonders. */
+static void mc_unrecorded_text(const struct hmc_maint_status *s)
+{
+	uint32_t i;
+
+	if (!s->n_unrecorded)
+		return;
+	printf("not recorded (%u mounts, nothing there is approved):\n", s->n_unrecorded);
+	for (i = 0; i < s->n_unrecorded && i < HMC_UNRECORDED_MAX; i++) {
+		printf("  ");
+		util_print_path(stdout, s->unrecorded[i].mount);
+		printf(" (%s: %s)\n", s->unrecorded[i].fstype, s->unrecorded[i].why);
+	}
+	if (s->n_unrecorded > HMC_UNRECORDED_MAX)
+		printf("  ... and %u more\n", s->n_unrecorded - HMC_UNRECORDED_MAX);
+}
+
 static void mc_status_text(const struct hmc_maint_status *s)
 {
 	char a[64], b[64];
@@ -218,11 +236,13 @@ static void mc_status_text(const struct hmc_maint_status *s)
 		       "approved. Run `hmilock maintenance end --review`.\n");
 	if (s->last[0])
 		printf("last window: %s\n", s->last);
+	mc_unrecorded_text(s);
 }
 
 static json_object *mc_status_json(const struct hmc_maint_status *s)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = json_object_new_object(), *arr, *u;
+	uint32_t i;
 
 	json_object_object_add(o, "state", json_object_new_string(hmc_maint_state_name(s->state)));
 	json_object_object_add(o, "mode_outside",
@@ -235,6 +255,17 @@ static json_object *mc_status_json(const struct hmc_maint_status *s)
 	json_object_object_add(o, "unattributed", json_object_new_uint64(s->unattributed));
 	list_json_path(o, "journal", s->journal);
 	json_object_object_add(o, "last", json_object_new_string(s->last));
+	json_object_object_add(o, "unrecorded_total", json_object_new_uint64(s->n_unrecorded));
+	arr = json_object_new_array();
+	for (i = 0; i < s->n_unrecorded && i < HMC_UNRECORDED_MAX; i++) {
+		u = json_object_new_object();
+		list_json_path(u, "mount", s->unrecorded[i].mount);
+		json_object_object_add(u, "fstype",
+		                       json_object_new_string(s->unrecorded[i].fstype));
+		json_object_object_add(u, "why", json_object_new_string(s->unrecorded[i].why));
+		json_object_array_add(arr, u);
+	}
+	json_object_object_add(o, "unrecorded", arr);
 	return o;
 }
 
