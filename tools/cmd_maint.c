@@ -532,7 +532,9 @@ static int mc_update_run(const struct cli *cli, const struct mc_opts *o, char **
 		return rc;
 	rc = mc_cgroup_join(u.cgroup, getpid());
 	if (rc < 0) {
-		util_err("cannot join the update cgroup %s: %s", u.cgroup, strerror(-rc));
+		util_err("cannot join the update cgroup %s: %s; %s was not run, the session is "
+		         "closed (check [update] cgroup_root)",
+		         u.cgroup, strerror(-rc), cmd[0]);
 		mc_update_commit(cli, u.session, false, false, false);
 		return EXIT_INTERNAL;
 	}
@@ -553,7 +555,8 @@ static int mc_update_run(const struct cli *cli, const struct mc_opts *o, char **
 	if (code)
 		fprintf(stderr, "hmilock update: %s exited with status %d%s\n", cmd[0], code,
 		        o->keep ? " (--keep-on-failure: its changes are approved anyway)"
-		                : ": nothing it wrote is approved");
+		                : ": nothing it wrote is approved; fix it and run the update "
+		                  "again (--keep-on-failure approves what it wrote anyway)");
 	rc = mc_update_commit(cli, u.session, code == 0, o->keep, o->json);
 	return code ? (code > 255 ? 1 : code) : rc;
 }
@@ -572,8 +575,9 @@ static int mc_update_hook(const struct cli *cli, const struct mc_opts *o)
 			return rc;
 		rc = mc_cgroup_join(u.cgroup, pid);
 		if (rc < 0) {
-			util_err("cannot move pid %d into %s: %s", (int)pid, u.cgroup,
-			         strerror(-rc));
+			util_err("cannot move pid %d into %s: %s; the session is closed, nothing "
+			         "may be installed now (check [update] cgroup_root)",
+			         (int)pid, u.cgroup, strerror(-rc));
 			mc_update_commit(cli, u.session, false, false, false);
 			return EXIT_INTERNAL;
 		}
