@@ -500,7 +500,7 @@ _Static_assert(sizeof(((struct recorder_skip *)0)->mount) ==
                        sizeof(((struct hmc_unrecorded *)0)->fstype),
                "recorder_skip and hmc_unrecorded differ");
 
-/* The mounts the recorder left out when the window began. */
+/* The mounts the recorder left out when the window or session began. */
 static void ctl_unrecorded(struct hmc_maint_status *s)
 {
 	struct recorder_skip k[HMC_UNRECORDED_MAX];
@@ -536,7 +536,8 @@ static void ctl_maint_status(uint32_t seq)
 	s->unattributed = wi.unattributed;
 	snprintf(s->journal, sizeof(s->journal), "%s", wi.journal);
 	snprintf(s->last, sizeof(s->last), "%s", wi.last);
-	ctl_unrecorded(s);
+	if (wi.window == STATE_W_MAINT || wi.window == STATE_W_UPDATE)
+		ctl_unrecorded(s); /* of the recording under way */
 }
 
 /* One page of the plan built last, from entry offset. */

@@ -477,8 +477,8 @@ static void rc_log_skips(void)
 	for (i = 0; i < rc.n_skips && i < RECORDER_SKIP_MAX && o < sizeof(buf); i++)
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s (%s, %s)", i ? ", " : "",
 		                      rc.skips[i].mount, rc.skips[i].fstype, rc.skips[i].why);
-	log_msg(LOG_INFO, "maintenance: changes not recorded on %zu mounts: %s%s", rc.n_skips, buf,
-	        rc.n_skips > RECORDER_SKIP_MAX ? ", ..." : "");
+	log_msg(LOG_INFO, "maintenance: changes not recorded on %zu mount%s: %s%s", rc.n_skips,
+	        rc.n_skips == 1 ? "" : "s", buf, rc.n_skips > RECORDER_SKIP_MAX ? ", ..." : "");
 }
 
 int recorder_init(const struct hmd_config *cfg, char *msg, size_t msglen)

@@ -200,7 +200,8 @@ static void mc_unrecorded_text(const struct hmc_maint_status *s)
 
 	if (!s->n_unrecorded)
 		return;
-	printf("not recorded (%u mounts, nothing there is approved):\n", s->n_unrecorded);
+	printf("not recorded (%u mount%s, nothing there is approved):\n", s->n_unrecorded,
+	       s->n_unrecorded == 1 ? "" : "s");
 	for (i = 0; i < s->n_unrecorded && i < HMC_UNRECORDED_MAX; i++) {
 		printf("  ");
 		util_print_path(stdout, s->unrecorded[i].mount);

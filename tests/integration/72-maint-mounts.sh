@@ -45,14 +45,16 @@ start_daemon || { fail "maint mounts: daemon did not start"; finish; }
 # ---- ramfs inside the tree: left out by rule ----
 expect_exec "maint mounts: begin with a ramfs inside the tree" 0 hl maintenance begin
 hl maintenance status >"$T/st.txt" 2>&1
+check "maint mounts: status says how many" grep -q "^not recorded (1 mount, nothing there is approved):" "$T/st.txt"
 check "maint mounts: status names the ramfs as not recorded" grep -qF "$CREDS (ramfs: special filesystem)" "$T/st.txt"
 check "maint mounts: status --json names it" test "$(mstatus unrecorded.0.fstype)/$(mstatus unrecorded_total)" = ramfs/1
 cp /bin/echo "$W/bin/inwin"
 cp /bin/echo "$CREDS/onramfs"
 expect_exec "maint mounts: end" 0 hl maintenance end
+check "maint mounts: status names no mount once the window is over" test "$(mstatus unrecorded_total)" = 0
 check "maint mounts: the window's program is approved" listed "$W/bin/inwin"
 check "maint mounts: the program on the ramfs is not" unlisted "$CREDS/onramfs"
-check "maint mounts: logged once for the window" test "$(grep -c "changes not recorded on 1 mounts: $CREDS (ramfs" "$DLOG")" -eq 1
+check "maint mounts: logged once for the window" test "$(grep -c "changes not recorded on 1 mount: $CREDS (ramfs" "$DLOG")" -eq 1
 expect_exec "maint mounts: update with a ramfs inside the tree" 0 hl update -- cp /bin/echo "$W/bin/upd"
 check "maint mounts: the update's program is approved" listed "$W/bin/upd"
 
