@@ -514,6 +514,26 @@ static void ctl_maint_begin(const struct ctl_client *c, uint32_t seq, struct hmc
 	ctl_result(seq, rc, "%s", msg);
 }
 
+_Static_assert(sizeof(((struct recorder_skip *)0)->mount) ==
+                       sizeof(((struct hmc_unrecorded *)0)->mount) &&
+                   sizeof(((struct recorder_skip *)0)->fstype) ==
+                       sizeof(((struct hmc_unrecorded *)0)->fstype),
+               "recorder_skip and hmc_unrecorded differ");
+
+/* The mounts the recorder left out when the window or session began. */
+static void ctl_unrecorded(struct hmc_maint_status *s)
+{
+	struct recorder_skip k[HMC_UNRECORDED_MAX];
+	size_t n = recorder_skipped(k, HMC_UNRECORDED_MAX), i;
+
+	s->n_unrecorded = (uint32_t)n;
+	for (i = 0; i < n && i < HMC_UNRECORDED_MAX; i++) {
+		memcpy(s->unrecorded[i].mount, k[i].mount, sizeof(k[i].mount));
+		memcpy(s->unrecorded[i].fstype, k[i].fstype, sizeof(k[i].fstype));
+		snprintf(s->unrecorded[i].why, sizeof(s->unrecorded[i].why), "%s", k[i].why);
+	}
+}
+
 static void ctl_maint_status(uint32_t seq)
 {
 	struct hmc_maint_status *s = &ctl.rep.u.maint_status;
@@ -536,6 +556,8 @@ static void ctl_maint_status(uint32_t seq)
 	s->unattributed = wi.unattributed;
 	snprintf(s->journal, sizeof(s->journal), "%s", wi.journal);
 	snprintf(s->last, sizeof(s->last), "%s", wi.last);
+	if (wi.window == STATE_W_MAINT || wi.window == STATE_W_UPDATE)
+		ctl_unrecorded(s); /* of the recording under way */
 }
 
 /* One page of the plan built last, from entry offset. */

@@ -469,7 +469,9 @@ report:
 	if (status_fd >= 0) {
 		if (write(status_fd, start_msg, strlen(start_msg)) < 0)
 			perror("hmilockd");
-	} else if (rc < 0 && start_msg[0]) {
+	} else if (rc < 0 && start_msg[0] && !(n_started > 0 && log_stderr_is_journal())) {
+		/* else logged above already ("start-up failed"), and the
+		 * journal has it from syslog */
 		fprintf(stderr, "hmilockd: %s\n", start_msg);
 	}
 	return rc < 0 ? 1 : 0;

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -426,13 +427,36 @@ static void log_audit_open(void)
 	log_audit_probe();
 }
 
+/*
+ * Where lines go: syslog(3) always, and stderr too under --foreground (or
+ * on a terminal) - unless stderr is the journal. Under systemd (the shipped
+ * unit runs --foreground) stdout and stderr are a stream to journald, which
+ * also receives syslog(3) through /dev/log: each line would be in the
+ * journal twice. systemd says which stream it connected in JOURNAL_STREAM
+ * ("<st_dev>:<st_ino>" of it), so that a program can tell its stderr is
+ * the journal; then syslog alone is written. Syslog, not stderr, is what
+ * stays: it carries the facility (deny records are LOG_AUTHPRIV, where
+ * rsyslog's auth.log and a restricted journal expect them; a stream to
+ * journald has one facility for every line) and it works without systemd.
+ */
+bool log_stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 /* Start-up, main thread: until log_start() messages are written at once
  * (syslog, stderr) by the caller; events are not expected yet. */
 int log_init(const struct hmd_config *cfg)
 {
 	size_t i;
 
-	lg.to_stderr = cfg->log_stderr || isatty(STDERR_FILENO);
+	lg.to_stderr = (cfg->log_stderr || isatty(STDERR_FILENO)) && !log_stderr_is_journal();
 	openlog("hmilockd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	for (i = 0; i < LOG_RING; i++)
 		atomic_init(&lg.seq[i], i);

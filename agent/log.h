@@ -29,6 +29,9 @@ struct hmd_event {
 };
 
 int log_init(const struct hmd_config *cfg); /* no thread yet: messages go out at once */
+/* Is stderr the journal (JOURNAL_STREAM names it)? Then lines go to
+ * syslog only, which journald receives too: one line per message. */
+bool log_stderr_is_journal(void);
 int log_start(void); /* the logger thread; after sandbox_enter() */
 /* Queue an event; never blocks, never does I/O. Drops (counted) when full.
  * Call only after the permission event has been answered. */

@@ -63,6 +63,38 @@ bool mounts_fstype_pseudo(const char *fstype)
 	return false;
 }
 
+/* Filesystems the change recorder (recorder.c) leaves out by rule: every
+ * pseudo filesystem above, and special ones that cannot take its
+ * filesystem mark (no file handles, or no fsid): ramfs (systemd's
+ * credential mounts, /run/credentials/<unit>), and FUSE views of files
+ * that live elsewhere (the desktop's document portal and gvfs). Nothing
+ * is installed there: what a package or installer puts on the box lands
+ * on a real filesystem, which is recorded. */
+bool mounts_fstype_unrecorded(const char *fstype)
+{
+	static const char *const special[] = {"ramfs", "fuse.portal", "fuse.gvfsd-fuse"};
+
+	if (mounts_fstype_pseudo(fstype))
+		return true;
+	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
+		if (!strcmp(fstype, special[i]))
+			return true;
+	return false;
+}
+
+/* Is "ro" one of the comma-separated options? */
+static bool mounts_opt_ro(const char *opts)
+{
+	size_t n;
+
+	for (const char *p = opts; p && *p; p += n + (p[n] == ',')) {
+		n = strcspn(p, ",");
+		if (n == 2 && !strncmp(p, "ro", 2))
+			return true;
+	}
+	return false;
+}
+
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
 static int mounts_unescape(const char *in, char *out, size_t outlen)
 {
@@ -110,6 +142,11 @@ int mounts_parse_line(char *line, struct mnt_info *out)
 	 * choose) is kept truncated: no pseudo type is that long, so the mount
 	 * is marked like any other. Skipping it would leave it unchecked. */
 	snprintf(out->fstype, sizeof(out->fstype), "%s", t);
+	/* read-only: the mount's options (tok[5]) or the superblock's (after
+	 * the source) */
+	out->ro = mounts_opt_ro(tok[5]);
+	if (strtok_r(NULL, " \n", &save) && (t = strtok_r(NULL, " \n", &save)))
+		out->ro = out->ro || mounts_opt_ro(t);
 	return 0;
 }
 

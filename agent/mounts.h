@@ -17,11 +17,14 @@ struct mnt_info {
 	unsigned major, minor;
 	char mountpoint[PATH_MAX]; /* unescaped */
 	char fstype[256]; /* truncated when longer: never a pseudo name then */
+	bool ro; /* mounted read-only (mount or superblock option "ro") */
 };
 
 /* Parse one mountinfo line (modifies line). 0 or -EINVAL. */
 int mounts_parse_line(char *line, struct mnt_info *out);
 bool mounts_fstype_pseudo(const char *fstype);
+/* Left out of the change recorder by rule (pseudo, ramfs, FUSE views). */
+bool mounts_fstype_unrecorded(const char *fstype);
 int mounts_init(const struct hmd_config *cfg, char *msg, size_t msglen); /* initial marks */
 /* What stays open about mounts when only fanotify enforces (no helper):
  * mounts made in other mount namespaces, mountinfo lines not understood.

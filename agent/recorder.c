@@ -1,6 +1,7 @@
 /* recorder.c - the change recorder behind maintenance windows and trusted
  * updates: owns the second fanotify group (rc.fan, notification class),
- * its filesystem marks, one open directory fd per watched root (rc.marks)
+ * its filesystem marks, one open directory fd per marked filesystem
+ * while recording (rc.marks), the mounts left out (rc.skips)
  * and the in-memory record of changed paths (rc.tab/rc.head). rc.rd_lock
  * serialises reading the group and changing the record (main thread, or a
  * worker in update_exec_allowed); rc.lock guards the record's links
@@ -77,6 +78,8 @@ struct rc_mark {
 	/* the marked mount (O_RDONLY: O_PATH fds are refused), which
 	 * open_by_handle_at() goes through */
 	int mfd;
+	bool marked;
+	unsigned major, minor;
 	__kernel_fsid_t fsid;
 	char root[PATH_MAX];
 };
@@ -85,15 +88,18 @@ static struct {
 	const struct hmd_config *cfg;
 	int fan;
 	pid_t self;
-	bool marked;
 	struct rc_rec *tab[RC_BUCKETS];
 	struct rc_rec *head, **tail;
 	size_t count;
 	uint64_t version;
 	uint64_t ignored, unattributed;
-	struct rc_mark marks[HMD_MAX_WATCH];
-	size_t n_marks;
-	char roots[HMD_MAX_WATCH][PATH_MAX];
+	/* while recording (under rd_lock): the marked filesystems, and the
+	 * mounts left out at the last start */
+	struct rc_mark *marks;
+	size_t n_marks, cap_marks;
+	struct recorder_skip skips[RECORDER_SKIP_MAX];
+	size_t n_skips; /* may exceed RECORDER_SKIP_MAX: only the first are kept */
+	char roots[HMD_MAX_WATCH][PATH_MAX]; /* the [watch] mounts; none: all */
 	size_t n_roots;
 	pthread_mutex_t lock; /* tab/head/count vs recorder_exec_written() */
 	/* Reading the group and recording: the main thread, and a worker of
@@ -263,102 +269,231 @@ bool recorder_exec_written(uint64_t dev, uint64_t ino)
 
 /* ---- marks ------------------------------------------------------------------ */
 
-static int rc_add_mark(const char *root)
-{
-	struct rc_mark *mk;
-	struct statfs sf;
+/*
+ * Which filesystems are marked is decided at each recorder_start() from
+ * the mount table of that moment (mounts come and go: systemd makes a
+ * credential mount per unit start): every mount in scope - at or below a
+ * [watch] mount, or every mount when there is none - one mark per
+ * filesystem (device). Left out, and listed once (log, `hmilock
+ * maintenance status`):
+ *  - by rule, the filesystems nothing is installed on
+ *    (mounts_fstype_unrecorded: proc, sysfs, cgroup, ramfs, ...); ramfs
+ *    and most pseudo filesystems refuse the mark anyway (no file handles:
+ *    EOPNOTSUPP, or no fsid: ENODEV);
+ *  - a read-only mount that refuses the mark: nothing can be written
+ *    there while it stays read-only.
+ * Any other mount that refuses the mark could receive files that would
+ * then never be approved: recorder_start() fails and names it, with what
+ * to do, rather than open a window that misses them.
+ */
 
-	if (rc.n_marks >= HMD_MAX_WATCH)
-		return -ENOSPC;
-	mk = &rc.marks[rc.n_marks];
-	mk->mfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (mk->mfd < 0)
-		return -errno;
-	if (fstatfs(mk->mfd, &sf) < 0) {
-		close(mk->mfd);
-		return -errno;
+static void rc_skip(const struct mnt_info *mi, const char *why)
+{
+	struct recorder_skip *k;
+
+	if (rc.n_skips < RECORDER_SKIP_MAX) {
+		k = &rc.skips[rc.n_skips];
+		snprintf(k->mount, sizeof(k->mount), "%.*s", (int)sizeof(k->mount) - 1,
+		         mi->mountpoint);
+		snprintf(k->fstype, sizeof(k->fstype), "%.*s", (int)sizeof(k->fstype) - 1,
+		         mi->fstype);
+		k->why = why;
 	}
-	memcpy(&mk->fsid, &sf.f_fsid, sizeof(mk->fsid));
-	snprintf(mk->root, sizeof(mk->root), "%s", root);
-	rc.n_marks++;
-	return 0;
+	rc.n_skips++;
 }
 
-/* The roots whose filesystems are marked: the [watch] mounts, or every
- * filesystem that can hold executables (one per device). */
-static int rc_roots(void)
+/* Remove every mark and close the fds (under rd_lock). */
+static void rc_unmark(void)
 {
-	char line[2 * PATH_MAX], seen[256][16];
-	struct mnt_info mi;
-	size_t n_seen = 0, i;
-	FILE *f;
-
-	for (i = 0; i < rc.cfg->n_watch; i++) {
-		if (!realpath(rc.cfg->watch[i], rc.roots[i]))
-			return -errno;
-		rc.n_roots++;
-	}
-	if (rc.n_roots)
-		return 0;
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f) && rc.n_roots < HMD_MAX_WATCH) {
-		char dev[16];
-
-		if (mounts_parse_line(line, &mi) < 0 || mounts_fstype_pseudo(mi.fstype))
-			continue;
-		snprintf(dev, sizeof(dev), "%u:%u", mi.major, mi.minor);
-		for (i = 0; i < n_seen && strcmp(seen[i], dev); i++)
-			;
-		if (i < n_seen || n_seen == 256)
-			continue;
-		memcpy(seen[n_seen++], dev, sizeof(dev));
-		snprintf(rc.roots[rc.n_roots++], PATH_MAX, "%s", mi.mountpoint);
-	}
-	fclose(f);
-	return 0;
-}
-
-/* Under rd_lock. */
-static int rc_mark(bool on)
-{
-	unsigned flags =
-	    (on ? FAN_MARK_ADD : FAN_MARK_REMOVE) | FAN_MARK_FILESYSTEM | FAN_MARK_DONT_FOLLOW;
-	int ret = 0;
 	size_t i;
 
-	if (rc.marked == on)
-		return 0;
 	for (i = 0; i < rc.n_marks; i++) {
-		if (fanotify_mark(rc.fan, flags, RC_EVENTS, AT_FDCWD, rc.marks[i].root) == 0)
-			continue;
-		ret = -errno;
-		log_msg(LOG_ERR, "maintenance: cannot %s the change watch on %s: %s",
-		        on ? "place" : "remove", rc.marks[i].root, strerror(errno));
-		if (on)
-			break;
+		if (rc.marks[i].marked &&
+		    fanotify_mark(rc.fan, FAN_MARK_REMOVE | FAN_MARK_FILESYSTEM, RC_EVENTS,
+		                  rc.marks[i].mfd, NULL) < 0 &&
+		    errno != ENOENT)
+			log_msg(LOG_WARNING,
+			        "maintenance: cannot remove the change watch on %s: %s",
+			        rc.marks[i].root, strerror(errno));
+		close(rc.marks[i].mfd);
 	}
-	if (ret < 0 && on) {
-		while (i-- > 0)
-			fanotify_mark(rc.fan, FAN_MARK_REMOVE | FAN_MARK_FILESYSTEM, RC_EVENTS,
-			              AT_FDCWD, rc.marks[i].root);
+	rc.n_marks = 0;
+}
+
+/* Mark the filesystem of one mount in scope (under rd_lock). 0, 1 when it
+ * is left out (listed), or -errno with msg filled. */
+static int rc_mark_one(const struct mnt_info *mi, char *msg, size_t len)
+{
+	struct rc_mark *mk, *t;
+	struct statfs sf;
+	int ret;
+
+	if (rc.n_marks == rc.cap_marks) {
+		t = realloc(rc.marks, (rc.cap_marks ? 2 * rc.cap_marks : 16) * sizeof(*t));
+		if (!t)
+			return snprintf(msg, len, "out of memory"), -ENOMEM;
+		rc.marks = t;
+		rc.cap_marks = rc.cap_marks ? 2 * rc.cap_marks : 16;
+	}
+	mk = &rc.marks[rc.n_marks];
+	memset(mk, 0, sizeof(*mk));
+	snprintf(mk->root, sizeof(mk->root), "%s", mi->mountpoint);
+	mk->major = mi->major;
+	mk->minor = mi->minor;
+	mk->mfd = open(mi->mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mk->mfd < 0 || fstatfs(mk->mfd, &sf) < 0) {
+		ret = -errno;
+		if (mk->mfd >= 0)
+			close(mk->mfd);
+		snprintf(msg, len,
+		         "cannot open the mount %s (%s) to record changes there: %s; "
+		         "unmount it, or leave it out of [watch] mounts",
+		         mi->mountpoint, mi->fstype, strerror(-ret));
 		return ret;
 	}
-	rc.marked = on;
-	return 0;
+	memcpy(&mk->fsid, &sf.f_fsid, sizeof(mk->fsid));
+	rc.n_marks++;
+	if (fanotify_mark(rc.fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, RC_EVENTS, mk->mfd, NULL) ==
+	    0) {
+		mk->marked = true;
+		return 0;
+	}
+	ret = -errno;
+	close(mk->mfd);
+	rc.n_marks--;
+	if (mi->ro && (ret == -ENODEV || ret == -EOPNOTSUPP || ret == -EXDEV)) {
+		rc_skip(mi, "read-only, refuses the mark");
+		return 1;
+	}
+	snprintf(msg, len,
+	         "cannot record changes on %s (%s): the kernel refuses its filesystem mark: %s; "
+	         "files written there could never be approved. Unmount it (or remount it "
+	         "read-only) for the window%s, or leave it out of [watch] mounts",
+	         mi->mountpoint, mi->fstype, strerror(-ret),
+	         strcmp(mi->fstype, "overlay") ? ""
+	                                       : ", or mount the overlay with "
+	                                         "index=on,nfs_export=on");
+	return ret;
+}
+
+/* Is mp in scope: at or below a [watch] mount (all when there is none)? */
+static bool rc_in_roots(const char *path)
+{
+	size_t i;
+
+	if (!rc.n_roots)
+		return true;
+	for (i = 0; i < rc.n_roots; i++)
+		if (wl_path_below(rc.roots[i], path))
+			return true;
+	return false;
+}
+
+struct rc_devs {
+	unsigned (*d)[2];
+	size_t n, cap;
+};
+
+/* Remember mi's device; false when it was seen already (marked or left
+ * out through another of its mounts) or memory is short (*ret). */
+static bool rc_dev_new(struct rc_devs *v, const struct mnt_info *mi, int *ret)
+{
+	unsigned(*t)[2];
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		if (v->d[i][0] == mi->major && v->d[i][1] == mi->minor)
+			return false;
+	if (v->n == v->cap) {
+		t = realloc(v->d, (v->cap ? 2 * v->cap : 64) * sizeof(*t));
+		if (!t)
+			return *ret = -ENOMEM, false;
+		v->d = t;
+		v->cap = v->cap ? 2 * v->cap : 64;
+	}
+	v->d[v->n][0] = mi->major;
+	v->d[v->n++][1] = mi->minor;
+	return true;
+}
+
+/* Mark every filesystem in scope from the mount table of now (under
+ * rd_lock). 0, or -errno with msg filled and nothing marked. */
+static int rc_mark_all(char *msg, size_t len)
+{
+	char line[2 * PATH_MAX];
+	struct rc_devs devs = {0};
+	struct mnt_info mi;
+	int ret = 0;
+	FILE *f;
+
+	rc.n_skips = 0;
+	msg[0] = '\0';
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return ret = -errno,
+		       snprintf(msg, len, "/proc/self/mountinfo: %s", strerror(errno)), ret;
+	while (ret >= 0 && fgets(line, sizeof(line), f)) {
+		if (mounts_parse_line(line, &mi) < 0 || !rc_in_roots(mi.mountpoint) ||
+		    !rc_dev_new(&devs, &mi, &ret))
+			continue;
+		if (mounts_fstype_unrecorded(mi.fstype))
+			rc_skip(&mi, "special filesystem");
+		else
+			ret = rc_mark_one(&mi, msg, len);
+	}
+	fclose(f);
+	free(devs.d);
+	if (ret == -ENOMEM && !msg[0])
+		snprintf(msg, len, "out of memory");
+	if (ret >= 0 && !rc.n_marks) {
+		ret = -ENODEV;
+		snprintf(msg, len, "no filesystem in scope can be watched for changes");
+	}
+	if (ret < 0)
+		rc_unmark();
+	return ret < 0 ? ret : 0;
+}
+
+size_t recorder_skipped(struct recorder_skip *out, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&rc.rd_lock);
+	n = rc.n_skips < RECORDER_SKIP_MAX ? rc.n_skips : RECORDER_SKIP_MAX;
+	memcpy(out, rc.skips, (n < max ? n : max) * sizeof(*out));
+	n = rc.n_skips;
+	pthread_mutex_unlock(&rc.rd_lock);
+	return n;
+}
+
+/* "/a (ramfs), /b (proc)": the mounts left out, for one log line. */
+static void rc_log_skips(void)
+{
+	char buf[1024];
+	size_t i, o = 0;
+
+	if (!rc.n_skips)
+		return;
+	for (i = 0; i < rc.n_skips && i < RECORDER_SKIP_MAX && o < sizeof(buf); i++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s (%s, %s)", i ? ", " : "",
+		                      rc.skips[i].mount, rc.skips[i].fstype, rc.skips[i].why);
+	log_msg(LOG_INFO, "maintenance: changes not recorded on %zu mount%s: %s%s", rc.n_skips,
+	        rc.n_skips == 1 ? "" : "s", buf, rc.n_skips > RECORDER_SKIP_MAX ? ", ..." : "");
 }
 
 int recorder_init(const struct hmd_config *cfg, char *msg, size_t msglen)
 {
-	int ret;
 	size_t i;
+	int ret;
 
 	rc.cfg = cfg;
 	rc.self = getpid();
-	ret = rc_roots();
-	if (ret < 0)
-		return snprintf(msg, msglen, "maintenance: %s", strerror(-ret)), ret;
+	for (i = 0; i < cfg->n_watch; i++, rc.n_roots++)
+		if (!realpath(cfg->watch[i], rc.roots[i]))
+			return ret = -errno,
+			       snprintf(msg, msglen, "maintenance: %s: %s", cfg->watch[i],
+			                strerror(errno)),
+			       ret;
 	rc.fan = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME | FAN_CLOEXEC | FAN_NONBLOCK |
 	                           FAN_UNLIMITED_QUEUE,
 	                       O_RDONLY | O_CLOEXEC);
@@ -368,28 +503,22 @@ int recorder_init(const struct hmd_config *cfg, char *msg, size_t msglen)
 		         strerror(errno));
 		return ret;
 	}
-	for (i = 0; i < rc.n_roots; i++)
-		if ((ret = rc_add_mark(rc.roots[i])) < 0)
-			log_msg(LOG_ERR, "maintenance: cannot watch %s for changes: %s",
-			        rc.roots[i], strerror(-ret));
 	return 0;
 }
 
 void recorder_fini(void)
 {
-	size_t i;
-
 	/* Under rd_lock: a worker may still be reading (update_exec_allowed). */
 	pthread_mutex_lock(&rc.rd_lock);
 	rc.recording = false;
-	for (i = 0; i < rc.n_marks; i++)
-		close(rc.marks[i].mfd);
-	rc.n_marks = 0;
+	rc_unmark();
+	free(rc.marks);
+	rc.marks = NULL;
+	rc.cap_marks = 0;
 	rc.n_roots = 0;
 	if (rc.fan >= 0)
 		close(rc.fan);
 	rc.fan = -1;
-	rc.marked = false;
 	pthread_mutex_unlock(&rc.rd_lock);
 	recorder_forget();
 }
@@ -409,16 +538,6 @@ static const struct rc_mark *rc_mark_of(const __kernel_fsid_t *fsid)
 		if (!memcmp(&rc.marks[i].fsid, fsid, sizeof(*fsid)))
 			return &rc.marks[i];
 	return NULL;
-}
-
-static bool rc_in_roots(const char *path)
-{
-	size_t i;
-
-	for (i = 0; i < rc.n_roots; i++)
-		if (wl_path_below(rc.roots[i], path))
-			return true;
-	return false;
 }
 
 /* The path of the event's entry (dir handle + name); the entry's stat in
@@ -575,13 +694,18 @@ void recorder_handle(void)
 	pthread_mutex_unlock(&rc.rd_lock);
 }
 
-int recorder_start(recorder_attr_fn *attr, void *arg)
+int recorder_start(recorder_attr_fn *attr, void *arg, char *msg, size_t len)
 {
 	int ret;
 
 	pthread_mutex_lock(&rc.rd_lock);
-	ret = rc_mark(true);
+	/* Left in the queue by the previous session after its end: not this
+	 * one's (rc.recording is false, so they are dropped). */
+	while (rc_read_batch())
+		;
+	ret = rc_mark_all(msg, len);
 	if (ret == 0) {
+		rc_log_skips();
 		rc.attr = attr;
 		rc.attr_arg = arg;
 		rc.recording = true;
@@ -597,6 +721,6 @@ void recorder_stop(void)
 	rc.recording = false;
 	rc.attr = NULL;
 	rc.attr_arg = NULL;
-	rc_mark(false);
+	rc_unmark();
 	pthread_mutex_unlock(&rc.rd_lock);
 }

@@ -32,17 +32,28 @@ enum recorder_attr {
  * (main or a worker): must not call back into the recorder. */
 typedef enum recorder_attr recorder_attr_fn(void *arg, pid_t pid, const char *path);
 
-/* At start: the roots to watch ([watch] mounts, or every filesystem that
- * can hold executables), the group, one open fd per root. 0 or -errno
+/* At start: the [watch] mounts (realpath) and the group. 0 or -errno
  * with msg filled. */
 int recorder_init(const struct hmd_config *cfg, char *msg, size_t msglen);
 void recorder_fini(void);
 int recorder_fd(void); /* POLLIN: recorder_handle() has work; -1 before init */
 void recorder_handle(void); /* read what is queued (bounded) and record it */
-/* Mark the filesystems and record from now on: every change when attr is
- * NULL (a maintenance window), else the ones attr(arg, ...) says are the
- * session's. 0 or -errno (nothing marked then). */
-int recorder_start(recorder_attr_fn *attr, void *arg);
+/* Mark the filesystems in scope (every mount at or below a [watch] mount,
+ * or every mount; see recorder.c for what is left out) and record from now
+ * on: every change when attr is NULL (a maintenance window), else the ones
+ * attr(arg, ...) says are the session's. 0, or -errno with msg naming the
+ * mount that cannot be watched and what to do (nothing marked then). */
+int recorder_start(recorder_attr_fn *attr, void *arg, char *msg, size_t len);
+/* A mount left out by the last recorder_start(), and why. */
+#define RECORDER_SKIP_MAX 16
+struct recorder_skip {
+	char mount[256]; /* truncated */
+	char fstype[32];
+	const char *why; /* static: "special filesystem", "read-only, ..." */
+};
+/* Copies up to max (and RECORDER_SKIP_MAX) of them; returns how many
+ * mounts were left out in all. */
+size_t recorder_skipped(struct recorder_skip *out, size_t max);
 /* Record what is still queued, remove the marks, stop recording. The
  * record stays until recorder_forget(). */
 void recorder_stop(void);

@@ -243,10 +243,16 @@ static int up_mkdir(char *msg, size_t len, uint64_t id)
 		       -errno;
 	if (snprintf(up.dir, sizeof(up.dir), "%s/s%llu", up.root, (unsigned long long)id) >=
 	    (int)sizeof(up.dir))
-		return snprintf(msg, len, "cgroup path too long"), -ENAMETOOLONG;
+		return snprintf(msg, len,
+		                "the session cgroup below %s: path too long (set a shorter "
+		                "[update] cgroup_root)",
+		                up.root),
+		       -ENAMETOOLONG;
 	if (mkdir(up.dir, 0755) < 0)
-		return snprintf(msg, len, "cannot create the cgroup %s: %s", up.dir,
-		                strerror(errno)),
+		return snprintf(msg, len,
+		                "cannot create the cgroup %s: %s (check [update] cgroup_root, "
+		                "or use a maintenance window)",
+		                up.dir, strerror(errno)),
 		       -errno;
 	snprintf(up.rel, sizeof(up.rel), "%s", up.dir + strlen(up.c2));
 	return 0;
@@ -260,16 +266,23 @@ int update_begin(pid_t by, pid_t who, uint64_t *session, char *cgroup, char *ori
 	int rc;
 
 	if (!up.root[0])
-		return snprintf(msg, len, "trusted updates need cgroup v2 (%s)",
+		return snprintf(msg, len,
+		                "trusted updates need cgroup v2 (%s): %s, or use a maintenance "
+		                "window (hmilock maintenance begin ... end)",
 		                up.c2[0] ? "[update] cgroup_root is not below its mount"
-		                         : "no cgroup2 filesystem is mounted"),
+		                         : "no cgroup2 filesystem is mounted",
+		                up.c2[0] ? "fix [update] cgroup_root" : "mount cgroup2"),
 		       -EOPNOTSUPP;
 	if (up.session)
-		return snprintf(msg, len, "a trusted update (session %llu) is running already",
-		                (unsigned long long)up.session),
+		return snprintf(msg, len,
+		                "a trusted update (session %llu, pid %d) is running already: "
+		                "wait for it to end (hmilock maintenance status)",
+		                (unsigned long long)up.session, (int)up.who),
 		       -EBUSY;
 	if (up_cgroup_of(who, cg, sizeof(cg)) < 0)
-		return snprintf(msg, len, "pid %d: no such process (or no cgroup v2 membership)",
+		return snprintf(msg, len,
+		                "pid %d (the process to run as the updater): no such process, "
+		                "or not in a cgroup v2 hierarchy",
 		                (int)who),
 		       -ESRCH;
 	rc = window_session_open(STATE_W_UPDATE, 0, up_attribute, NULL, msg, len);
@@ -369,7 +382,9 @@ int update_commit(uint64_t session, bool ok, bool keep, window_done_fn *done, vo
 	if (window_busy(msg, len))
 		return -EBUSY;
 	if (!id || (session && session != id))
-		return snprintf(msg, len, "no trusted update session %llu is open",
+		return snprintf(msg, len,
+		                "no trusted update session %llu is open (hmilock maintenance "
+		                "status shows what is)",
 		                (unsigned long long)session),
 		       -ENOENT;
 	/* Still a session while the recorder reads what is queued (through

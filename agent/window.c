@@ -279,7 +279,9 @@ bool window_busy(char *msg, size_t len)
 {
 	if (!wn.commit_job.running)
 		return false;
-	snprintf(msg, len, "%s is being closed: hashing %zu files",
+	snprintf(msg, len,
+	         "%s is being closed: hashing %zu files; try again once it is done "
+	         "(hmilock maintenance status)",
 	         wn.closing == STATE_W_UPDATE ? "a trusted update session"
 	                                      : "the maintenance window",
 	         wn.commit_job.n);
@@ -424,8 +426,10 @@ static void wn_plan_finish(void)
 int window_session_open(enum state_window kind, uint32_t timeout_s, recorder_attr_fn *attr,
                         void *arg, char *msg, size_t len)
 {
+	const char *what = kind == STATE_W_MAINT ? "maintenance window" : "trusted update session";
 	struct state_file sf;
 	struct hmd_list *l;
+	char why[400];
 	uint64_t gen;
 	int rc;
 
@@ -441,31 +445,41 @@ int window_session_open(enum state_window kind, uint32_t timeout_s, recorder_att
 		                "maintenance end --review` (or `end --discard`) first"),
 		       -EBUSY;
 	if (sf.window != STATE_W_NONE)
-		return snprintf(msg, len, "a %s is open already",
+		return snprintf(msg, len, "a %s is open already: %s",
 		                sf.window == STATE_W_MAINT ? "maintenance window"
-		                                           : "trusted update session"),
+		                                           : "trusted update session",
+		                sf.window == STATE_W_MAINT
+		                    ? "make the change inside it, or end it first (hmilock "
+		                      "maintenance end)"
+		                    : "wait for it to end (hmilock maintenance status)"),
 		       -EBUSY;
 	recorder_forget();
 	wn_plan_drop();
 	rc = journal_create(kind == STATE_W_MAINT ? "maintenance" : "update", timeout_s, gen,
 	                    config_mode_name((enum hmd_mode)state_mode()));
 	if (rc < 0)
-		return snprintf(msg, len, "cannot create the journal %s: %s", journal_path(),
-		                strerror(-rc)),
+		return snprintf(msg, len,
+		                "cannot create the journal %s: %s (its directory, the list's, "
+		                "must be writable and have room)",
+		                journal_path(), strerror(-rc)),
 		       rc;
 	sf.window = kind;
 	sf.start = (uint64_t)time(NULL);
 	sf.deadline = timeout_s ? sf.start + timeout_s : 0;
 	sf.generation = gen;
 	rc = state_file_put(&sf);
-	if (rc == 0)
-		rc = recorder_start(attr, arg);
+	if (rc < 0 && state_sibling("state", why, sizeof(why)) == 0)
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), ": cannot write: %s",
+		         strerror(-rc));
+	else
+		rc = recorder_start(attr, arg, why, sizeof(why));
 	if (rc < 0) {
 		journal_close();
 		journal_remove();
 		sf.window = STATE_W_NONE;
 		state_file_put(&sf);
-		return snprintf(msg, len, "cannot start recording changes: %s", strerror(-rc)), rc;
+		log_msg(LOG_ERR, "%s not opened: %s", what, why);
+		return snprintf(msg, len, "%s not opened: %s", what, why), rc;
 	}
 	return 0;
 }
@@ -479,7 +493,10 @@ static void wn_session_close(int rc, const char *res, char *msg, size_t len)
 
 	state_file_get(&sf);
 	if (rc < 0) {
-		snprintf(msg, len, "%s; the changes stay waiting for review", res);
+		snprintf(msg, len,
+		         "%s; the changes stay waiting for review: hmilock maintenance end "
+		         "--review (or --discard)",
+		         res);
 		sf.window = STATE_W_PENDING;
 		state_file_put(&sf);
 		return;
@@ -641,7 +658,8 @@ int window_end(uint64_t client, pid_t by, bool discard, window_done_fn *done, vo
 	if (sf.window != STATE_W_MAINT && sf.window != STATE_W_PENDING) {
 		rc = sf.window == STATE_W_UPDATE ? -EBUSY : -ENOENT;
 		snprintf(msg, len, "%s%s%s",
-		         rc == -EBUSY ? "a trusted update is running, not a maintenance window"
+		         rc == -EBUSY ? "a trusted update is running, not a maintenance window: "
+		                        "it ends with its command"
 		                      : "no maintenance window is open",
 		         sf.last[0] && rc == -ENOENT ? "; last: " : "",
 		         rc == -ENOENT ? sf.last : "");

@@ -180,6 +180,15 @@ enum hmc_maint_state {
 	HMC_MS__MAX
 };
 
+/* A mount whose changes are not recorded (left out by rule when the
+ * window or session began, see agent/recorder.c). */
+#define HMC_UNRECORDED_MAX 16
+struct hmc_unrecorded {
+	char mount[256]; /* NUL-terminated strings; mount truncated */
+	char fstype[32];
+	char why[32];
+};
+
 struct hmc_maint_status {
 	uint32_t state; /* enum hmc_maint_state */
 	uint32_t prev_mode; /* mode before the window (and after it) */
@@ -191,6 +200,11 @@ struct hmc_maint_status {
 	uint64_t unattributed; /* writer gone before it could be identified */
 	char journal[HMC_PATH_LEN];
 	char last[512]; /* how the last window/session ended, "" if none */
+	/* mounts left out when the window/session began: n_unrecorded in
+	 * all, the first HMC_UNRECORDED_MAX of them in unrecorded[] */
+	uint32_t n_unrecorded;
+	uint32_t reserved2; /* 0 */
+	struct hmc_unrecorded unrecorded[HMC_UNRECORDED_MAX];
 };
 
 struct hmc_maint_plan_req {
@@ -358,6 +372,12 @@ static inline bool hmc_event_ok(const struct hmc_event *e)
 	       hmc_str_ok(e->exe, sizeof(e->exe)) && hmc_str_ok(e->path, sizeof(e->path));
 }
 
+static inline bool hmc_unrecorded_ok(const struct hmc_unrecorded *u)
+{
+	return hmc_str_ok(u->mount, sizeof(u->mount)) && hmc_str_ok(u->fstype, sizeof(u->fstype)) &&
+	       hmc_str_ok(u->why, sizeof(u->why));
+}
+
 /* Maintenance and update bodies (hmc_check_body). */
 static inline const char *hmc_check_maint(const struct hmc_msg *m)
 {
@@ -391,8 +411,12 @@ static inline const char *hmc_check_maint(const struct hmc_msg *m)
 		return m->u.update_commit.ok > 1 || m->u.update_commit.keep > 1 ? "malformed commit"
 		                                                                : NULL;
 	case HMC_REP_MAINT_STATUS:
+		for (i = 0; i < m->u.maint_status.n_unrecorded && i < HMC_UNRECORDED_MAX; i++)
+			if (!hmc_unrecorded_ok(&m->u.maint_status.unrecorded[i]))
+				return "malformed unrecorded mount";
 		return m->u.maint_status.state >= HMC_MS__MAX ||
 		               m->u.maint_status.prev_mode >= HMC_MODE__MAX ||
+		               m->u.maint_status.reserved2 ||
 		               !hmc_str_ok(m->u.maint_status.journal, HMC_PATH_LEN) ||
 		               !hmc_str_ok(m->u.maint_status.last, sizeof(m->u.maint_status.last))
 		           ? "malformed maintenance status"

@@ -499,7 +499,9 @@ static int import_apply(const struct cli *cli, const struct imp_opts *o, struct 
 		ok += (out[i] = imp_one(found, &f->x.v[i])) == IMP_MATCH;
 	bad = f->x.n - ok;
 	if (ok == 0) {
-		util_err("no entry of %s matches a file on this box; list unchanged", o->file);
+		util_err("no entry of %s matches a file on this box; list unchanged (import an "
+		         "export made on a box of the same image)",
+		         o->file);
 		rc = EXIT_NEGATIVE;
 		goto out;
 	}

@@ -49,6 +49,12 @@ static int list_exit(const struct wl_err *e)
 int list_fail(const struct wl_err *e)
 {
 	util_err("%s", e->msg[0] ? e->msg : "internal error (no message)");
+	/* On a locked box the kernel helper lets only hmilockd, a maintenance
+	 * window and a trusted updater change the list and its directory. */
+	if (e->code == -EPERM)
+		util_err("the list is write-protected while the box is locked: make the change "
+		         "inside hmilock maintenance begin ... end, or run it as hmilock update "
+		         "-- hmilock ...");
 	return list_exit(e);
 }
 

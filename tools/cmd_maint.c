@@ -192,6 +192,25 @@ static int mc_plan(json_object *arr, uint32_t *kinds, struct hmc_plan_entry **al
 	return EXIT_OK;
 }
 
+/* The mounts whose changes the daemon does not record (left out when the
+ * window began): named, so nobody installs there and wonders. */
+static void mc_unrecorded_text(const struct hmc_maint_status *s)
+{
+	uint32_t i;
+
+	if (!s->n_unrecorded)
+		return;
+	printf("not recorded (%u mount%s, nothing there is approved):\n", s->n_unrecorded,
+	       s->n_unrecorded == 1 ? "" : "s");
+	for (i = 0; i < s->n_unrecorded && i < HMC_UNRECORDED_MAX; i++) {
+		printf("  ");
+		util_print_path(stdout, s->unrecorded[i].mount);
+		printf(" (%s: %s)\n", s->unrecorded[i].fstype, s->unrecorded[i].why);
+	}
+	if (s->n_unrecorded > HMC_UNRECORDED_MAX)
+		printf("  ... and %u more\n", s->n_unrecorded - HMC_UNRECORDED_MAX);
+}
+
 static void mc_status_text(const struct hmc_maint_status *s)
 {
 	char a[64], b[64];
@@ -218,11 +237,13 @@ static void mc_status_text(const struct hmc_maint_status *s)
 		       "approved. Run `hmilock maintenance end --review`.\n");
 	if (s->last[0])
 		printf("last window: %s\n", s->last);
+	mc_unrecorded_text(s);
 }
 
 static json_object *mc_status_json(const struct hmc_maint_status *s)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = json_object_new_object(), *arr, *u;
+	uint32_t i;
 
 	json_object_object_add(o, "state", json_object_new_string(hmc_maint_state_name(s->state)));
 	json_object_object_add(o, "mode_outside",
@@ -235,6 +256,17 @@ static json_object *mc_status_json(const struct hmc_maint_status *s)
 	json_object_object_add(o, "unattributed", json_object_new_uint64(s->unattributed));
 	list_json_path(o, "journal", s->journal);
 	json_object_object_add(o, "last", json_object_new_string(s->last));
+	json_object_object_add(o, "unrecorded_total", json_object_new_uint64(s->n_unrecorded));
+	arr = json_object_new_array();
+	for (i = 0; i < s->n_unrecorded && i < HMC_UNRECORDED_MAX; i++) {
+		u = json_object_new_object();
+		list_json_path(u, "mount", s->unrecorded[i].mount);
+		json_object_object_add(u, "fstype",
+		                       json_object_new_string(s->unrecorded[i].fstype));
+		json_object_object_add(u, "why", json_object_new_string(s->unrecorded[i].why));
+		json_object_array_add(arr, u);
+	}
+	json_object_object_add(o, "unrecorded", arr);
 	return o;
 }
 
@@ -501,7 +533,9 @@ static int mc_update_run(const struct cli *cli, const struct mc_opts *o, char **
 		return rc;
 	rc = mc_cgroup_join(u.cgroup, getpid());
 	if (rc < 0) {
-		util_err("cannot join the update cgroup %s: %s", u.cgroup, strerror(-rc));
+		util_err("cannot join the update cgroup %s: %s; %s was not run, the session is "
+		         "closed (check [update] cgroup_root)",
+		         u.cgroup, strerror(-rc), cmd[0]);
 		mc_update_commit(cli, u.session, false, false, false);
 		return EXIT_INTERNAL;
 	}
@@ -522,7 +556,8 @@ static int mc_update_run(const struct cli *cli, const struct mc_opts *o, char **
 	if (code)
 		fprintf(stderr, "hmilock update: %s exited with status %d%s\n", cmd[0], code,
 		        o->keep ? " (--keep-on-failure: its changes are approved anyway)"
-		                : ": nothing it wrote is approved");
+		                : ": nothing it wrote is approved; fix it and run the update "
+		                  "again (--keep-on-failure approves what it wrote anyway)");
 	rc = mc_update_commit(cli, u.session, code == 0, o->keep, o->json);
 	return code ? (code > 255 ? 1 : code) : rc;
 }
@@ -541,8 +576,9 @@ static int mc_update_hook(const struct cli *cli, const struct mc_opts *o)
 			return rc;
 		rc = mc_cgroup_join(u.cgroup, pid);
 		if (rc < 0) {
-			util_err("cannot move pid %d into %s: %s", (int)pid, u.cgroup,
-			         strerror(-rc));
+			util_err("cannot move pid %d into %s: %s; the session is closed, nothing "
+			         "may be installed now (check [update] cgroup_root)",
+			         (int)pid, u.cgroup, strerror(-rc));
 			mc_update_commit(cli, u.session, false, false, false);
 			return EXIT_INTERNAL;
 		}

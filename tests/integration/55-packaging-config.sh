@@ -3,8 +3,9 @@
 # config_keys[] table of whitelist/config.c) is missing from hmilock.conf(5) or
 # from the default config packaging/hmilock.conf, when the default config
 # names a key the daemon does not know or does not pass
-# `hmilockd --check-config`, and when it would start a fresh install in any
-# mode but audit. (helper F)
+# `hmilockd --check-config`, when it would start a fresh install in any
+# mode but audit, and when the roles of the configuration's mode and of the
+# state file are not stated in the same words everywhere. (helper F)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pkg.sh"
 pkg_need python3
@@ -108,4 +109,22 @@ else
 		fail "config: hmilock.conf(5) never names section$absent"
 	fi
 fi
+
+# The mode at start, stated once and in the same words everywhere an
+# operator reads about it: README, the shipped configuration, the
+# postinst's message, the man pages and the guides (compared as plain text,
+# without each format's markup).
+ROLES="The mode at start: the state file /var/lib/hmilock/state, which hmilock mode \
+writes, wins; the configuration's mode applies only while that file does not \
+exist (a fresh install, or an image built to boot locked). Lock and unlock \
+with hmilock mode, not by editing the configuration: once the box is locked, \
+the kernel helper write-protects it."
+for f in README.md packaging/hmilock.conf packaging/debian/postinst packaging/hmilock.conf.5 \
+	packaging/hmilockd.8 packaging/hmilock.8 docs/operations.md docs/maintenance.md; do
+	if MP plain-text "$TOP/$f" | grep -qF -- "$ROLES"; then
+		pass "config: $f states where the mode at start comes from in the common words"
+	else
+		fail "config: $f does not say, in the common words, where the mode at start comes from: $ROLES"
+	fi
+done
 finish

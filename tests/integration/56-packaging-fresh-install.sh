@@ -86,6 +86,14 @@ fi
 expect_exec "fresh: enforce: a listed program runs" 0 "$W/bin/hmi-true"
 expect_exec "fresh: enforce: a listed script runs" 0 "$W/bin/hmi-panel"
 expect_exec "fresh: enforce: an unlisted program is refused" 126 "$W/tmp/dropped"
+# The documented order ends there: no edit of the configuration (which
+# still says audit); a restart comes back locked from the state file.
+if stop_daemon && start_unit_like && [ "$(status_field mode)" = enforce ]; then
+	pass "fresh: locked by hmilock mode alone, still enforcing after a restart"
+else
+	fail "fresh: after a restart the mode is $(status_field mode), want enforce"
+fi
+expect_exec "fresh: after the restart an unlisted program is refused" 126 "$W/tmp/dropped"
 if stop_daemon; then
 	pass "fresh: hmilockd stops on SIGTERM"
 else

@@ -1,7 +1,8 @@
 #!/bin/bash
 # 60-maint-approve: a maintenance window lets unlisted programs run (logged),
 # records every change on the watched filesystem in a journal on disk while
-# it is open, and at `end` approves the new binary, re-hashes a listed file
+# it is open (a ramfs credential mount inside the tree is left out by rule
+# and named in status), and at `end` approves the new binary, re-hashes a listed file
 # that was modified, drops a removed listed file, leaves data files off the
 # list, and re-locks: the new binary then runs while locked.
 . "$(dirname "$0")/lib.sh"
@@ -24,6 +25,10 @@ check "status: no window yet" test "$(mstatus state)" = none
 expect_exec "maintenance begin" 0 hl maintenance begin --timeout 30m
 check "status: window open" test "$(mstatus state)" = open
 check "mode is maintenance" test "$(status_field mode)" = maintenance
+hl maintenance status >"$T/mst.txt" 2>&1
+check "status names the credential mount (ramfs) as not recorded" grep -qF "$CREDS (ramfs: special filesystem)" "$T/mst.txt"
+check "status --json lists it under unrecorded" test "$(mstatus unrecorded.0.mount)" = "$CREDS"
+check "the daemon log names it once" test "$(grep -c "changes not recorded on.*$CREDS (ramfs" "$DLOG")" -eq 1
 dl=$(mstatus deadline)
 st=$(mstatus start)
 check "deadline = start + 30m" test $((dl - st)) -eq 1800

@@ -39,6 +39,7 @@ check "update: a failing command's status is passed on" test $? -eq 3
 check "update: a failing update approves nothing" unlisted "$W/bin/failed"
 check "update: generation unchanged after a failure" test "$(list_gen)" = "$gen1"
 check "update: says nothing was approved" grep -q "nothing.*approved" "$T/u2.out"
+check "update: ... and what to do" grep -q "sh exited with status 3: nothing it wrote is approved; fix it and run the update again" "$T/u2.out"
 
 hl update --keep-on-failure -- python3 -c "
 import shutil, sys
@@ -65,11 +66,14 @@ sleep 0.7
 check "update: status shows the session" test "$(mstatus state)" = update
 expect_exec "update: exec outside the cgroup refused during the session" 126 "$W/tmp/stranger" x
 expect_exec "update: a second session is refused" 1 hl update -- true
+check "update: ... naming the running one and what to do" grep -q "a trusted update (session [0-9]*, pid [0-9]*) is running already: wait for it to end" "$T/exec.out"
 expect_exec "update: maintenance begin refused during a session" 1 hl maintenance begin
+check "update: ... saying what to do" grep -q "a trusted update session is open already: wait for it to end" "$T/exec.out"
 wait $up
 
 hl maintenance begin >/dev/null
 expect_exec "update: refused during a maintenance window" 1 hl update -- true
+check "update: ... saying what to do" grep -q "a maintenance window is open already: make the change inside it, or end it first (hmilock maintenance end)" "$T/exec.out"
 hl maintenance end --discard >/dev/null
 
 # The updater vanishes without committing: nothing approved, changes

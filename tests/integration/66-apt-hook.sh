@@ -96,5 +96,13 @@ hl maintenance begin >/dev/null
 "$T/fake-apt" "${DPKG[@]}" -i "$T/hello.deb" >"$T/apt3.out" 2>&1
 check "apt hook: refused session stops apt (exit 100)" test $? -eq 100
 check "apt hook: dpkg did not run" test ! -e "$W/opt/hello/bin/hello"
+check "apt hook: the refusal names the open window" grep -q "a maintenance window is open already: make the change inside it, or end it first" "$T/apt3.out"
+check "apt hook: ... and says that nothing was installed and what to do" grep -q "apt stops before dpkg, nothing was installed or removed. Fix what the line above names" "$T/apt3.out"
 hl maintenance end --discard >/dev/null
+
+# A commit that fails (here: no session, as when the daemon was restarted
+# between the hooks) says that the packages are not approved yet.
+sh -c "$(cat "$T/post")" >"$T/post.out" 2>&1
+check "apt hook: a failing Post-Invoke fails" test $? -ne 0
+check "apt hook: ... and points to the review" grep -q "not approved yet. See hmilock maintenance status, then hmilock maintenance end --review" "$T/post.out"
 finish

@@ -142,4 +142,30 @@ rm -f "$S/bin/true" "$S/bin/odd name"* "$S/lib/libf.so"
 cp "$T/b.db" "$T/b.db.copy"
 expect_rc 1 "an import that matches nothing on this box" hb import --replace "$T/exp"
 unchanged "nothing importable: list unchanged (never an empty list)" "$T/b.db" "$T/b.db.copy"
+grep_ok "nothing importable: says what to import instead" "list unchanged (import an export made on a box of the same image)" "$T/err"
+
+# ---- a write-protected list (what the kernel helper does while the box
+# is locked; here an immutable directory on ext4 gives the same EPERM) ----
+if command -v mkfs.ext4 >/dev/null && command -v chattr >/dev/null; then
+	D=$T/locked
+	mkdir -p "$D"
+	truncate -s 16M "$T/locked.img"
+	if mkfs.ext4 -q -F "$T/locked.img" >/dev/null 2>&1 && mount -o loop "$T/locked.img" "$D"; then
+		_MOUNTS+=("$D")
+		mkdir -p "$D/list"
+		cp "$T/b.db" "$D/list/b.db"
+		hd() { "$HMILOCK" --db "$D/list/b.db" --key "$T/b.key" --config "$T/b.conf" --socket "$T/none.sock" "$@"; }
+		cp /bin/true "$S/bin/true"
+		chattr +i "$D/list"
+		on_exit "chattr -i '$D/list' 2>/dev/null"
+		expect_rc 2 "import into a write-protected list fails" hd import --merge "$T/exp"
+		grep_ok "... and says how to change a locked box's list" "write-protected while the box is locked: make the change inside hmilock maintenance begin ... end, or run it as hmilock update -- hmilock" "$T/err"
+		expect_rc 2 "add to a write-protected list fails the same way" hd add "$S/bin/true"
+		grep_ok "... with the same hint" "write-protected while the box is locked" "$T/err"
+	else
+		fail "cannot make an ext4 image for the write-protected list"
+	fi
+else
+	skip "write-protected list: mkfs.ext4 or chattr missing"
+fi
 finish

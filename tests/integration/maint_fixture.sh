@@ -7,6 +7,18 @@ C2=$(findmnt -n -o TARGET -t cgroup2 | head -1)
 CGR=
 [ -n "$C2" ] && CGR=$C2/hmilock-test-$$
 
+# setup_mount, maintenance flavour: daemon_fixture's watched tmpfs plus
+# what every systemd box has inside its tree, a credential mount
+# (/run/credentials/<unit>: ramfs, which refuses the change recorder's
+# filesystem mark), so every window, update and apt run here meets one.
+CREDS=$W/run/credentials/hmilock-test.service
+setup_mount() {
+	mk_tmpfs "$W" || return 1
+	mkdir -p "$W/bin" "$W/tmp" "$CREDS" || return 1
+	mount -t ramfs -o mode=0700,nosuid,nodev,noexec hmilock-creds "$CREDS" || return 1
+	_MOUNTS+=("$CREDS")
+}
+
 # cgroup_cleanup: move stragglers out, remove the session cgroups and CGR.
 cgroup_cleanup() {
 	[ -n "$CGR" ] && [ -d "$CGR" ] || return 0

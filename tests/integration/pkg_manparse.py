@@ -19,6 +19,11 @@ helper F). Each subcommand prints one item per line.
                                the config sections they document
   ini-keys FILE                "section key" of each key an INI file sets or
                                shows commented out ("# key = value")
+  plain-text FILE              the text of a man page, Markdown file, shell
+                               script or commented config as one line:
+                               without roff fonts and escapes, comment
+                               leaders, backticks and double quotes, blanks
+                               collapsed (to compare statements across them)
 """
 import re
 import sys
@@ -246,6 +251,12 @@ def cmd_ini_keys(path):
             print(section, m.group(1))
 
 
+def cmd_plain_text(path):
+    text = FONT.sub("", open(path, encoding="utf-8").read()).replace("\\-", "-")
+    text = " ".join(re.sub(r"^\s*[#;]+\s?", "", line) for line in text.split("\n"))
+    print(" ".join(text.replace("`", "").replace('"', "").split()))
+
+
 def main():
     a = sys.argv[1:]
     cmds = {
@@ -255,6 +266,7 @@ def main():
         "help-options": (cmd_help_options, 1, 1),
         "config-keys": (cmd_config_keys, 1, 1), "c-array": (cmd_c_array, 2, 2),
         "conf-sections": (cmd_conf_sections, 1, 9), "ini-keys": (cmd_ini_keys, 1, 1),
+        "plain-text": (cmd_plain_text, 1, 1),
     }
     if not a or a[0] not in cmds or not cmds[a[0]][1] <= len(a) - 1 <= cmds[a[0]][2]:
         sys.exit(__doc__)

@@ -206,6 +206,25 @@ static size_t tp_status_unterminated(struct hmc_msg *m, size_t len)
 	memset(m->u.status.sandbox, 'x', sizeof(m->u.status.sandbox));
 	return len;
 }
+static size_t tp_unrecorded_unterminated(struct hmc_msg *m, size_t len)
+{
+	m->u.maint_status.n_unrecorded = 2;
+	memset(m->u.maint_status.unrecorded[1].fstype, 'x',
+	       sizeof(m->u.maint_status.unrecorded[1].fstype));
+	return len;
+}
+static size_t tp_unrecorded_unused(struct hmc_msg *m, size_t len)
+{
+	m->u.maint_status.n_unrecorded = 1; /* only [0] is read */
+	memset(m->u.maint_status.unrecorded[1].why, 'x',
+	       sizeof(m->u.maint_status.unrecorded[1].why));
+	return len;
+}
+static size_t tp_unrecorded_many(struct hmc_msg *m, size_t len)
+{
+	m->u.maint_status.n_unrecorded = 1000; /* more than sent: a count */
+	return len;
+}
 static size_t tp_status_mode(struct hmc_msg *m, size_t len)
 {
 	m->u.status.mode = 77;
@@ -295,6 +314,11 @@ static const struct tp_case tp_cases[] = {
     {"result unterminated", HMC_REP_RESULT, P, tp_result_unterminated, BAD, "malformed result"},
     {"status unterminated", HMC_REP_STATUS, P, tp_status_unterminated, BAD, "malformed status"},
     {"status bad mode", HMC_REP_STATUS, P, tp_status_mode, BAD, "malformed status"},
+    {"maint status", HMC_REP_MAINT_STATUS, P, tp_none, 0, NULL},
+    {"unrecorded unterminated", HMC_REP_MAINT_STATUS, P, tp_unrecorded_unterminated, BAD,
+     "malformed unrecorded mount"},
+    {"unrecorded beyond n", HMC_REP_MAINT_STATUS, P, tp_unrecorded_unused, 0, NULL},
+    {"unrecorded total", HMC_REP_MAINT_STATUS, P, tp_unrecorded_many, 0, NULL},
     {"events n over", HMC_REP_EVENTS, P, tp_events_n_over, BAD, "too many events"},
     {"event verdict", HMC_REP_EVENTS, P, tp_event_verdict, BAD, "malformed event"},
     {"event reason", HMC_REP_EVENTS, P, tp_event_reason, BAD, "malformed event"},

@@ -1,6 +1,7 @@
 /* test_mounts.c - unit tests for the pure parts of agent/mounts.c: parsing
  * /proc/self/mountinfo lines (optional fields, octal escapes, malformed
- * lines), which filesystem types are pseudo, and "at or below" a watch
+ * lines, read-only), which filesystem types are pseudo and which the
+ * change recorder leaves out, and "at or below" a watch
  * point. Marking itself is covered by the integration tests. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -116,6 +117,52 @@ static void test_pseudo(void **state)
 		assert_false(mounts_fstype_pseudo(real[i]));
 }
 
+/* The change recorder's rule: pseudo filesystems, ramfs and FUSE views
+ * are left out; every filesystem a program can be installed on is not. */
+static void test_unrecorded(void **state)
+{
+	static const char *const out[] = {
+	    "proc",   "sysfs", "cgroup2",  "ramfs",   "bpf",      "fuse.portal", "fuse.gvfsd-fuse",
+	    "devpts", "nsfs",  "efivarfs", "tracefs", "configfs", "mqueue"};
+	static const char *const in[] = {"ext4", "xfs",      "btrfs",    "tmpfs",
+	                                 "vfat", "fuseblk",  "overlay",  "nfs4",
+	                                 "f2fs", "squashfs", "devtmpfs", "fuse.sshfs"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++)
+		assert_true(mounts_fstype_unrecorded(out[i]));
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		assert_false(mounts_fstype_unrecorded(in[i]));
+}
+
+/* Read-only: the mount's own options, or the superblock's. */
+static void test_ro(void **state)
+{
+	static const struct {
+		const char *line;
+		bool ro;
+	} rows[] = {
+	    {"36 35 98:0 / /a ro,relatime - ext4 /dev/sda1 ro", true},
+	    {"36 35 98:0 / /a ro - overlay x rw,lowerdir=/l", true},
+	    {"36 35 98:0 / /a rw,nosuid - squashfs /dev/loop0 ro,errors=continue", true},
+	    {"36 35 98:0 / /a rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro", false},
+	    {"36 35 98:0 / /a rw,nosuid,rootcontext=ro - tmpfs x rw,size=10k", false},
+	    {"36 35 98:0 / /a rw - tmpfs x", false},
+	};
+	char line[256];
+	struct mnt_info mi;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		strcpy(line, rows[i].line);
+		assert_int_equal(mounts_parse_line(line, &mi), 0);
+		if (mi.ro != rows[i].ro) {
+			print_error("'%s': ro %d, want %d\n", rows[i].line, mi.ro, rows[i].ro);
+			fail();
+		}
+	}
+}
+
 static void test_below(void **state)
 {
 	static const struct {
@@ -144,6 +191,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse),       cmocka_unit_test(test_too_long),
 	    cmocka_unit_test(test_long_fstype), cmocka_unit_test(test_pseudo),
+	    cmocka_unit_test(test_unrecorded),  cmocka_unit_test(test_ro),
 	    cmocka_unit_test(test_below),
 	};
 
