@@ -571,7 +571,7 @@ static void ctl_plan_page(uint32_t seq, uint32_t offset)
 	memset(p, 0, sizeof(*p));
 	hmc_hdr_init(&ctl.rep.h, HMC_REP_MAINT_PLAN, HMC_REPLY, seq);
 	for (i = 0; i < HMC_PLAN_PER_MSG && rc == 0; i++) {
-		rc = window_plan_at(offset + i, &total, &p->e[i].kind, p->e[i].path,
+		rc = window_plan_at(offset + i, &total, &p->e[i].kind, &p->e[i].uid, p->e[i].path,
 		                    sizeof(p->e[i].path));
 		if (rc == 0)
 			p->n++;
@@ -590,11 +590,11 @@ static void ctl_maint_plan(struct ctl_client *c, uint32_t seq, uint32_t offset)
 {
 	char msg[sizeof(ctl.rep.u.result.msg)];
 	size_t total;
-	uint32_t kind;
+	uint32_t kind, uid;
 	struct ctl_wait *w;
 	int rc;
 
-	if (offset && window_plan_at(0, &total, &kind, msg, sizeof(msg)) != -ENODATA) {
+	if (offset && window_plan_at(0, &total, &kind, &uid, msg, sizeof(msg)) != -ENODATA) {
 		ctl_plan_page(seq, offset);
 		return;
 	}
@@ -623,7 +623,8 @@ static void ctl_maint_end(struct ctl_client *c, uint32_t seq, struct hmc_maint_e
 
 	if (!ctl_auth(c, seq, &e->auth, "maintenance end"))
 		return;
-	rc = window_drop(c->id, (const char(*)[PATH_MAX])e->drop, e->n_drop, msg, sizeof(msg));
+	rc = window_drop(c->id, (const char(*)[PATH_MAX])e->drop, e->n_drop,
+	                 e->flags & HMC_END_ACCEPT, msg, sizeof(msg));
 	if (rc == 0 && !(e->flags & HMC_END_MORE)) {
 		w = ctl_wait_new(c, seq, HMC_REQ_MAINT_END, 0);
 		if (!w) {

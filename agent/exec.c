@@ -352,12 +352,6 @@ static void exec_perm(int fd, pid_t pid)
 		atomic_fetch_add_explicit(&hmd_stats.allowed, 1, memory_order_relaxed);
 		goto close_fd;
 	}
-	/* During a trusted update, note whether the exec'ing process is in
-	 * the update cgroup while it is alive and blocked: its writes can be
-	 * placed even when read after it was reaped (update.c). One read of
-	 * /proc/<pid>/cgroup, only while a session is open. */
-	if (update_active())
-		(void)update_pid_member(pid);
 	if (fstat(fd, &st) < 0) {
 		exec_answer_error(fd, pid, HMD_R_ERROR, t0);
 		goto close_fd;

@@ -28,10 +28,39 @@ static struct {
 
 /* ---- the codec: the library's %HH escapes (wl_pct_encode/decode) ------ */
 
-int journal_parse_line(const char *line, size_t len, char *op, char *path, size_t pathlen)
+/* The optional " uid=N" or " uid=?" after the path (len bytes at f, the
+ * space included). 0 or -EINVAL. */
+static int jn_parse_uid(const char *f, size_t len, uint32_t *uid)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	*uid = JOURNAL_UID_NONE;
+	if (len == 0)
+		return 0; /* a journal written before writers were recorded */
+	if (len < 6 || memcmp(f, " uid=", 5))
+		return -EINVAL;
+	if (len == 6 && f[5] == '?')
+		return 0;
+	if (len > 15)
+		return -EINVAL;
+	for (i = 5; i < len; i++) {
+		if (f[i] < '0' || f[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(f[i] - '0');
+	}
+	if (v >= JOURNAL_UID_NONE)
+		return -EINVAL;
+	*uid = (uint32_t)v;
+	return 0;
+}
+
+int journal_parse_line(const char *line, size_t len, char *op, char *path, size_t pathlen,
+                       uint32_t *uid)
 {
 	char buf[JOURNAL_LINE_MAX];
-	size_t n;
+	const char *sp;
+	size_t n, plen;
 
 	if (len && line[len - 1] == '\n')
 		len--;
@@ -40,15 +69,19 @@ int journal_parse_line(const char *line, size_t len, char *op, char *path, size_
 	if (len < 3 || (line[0] != 'W' && line[0] != 'D' && line[0] != 'T') || line[1] != ' ' ||
 	    line[2] != '/')
 		return -EINVAL;
-	if (len - 2 >= sizeof(buf))
+	sp = memchr(line + 2, ' ', len - 2);
+	plen = sp ? (size_t)(sp - line) - 2 : len - 2;
+	if (jn_parse_uid(line + 2 + plen, len - 2 - plen, uid) < 0)
+		return -EINVAL;
+	if (plen >= sizeof(buf))
 		return -ENAMETOOLONG;
-	/* The writer escapes every byte <= 0x20 and 0x7f: one raw in a line
+	/* The writer escapes every byte <= 0x20 and 0x7f: one raw in a path
 	 * means it is not a line the journal wrote. (Raw bytes >= 0x80 are
 	 * taken: journals written before they were escaped.) */
-	for (size_t i = 2; i < len; i++)
+	for (size_t i = 2; i < 2 + plen; i++)
 		if ((unsigned char)line[i] <= 0x20 || line[i] == 0x7f)
 			return -EINVAL;
-	if (wl_pct_decode(line + 2, len - 2, buf, &n, NULL) < 0)
+	if (wl_pct_decode(line + 2, plen, buf, &n, NULL) < 0)
 		return -EINVAL;
 	if (n >= pathlen)
 		return -ENAMETOOLONG;
@@ -128,7 +161,7 @@ unlock:
 	return rc;
 }
 
-int journal_append(char op, const char *path)
+int journal_append(char op, const char *path, uint32_t uid)
 {
 	char line[JOURNAL_LINE_MAX + 1];
 	size_t n;
@@ -136,14 +169,18 @@ int journal_append(char op, const char *path)
 
 	line[0] = op;
 	line[1] = ' ';
-	n = wl_pct_encode(path, strlen(path), line + 2, sizeof(line) - 3);
-	if (n >= sizeof(line) - 3) {
+	n = wl_pct_encode(path, strlen(path), line + 2, sizeof(line) - 3 - JOURNAL_UID_FIELD_MAX);
+	if (n >= sizeof(line) - 3 - JOURNAL_UID_FIELD_MAX) {
 		log_msg(LOG_ERR, "maintenance journal: a path too long to record (%.64s...)", path);
 		return -ENAMETOOLONG;
 	}
-	line[2 + n] = '\n';
+	n += 2;
+	if (uid == JOURNAL_UID_NONE)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " uid=?\n");
+	else
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " uid=%u\n", uid);
 	pthread_mutex_lock(&jour.lock);
-	rc = jn_write(line, (size_t)n + 3);
+	rc = jn_write(line, n);
 	pthread_mutex_unlock(&jour.lock);
 	return rc;
 }
@@ -178,10 +215,11 @@ int journal_expire(char *out, size_t len)
 	return rename(jour.path, out) < 0 ? -errno : 0;
 }
 
-int journal_load(void (*fn)(void *arg, char op, const char *path), void *arg, size_t *bad)
+int journal_load(journal_fn *fn, void *arg, size_t *bad)
 {
 	const size_t magic = sizeof(JOURNAL_MAGIC) - 1;
 	char path[PATH_MAX], op;
+	uint32_t uid;
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
 	ssize_t n;
@@ -201,9 +239,9 @@ int journal_load(void (*fn)(void *arg, char op, const char *path), void *arg, si
 			}
 			continue;
 		}
-		rc = journal_parse_line(line, (size_t)n, &op, path, sizeof(path));
+		rc = journal_parse_line(line, (size_t)n, &op, path, sizeof(path), &uid);
 		if (rc == 0)
-			fn(arg, op, path);
+			fn(arg, op, path, uid);
 		else if (rc < 0)
 			(*bad)++; /* a line cut by the power loss */
 		rc = 0;

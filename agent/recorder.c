@@ -6,8 +6,9 @@
  * serialises reading the group and changing the record (main thread, or a
  * worker in update_exec_allowed); rc.lock guards the record's links
  * against recorder_exec_written(). Each change recorded goes to the
- * journal (journal.c). Who a change belongs to is not decided here: the
- * caller of recorder_start() hands over the rule. */
+ * journal (journal.c), with the uid of its writer (rc_writer). Whether a
+ * change belongs to an update session is not decided here: the caller of
+ * recorder_start() hands over the rule. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,6 +19,7 @@
 #include <sys/fanotify.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -70,6 +72,7 @@ struct rc_rec {
 	struct rc_rec *next; /* hash chain */
 	struct rc_rec *link; /* in order of first record */
 	uint64_t dev, ino; /* of the file when last seen (0 when gone) */
+	uint32_t uid; /* the writer (rc_writer), JOURNAL_UID_NONE: unknown */
 	char op; /* 'W' written/present, 'D' removed, 'T' tree removed */
 	char path[];
 };
@@ -87,6 +90,7 @@ struct rc_mark {
 static struct {
 	const struct hmd_config *cfg;
 	int fan;
+	bool pidfds; /* the group reports the writer's pidfd (FAN_REPORT_PIDFD) */
 	pid_t self;
 	struct rc_rec *tab[RC_BUCKETS];
 	struct rc_rec *head, **tail;
@@ -138,7 +142,7 @@ static struct rc_rec *rc_find(const char *path)
 /* Remember the latest state of path (under rd_lock); true when it changed
  * the record (a new path, another op or another inode): worth a journal
  * line. Every call moves the version on (the content may have changed). */
-static bool rc_note(const char *path, char op, const struct stat *st)
+static bool rc_note(const char *path, char op, const struct stat *st, uint32_t uid)
 {
 	struct rc_rec *r = rc_find(path);
 	bool changed;
@@ -156,11 +160,19 @@ static bool rc_note(const char *path, char op, const struct stat *st)
 		rc.count++;
 		pthread_mutex_unlock(&rc.lock);
 		r->op = 0;
+		r->uid = JOURNAL_UID_NONE;
 	}
-	changed = r->op != op ||
+	/* Once a file was written by someone who is not one of [maintenance]
+	 * writers (or nobody knows who), it stays theirs until it is removed:
+	 * root touching it afterwards (a chmod, an append) does not make
+	 * their content root's. */
+	if (r->op == 'W' && op == 'W' && !config_is_writer(rc.cfg, r->uid))
+		uid = r->uid;
+	changed = r->op != op || r->uid != uid ||
 	          (st && (r->dev != (uint64_t)st->st_dev || r->ino != (uint64_t)st->st_ino));
 	pthread_mutex_lock(&rc.lock);
 	r->op = op;
+	r->uid = uid;
 	r->dev = st ? (uint64_t)st->st_dev : 0;
 	r->ino = st ? (uint64_t)st->st_ino : 0;
 	rc.version++;
@@ -168,10 +180,10 @@ static bool rc_note(const char *path, char op, const struct stat *st)
 	return changed;
 }
 
-void recorder_note(char op, const char *path)
+void recorder_note(char op, const char *path, uint32_t uid)
 {
 	pthread_mutex_lock(&rc.rd_lock);
-	rc_note(path, op, NULL);
+	rc_note(path, op, NULL, uid);
 	pthread_mutex_unlock(&rc.rd_lock);
 }
 
@@ -244,6 +256,7 @@ struct recorder_entry *recorder_snapshot(size_t *n, uint64_t *version, int *err)
 			size_t l = strlen(r->path) + 1;
 
 			out[i].op = r->op;
+			out[i].uid = r->uid;
 			out[i].path = memcpy(p, r->path, l);
 			p += l;
 		}
@@ -494,9 +507,20 @@ int recorder_init(const struct hmd_config *cfg, char *msg, size_t msglen)
 			       snprintf(msg, msglen, "maintenance: %s: %s", cfg->watch[i],
 			                strerror(errno)),
 			       ret;
-	rc.fan = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME | FAN_CLOEXEC | FAN_NONBLOCK |
-	                           FAN_UNLIMITED_QUEUE,
+	rc.pidfds = true;
+	rc.fan = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME | FAN_REPORT_PIDFD |
+	                           FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE,
 	                       O_RDONLY | O_CLOEXEC);
+	if (rc.fan < 0 && errno == EINVAL) { /* before Linux 5.15 */
+		rc.pidfds = false;
+		log_msg(LOG_WARNING,
+		        "maintenance: this kernel does not report the writer of a change "
+		        "(FAN_REPORT_PIDFD, Linux 5.15): changes are attributed by file owner "
+		        "only, the rest wait for `hmilock maintenance end --review`");
+		rc.fan = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME | FAN_CLOEXEC |
+		                           FAN_NONBLOCK | FAN_UNLIMITED_QUEUE,
+		                       O_RDONLY | O_CLOEXEC);
+	}
 	if (rc.fan < 0) {
 		ret = -errno;
 		snprintf(msg, msglen, "maintenance: fanotify_init(FAN_REPORT_DFID_NAME): %s",
@@ -574,14 +598,114 @@ close_dir:
 	return ret;
 }
 
+/* ---- who wrote it ------------------------------------------------------------ */
+
+/*
+ * The writer of a change is the event's process (the thread group: the
+ * group does not ask for FAN_REPORT_TID, which excludes pidfds). Its pid
+ * alone names nobody for sure: the event is read after the write, and by
+ * then the writer may have exited, been reaped and its pid handed to
+ * another process. So the group asks for a pidfd of the writer
+ * (FAN_REPORT_PIDFD): the kernel makes it from the event's own struct pid
+ * when the event is read, and gives FAN_NOPIDFD when that process has been
+ * reaped already. /proc/<pid> is read, then the pidfd is asked whether
+ * the process still exists (pidfd_send_signal with signal 0: a zombie
+ * still does, a reaped one does not): if so, what /proc said was the
+ * writer's, not a newcomer's on a recycled pid.
+ *
+ * Which uid: the writer's real, effective, saved and filesystem uids
+ * (/proc/<pid>/status "Uid:"). The filesystem uid is what the kernel
+ * checked the write against (and made the new file's owner), but a
+ * setuid-root program run by a user writes with fsuid 0 on that user's
+ * behalf, and a root daemon may setfsuid() to a user to write for them.
+ * So the change is a writer's (approved by `end`) only when all four are
+ * [maintenance] writers; it carries the first one that is not (in the
+ * order fs, effective, real, saved), else the fs uid. Per thread
+ * credentials (a thread that changed only its own) are not seen: the
+ * thread group leader's are read.
+ *
+ * When the writer is gone (reaped before the event was read: a `cp` run
+ * from a shell often is), the file itself still says who could have
+ * written it: a regular file owned by one of the writers, writable by
+ * its owner only (no group or other write bit: an ACL mask without write
+ * too), can be written by its owner or a process with CAP_DAC_OVERRIDE -
+ * root. The change is then its owner's. Anything else whose writer is
+ * gone is unattributed (JOURNAL_UID_NONE): never approved by `end`
+ * alone. The limit of that rule: a file opened for writing while it was
+ * writable by others, and made owner-only by its owner before the event
+ * was read.
+ */
+
+/* pidfd_send_signal(2): 0 while the process exists (zombie included). */
+bool recorder_pidfd_alive(int pidfd)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+}
+
+bool recorder_pidfds(void)
+{
+	return rc.pidfds;
+}
+
+/* The uid the writer's change carries (see above), from /proc/<pid>/status;
+ * JOURNAL_UID_NONE when it cannot be read. */
+static uint32_t rc_proc_uid(pid_t pid)
+{
+	char p[64], line[256];
+	unsigned long u[4];
+	uint32_t uid = JOURNAL_UID_NONE;
+	static const int order[4] = {3, 1, 0, 2}; /* fs, effective, real, saved */
+	FILE *f;
+	int i;
+
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
+	f = fopen(p, "re");
+	if (!f)
+		return JOURNAL_UID_NONE;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "Uid:", 4) ||
+		    sscanf(line + 4, "%lu %lu %lu %lu", &u[0], &u[1], &u[2], &u[3]) != 4)
+			continue;
+		uid = (uint32_t)u[3];
+		for (i = 0; i < 4; i++)
+			if (!config_is_writer(rc.cfg, (uint32_t)u[order[i]])) {
+				uid = (uint32_t)u[order[i]];
+				break;
+			}
+		break;
+	}
+	fclose(f);
+	return uid;
+}
+
+/* The uid a change is attributed to (under rd_lock): the writer's when its
+ * pidfd says it is still the same process, else the file owner's when
+ * only its owner could have written it, else JOURNAL_UID_NONE. */
+static uint32_t rc_writer(pid_t pid, int pidfd, const struct stat *st, bool exists)
+{
+	uint32_t uid;
+
+	if (pidfd >= 0) {
+		uid = rc_proc_uid(pid);
+		if (uid != JOURNAL_UID_NONE && recorder_pidfd_alive(pidfd))
+			return uid;
+	}
+	if (exists && S_ISREG(st->st_mode) && !(st->st_mode & (S_IWGRP | S_IWOTH)) &&
+	    config_is_writer(rc.cfg, (uint32_t)st->st_uid))
+		return (uint32_t)st->st_uid;
+	if (!rc.attr) /* an update session counts by its own rule */
+		rc.unattributed++;
+	return JOURNAL_UID_NONE;
+}
+
 /* Should the writer's change be recorded? (under rd_lock) */
-static bool rc_attribute(pid_t pid, const char *path)
+static bool rc_attribute(pid_t pid, int pidfd, const char *path)
 {
 	if (!rc.recording)
 		return false;
 	if (!rc.attr)
 		return true;
-	switch (rc.attr(rc.attr_arg, pid, path)) {
+	switch (rc.attr(rc.attr_arg, pid, pidfd, path)) {
 	case RECORDER_RECORD:
 		return true;
 	case RECORDER_IGNORE:
@@ -595,22 +719,46 @@ static bool rc_attribute(pid_t pid, const char *path)
 }
 
 /* Note a change and journal it when it changed the record. */
-static void rc_record(const char *path, char op, const struct stat *st)
+static void rc_record(const char *path, char op, const struct stat *st, uint32_t uid)
 {
-	if (rc_note(path, op, st))
-		journal_append(op, path);
+	if (rc_note(path, op, st, uid))
+		journal_append(op, path, uid);
 }
 
-static void rc_event(const struct fanotify_event_metadata *m)
+/* The event's info records: its directory handle + name, and the writer's
+ * pidfd (-1 when none: FAN_NOPIDFD, FAN_EPIDFD or not asked for). */
+static const struct fanotify_event_info_fid *rc_infos(const struct fanotify_event_metadata *m,
+                                                      int *pidfd)
 {
-	const struct fanotify_event_info_fid *fid = (const void *)(m + 1);
+	const struct fanotify_event_info_fid *fid = NULL;
+	const struct fanotify_event_info_header *h;
+	struct fanotify_event_info_pidfd pi;
+	size_t off;
+
+	*pidfd = -1;
+	for (off = m->metadata_len; off + sizeof(*h) <= m->event_len; off += h->len) {
+		h = (const void *)((const char *)m + off);
+		if (h->len < sizeof(*h) || off + h->len > m->event_len)
+			break;
+		if (h->info_type == FAN_EVENT_INFO_TYPE_DFID_NAME && h->len > sizeof(*fid) && !fid)
+			fid = (const void *)h;
+		else if (h->info_type == FAN_EVENT_INFO_TYPE_PIDFD && h->len >= sizeof(pi)) {
+			memcpy(&pi, h, sizeof(pi));
+			*pidfd = pi.pidfd >= 0 ? pi.pidfd : -1;
+		}
+	}
+	return fid;
+}
+
+static void rc_event(const struct fanotify_event_metadata *m, int pidfd,
+                     const struct fanotify_event_info_fid *fid)
+{
 	char path[PATH_MAX];
 	struct stat st;
 	bool exists = false, gone;
 	int ret;
 
-	if (m->pid == rc.self || m->event_len < sizeof(*m) + sizeof(*fid) ||
-	    fid->hdr.info_type != FAN_EVENT_INFO_TYPE_DFID_NAME)
+	if (m->pid == rc.self || !fid)
 		return;
 	ret = rc_resolve(fid, path, sizeof(path), &st, &exists);
 	if (ret < 0) {
@@ -629,19 +777,20 @@ static void rc_event(const struct fanotify_event_metadata *m)
 		 * emptied directories). Record the tree. A directory moved
 		 * in is not followed: its files are not approved (docs). */
 		if ((m->mask & (FAN_DELETE | FAN_MOVED_FROM)) && !exists &&
-		    rc_attribute(m->pid, path))
-			rc_record(path, 'T', NULL);
+		    rc_attribute(m->pid, pidfd, path))
+			rc_record(path, 'T', NULL, JOURNAL_UID_NONE);
 		return;
 	}
 	if (exists && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
 		return;
 	gone = (m->mask & (FAN_DELETE | FAN_MOVED_FROM)) && !exists;
-	if (!rc_attribute(m->pid, path))
+	if (!rc_attribute(m->pid, pidfd, path))
 		return;
+	/* A removal needs no writer: it only ever takes entries off. */
 	if (gone || !exists || S_ISLNK(st.st_mode))
-		rc_record(path, 'D', NULL);
+		rc_record(path, 'D', NULL, JOURNAL_UID_NONE);
 	else
-		rc_record(path, 'W', &st);
+		rc_record(path, 'W', &st, rc_writer(m->pid, pidfd, &st, exists));
 }
 
 /* One read() of the group (under rd_lock); false when nothing was read. */
@@ -652,8 +801,10 @@ static bool rc_read_batch(void)
 		struct fanotify_event_metadata m;
 		char b[4096];
 	} ev;
+	const struct fanotify_event_info_fid *fid;
 	struct fanotify_event_metadata h;
 	ssize_t len, off;
+	int pidfd;
 
 	if (rc.fan < 0)
 		return false;
@@ -674,10 +825,15 @@ static bool rc_read_batch(void)
 			log_msg(LOG_CRIT, "maintenance: change queue overflow: changes were lost");
 			continue;
 		}
+		/* Never too long: a handle is at most MAX_HANDLE_SZ (128)
+		 * bytes, a name NAME_MAX. */
 		if (h.vers != FANOTIFY_METADATA_VERSION || h.event_len > sizeof(ev.b))
 			continue;
 		memcpy(ev.b, buf + off, h.event_len);
-		rc_event(&ev.m);
+		fid = rc_infos(&ev.m, &pidfd);
+		rc_event(&ev.m, pidfd, fid);
+		if (pidfd >= 0)
+			close(pidfd);
 	}
 	journal_sync(); /* the batch is on disk before the next read */
 	return true;

@@ -22,7 +22,10 @@
  */
 
 /* Whose change is it? Asked for each change read while recording with an
- * attribution rule (an update session: is the writer in its cgroup). */
+ * attribution rule (an update session: is the writer in its cgroup).
+ * pidfd is the writer's (FAN_REPORT_PIDFD), -1 when it was reaped before
+ * the event was read (or the kernel cannot tell): pid may then name
+ * another process already. */
 enum recorder_attr {
 	RECORDER_RECORD, /* record it */
 	RECORDER_IGNORE, /* not the session's: counted as ignored */
@@ -30,7 +33,7 @@ enum recorder_attr {
 };
 /* Called with the recorder's read lock held, on the thread reading events
  * (main or a worker): must not call back into the recorder. */
-typedef enum recorder_attr recorder_attr_fn(void *arg, pid_t pid, const char *path);
+typedef enum recorder_attr recorder_attr_fn(void *arg, pid_t pid, int pidfd, const char *path);
 
 /* At start: the [watch] mounts (realpath) and the group. 0 or -errno
  * with msg filled. */
@@ -58,7 +61,12 @@ size_t recorder_skipped(struct recorder_skip *out, size_t max);
  * record stays until recorder_forget(). */
 void recorder_stop(void);
 /* Add a change read back from the journal (a window that was interrupted). */
-void recorder_note(char op, const char *path);
+void recorder_note(char op, const char *path, uint32_t uid);
+/* Does pidfd still name a process (zombie included)? For an attribution
+ * rule: what it read from /proc/<pid> after the event was the writer's. */
+bool recorder_pidfd_alive(int pidfd);
+/* Does the kernel give the writer's pidfd with each change (Linux 5.15)? */
+bool recorder_pidfds(void);
 void recorder_forget(void); /* empty the record and its counters */
 size_t recorder_count(void); /* recorded paths */
 void recorder_counters(uint64_t *ignored, uint64_t *unattributed);
@@ -68,6 +76,9 @@ uint64_t recorder_version(void);
 /* A copy of the record, in order of first change. */
 struct recorder_entry {
 	char op; /* 'W' written/present, 'D' removed, 'T' tree removed */
+	/* who wrote it (recorder.c, "who wrote it"): JOURNAL_UID_NONE when
+	 * nobody could be named; a 'D' or 'T' carries no writer */
+	uint32_t uid;
 	const char *path; /* inside the same allocation */
 };
 /* One allocation (free() it), *n entries; *version the record's version.

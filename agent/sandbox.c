@@ -399,6 +399,9 @@ static int sandbox_add_args(scmp_filter_ctx ctx, bool helper)
 	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1, SCMP_A1(SCMP_CMP_EQ, F_SETLEASE));
 	/* wl_db_write's stale-tmp sweep: kill(pid, 0) only, a liveness probe */
 	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, SCMP_A1(SCMP_CMP_EQ, 0));
+	/* the change recorder: is a writer's pidfd still its process
+	 * (recorder_pidfd_alive)? Signal 0 only, a liveness probe */
+	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(pidfd_send_signal), 1, SCMP_A1(SCMP_CMP_EQ, 0));
 	return rc;
 }
 

@@ -32,13 +32,19 @@
  * CMD, so CMD and every descendant live in that cgroup (a process cannot
  * leave it without writing to another cgroup's cgroup.procs, which the
  * box's normal programs have no reason to do and which root-only files
- * guard). For each recorded change the daemon reads /proc/<writer>/cgroup.
- * That is racy: the event is read after the write, and a writer that has
- * exited and been reaped can no longer be placed - such changes are not
- * approved, but counted and logged ("unattributed"). A zombie still shows
- * its cgroup, so the CLI waits for CMD without reaping it (waitid
+ * guard). For each recorded change the daemon reads /proc/<writer>/cgroup,
+ * then asks the writer's pidfd (which the recorder's group gets with the
+ * event, FAN_REPORT_PIDFD) whether that process still exists: the event
+ * is read after the write, and a writer that has exited and been reaped
+ * may have left its pid to any other process - whose cgroup /proc would
+ * show. A writer reaped before its event was read gets no pidfd: its
+ * changes are not approved, but counted and logged ("unattributed"),
+ * never placed by its pid (no "pids seen before" list either: a pid seen
+ * in the session once may be another process's by now). A zombie still
+ * shows its cgroup, so the CLI waits for CMD without reaping it (waitid
  * WNOWAIT), asks the daemon to read every queued change (MAINT_SYNC), and
- * only then reaps it. The kernel helper can later tag events exactly.
+ * only then reaps it. On a kernel without FAN_REPORT_PIDFD (before 5.15)
+ * the pid is all there is: the old race stays (logged at start).
  *
  * cgroup v1 only (no cgroup2 mount): update_begin() refuses with a clear
  * message; there is no process-tree fallback (a process tree is what a
@@ -46,7 +52,6 @@
  */
 
 #define UP_STALE 8
-#define UP_KNOWN 256 /* pids seen in the session cgroup (ring) */
 
 static struct {
 	const struct hmd_config *cfg;
@@ -59,11 +64,6 @@ static struct {
 	char rel[PATH_MAX]; /* ... as /proc/<pid>/cgroup names it */
 	char origin[PATH_MAX]; /* who's cgroup directory before */
 	char stale[UP_STALE][PATH_MAX]; /* committed, still busy: rmdir later */
-	/* Members seen alive: a writer whose later events are read after it
-	 * was reaped is still placed (pid reuse within a session is ignored,
-	 * a documented, tiny risk). Main thread only. */
-	pid_t known[UP_KNOWN];
-	unsigned n_known;
 	/* a commit being hashed (window.c): who is told when it is done */
 	struct {
 		window_done_fn *fn;
@@ -174,28 +174,26 @@ bool update_active(void)
 	return atomic_load_explicit(&up_on, memory_order_relaxed);
 }
 
-int update_pid_member(pid_t pid)
+/* Is the cgroup cg (as /proc/<pid>/cgroup names it) the session's? Nested
+ * cgroups the updater makes below its own count as its own. */
+static bool up_in_session(const char *cg)
 {
-	char cg[PATH_MAX], rel[PATH_MAX];
-	int rc = up_cgroup_of(pid, cg, sizeof(cg));
-
 	bool member;
 
 	pthread_mutex_lock(&up.lock);
-	snprintf(rel, sizeof(rel), "%s", up.rel);
-	if (rc == -ESRCH) {
-		for (unsigned i = 0; i < UP_KNOWN && i < up.n_known; i++)
-			if (up.known[i] == pid)
-				rc = 1;
-		pthread_mutex_unlock(&up.lock);
-		return rc == 1 ? 1 : -ESRCH;
-	}
-	/* nested cgroups the updater makes below its own count as its own */
-	member = rc == 0 && rel[0] && wl_path_below(rel, cg);
-	if (member)
-		up.known[up.n_known++ % UP_KNOWN] = pid;
+	member = up.rel[0] && wl_path_below(up.rel, cg);
 	pthread_mutex_unlock(&up.lock);
-	return member ? 1 : 0;
+	return member;
+}
+
+int update_pid_member(pid_t pid)
+{
+	char cg[PATH_MAX];
+	int rc = up_cgroup_of(pid, cg, sizeof(cg));
+
+	if (rc == -ESRCH)
+		return rc;
+	return rc == 0 && up_in_session(cg) ? 1 : 0;
 }
 
 bool update_exec_allowed(pid_t pid, const struct stat *st)
@@ -213,22 +211,26 @@ bool update_exec_allowed(pid_t pid, const struct stat *st)
 }
 
 /* The recorder's attribution rule while a session is open: a change is
- * the session's when its writer is (or was seen) in the session cgroup.
- * Called under the recorder's read lock, by whichever thread reads. */
-static enum recorder_attr up_attribute(void *arg, pid_t pid, const char *path)
+ * the session's when its writer is in the session cgroup, as /proc said
+ * while the writer's pidfd still named it (see the top). pidfd -1: the
+ * writer was reaped before the event was read, or the kernel gives no
+ * pidfds (RECORDER_NO_PIDFDS: the pid is taken as it is). Called under the
+ * recorder's read lock, by whichever thread reads. */
+static enum recorder_attr up_attribute(void *arg, pid_t pid, int pidfd, const char *path)
 {
-	int rc = update_pid_member(pid);
+	char cg[PATH_MAX];
+	int rc = pidfd < 0 && recorder_pidfds() ? -ESRCH : up_cgroup_of(pid, cg, sizeof(cg));
 
 	(void)arg;
-	if (rc == 1)
-		return RECORDER_RECORD;
+	if (rc == 0 && pidfd >= 0 && !recorder_pidfd_alive(pidfd))
+		rc = -ESRCH; /* reaped while /proc was read: maybe another's pid */
 	if (rc == 0)
+		return up_in_session(cg) ? RECORDER_RECORD : RECORDER_IGNORE;
+	if (rc != -ESRCH)
 		return RECORDER_IGNORE;
-	/* Racy by nature: the writer exited and was reaped before we read
-	 * its event, so /proc no longer says where it ran. Not approved. */
 	log_msg(LOG_WARNING,
-	        "update session: writer pid %d of %s is gone, cannot tell its "
-	        "cgroup: not approved",
+	        "update session: writer pid %d of %s was gone before its change was read, "
+	        "cannot tell its cgroup: not approved",
 	        (int)pid, path);
 	return RECORDER_UNATTRIBUTED;
 }
@@ -294,7 +296,6 @@ int update_begin(pid_t by, pid_t who, uint64_t *session, char *cgroup, char *ori
 		up.session = id;
 		atomic_store(&up_on, true);
 		up.who = who;
-		up.n_known = 0;
 		if (snprintf(up.origin, sizeof(up.origin), "%s%s", up.c2,
 		             strcmp(cg, "/") ? cg : "") >= (int)sizeof(up.origin))
 			up.origin[0] = '\0';

@@ -26,7 +26,7 @@ int update_info(uint64_t *session, pid_t *who, char *cgroup, char *origin, size_
  * commit runs, 0 or -errno when settled at once. Main thread. */
 int update_commit(uint64_t session, bool ok, bool keep, window_done_fn *done, void *arg, char *msg,
                   size_t len);
-/* Is pid (alive or a zombie) in the open session's cgroup: 1 yes, 0 no,
+/* Is pid (alive or a zombie: the exec gate's, blocked) in the open session's cgroup: 1 yes, 0 no,
  * -ESRCH when it is gone (reaped) and cannot be told. */
 int update_pid_member(pid_t pid);
 bool update_active(void);

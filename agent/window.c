@@ -32,13 +32,20 @@
 #define WN_WAITERS 16 /* requests waiting for one plan */
 
 struct wn_count {
-	size_t add, change, same, remove, skip, dropped;
+	size_t add, change, same, remove, skip, dropped, held, accepted;
+};
+
+/* Paths a review sent: dropped, or accepted though held. */
+struct wn_paths {
+	char **v;
+	size_t n;
 };
 
 struct wn_job {
 	pthread_t tid;
 	bool running; /* started, not yet joined (main thread) */
 	bool commit; /* a commit, else a plan */
+	bool hold; /* hold the changes of writers that are not [maintenance] writers */
 	atomic_bool done; /* the thread has finished its work */
 	atomic_bool cancel; /* window_fini: stop between two files */
 	struct recorder_entry *ents; /* the snapshot worked on (owned) */
@@ -60,10 +67,9 @@ struct wn_waiter {
 static struct {
 	const struct hmd_config *cfg;
 	int efd;
-	/* the drops of a review, sent by one client before its end */
+	/* the drops and accepts of a review, sent by one client before its end */
 	uint64_t drop_client; /* 0: none */
-	char **drops;
-	size_t n_drops;
+	struct wn_paths drops, accepts;
 	/* the plan built last */
 	struct recorder_entry *plan_ents;
 	uint32_t *plan_kinds;
@@ -110,8 +116,8 @@ static size_t wn_tree_gone(const struct wl_db *db, const char *dir, struct wl_se
 /* What the end does with one recorded path; *e filled (caller frees) for
  * ADD and CHANGE. Hashes through an fd opened O_NOFOLLOW: a symlink or a
  * special file put in place of a path is never followed or read. */
-static uint32_t wn_plan_one(const struct wl_db *db, const struct recorder_entry *r,
-                            struct wl_entry *e)
+static uint32_t wn_plan_path(const struct wl_db *db, const struct recorder_entry *r,
+                             struct wl_entry *e)
 {
 	struct wl_class cls = {0};
 	struct wl_err err = {0};
@@ -143,6 +149,25 @@ static uint32_t wn_plan_one(const struct wl_db *db, const struct recorder_entry 
 	return qual ? HMC_PK_ADD : HMC_PK_SKIP;
 }
 
+/* wn_plan_path, and a change that would add or change an entry is HELD
+ * when hold is set and its writer is not one of [maintenance] writers
+ * (another user, or nobody could be named: recorder.c): only the
+ * operator's explicit accept in a review approves it. A removal is never
+ * held: it only takes an entry of a file that is gone off the list. */
+static uint32_t wn_plan_one(const struct wl_db *db, const struct recorder_entry *r,
+                            struct wl_entry *e, bool hold)
+{
+	uint32_t kind = wn_plan_path(db, r, e);
+
+	if (hold && (kind == HMC_PK_ADD || kind == HMC_PK_CHANGE) &&
+	    !config_is_writer(wn.cfg, r->uid)) {
+		wl_entry_free(e);
+		memset(e, 0, sizeof(*e));
+		return HMC_PK_HELD;
+	}
+	return kind;
+}
+
 static void wn_plan_run(struct wn_job *j)
 {
 	struct hmd_list *l = list_get();
@@ -151,11 +176,27 @@ static void wn_plan_run(struct wn_job *j)
 
 	j->serial = list_serial(l);
 	for (i = 0; i < j->n && !atomic_load(&j->cancel); i++) {
-		j->kinds[i] = wn_plan_one(list_db(l), &j->ents[i], &e);
+		j->kinds[i] = wn_plan_one(list_db(l), &j->ents[i], &e, j->hold);
 		wl_entry_free(&e);
 	}
 	list_put(l);
 	j->rc = i < j->n ? -ECANCELED : 0;
+}
+
+#define WN_HELD_LOGGED 100 /* held paths named one by one in the log */
+
+/* Name a held change in the log (the first WN_HELD_LOGGED of a commit). */
+static void wn_held_log(const struct recorder_entry *r, size_t nth)
+{
+	char who[32];
+
+	if (nth >= WN_HELD_LOGGED)
+		return;
+	if (r->uid == JOURNAL_UID_NONE)
+		snprintf(who, sizeof(who), "an unknown writer");
+	else
+		snprintf(who, sizeof(who), "uid %u", r->uid);
+	log_msg(LOG_NOTICE, "maintenance: NOT approved: %s, written by %s", r->path, who);
 }
 
 /* Apply the snapshot to s, the list's copy. 0 or -ECANCELED. */
@@ -171,8 +212,10 @@ static int wn_apply(struct wn_job *j, const struct wl_db *db, struct wl_set *s)
 		if (atomic_load(&j->cancel))
 			return -ECANCELED;
 		r = &j->ents[i];
-		kind = wn_plan_one(db, r, &e);
-		if (r->op == 'T' && kind == HMC_PK_REMOVE)
+		kind = wn_plan_one(db, r, &e, j->hold);
+		if (kind == HMC_PK_HELD)
+			wn_held_log(r, c->held++);
+		else if (r->op == 'T' && kind == HMC_PK_REMOVE)
 			c->remove += wn_tree_gone(db, r->path, s);
 		else if ((kind == HMC_PK_ADD || kind == HMC_PK_CHANGE) && wl_set_put(s, &e) == 0)
 			kind == HMC_PK_ADD ? c->add++ : c->change++;
@@ -290,24 +333,30 @@ bool window_busy(char *msg, size_t len)
 
 /* ---- drops of a review ------------------------------------------------------- */
 
-static void wn_drops_clear(void)
+static void wn_paths_clear(struct wn_paths *p)
 {
 	size_t i;
 
-	for (i = 0; i < wn.n_drops; i++)
-		free(wn.drops[i]);
-	free(wn.drops);
-	wn.drops = NULL;
-	wn.n_drops = 0;
+	for (i = 0; i < p->n; i++)
+		free(p->v[i]);
+	free(p->v);
+	p->v = NULL;
+	p->n = 0;
+}
+
+static void wn_drops_clear(void)
+{
+	wn_paths_clear(&wn.drops);
+	wn_paths_clear(&wn.accepts);
 	wn.drop_client = 0;
 }
 
-static bool wn_dropped(const char *path)
+static bool wn_in(const struct wn_paths *p, const char *path)
 {
 	size_t i;
 
-	for (i = 0; i < wn.n_drops; i++)
-		if (!strcmp(wn.drops[i], path))
+	for (i = 0; i < p->n; i++)
+		if (!strcmp(p->v[i], path))
 			return true;
 	return false;
 }
@@ -318,8 +367,10 @@ void window_client_gone(uint64_t client)
 		wn_drops_clear();
 }
 
-int window_drop(uint64_t client, const char (*paths)[PATH_MAX], size_t n, char *msg, size_t len)
+int window_drop(uint64_t client, const char (*paths)[PATH_MAX], size_t n, bool accept, char *msg,
+                size_t len)
 {
+	struct wn_paths *p = accept ? &wn.accepts : &wn.drops;
 	char **t;
 	size_t i;
 
@@ -328,18 +379,30 @@ int window_drop(uint64_t client, const char (*paths)[PATH_MAX], size_t n, char *
 	if (client != wn.drop_client)
 		wn_drops_clear();
 	wn.drop_client = client;
-	t = realloc(wn.drops, (wn.n_drops + n) * sizeof(*t));
+	t = realloc(p->v, (p->n + n) * sizeof(*t));
 	if (!t && n)
 		return snprintf(msg, len, "out of memory"), -ENOMEM;
-	wn.drops = t;
+	p->v = t;
 	for (i = 0; i < n; i++)
-		if ((wn.drops[wn.n_drops] = strdup(paths[i])))
-			wn.n_drops++;
-	snprintf(msg, len, "%zu entries dropped so far", wn.n_drops);
+		if ((p->v[p->n] = strdup(paths[i])))
+			p->n++;
+	snprintf(msg, len, "%zu entries dropped, %zu held ones accepted so far", wn.drops.n,
+	         wn.accepts.n);
 	return 0;
 }
 
 /* ---- the plan ------------------------------------------------------------------ */
+
+/* Are non-writers' changes held? In a maintenance window and in the review
+ * of an interrupted one (whatever it was), not in an update session: its
+ * writers are told apart by cgroup (update.c), whoever they run as. */
+static bool wn_hold(void)
+{
+	struct state_file sf;
+
+	state_file_get(&sf);
+	return sf.window != STATE_W_UPDATE;
+}
 
 int window_plan_build(window_done_fn *done, void *arg, char *msg, size_t len)
 {
@@ -355,6 +418,7 @@ int window_plan_build(window_done_fn *done, void *arg, char *msg, size_t len)
 		return snprintf(msg, len, "too many requests wait for the changes, try again"),
 		       -EBUSY;
 	if (!j->running) {
+		j->hold = wn_hold();
 		j->ents = recorder_snapshot(&j->n, &j->version, &rc);
 		if (!rc && !j->n) { /* nothing recorded: nothing to hash */
 			wn_plan_drop();
@@ -378,7 +442,7 @@ int window_plan_build(window_done_fn *done, void *arg, char *msg, size_t len)
 	return -EINPROGRESS;
 }
 
-int window_plan_at(size_t i, size_t *total, uint32_t *kind, char *path, size_t len)
+int window_plan_at(size_t i, size_t *total, uint32_t *kind, uint32_t *uid, char *path, size_t len)
 {
 	if (!wn.plan_valid)
 		return -ENODATA;
@@ -386,6 +450,7 @@ int window_plan_at(size_t i, size_t *total, uint32_t *kind, char *path, size_t l
 	if (i >= wn.plan_n)
 		return -ENOENT;
 	*kind = wn.plan_kinds[i];
+	*uid = wn.plan_ents[i].op == 'W' ? wn.plan_ents[i].uid : JOURNAL_UID_NONE;
 	snprintf(path, len, "%s", wn.plan_ents[i].path);
 	return 0;
 }
@@ -512,20 +577,35 @@ static void wn_session_close(int rc, const char *res, char *msg, size_t len)
 	snprintf(msg, len, "%s", res);
 }
 
-/* The record without the review's drops, to the committer thread. */
-static int wn_commit_start(void)
+/* The record without the review's drops, to the committer thread; a held
+ * change the review accepted is approved as if a writer had made it
+ * (logged: the operator said so). */
+static int wn_commit_start(bool hold)
 {
 	struct wn_job *j = &wn.commit_job;
+	struct recorder_entry *r;
 	size_t i, o = 0;
 	int rc;
 
 	j->ents = recorder_snapshot(&j->n, &j->version, &rc);
 	if (rc)
 		return rc;
-	for (i = 0; i < j->n; i++)
-		if (!wn_dropped(j->ents[i].path))
-			j->ents[o++] = j->ents[i];
 	memset(&j->c, 0, sizeof(j->c));
+	for (i = 0; i < j->n; i++) {
+		r = &j->ents[i];
+		if (wn_in(&wn.drops, r->path))
+			continue;
+		if (hold && !config_is_writer(wn.cfg, r->uid) && wn_in(&wn.accepts, r->path)) {
+			log_msg(LOG_NOTICE,
+			        "maintenance: %s (written by %s%.0u) accepted by review", r->path,
+			        r->uid == JOURNAL_UID_NONE ? "an unknown writer" : "uid ",
+			        r->uid == JOURNAL_UID_NONE ? 0 : r->uid);
+			r->uid = 0;
+			j->c.accepted++;
+		}
+		j->ents[o++] = *r;
+	}
+	j->hold = hold;
 	j->c.dropped = j->n - o;
 	j->n = o;
 	wn_drops_clear(); /* applied */
@@ -550,7 +630,7 @@ int window_session_commit(bool approve, window_done_fn *done, void *arg, char *m
 		wn_session_close(0, "nothing approved", msg, len);
 		return 0;
 	}
-	rc = wn_commit_start();
+	rc = wn_commit_start(sf.window != STATE_W_UPDATE);
 	if (rc < 0) {
 		snprintf(res, sizeof(res), "the list was NOT changed: cannot start hashing: %s",
 		         strerror(-rc));
@@ -564,6 +644,27 @@ int window_session_commit(bool approve, window_done_fn *done, void *arg, char *m
 	return -EINPROGRESS;
 }
 
+/* What a commit did, in one line: the held changes named with where they
+ * are listed and how to approve one. */
+static void wn_result(const struct wn_count *c, char *res, size_t len)
+{
+	int n = snprintf(res, len,
+	                 "%zu added, %zu changed, %zu removed, %zu unchanged, %zu not qualifying "
+	                 "or gone, %zu dropped by review",
+	                 c->add, c->change, c->remove, c->same, c->skip, c->dropped);
+
+	if (n > 0 && (size_t)n < len && c->accepted)
+		n += snprintf(res + n, len - (size_t)n,
+		              ", %zu written by other users accepted by review", c->accepted);
+	if (n > 0 && (size_t)n < len && c->held)
+		snprintf(
+		    res + n, len - (size_t)n,
+		    "; %zu NOT approved, written by users not in [maintenance] writers or by "
+		    "an unknown writer (listed in hmilockd's log; approve one with `hmilock add "
+		    "PATH`)",
+		    c->held);
+}
+
 /* The committer thread is done (main thread): load the new list, close
  * the window, tell whoever asked. */
 static void wn_commit_finish(void)
@@ -571,7 +672,7 @@ static void wn_commit_finish(void)
 	struct wn_job *j = &wn.commit_job;
 	struct wn_waiter w = wn.commit_done;
 	struct wl_err err = {0};
-	char res[400], msg[512];
+	char res[560], msg[640];
 	int rc;
 
 	pthread_join(j->tid, NULL);
@@ -589,10 +690,7 @@ static void wn_commit_finish(void)
 		         j->err.msg[0] ? j->err.msg : strerror(-rc),
 		         rc == -ESTALE ? " after `hmilock reload`" : "");
 	else
-		snprintf(res, sizeof(res),
-		         "%zu added, %zu changed, %zu removed, %zu unchanged, %zu not qualifying "
-		         "or gone, %zu dropped by review",
-		         j->c.add, j->c.change, j->c.remove, j->c.same, j->c.skip, j->c.dropped);
+		wn_result(&j->c, res, sizeof(res));
 	wn_job_clear(j);
 	wn.commit_done = (struct wn_waiter){0};
 	wn_session_close(rc, res, msg, sizeof(msg));
@@ -636,7 +734,7 @@ static void wn_end_finish(int rc, const char *res, char *msg, size_t len)
 static void wn_end_done(void *arg, int rc, const char *res)
 {
 	struct wn_waiter w = wn.end_done;
-	char msg[600];
+	char msg[720];
 
 	(void)arg;
 	wn.end_done = (struct wn_waiter){0};
@@ -649,7 +747,7 @@ int window_end(uint64_t client, pid_t by, bool discard, window_done_fn *done, vo
                size_t len)
 {
 	struct state_file sf;
-	char res[512];
+	char res[640];
 	int rc;
 
 	if (window_busy(msg, len))
@@ -755,10 +853,10 @@ void window_info(struct window_info *out)
 
 /* ---- start, stop, the main loop ----------------------------------------- */
 
-static void wn_replay(void *arg, char op, const char *path)
+static void wn_replay(void *arg, char op, const char *path, uint32_t uid)
 {
 	(void)arg;
-	recorder_note(op, path);
+	recorder_note(op, path, uid);
 }
 
 int window_init(const struct hmd_config *cfg, char *msg, size_t msglen)

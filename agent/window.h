@@ -48,8 +48,10 @@ bool window_busy(char *msg, size_t len);
  * -EINPROGRESS (done(arg, ...) follows) or another -errno. client is the
  * control connection's id. */
 int window_begin(pid_t by, uint32_t timeout_s, char *msg, size_t len);
-/* Drops for the end to come (a review); forgotten when the client goes. */
-int window_drop(uint64_t client, const char (*paths)[PATH_MAX], size_t n, char *msg, size_t len);
+/* Drops for the end to come (a review), or with accept the held changes
+ * (HMC_PK_HELD) it approves after all; forgotten when the client goes. */
+int window_drop(uint64_t client, const char (*paths)[PATH_MAX], size_t n, bool accept, char *msg,
+                size_t len);
 /* End the maintenance window (or the one waiting for review): discard
  * approves nothing and finishes at once; otherwise -EINPROGRESS. */
 int window_end(uint64_t client, pid_t by, bool discard, window_done_fn *done, void *arg, char *msg,
@@ -72,8 +74,9 @@ void window_info(struct window_info *out);
  * commit runs; -errno. */
 int window_plan_build(window_done_fn *done, void *arg, char *msg, size_t len);
 /* Entry i of the plan built last: 0, -ENOENT past the end, -ENODATA when
- * there is none. *total gets the number of entries. */
-int window_plan_at(size_t i, size_t *total, uint32_t *kind, char *path, size_t len);
+ * there is none. *total gets the number of entries, *uid its writer
+ * (JOURNAL_UID_NONE: unknown, or a removal). */
+int window_plan_at(size_t i, size_t *total, uint32_t *kind, uint32_t *uid, char *path, size_t len);
 
 /* For update.c: open a recording session of kind (journal, state file,
  * recorder with attr as its attribution rule, see recorder_start()). */

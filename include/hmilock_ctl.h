@@ -218,12 +218,16 @@ enum hmc_plan_kind {
 	HMC_PK_SAME, /* listed, unchanged: nothing to do */
 	HMC_PK_REMOVE, /* listed, gone: leaves the list */
 	HMC_PK_SKIP, /* not listed and does not qualify, or gone */
+	HMC_PK_HELD, /* would be added or changed, but written by a uid not in
+	              * [maintenance] writers (or by nobody that could be
+	              * named): not approved unless a review accepts it */
 	HMC_PK__MAX
 };
 
+#define HMC_UID_NONE 0xffffffffu /* no writer: unknown, or a removal */
 struct hmc_plan_entry {
 	uint32_t kind; /* enum hmc_plan_kind */
-	uint32_t reserved;
+	uint32_t uid; /* who wrote it, or HMC_UID_NONE */
 	char path[HMC_PATH_LEN];
 };
 
@@ -236,6 +240,7 @@ struct hmc_maint_plan {
 enum {
 	HMC_END_MORE = 1, /* only add these drops; the end follows */
 	HMC_END_DISCARD = 2, /* approve nothing, drop the record */
+	HMC_END_ACCEPT = 4, /* with MORE: the paths are held changes accepted, not drops */
 };
 
 /* Ending a window: drops of a --review come in messages with HMC_END_MORE
@@ -394,7 +399,10 @@ static inline const char *hmc_check_maint(const struct hmc_msg *m)
 	case HMC_REQ_MAINT_PLAN:
 		return m->u.maint_plan_req.reserved ? "reserved field not zero" : NULL;
 	case HMC_REQ_MAINT_END:
-		if (m->u.maint_end.flags & ~(uint32_t)(HMC_END_MORE | HMC_END_DISCARD))
+		if ((m->u.maint_end.flags &
+		     ~(uint32_t)(HMC_END_MORE | HMC_END_DISCARD | HMC_END_ACCEPT)) ||
+		    ((m->u.maint_end.flags & HMC_END_ACCEPT) &&
+		     !(m->u.maint_end.flags & HMC_END_MORE)))
 			return "unknown flags";
 		if (m->u.maint_end.n_drop > HMC_PLAN_PER_MSG)
 			return "too many dropped paths";
@@ -602,7 +610,7 @@ static inline const char *hmc_plan_kind_name(uint32_t k)
 {
 	static const char *const names[HMC_PK__MAX] = {
 	    [HMC_PK_ADD] = "add",       [HMC_PK_CHANGE] = "change", [HMC_PK_SAME] = "same",
-	    [HMC_PK_REMOVE] = "remove", [HMC_PK_SKIP] = "skip",
+	    [HMC_PK_REMOVE] = "remove", [HMC_PK_SKIP] = "skip",     [HMC_PK_HELD] = "held",
 	};
 
 	return k < HMC_PK__MAX ? names[k] : "unknown";

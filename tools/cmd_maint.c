@@ -144,6 +144,24 @@ static void mc_time(uint64_t t, char *buf, size_t len)
 		strftime(buf, len, "%Y-%m-%d %H:%M:%S %z", &tm);
 }
 
+/* " (written by uid N: not approved unless you accept it in `end
+ * --review`)" and the like for a held entry, "" for the others. */
+static const char *mc_held_note(const struct hmc_plan_entry *e, char *buf, size_t len)
+{
+	if (e->kind != HMC_PK_HELD)
+		return "";
+	if (e->uid == HMC_UID_NONE)
+		snprintf(buf, len,
+		         "  (writer unknown: not approved unless accepted in "
+		         "`maintenance end --review`)");
+	else
+		snprintf(buf, len,
+		         "  (written by uid %u: not approved unless accepted in "
+		         "`maintenance end --review`)",
+		         e->uid);
+	return buf;
+}
+
 /* Every plan entry (the daemon hashes the recorded files) into arr, or
  * printed as text when arr is NULL; kinds[] counts them. */
 static int mc_plan(json_object *arr, uint32_t *kinds, struct hmc_plan_entry **all, size_t *n_all)
@@ -180,11 +198,16 @@ static int mc_plan(json_object *arr, uint32_t *kinds, struct hmc_plan_entry **al
 				    o, "action",
 				    json_object_new_string(hmc_plan_kind_name(e->kind)));
 				list_json_path(o, "path", e->path);
+				json_object_object_add(
+				    o, "writer",
+				    e->uid == HMC_UID_NONE ? NULL : json_object_new_uint64(e->uid));
 				json_object_array_add(arr, o);
 			} else {
+				char note[128];
+
 				printf("  %-7s ", hmc_plan_kind_name(e->kind));
 				util_print_path(stdout, e->path);
-				printf("\n");
+				printf("%s\n", mc_held_note(e, note, sizeof(note)));
 			}
 		}
 		off += p->n;
@@ -307,16 +330,17 @@ close:
 
 /* ---- maintenance end ------------------------------------------------------ */
 
-/* Ask about one entry: true keep, false drop; -1 at end of input. */
+/* Ask about one entry: true keep (a held one: accept), false drop (a
+ * held one: leave it unapproved); -1 at end of input. */
 static int mc_ask(FILE *in, bool tty, const struct hmc_plan_entry *e)
 {
-	char line[64];
+	char line[64], note[128];
 
 	for (;;) {
 		if (tty) {
 			fprintf(stderr, "%-7s ", hmc_plan_kind_name(e->kind));
 			util_print_path(stderr, e->path);
-			fprintf(stderr, "  accept? [y/n] ");
+			fprintf(stderr, "%s  accept? [y/n] ", mc_held_note(e, note, sizeof(note)));
 		}
 		if (!fgets(line, sizeof(line), in))
 			return -1;
@@ -331,14 +355,15 @@ static int mc_ask(FILE *in, bool tty, const struct hmc_plan_entry *e)
 	}
 }
 
-/* Review: ask per entry that would change the list; send the drops with
- * HMC_END_MORE, HMC_PLAN_PER_MSG at a time. */
+/* Review: ask per entry that would change the list (held ones included);
+ * send the drops, and the held entries accepted (HMC_END_ACCEPT), with
+ * HMC_END_MORE, one at a time. */
 static int mc_review(void)
 {
 	struct hmc_maint_end *q = &ctlc_req()->u.maint_end;
 	uint32_t kinds[HMC_PK__MAX] = {0};
 	struct hmc_plan_entry *all = NULL;
-	size_t n = 0, i, nd = 0;
+	size_t n = 0, i, nd = 0, na = 0;
 	FILE *in = stdin;
 	bool tty = isatty(STDIN_FILENO);
 	int rc = mc_plan(NULL, kinds, &all, &n), a;
@@ -353,20 +378,22 @@ static int mc_review(void)
 			rc = EXIT_NEGATIVE;
 			break;
 		}
-		if (a)
-			continue;
+		if (a == (all[i].kind == HMC_PK_HELD ? 0 : 1))
+			continue; /* kept, or held and left held */
 		memset(q, 0, sizeof(*q));
-		q->flags = HMC_END_MORE;
+		q->flags = HMC_END_MORE | (a ? HMC_END_ACCEPT : 0);
 		q->n_drop = 1;
 		snprintf(q->drop[0], HMC_PATH_LEN, "%s", all[i].path);
 		rc = ctlc_call_auth(HMC_REQ_MAINT_END, &q->auth);
 		if (!rc)
 			rc = ctlc_expect(HMC_REP_RESULT, false);
-		nd++;
+		a ? na++ : nd++;
 	}
 	free(all);
 	if (rc == EXIT_OK)
-		fprintf(stderr, "%zu entries dropped by review\n", nd);
+		fprintf(stderr,
+		        "%zu entries dropped, %zu written by other users accepted by review\n", nd,
+		        na);
 	return rc;
 }
 

@@ -317,6 +317,39 @@ static int config_k_maint_timeout(struct hmd_config *cfg, const char *v)
 	return 0;
 }
 
+/* Blank-separated uids (decimal, below 2^32 - 1); root is always one of
+ * them, listed or not. */
+static int config_k_writers(struct hmd_config *cfg, const char *v)
+{
+	unsigned long long u;
+	char *end;
+
+	cfg->n_writers = 1; /* writers[0] is root */
+	for (;;) {
+		v += strspn(v, " \t");
+		if (*v == '\0')
+			return 0;
+		if (*v < '0' || *v > '9' || cfg->n_writers >= HMD_MAX_WRITERS)
+			return -EINVAL;
+		errno = 0;
+		u = strtoull(v, &end, 10);
+		if (errno || u >= UINT32_MAX || (*end && *end != ' ' && *end != '\t'))
+			return -EINVAL;
+		cfg->writers[cfg->n_writers++] = (uint32_t)u;
+		v = end;
+	}
+}
+
+bool config_is_writer(const struct hmd_config *cfg, uint32_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_writers; i++)
+		if (cfg->writers[i] == uid)
+			return true;
+	return false;
+}
+
 /* "auto" (the cgroup2 mount's hmilock-update) or an absolute path; that it
  * lies below the cgroup2 mount is checked at start (update.c). */
 static int config_k_cgroup_root(struct hmd_config *cfg, const char *v)
@@ -363,6 +396,8 @@ static const struct config_key config_keys[] = {
          HMD_MAX_ROOTS) " (for hmilock init)"},
     {"maintenance", "default_timeout", config_k_maint_timeout,
      "a duration from 1s to 7d (e.g. 90s, 30m, 2h, 1d)"},
+    {"maintenance", "writers", config_k_writers,
+     "uids separated by blanks, at most " CONFIG_STR(HMD_MAX_WRITERS) " with root (always one)"},
     {"update", "cgroup_root", config_k_cgroup_root,
      "auto or an absolute path below the cgroup v2 mount"},
 };
@@ -389,6 +424,8 @@ void config_defaults(struct hmd_config *cfg)
 	snprintf(cfg->import_pubkey, sizeof(cfg->import_pubkey), "%s", HMD_DEFAULT_IMPORT_PUBKEY);
 	cfg->n_watch = 0;
 	cfg->maint_timeout_s = HMD_DEFAULT_MAINT_TIMEOUT;
+	cfg->writers[0] = 0; /* root */
+	cfg->n_writers = 1;
 	snprintf(cfg->path, sizeof(cfg->path), "%s", HMD_DEFAULT_CONFIG);
 }
 

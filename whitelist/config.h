@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define HMD_DEFAULT_CONFIG "/etc/hmilock/hmilock.conf"
@@ -17,6 +18,7 @@
 #define HMD_DEFAULT_PASSWORD_FILE "/etc/hmilock/admin.pass"
 #define HMD_DEFAULT_IMPORT_PUBKEY "/etc/hmilock/import.pub"
 #define HMD_MAX_WATCH 64
+#define HMD_MAX_WRITERS 32 /* [maintenance] writers, root included */
 #define HMD_MAX_ROOTS 64 /* [init] roots */
 
 enum hmd_mode { HMD_MODE_ENFORCE = 0, HMD_MODE_AUDIT, HMD_MODE_MAINTENANCE, HMD_MODE__MAX };
@@ -74,6 +76,10 @@ struct hmd_config {
 	char roots[HMD_MAX_ROOTS][PATH_MAX];
 	/* [maintenance] default_timeout: seconds a window stays open */
 	unsigned maint_timeout_s;
+	/* [maintenance] writers: the uids whose writes `maintenance end`
+	 * approves; root (0) is always one of them */
+	size_t n_writers;
+	uint32_t writers[HMD_MAX_WRITERS];
 	/* [update] cgroup_root: parent directory of the update cgroups;
 	 * "" = <the cgroup2 mount>/hmilock-update */
 	char cgroup_root[PATH_MAX];
@@ -93,6 +99,8 @@ int config_load_stream(struct hmd_config *cfg, FILE *fp, const char *name, char 
                        size_t msglen);
 void config_defaults(struct hmd_config *cfg);
 const char *config_mode_name(enum hmd_mode m);
+/* Is uid one of [maintenance] writers (root always is)? */
+bool config_is_writer(const struct hmd_config *cfg, uint32_t uid);
 int config_mode_parse(const char *s, enum hmd_mode *out);
 
 #endif /* HMILOCK_CONFIG_H */

@@ -29,8 +29,9 @@ static void fuzz_check(bool ok)
 }
 
 /* The path must survive the writer's encoding and this parser again. */
-static void fuzz_round_trip(char op, const char *path)
+static void fuzz_round_trip(char op, const char *path, uint32_t uid)
 {
+	uint32_t uid2;
 	size_t n = wl_pct_encode(path, strlen(path), fuzz_line + 2, sizeof(fuzz_line) - 2);
 	char op2;
 
@@ -39,26 +40,31 @@ static void fuzz_round_trip(char op, const char *path)
 		fuzz_check((unsigned char)fuzz_line[i] > 0x20);
 	fuzz_line[0] = op;
 	fuzz_line[1] = ' ';
-	fuzz_check(journal_parse_line(fuzz_line, n + 2, &op2, fuzz_again, sizeof(fuzz_again)) == 0);
-	fuzz_check(op2 == op && strcmp(fuzz_again, path) == 0);
+	n += 2;
+	if (uid != JOURNAL_UID_NONE)
+		n += (size_t)snprintf(fuzz_line + n, sizeof(fuzz_line) - n, " uid=%u", uid);
+	fuzz_check(journal_parse_line(fuzz_line, n, &op2, fuzz_again, sizeof(fuzz_again), &uid2) ==
+	           0);
+	fuzz_check(op2 == op && strcmp(fuzz_again, path) == 0 && uid2 == uid);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *line = malloc(size ? size : 1); /* exactly size bytes: ASan sees over-reads */
 	char op = 0;
+	uint32_t uid = 0;
 	int rc;
 
 	if (!line)
 		return 0;
 	memcpy(line, data, size);
-	rc = journal_parse_line(line, size, &op, fuzz_path, sizeof(fuzz_path));
+	rc = journal_parse_line(line, size, &op, fuzz_path, sizeof(fuzz_path), &uid);
 	fuzz_check(rc == 0 || rc == 1 || rc == -EINVAL || rc == -ENAMETOOLONG);
 	if (rc == 0) {
 		fuzz_check(op == 'W' || op == 'D' || op == 'T');
 		fuzz_check(memchr(fuzz_path, '\0', sizeof(fuzz_path)) != NULL);
 		fuzz_check(fuzz_path[0] == '/');
-		fuzz_round_trip(op, fuzz_path);
+		fuzz_round_trip(op, fuzz_path, uid);
 	}
 	free(line);
 	return 0;

@@ -3,7 +3,8 @@
  * power loss: "W /a%4", "W /a%", "D /%0"), each handed over in a buffer of
  * exactly its length so AddressSanitizer sees any read past it; and the
  * file round trip: create, append odd paths, close, load (a cut last line
- * is skipped and counted). Each file test works in its own mkdtemp
+ * is skipped and counted), with each change's writer uid (" uid=N",
+ * " uid=?", none: unknown; anything else refused). Each file test works in its own mkdtemp
  * directory under /tmp. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,23 +30,26 @@ struct parse_case {
 	int rc;
 	char op;
 	const char *path;
+	uint32_t uid;
 };
 
 static void check_case(const struct parse_case *t)
 {
 	size_t len = t->len ? t->len : strlen(t->in);
 	char *buf = malloc(len ? len : 1), path[PATH_MAX], op = 0;
+	uint32_t uid = 7;
 	int rc;
 
 	assert_non_null(buf);
 	memcpy(buf, t->in, len); /* exactly len bytes: no NUL after them */
 	memset(path, 'x', sizeof(path));
-	rc = journal_parse_line(buf, len, &op, path, sizeof(path));
+	rc = journal_parse_line(buf, len, &op, path, sizeof(path), &uid);
 	if (rc != t->rc)
 		fail_msg("line \"%s\" (%zu bytes): rc %d, want %d", t->in, len, rc, t->rc);
 	if (rc == 0) {
 		assert_int_equal(op, t->op);
 		assert_string_equal(path, t->path);
+		assert_int_equal(uid, t->uid);
 	}
 	free(buf);
 }
@@ -54,72 +58,89 @@ static void test_parse_table(void **state)
 {
 	static const struct parse_case t[] = {
 	    /* good lines */
-	    {"W /usr/bin/ls", 0, 0, 'W', "/usr/bin/ls"},
-	    {"D /opt/app/old\n", 0, 0, 'D', "/opt/app/old"},
-	    {"T /opt/app", 0, 0, 'T', "/opt/app"},
-	    {"W /", 0, 0, 'W', "/"},
-	    {"W /a%20b", 0, 0, 'W', "/a b"},
-	    {"W /100%25", 0, 0, 'W', "/100%"},
-	    {"W /new%0Aline%09tab", 0, 0, 'W', "/new\nline\ttab"},
-	    {"W /del%7F", 0, 0, 'W', "/del\x7f"},
-	    {"W /caf%C3%A9", 0, 0, 'W', "/caf\xc3\xa9"},
-	    {"W /caf%c3%a9", 0, 0, 'W', "/caf\xc3\xa9"}, /* lower-case hex too */
-	    {"W /caf\xc3\xa9", 0, 0, 'W', "/caf\xc3\xa9"}, /* raw >= 0x80: older journals */
-	    {"W /a%2Fb", 0, 0, 'W', "/a/b"},
+	    {"W /usr/bin/ls", 0, 0, 'W', "/usr/bin/ls", JOURNAL_UID_NONE},
+	    {"D /opt/app/old\n", 0, 0, 'D', "/opt/app/old", JOURNAL_UID_NONE},
+	    {"T /opt/app", 0, 0, 'T', "/opt/app", JOURNAL_UID_NONE},
+	    {"W /", 0, 0, 'W', "/", JOURNAL_UID_NONE},
+	    /* the writer */
+	    {"W /usr/bin/ls uid=0", 0, 0, 'W', "/usr/bin/ls", 0},
+	    {"W /a%20b uid=1000\n", 0, 0, 'W', "/a b", 1000},
+	    {"W /a uid=4294967294", 0, 0, 'W', "/a", 4294967294u},
+	    {"W /a uid=?", 0, 0, 'W', "/a", JOURNAL_UID_NONE},
+	    {"W /a uid=4294967295", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a uid=99999999999", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a uid=", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a uid=-1", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a uid=1 ", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a uid=1x", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a gid=1", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a ", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a b", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a uid=1 uid=2", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a%20b", 0, 0, 'W', "/a b", JOURNAL_UID_NONE},
+	    {"W /100%25", 0, 0, 'W', "/100%", JOURNAL_UID_NONE},
+	    {"W /new%0Aline%09tab", 0, 0, 'W', "/new\nline\ttab", JOURNAL_UID_NONE},
+	    {"W /del%7F", 0, 0, 'W', "/del\x7f", JOURNAL_UID_NONE},
+	    {"W /caf%C3%A9", 0, 0, 'W', "/caf\xc3\xa9", JOURNAL_UID_NONE},
+	    {"W /caf%c3%a9", 0, 0, 'W', "/caf\xc3\xa9", JOURNAL_UID_NONE}, /* lower-case hex too */
+	    {"W /caf\xc3\xa9", 0, 0, 'W', "/caf\xc3\xa9",
+	     JOURNAL_UID_NONE}, /* raw >= 0x80: older journals */
+	    {"W /a%2Fb", 0, 0, 'W', "/a/b", JOURNAL_UID_NONE},
 	    /* comments (the header) */
-	    {"# kind=maintenance start=1 timeout=60", 0, 1, 0, NULL},
-	    {"#", 0, 1, 0, NULL},
-	    {"#\n", 0, 1, 0, NULL},
+	    {"# kind=maintenance start=1 timeout=60", 0, 1, 0, NULL, 0},
+	    {"#", 0, 1, 0, NULL, 0},
+	    {"#\n", 0, 1, 0, NULL, 0},
 	    /* escapes cut by a power loss: the parser must stop at len */
-	    {"W /a%4", 0, -EINVAL, 0, NULL},
-	    {"W /a%", 0, -EINVAL, 0, NULL},
-	    {"D /%0", 0, -EINVAL, 0, NULL},
-	    {"W /a%4\n", 0, -EINVAL, 0, NULL},
-	    {"W /a%41", 5, -EINVAL, 0, NULL}, /* "W /a%" of a longer buffer */
-	    {"W /a%41", 6, -EINVAL, 0, NULL}, /* "W /a%4" of a longer buffer */
-	    {"W /a%41", 7, 0, 'W', "/aA"},
+	    {"W /a%4", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a%", 0, -EINVAL, 0, NULL, 0},
+	    {"D /%0", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a%4\n", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a%41", 5, -EINVAL, 0, NULL, 0}, /* "W /a%" of a longer buffer */
+	    {"W /a%41", 6, -EINVAL, 0, NULL, 0}, /* "W /a%4" of a longer buffer */
+	    {"W /a%41", 7, 0, 'W', "/aA", JOURNAL_UID_NONE},
 	    /* bad escapes */
-	    {"W /a%00b", 0, -EINVAL, 0, NULL},
-	    {"W /a%G1", 0, -EINVAL, 0, NULL},
-	    {"W /a%1G", 0, -EINVAL, 0, NULL},
-	    {"W /a% 1", 0, -EINVAL, 0, NULL},
-	    {"W /a%%41", 0, -EINVAL, 0, NULL},
+	    {"W /a%00b", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a%G1", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a%1G", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a% 1", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a%%41", 0, -EINVAL, 0, NULL, 0},
 	    /* raw bytes the encoder never leaves */
-	    {"W /a b", 0, -EINVAL, 0, NULL},
-	    {"W /a\tb", 0, -EINVAL, 0, NULL},
-	    {"W /a\x7f", 0, -EINVAL, 0, NULL},
-	    {"W /a\0b", 6, -EINVAL, 0, NULL},
-	    {"W /a\n\n", 0, -EINVAL, 0, NULL},
-	    {"W /a\r", 0, -EINVAL, 0, NULL},
+	    {"W /a b", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a\tb", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a\x7f", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a\0b", 6, -EINVAL, 0, NULL, 0},
+	    {"W /a\n\n", 0, -EINVAL, 0, NULL, 0},
+	    {"W /a\r", 0, -EINVAL, 0, NULL, 0},
 	    /* bad ops and shapes */
-	    {"X /a", 0, -EINVAL, 0, NULL},
-	    {"w /a", 0, -EINVAL, 0, NULL},
-	    {"WD /a", 0, -EINVAL, 0, NULL},
-	    {"W  /a", 0, -EINVAL, 0, NULL},
-	    {"W/a", 0, -EINVAL, 0, NULL},
-	    {"W", 0, -EINVAL, 0, NULL},
-	    {"W ", 0, -EINVAL, 0, NULL},
-	    {"\n", 0, -EINVAL, 0, NULL},
-	    {JOURNAL_MAGIC, 0, -EINVAL, 0, NULL},
+	    {"X /a", 0, -EINVAL, 0, NULL, 0},
+	    {"w /a", 0, -EINVAL, 0, NULL, 0},
+	    {"WD /a", 0, -EINVAL, 0, NULL, 0},
+	    {"W  /a", 0, -EINVAL, 0, NULL, 0},
+	    {"W/a", 0, -EINVAL, 0, NULL, 0},
+	    {"W", 0, -EINVAL, 0, NULL, 0},
+	    {"W ", 0, -EINVAL, 0, NULL, 0},
+	    {"\n", 0, -EINVAL, 0, NULL, 0},
+	    {JOURNAL_MAGIC, 0, -EINVAL, 0, NULL, 0},
 	    /* missing slash */
-	    {"W a/b", 0, -EINVAL, 0, NULL},
-	    {"D %2Fa", 0, -EINVAL, 0, NULL},
-	    {"T relative", 0, -EINVAL, 0, NULL},
+	    {"W a/b", 0, -EINVAL, 0, NULL, 0},
+	    {"D %2Fa", 0, -EINVAL, 0, NULL, 0},
+	    {"T relative", 0, -EINVAL, 0, NULL, 0},
 	};
 	size_t i;
 	char op = 0, path[8];
+	uint32_t uid;
 
 	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		check_case(&t[i]);
 	/* an empty buffer */
-	assert_int_equal(journal_parse_line("", 0, &op, path, sizeof(path)), -EINVAL);
+	assert_int_equal(journal_parse_line("", 0, &op, path, sizeof(path), &uid), -EINVAL);
 	/* the decoded path must fit, NUL included */
-	assert_int_equal(journal_parse_line("W /abcdef", 9, &op, path, 7), -ENAMETOOLONG);
-	assert_int_equal(journal_parse_line("W /abcdef", 9, &op, path, 8), 0);
+	assert_int_equal(journal_parse_line("W /abcdef", 9, &op, path, 7, &uid), -ENAMETOOLONG);
+	assert_int_equal(journal_parse_line("W /abcdef", 9, &op, path, 8, &uid), 0);
 	assert_string_equal(path, "/abcdef");
-	assert_int_equal(journal_parse_line("W /ab%20", 8, &op, path, 4), -ENAMETOOLONG);
-	assert_int_equal(journal_parse_line("W /ab%20", 8, &op, path, 5), 0);
+	assert_int_equal(journal_parse_line("W /ab%20", 8, &op, path, 4, &uid), -ENAMETOOLONG);
+	assert_int_equal(journal_parse_line("W /ab%20", 8, &op, path, 5, &uid), 0);
 	assert_string_equal(path, "/ab ");
 }
 
@@ -152,15 +173,17 @@ static int teardown(void **state)
 struct loaded {
 	size_t n;
 	char op[8];
+	uint32_t uid[8];
 	char path[8][PATH_MAX];
 };
 
-static void collect(void *arg, char op, const char *path)
+static void collect(void *arg, char op, const char *path, uint32_t uid)
 {
 	struct loaded *l = arg;
 
 	assert_true(l->n < 8);
 	l->op[l->n] = op;
+	l->uid[l->n] = uid;
 	snprintf(l->path[l->n], PATH_MAX, "%s", path);
 	l->n++;
 }
@@ -176,20 +199,22 @@ static void test_round_trip(void **state)
 	size_t i, bad = 99;
 
 	(void)state;
-	assert_int_equal(journal_append('W', "/x"), -EBADF); /* not open */
+	assert_int_equal(journal_append('W', "/x", 0), -EBADF); /* not open */
 	assert_int_equal(journal_create("maintenance", 60, 7, "enforce"), 0);
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-		assert_int_equal(journal_append(i % 2 ? 'D' : 'W', paths[i]), 0);
+		assert_int_equal(journal_append(i % 2 ? 'D' : 'W', paths[i],
+		                                i == 2 ? JOURNAL_UID_NONE : (uint32_t)i * 1000),
+		                 0);
 	journal_close();
-	assert_int_equal(journal_append('W', "/x"), -EBADF); /* closed */
+	assert_int_equal(journal_append('W', "/x", 0), -EBADF); /* closed */
 	assert_true(fx_read(journal_path(), buf, sizeof(buf)) >= 0);
 	/* every byte <= 0x20, >= 0x7f and '%' is %HH, so each change is one line */
-	assert_non_null(strstr(buf, "\nW /plain\n"));
-	assert_non_null(strstr(buf, "\nD /a%20b%09c\n"));
-	assert_non_null(strstr(buf, "\nW /new%0Aline\n"));
-	assert_non_null(strstr(buf, "\nD /100%25\n"));
-	assert_non_null(strstr(buf, "\nW /del%7F\n"));
-	assert_non_null(strstr(buf, "\nD /caf%C3%A9\n"));
+	assert_non_null(strstr(buf, "\nW /plain uid=0\n"));
+	assert_non_null(strstr(buf, "\nD /a%20b%09c uid=1000\n"));
+	assert_non_null(strstr(buf, "\nW /new%0Aline uid=?\n"));
+	assert_non_null(strstr(buf, "\nD /100%25 uid=3000\n"));
+	assert_non_null(strstr(buf, "\nW /del%7F uid=4000\n"));
+	assert_non_null(strstr(buf, "\nD /caf%C3%A9 uid=5000\n"));
 	assert_int_equal(strncmp(buf, hdr, strlen(hdr)), 0);
 	assert_int_equal(journal_load(collect, &l, &bad), 0);
 	assert_int_equal(bad, 0);
@@ -197,6 +222,7 @@ static void test_round_trip(void **state)
 	for (i = 0; i < l.n; i++) {
 		assert_int_equal(l.op[i], i % 2 ? 'D' : 'W');
 		assert_string_equal(l.path[i], paths[i]);
+		assert_int_equal(l.uid[i], i == 2 ? JOURNAL_UID_NONE : (uint32_t)i * 1000);
 	}
 }
 
