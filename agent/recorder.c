@@ -636,10 +636,13 @@ close_dir:
  * was read.
  */
 
-/* pidfd_send_signal(2): 0 while the process exists (zombie included). */
+/* pidfd_send_signal(2) with signal 0: 0 while the process exists (zombie
+ * included), ESRCH once it is reaped; EPERM (another uid's process, and
+ * hmilockd has no CAP_KILL) is checked after the process is found: it
+ * exists too. */
 bool recorder_pidfd_alive(int pidfd)
 {
-	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
 }
 
 bool recorder_pidfds(void)
