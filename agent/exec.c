@@ -219,8 +219,9 @@ unhold:
  *     the mark: it changes the inode's ctime, which sends no FS_MODIFY):
  *     fs.protected_hardlinks = 1 lets only the owner, or a user who may
  *     both read and write the file, link it, and the file is owned by root
- *     and writable by neither group nor others. Root is trusted with the
- *     box anyway (it could as well list the new path).
+ *     and writable by neither group nor others (CAP_FOWNER inside a user
+ *     namespace does not count: root's uid is not mapped there). Root is
+ *     trusted with the box anyway (it could as well list the new path).
  * Anything else - a user's own file, a writable one, protected_hardlinks
  * off, a link the list does not name (an unlisted link a user cannot make
  * but root made), an entry recorded before the file was replaced - keeps
