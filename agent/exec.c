@@ -280,6 +280,18 @@ static void exec_finish(struct hmd_work *w, const struct decide_in *in,
 		exec_log(w->fd, w->pid, out, path, sha, exe);
 }
 
+/* Only a refusal asks whether the open trusted update wrote the file
+ * (which may read the recorder's queue and touch its journal: a worker
+ * may block on a disk, the reader never). */
+static void exec_update_override(const struct hmd_work *w, const struct stat *st,
+                                 struct decide_in *in, struct decide_out *out)
+{
+	if (out->verdict == HMD_V_DENY && update_active()) {
+		in->updater_wrote = update_exec_allowed(w->pid, st);
+		decide(in, out);
+	}
+}
+
 static void exec_in_init(struct decide_in *in)
 {
 	memset(in, 0, sizeof(*in));
@@ -318,13 +330,7 @@ static void exec_work(struct hmd_work *w)
 	    in.path_hash_eq)
 		in.links_listed = exec_links_listed(l, sha, &st);
 	decide(&in, &out);
-	/* Only a refusal asks whether the open trusted update wrote the file
-	 * (which may read the recorder's queue and touch its journal: a
-	 * worker may block on a disk, the reader never). */
-	if (out.verdict == HMD_V_DENY && update_active()) {
-		in.updater_wrote = update_exec_allowed(w->pid, &st);
-		decide(&in, &out);
-	}
+	exec_update_override(w, &st, &in, &out);
 	exec_finish(w, &in, &out, l, path, rc == 0 ? sha : NULL, &st);
 	list_put(l);
 	if (rc == -ECANCELED)
@@ -393,6 +399,8 @@ static void exec_refuse_large(struct hmd_work *w, const struct hmd_list *l, cons
 	in.multi_link = w->st.st_nlink > 1;
 	in.too_large = true;
 	decide(&in, &out);
+	/* What an open trusted update installed runs, however large. */
+	exec_update_override(w, &w->st, &in, &out);
 	exec_finish(w, &in, &out, l, path, NULL, &w->st);
 }
 
