@@ -537,7 +537,7 @@ if o=$(hl mode audit --password-file "$PW" 2>&1) &&
 	fi
 	if o=$(hl mode enforce --password-file "$PW" 2>&1) &&
 		o=$(as_operator "node -e 'console.log(\"node-ok\")'") && [ "$o" = node-ok ]; then
-		pass "wx: with the proposed '$(echo $wxline)' node runs in enforce mode"
+		pass "wx: with the proposed '$wxline' node runs in enforce mode"
 	else
 		fail "wx: node with its exemption in enforce: $(line <<<"$o")"
 	fi
