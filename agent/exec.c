@@ -1,14 +1,18 @@
 /* exec.c - the decision for one exec, in one place: what the fanotify
  * reader does with a permission event (its own pid, a non-regular file, a
- * cache hit, or hand-off to the pool), what a worker does with a miss
- * (hash through the event's fd, look up, decide(), approve in the kernel,
- * reply, remember, ignore mark), the watchdog's on_error answer, and the
- * reaction to a list reload. The rule itself is decide() (whitelist/
- * decide.c); this file owns no fd and no state but the configuration
- * pointer and its own pid: event fds are lent to it by fan.c and the pool. */
+ * cache hit, or hand-off to the pool), how a worker triages a miss (listed
+ * and unchanged: now; too large to be listed: refused unhashed; else the
+ * slow lane, under the subject's uid - see workers.c), what it does with
+ * it (hash through the event's fd, look up, decide(), approve in the
+ * kernel, reply, remember, ignore mark), the watchdog's on_error answer,
+ * and the reaction to a list reload. The rule itself is decide()
+ * (whitelist/decide.c); this file owns no fd and no state but the
+ * configuration pointer, its own pid and fs.protected_hardlinks as read at
+ * start: event fds are lent to it by fan.c and the pool. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
@@ -51,6 +55,7 @@
 
 static const struct hmd_config *exec_cfg;
 static pid_t exec_self;
+static bool exec_protected_hardlinks; /* fs.protected_hardlinks = 1 at start */
 
 /* Write the response, then count it. Never logs. */
 static void exec_reply(int fd, const struct decide_out *out, uint64_t t0_ns)
@@ -164,10 +169,12 @@ static bool exec_same_content_id(const struct stat *a, const struct stat *b)
  * write protection of approved files (issue 4).
  *
  * An ignore mark belongs to the inode, not to a path: under match =
- * path+hash a file with a second link gets none (decide.c), but a link or
- * rename made *after* the mark keeps it, so the approved content then runs
- * from the new path too. Content, not path, is what it vouches for; the
- * kernel helper's protection of approved files closes this as well.
+ * path+hash a file with a second link gets none unless every link is
+ * listed and only root can add one (exec_links_listed), but a link (by
+ * root) or a rename made *after* the mark keeps it, so the approved content
+ * then runs from the new path too. Content, not path, is what it vouches
+ * for; the kernel helper's protection of approved files closes this as
+ * well.
  *
  * A write that lands between our hash and the mark leaves no event that
  * could clear the mark, so the identity is read again after placing it and
@@ -242,63 +249,231 @@ static bool exec_path_elsewhere(const char *path, const struct stat *st)
 	return here.st_dev != st->st_dev || here.st_ino != st->st_ino;
 }
 
+/*
+ * May a multiply linked inode get an ignore mark under match = path+hash?
+ * The mark is per inode: once it is placed, an exec through ANY link of
+ * the inode runs without asking us. That is right only when every path
+ * that leads to the inode is one the list approves for this very content,
+ * now and later:
+ *  1. every existing link is a listed path with this hash: the entries
+ *     recorded with this inode (list_links) whose path still leads to it
+ *     (lstat: same device and inode) and whose hash is this one number
+ *     exactly st_nlink - there is no link the list does not approve;
+ *  2. no one but root can add a link after the mark (a link does not clear
+ *     the mark: it changes the inode's ctime, which sends no FS_MODIFY):
+ *     fs.protected_hardlinks = 1 lets only the owner, or a user who may
+ *     both read and write the file, link it, and the file is owned by root
+ *     and writable by neither group nor others (CAP_FOWNER inside a user
+ *     namespace does not count: root's uid is not mapped there). Root is
+ *     trusted with the box anyway (it could as well list the new path).
+ * Anything else - a user's own file, a writable one, protected_hardlinks
+ * off, a link the list does not name (an unlisted link a user cannot make
+ * but root made), an entry recorded before the file was replaced - keeps
+ * the old rule: no mark, every exec asks, and the path is part of the
+ * cache key, so a link at an unlisted path is refused there (test 44).
+ * Cost: one binary search and st_nlink lstat()s, on a cold decision only.
+ */
+static bool exec_links_listed(const struct hmd_list *l, const uint8_t *sha, const struct stat *st)
+{
+	size_t first, n, i, found = 0;
+	struct stat lst;
+	struct wl_rec r;
+
+	if (!exec_protected_hardlinks || st->st_uid != 0 || (st->st_mode & (S_IWGRP | S_IWOTH)))
+		return false;
+	n = list_links(l, st->st_dev, st->st_ino, &first);
+	if (n < st->st_nlink)
+		return false;
+	for (i = 0; i < n; i++) {
+		list_link_at(l, first + i, &r);
+		if (!memcmp(r.sha256, sha, WL_SHA256_LEN) && lstat(r.path, &lst) == 0 &&
+		    S_ISREG(lst.st_mode) && lst.st_dev == st->st_dev && lst.st_ino == st->st_ino)
+			found++;
+	}
+	return found == st->st_nlink;
+}
+
+/* After decide(): the kernel helper, the one reply (for whoever wins the
+ * claim), the cache, the ignore mark, the log. sha is NULL when the file
+ * was not hashed. */
+static void exec_finish(struct hmd_work *w, const struct decide_in *in,
+                        const struct decide_out *out, const struct hmd_list *l, const char *path,
+                        const uint8_t *sha, const struct stat *st)
+{
+	char exe[sizeof(((struct hmd_event *)0)->exe)] = "";
+	bool answered;
+
+	exec_helper_approve(w->fd, out);
+	if (out->log)
+		exec_subject_exe(w->pid, exe, sizeof(exe));
+	answered = workers_claim(w);
+	if (answered)
+		exec_reply(w->fd, out, w->t0_ns);
+	if (!in->error && out->cache) {
+		struct cache_key k;
+		struct cache_val v = {.reason = (uint8_t)out->reason};
+		uint64_t ph =
+		    in->multi_link && in->match == HMD_MATCH_PATH_HASH ? cache_path_hash(path) : 0;
+
+		cache_key_from_stat(&k, st, list_serial(l), ph);
+		cache_insert(&k, &v);
+	}
+	if (!in->error && out->ignore)
+		exec_ignore(w->fd, st, list_serial(l));
+	if (answered && out->log)
+		exec_log(w->fd, w->pid, out, path, sha, exe);
+}
+
+/* Only a refusal asks whether the open trusted update wrote the file
+ * (which may read the recorder's queue and touch its journal: a worker
+ * may block on a disk, the reader never). */
+static void exec_update_override(const struct hmd_work *w, const struct stat *st,
+                                 struct decide_in *in, struct decide_out *out)
+{
+	if (out->verdict == HMD_V_DENY && update_active()) {
+		in->updater_wrote = update_exec_allowed(w->pid, st);
+		decide(in, out);
+	}
+}
+
+static void exec_in_init(struct decide_in *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->mode = (enum hmd_mode)state_mode();
+	in->match = exec_cfg->match;
+	in->on_error = exec_cfg->on_error;
+	in->regular = true;
+}
+
 static void exec_work(struct hmd_work *w)
 {
-	struct decide_in in = {.mode = (enum hmd_mode)state_mode(),
-	                       .match = exec_cfg->match,
-	                       .on_error = exec_cfg->on_error,
-	                       .regular = true};
+	/* Never read more than the file had when it was exec'd (a file that
+	 * grows meanwhile is refused by on_error), and stop once the event is
+	 * answered (the watchdog, or a stopping pool). */
+	struct wl_hash_limits lim = {.max_bytes = w->st.st_size > 0 ? (uint64_t)w->st.st_size : 1,
+	                             .cancel = &w->answered};
+	struct decide_in in;
 	struct decide_out out;
 	struct hmd_list *l;
 	struct wl_err err = {0};
 	struct stat st = w->st;
 	uint8_t sha[WL_SHA256_LEN];
-	char path[PATH_MAX], exe[sizeof(((struct hmd_event *)0)->exe)] = "";
-	bool answered;
+	char path[PATH_MAX];
 	int rc;
 
+	exec_in_init(&in);
 	l = list_get();
 	fan_fd_path(w->fd, &w->st, path, sizeof(path), &in.resolved);
 	/* Through the event's own fd: the very file the kernel will run. */
-	rc = wl_hash_fd_stable(w->fd, path, sha, &st, &err);
+	rc = wl_hash_fd_stable_limited(w->fd, path, sha, &st, &lim, &err);
 	in.error = rc < 0;
 	in.multi_link = st.st_nlink > 1;
 	if (rc == 0)
 		decide_lookup(list_db(l), path, sha, &in);
+	if (rc == 0 && in.multi_link && in.match == HMD_MATCH_PATH_HASH && in.path_listed &&
+	    in.path_hash_eq)
+		in.links_listed = exec_links_listed(l, sha, &st);
 	if (in.path_listed && in.match == HMD_MATCH_PATH_HASH)
 		in.path_elsewhere = exec_path_elsewhere(path, &st);
 	decide(&in, &out);
-	/* Only a refusal asks whether the open trusted update wrote the file
-	 * (which may read the recorder's queue and touch its journal: a
-	 * worker may block on a disk, the reader never). */
-	if (out.verdict == HMD_V_DENY && update_active()) {
-		in.updater_wrote = update_exec_allowed(w->pid, &st);
-		decide(&in, &out);
-	}
+	exec_update_override(w, &st, &in, &out);
 	if (rc == 0)
 		exec_refuse_trust(w->fd, path, w->pid, &out);
-	exec_helper_approve(w->fd, &out);
-	if (out.log)
-		exec_subject_exe(w->pid, exe, sizeof(exe));
-	answered = workers_claim(w);
-	if (answered)
-		exec_reply(w->fd, &out, w->t0_ns);
-	if (rc == 0 && out.cache) {
-		struct cache_key k;
-		struct cache_val v = {.reason = (uint8_t)out.reason};
-		uint64_t ph =
-		    in.multi_link && in.match == HMD_MATCH_PATH_HASH ? cache_path_hash(path) : 0;
-
-		cache_key_from_stat(&k, &st, list_serial(l), ph);
-		cache_insert(&k, &v);
-	}
-	if (rc == 0 && out.ignore)
-		exec_ignore(w->fd, &st, list_serial(l));
+	exec_finish(w, &in, &out, l, path, rc == 0 ? sha : NULL, &st);
 	list_put(l);
-	if (rc < 0)
+	if (rc == -ECANCELED)
+		log_msg(LOG_NOTICE, "hashing %s for pid %d stopped: its exec was answered already",
+		        path, (int)w->pid);
+	else if (rc < 0)
 		log_msg(LOG_ERR, "cannot hash %s for pid %d: %s", path, (int)w->pid, err.msg);
-	if (answered && out.log)
-		exec_log(w->fd, w->pid, &out, path, rc == 0 ? sha : NULL, exe);
+}
+
+/* Does a list entry still describe this very file (identity unchanged)? */
+static bool exec_rec_same(const struct wl_rec *r, const struct stat *st)
+{
+	return r->dev == (uint64_t)st->st_dev && r->ino == (uint64_t)st->st_ino &&
+	       r->size == (uint64_t)st->st_size && r->mtime_sec == st->st_mtim.tv_sec &&
+	       r->mtime_nsec == (uint32_t)st->st_mtim.tv_nsec &&
+	       r->ctime_sec == st->st_ctim.tv_sec && r->ctime_nsec == (uint32_t)st->st_ctim.tv_nsec;
+}
+
+/* The real uid of a process, from /proc/<pid>/status (procfs only); -1
+ * when it cannot be read (the process is gone: it waits on us, so rarely). */
+static uid_t exec_subject_uid(pid_t pid)
+{
+	char file[40], buf[2048], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(file, sizeof(file), "/proc/%d/status", (int)pid);
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return (uid_t)-1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return (uid_t)-1;
+	buf[n] = '\0';
+	p = strstr(buf, "\nUid:");
+	return p ? (uid_t)strtoul(p + 5, NULL, 10) : (uid_t)-1;
+}
+
+/*
+ * Can this file be too large to be hashed for an exec? Larger than [agent]
+ * max_unlisted_size, and it cannot be on the list by its size: under
+ * path+hash its path is not listed with exactly this size; under hash no
+ * entry at all has it (list_has_size). A listed file is always hashed in
+ * full; a too-large one costs a lookup, never a read.
+ */
+static bool exec_too_large(const struct hmd_list *l, const struct wl_rec *rec,
+                           const struct stat *st)
+{
+	uint64_t size = (uint64_t)st->st_size;
+
+	if (size <= exec_cfg->max_unlisted_size || (rec && rec->size == size))
+		return false;
+	return exec_cfg->match == HMD_MATCH_PATH_HASH || !list_has_size(l, size);
+}
+
+/* Refuse a too-large file without hashing it (answered, cached, logged). */
+static void exec_refuse_large(struct hmd_work *w, const struct hmd_list *l, const char *path,
+                              bool resolved)
+{
+	struct decide_in in;
+	struct decide_out out;
+
+	exec_in_init(&in);
+	in.resolved = resolved;
+	in.multi_link = w->st.st_nlink > 1;
+	in.too_large = true;
+	decide(&in, &out);
+	/* What an open trusted update installed runs, however large. */
+	exec_update_override(w, &w->st, &in, &out);
+	exec_finish(w, &in, &out, l, path, NULL, &w->st);
+}
+
+/* The intake's question, asked by a worker before any hashing (workers.c
+ * says why): a path lookup, an identity compare, maybe the subject's uid. */
+static enum workers_lane exec_triage(struct hmd_work *w)
+{
+	struct hmd_list *l = list_get();
+	enum workers_lane lane = WORKERS_SLOW;
+	char path[PATH_MAX];
+	struct wl_rec rec;
+	bool resolved, listed;
+
+	fan_fd_path(w->fd, &w->st, path, sizeof(path), &resolved);
+	listed = resolved && wl_db_find_path(list_db(l), path, &rec) == 0;
+	if (listed && exec_rec_same(&rec, &w->st)) {
+		lane = WORKERS_RUN;
+	} else if (exec_too_large(l, listed ? &rec : NULL, &w->st)) {
+		exec_refuse_large(w, l, path, resolved);
+		lane = WORKERS_DONE;
+	} else {
+		w->uid = exec_subject_uid(w->pid);
+	}
+	list_put(l);
+	return lane;
 }
 
 /* ---- reader side ---------------------------------------------------------- */
@@ -391,6 +566,12 @@ static void exec_close_write(int fd)
 	log_msg(LOG_NOTICE, "approved file written: %s (its next exec is checked again)", path);
 }
 
+/* No room in the slow lane, or the pool stops: answer by on_error now. */
+static void exec_shed(struct hmd_work *w)
+{
+	exec_answer_error(w->fd, w->pid, HMD_R_QUEUE_FULL, w->t0_ns);
+}
+
 /* The watchdog (main thread, under the pool lock): answer by on_error. */
 static void exec_expire(struct hmd_work *w)
 {
@@ -416,12 +597,31 @@ static void exec_on_list(enum list_event ev, void *arg)
 }
 
 static const struct fan_ops exec_fan = {.perm = exec_perm, .close_write = exec_close_write};
-static const struct workers_ops exec_pool = {.run = exec_work, .expire = exec_expire};
+static const struct workers_ops exec_pool = {
+    .triage = exec_triage, .run = exec_work, .expire = exec_expire, .shed = exec_shed};
+
+/* fs.protected_hardlinks, once (exec_links_listed says why it matters). */
+static bool exec_read_protected_hardlinks(void)
+{
+	FILE *f = fopen("/proc/sys/fs/protected_hardlinks", "re");
+	int v = 0;
+
+	if (!f)
+		return false;
+	if (fscanf(f, "%d", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v == 1;
+}
 
 int exec_init(const struct hmd_config *cfg)
 {
 	exec_cfg = cfg;
 	exec_self = getpid();
+	exec_protected_hardlinks = exec_read_protected_hardlinks();
+	if (!exec_protected_hardlinks)
+		log_msg(LOG_NOTICE, "fs.protected_hardlinks is not 1: under match = path+hash, "
+		                    "programs with several hard links get no ignore mark");
 	return list_add_handler(exec_on_list, NULL);
 }
 

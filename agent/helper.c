@@ -583,14 +583,15 @@ int helper_protect_path(const char *path, bool daemon_binary)
 
 /* ---- approved inodes ---------------------------------------------------- */
 
-static int helper_approve_epoch(uint64_t st_dev, uint64_t ino, int64_t gen, uint16_t epoch)
+static int helper_approve_epoch(uint64_t st_dev, uint64_t ino, int64_t gen, uint16_t epoch,
+                                uint16_t flags)
 {
 	struct hmk_inode_key k = helper_key(st_dev, ino);
-	struct hmk_approved v = {.epoch = epoch};
+	struct hmk_approved v = {.epoch = epoch, .flags = flags};
 
 	if (gen >= 0) {
 		v.gen = (uint32_t)gen;
-		v.flags = HMK_A_GEN;
+		v.flags |= HMK_A_GEN;
 	}
 	if (!bpf_map_update_elem(bpf_map__fd(hp.skel->maps.hmk_approved), &k, &v, BPF_ANY))
 		return 0;
@@ -606,7 +607,20 @@ int helper_approve(uint64_t st_dev, uint64_t ino, int64_t gen)
 {
 	if (!hp.active)
 		return 0;
-	return helper_approve_epoch(st_dev, ino, gen, (uint16_t)hp.cfg->epoch);
+	return helper_approve_epoch(st_dev, ino, gen, (uint16_t)hp.cfg->epoch, 0);
+}
+
+/* HMK_A_ELF when the file starts with the ELF magic: an interpreter that
+ * opens it (the dynamic loader loading a library named in its argv) has not
+ * opened its script (interp_check in kmod/hmilock.bpf.c). */
+static uint16_t helper_fd_flags(int fd)
+{
+	static const unsigned char elf[4] = {0x7f, 'E', 'L', 'F'};
+	unsigned char m[4];
+
+	if (pread(fd, m, sizeof(m), 0) == (ssize_t)sizeof(m) && !memcmp(m, elf, sizeof(m)))
+		return HMK_A_ELF;
+	return 0;
 }
 
 /* The inode generation when the filesystem tells it (ext4, xfs, btrfs), else -1. */
@@ -627,7 +641,8 @@ int helper_approve_fd(int fd)
 		return 0;
 	if (fstat(fd, &st))
 		return -errno;
-	return helper_approve(st.st_dev, st.st_ino, helper_fd_gen(fd));
+	return helper_approve_epoch(st.st_dev, st.st_ino, helper_fd_gen(fd),
+	                            (uint16_t)hp.cfg->epoch, helper_fd_flags(fd));
 }
 
 int helper_forget(uint64_t st_dev, uint64_t ino)
@@ -685,7 +700,8 @@ static int helper_sync_one(const struct wl_rec *r, uint16_t epoch)
 			goto close_fd;
 		}
 	}
-	err = helper_approve_epoch(st.st_dev, st.st_ino, helper_fd_gen(fd), epoch);
+	err = helper_approve_epoch(st.st_dev, st.st_ino, helper_fd_gen(fd), epoch,
+	                           helper_fd_flags(fd));
 	err = err ? err : 1;
 close_fd:
 	close(fd);

@@ -16,10 +16,28 @@
 #include "log.h"
 #include "stats.h"
 
+/* One entry of a snapshot's inode index (below). */
+struct list_link {
+	uint64_t dev, ino;
+	uint32_t rec;
+};
+
+/* Besides the mapped list, each snapshot keeps two small indexes made when
+ * it is opened (list_index), both for the exec gate:
+ *  - big: the distinct sizes of its entries above [agent]
+ *    max_unlisted_size, sorted - a larger file of another size cannot be
+ *    listed, so it is refused without being hashed;
+ *  - links: its entries grouped by recorded inode, only the inodes with 2
+ *    or more entries (the hard-linked programs, a handful) - to tell
+ *    whether every link of a multiply linked inode is listed. */
 struct hmd_list {
 	struct wl_db *db;
 	atomic_uint refs;
 	uint64_t serial;
+	uint64_t *big;
+	size_t n_big;
+	struct list_link *links;
+	size_t n_links;
 };
 
 static const struct hmd_config *list_cfg;
@@ -65,6 +83,84 @@ static void list_swap_init(void)
 	pthread_rwlockattr_destroy(&a);
 }
 
+static int list_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int list_link_cmp(const void *a, const void *b)
+{
+	const struct list_link *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return x->rec < y->rec ? -1 : x->rec > y->rec;
+}
+
+/* Keep the runs of 2 or more entries of one inode (the array is sorted). */
+static size_t list_keep_groups(struct list_link *v, size_t n)
+{
+	size_t i = 0, j, k = 0;
+
+	while (i < n) {
+		for (j = i + 1; j < n && v[j].dev == v[i].dev && v[j].ino == v[i].ino; j++)
+			;
+		if (j - i >= 2)
+			for (; i < j; i++)
+				v[k++] = v[i];
+		i = j;
+	}
+	return k;
+}
+
+/* Build l->big and l->links (see struct hmd_list) in one pass. */
+static int list_index(struct hmd_list *l, struct wl_err *err)
+{
+	size_t n = wl_db_count(l->db), i, k = 0;
+	struct wl_rec r;
+
+	l->links = n ? malloc(n * sizeof(*l->links)) : NULL;
+	if (n && !l->links)
+		return wl_err_set(err, -ENOMEM, WL_E_NOMEM, "out of memory indexing %s",
+		                  list_cfg->db);
+	for (i = 0; i < n; i++) {
+		wl_db_at(l->db, i, &r);
+		l->links[i] = (struct list_link){.dev = r.dev, .ino = r.ino, .rec = (uint32_t)i};
+		if (r.size > list_cfg->max_unlisted_size)
+			k++;
+	}
+	l->big = k ? malloc(k * sizeof(*l->big)) : NULL;
+	if (k && !l->big)
+		return wl_err_set(err, -ENOMEM, WL_E_NOMEM, "out of memory indexing %s",
+		                  list_cfg->db);
+	for (i = 0, k = 0; i < n; i++) {
+		wl_db_at(l->db, i, &r);
+		if (r.size > list_cfg->max_unlisted_size)
+			l->big[k++] = r.size;
+	}
+	if (k > 1)
+		qsort(l->big, k, sizeof(*l->big), list_u64_cmp);
+	for (i = 0, l->n_big = 0; i < k; i++)
+		if (l->n_big == 0 || l->big[l->n_big - 1] != l->big[i])
+			l->big[l->n_big++] = l->big[i];
+	if (n > 1)
+		qsort(l->links, n, sizeof(*l->links), list_link_cmp);
+	l->n_links = list_keep_groups(l->links, n);
+	return 0;
+}
+
+static void list_free(struct hmd_list *l)
+{
+	wl_db_close(l->db);
+	free(l->big);
+	free(l->links);
+	free(l);
+}
+
 /* Load the key and map + verify the list; the key never outlives this. */
 static int list_open(struct hmd_list **out, struct wl_err *err)
 {
@@ -83,9 +179,16 @@ static int list_open(struct hmd_list **out, struct wl_err *err)
 	explicit_bzero(key, sizeof(key));
 	if (rc < 0)
 		goto free_list;
+	rc = list_index(l, err);
+	if (rc < 0)
+		goto close_db;
 	atomic_store(&l->refs, 1);
 	*out = l;
 	return 0;
+close_db:
+	wl_db_close(l->db);
+	free(l->big);
+	free(l->links);
 free_list:
 	free(l);
 	return rc;
@@ -157,8 +260,38 @@ void list_put(struct hmd_list *l)
 {
 	if (!l || atomic_fetch_sub_explicit(&l->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	wl_db_close(l->db);
-	free(l);
+	list_free(l);
+}
+
+bool list_has_size(const struct hmd_list *l, uint64_t size)
+{
+	return size <= list_cfg->max_unlisted_size ||
+	       (l->n_big && bsearch(&size, l->big, l->n_big, sizeof(*l->big), list_u64_cmp));
+}
+
+size_t list_links(const struct hmd_list *l, uint64_t dev, uint64_t ino, size_t *first)
+{
+	struct list_link key = {.dev = dev, .ino = ino, .rec = 0};
+	size_t lo = 0, hi = l->n_links, mid, n;
+
+	/* Lower bound of (dev, ino, 0): the first entry of the group. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (list_link_cmp(&l->links[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (n = 0;
+	     lo + n < l->n_links && l->links[lo + n].dev == dev && l->links[lo + n].ino == ino; n++)
+		;
+	*first = lo;
+	return n;
+}
+
+void list_link_at(const struct hmd_list *l, size_t i, struct wl_rec *out)
+{
+	wl_db_at(l->db, i < l->n_links ? l->links[i].rec : SIZE_MAX, out);
 }
 
 const struct wl_db *list_db(const struct hmd_list *l)

@@ -42,4 +42,11 @@ uint64_t list_current_serial(void);
  * list_reload() swaps and flushes ignore marks under the write side. */
 bool list_hold_current(uint64_t serial);
 void list_unhold(void);
+/* Can a file of this size be on l? Always true up to [agent]
+ * max_unlisted_size; above it, only when an entry has exactly this size. */
+bool list_has_size(const struct hmd_list *l, uint64_t size);
+/* The entries of l recorded with inode (dev, ino), when there are 2 or
+ * more (0 otherwise): their number, *first for list_link_at(l, first + k). */
+size_t list_links(const struct hmd_list *l, uint64_t dev, uint64_t ino, size_t *first);
+void list_link_at(const struct hmd_list *l, size_t i, struct wl_rec *out);
 #endif /* HMD_LIST_H */

@@ -95,7 +95,8 @@ _Static_assert((int)HMD_R__MAX == HMC_R__MAX && (int)HMD_R_LISTED == HMC_R_LISTE
                    (int)HMD_R_HASH_MISMATCH == HMC_R_HASH_MISMATCH &&
                    (int)HMD_R_UNRESOLVED == HMC_R_UNRESOLVED &&
                    (int)HMD_R_NOT_REGULAR == HMC_R_NOT_REGULAR && (int)HMD_R_ERROR == HMC_R_ERROR &&
-                   (int)HMD_R_QUEUE_FULL == HMC_R_QUEUE_FULL && (int)HMD_R_HELPER == HMC_R_HELPER,
+                   (int)HMD_R_QUEUE_FULL == HMC_R_QUEUE_FULL && (int)HMD_R_HELPER == HMC_R_HELPER &&
+                   (int)HMD_R_TOO_LARGE == HMC_R_TOO_LARGE,
                "hmd_reason and hmc_reason differ");
 
 const char *log_verdict_name(enum hmd_verdict v)

@@ -60,6 +60,7 @@ enum hmc_reason {
 	HMC_R_ERROR,
 	HMC_R_QUEUE_FULL,
 	HMC_R_HELPER,
+	HMC_R_TOO_LARGE,
 	HMC_R__MAX
 };
 
@@ -638,6 +639,7 @@ static inline const char *hmc_reason_name(uint32_t r)
 	    [HMC_R_ERROR] = "error",
 	    [HMC_R_QUEUE_FULL] = "queue-full",
 	    [HMC_R_HELPER] = "helper",
+	    [HMC_R_TOO_LARGE] = "too-large",
 	};
 
 	return r < HMC_R__MAX ? names[r] : "unknown";

@@ -19,7 +19,9 @@
  * Kernel floor: 5.11 (BPF LSM 5.7, ring buffer 5.8, task local storage and
  * bpf_get_current_task_btf 5.11), CONFIG_BPF_LSM=y, CONFIG_DEBUG_INFO_BTF=y
  * and "bpf" in the active LSM list (lsm= or CONFIG_LSM). No sleepable hooks
- * (lsm.s/) and no kfuncs are used, so nothing newer is needed.
+ * (lsm.s/) and no kfuncs are used, so nothing newer is needed; bpf_loop
+ * (5.17) is used where the kernel has it (hmk_script_match searches all of
+ * an interpreter's argv with it, else only its first 256 bytes).
  *
  * Every hook that returns int takes the previous BPF LSM program's verdict as
  * its last argument (`ret`) and passes a non-zero one on unchanged. */
@@ -34,7 +36,9 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
-#define HMK_ARGV_MAX 256 /* bytes of an interpreter's argv searched */
+#define HMK_ARGV_CHUNK 256 /* argv bytes read and searched per step */
+#define HMK_ARGV_SCAN 512 /* steps: argv beyond 128 KiB is not searched (fail closed) */
+#define HMK_NAME_MAX 256 /* a file name (NAME_MAX) and its NUL */
 #define HMK_WALK_MAX 24 /* dentry steps (components + mount crossings) per path */
 
 /* ---- maps (all pinned by name under HMK_PIN_DIR) ------------------------ */
@@ -121,6 +125,32 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } hmk_taskst SEC(".maps");
 
+/* The state of one scan of an interpreter's argv (hmk_argv_chunk), kept in
+ * the scratch map value and only read and written through volatile
+ * accesses: the verifier does not track map memory, so flags the compiler
+ * would turn into 0/1 constants do not split its states byte after byte
+ * (kept in registers, they made a 256-byte loop cost it more than 300,000
+ * instructions on 6.1). */
+struct hmk_argscan {
+	__u64 off, end; /* next argv byte to read, end of the argv area */
+	__u64 h, ph, lasth; /* FNV-1a of the current component, dotted piece, last component */
+	__u64 pos, argi, fl; /* byte within the argument, its index, HMK_S_* */
+	__u64 nh, sh, dh, l0, l1; /* targets: name, stem, module dir, followed symlinks */
+	__u64 exact, mod, modm; /* first argument naming the file / its module / after -m */
+};
+
+#define HMK_M_EXACT 0x1 /* the file's name (or a symlink's) is an argument's last component */
+#define HMK_M_MODULE 0x2 /* a module named by -m/-M, or a __main__ file */
+#define HMK_M_MODARG 0x4 /* HMK_M_MODULE, through the argument that follows -m */
+#define HMK_M_UNSEEN 0x8 /* argv not searched to its end: whether it names the file is unknown */
+
+#define HMK_S_OPT 0x1 /* in the option letters of a "-xyz" argument */
+#define HMK_S_MODREST 0x2 /* the rest of this argument names a module (-mNAME) */
+#define HMK_S_MODARG 0x4 /* this argument names a module (it follows "-m") */
+#define HMK_S_MLAST 0x8 /* this argument so far ends with the module option letter */
+#define HMK_S_CODE 0x10 /* this argument is code (-c CMD, -e CODE): it names no file */
+#define HMK_S_CLAST 0x20 /* this argument so far ends with a code option letter */
+
 /* Per-task scratch: an event is built here, then copied to hmk_events with
  * bpf_ringbuf_output(). Building it in a bpf_ringbuf_reserve()d record would
  * hold a reference across the path walk, and before 6.3 the verifier cannot
@@ -130,8 +160,9 @@ struct {
  * the task. */
 struct hmk_scratch {
 	struct hmk_event ev;
-	char argv[HMK_ARGV_MAX];
-	__u64 h, past0, found; /* argv scan state, kept in memory: see hmk_argv_names */
+	char argv[HMK_ARGV_CHUNK];
+	char name[HMK_NAME_MAX];
+	struct hmk_argscan scan;
 };
 
 struct {
@@ -145,6 +176,17 @@ static __always_inline struct hmk_scratch *scratch_get(void)
 {
 	return bpf_task_storage_get(&hmk_scratch, bpf_get_current_task_btf(), 0,
 	                            BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+/* The interpreter state of the current process (hmk_task), kept on its
+ * thread group leader: every thread of `python3 app.py in.csv` sees that
+ * app.py has been opened. exec (bprm_committed_creds) makes the exec'ing
+ * thread the leader and drops its state. flags: 0 or
+ * BPF_LOCAL_STORAGE_GET_F_CREATE. */
+static __always_inline struct hmk_task *task_state(__u64 flags)
+{
+	return bpf_task_storage_get(&hmk_taskst, bpf_get_current_task_btf()->group_leader, 0,
+	                            flags);
 }
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -178,20 +220,27 @@ static __always_inline void inode_key(struct inode *inode, struct hmk_inode_key 
 	k->ino = inode->i_ino;
 }
 
-static __always_inline bool inode_approved(struct inode *inode)
+/* The approved map's entry for inode, NULL when it has none or the
+ * generation says it is another inode with the same number. */
+static __always_inline struct hmk_approved *inode_approval(struct inode *inode)
 {
 	struct hmk_inode_key k;
 	struct hmk_approved *a;
 
 	if (!inode)
-		return false;
+		return 0;
 	inode_key(inode, &k);
 	a = bpf_map_lookup_elem(&hmk_approved, &k);
 	if (!a)
-		return false;
+		return 0;
 	if ((a->flags & HMK_A_GEN) && a->gen != inode->i_generation)
-		return false; /* same number, another inode: not the approved file */
-	return true;
+		return 0; /* same number, another inode: not the approved file */
+	return a;
+}
+
+static __always_inline bool inode_approved(struct inode *inode)
+{
+	return inode_approval(inode) != 0;
 }
 
 /* Someone may still change the inode: a write fd (opened before it was
@@ -535,46 +584,429 @@ int BPF_PROG(hmk_file_permission, struct file *file, int mask, int ret)
 	return err;
 }
 
-int hmk_argv_names(__u64 dentry);
+/* ---- interpreter argv matching ------------------------------------------ */
 
-/* Interpreter control, the rule: a process whose exe is a listed interpreter
- * may not open, for reading, a regular file that is not approved when that
- * file's name is the last component of one of its own argv[1..] entries and
- * it has not yet opened such a file. That first argv-named file is taken as
- * its script (`python3 /tmp/x.py`, `sh -e ./x.sh`); once it is open the
- * process is "resolved" and later opens are data (`python3 app.py input.csv`
- * reads input.csv). exec() starts over.
- * Limits, stated plainly: code given with -c/-e, on stdin or through a pipe,
- * read by an approved script from a file (exec(open(..).read()), `. file`),
- * or named through a symlink or /dev/fd/N is not seen; a multi-call binary
- * (busybox) listed as interpreter treats every applet's file arguments as
- * scripts. argv pages that are not resident cannot be read here (counted in
- * HMK_ST_ARGV_UNREAD, the open is allowed). */
+static __always_inline __u64 fnv(__u64 h, __u8 c)
+{
+	return (h ^ c) * FNV_PRIME;
+}
+
+/* A dotted piece of an argument ends: does it name the file (mod for
+ * mod.py) or its package directory (pkg for pkg/__init__.py)? Any argument
+ * may name a module (`python3 -m runpy mod`); one given to -m (modm) makes
+ * a system module's arguments data. */
+static __always_inline void scan_piece(volatile struct hmk_argscan *a)
+{
+	if (a->ph != a->sh && a->ph != a->dh)
+		return;
+	if (!a->mod)
+		a->mod = a->argi;
+	if (!a->modm && (a->fl & (HMK_S_MODREST | HMK_S_MODARG)))
+		a->modm = a->argi;
+}
+
+/* An argument ends: compare its last non-empty component (all but argv[0]). */
+static __always_inline void scan_arg_end(volatile struct hmk_argscan *a)
+{
+	__u64 last = a->h != FNV_OFFSET ? a->h : a->lasth;
+
+	if (a->argi && !(a->fl & HMK_S_CODE)) {
+		if (!a->exact && (last == a->nh || last == a->l0 || last == a->l1))
+			a->exact = a->argi;
+		scan_piece(a);
+	}
+	a->fl =
+	    ((a->fl & HMK_S_MLAST) ? HMK_S_MODARG : 0) | ((a->fl & HMK_S_CLAST) ? HMK_S_CODE : 0);
+	a->argi += 1;
+	a->pos = 0;
+	a->h = FNV_OFFSET;
+	a->ph = FNV_OFFSET;
+	a->lasth = FNV_OFFSET;
+}
+
+/* Option letters that take a value: what follows is not an option (-W ARG,
+ * -X OPT; perl -I DIR; bash -o/-O NAME). */
+static __always_inline bool opt_takes_value(__u8 c)
+{
+	return c == 'W' || c == 'X' || c == 'I' || c == 'o' || c == 'O';
+}
+
+/* Option letters whose value is code, not a file (-c CMD; perl -e/-E). */
+static __always_inline bool opt_takes_code(__u8 c)
+{
+	return c == 'c' || c == 'e' || c == 'E';
+}
+
+/* One argv byte. Short options are followed to find the module option
+ * (python -m NAME / -mNAME / -Bm NAME, perl -MNAME / -mNAME) and code given
+ * on the command line (-c CMD: its text is not a file name). */
+static __always_inline void scan_byte(volatile struct hmk_argscan *a, __u8 c)
+{
+	if (c == 0) {
+		scan_arg_end(a);
+		return;
+	}
+	if (a->argi && a->pos == 0 && c == '-') {
+		a->fl |= HMK_S_OPT;
+	} else if (a->fl & HMK_S_OPT) {
+		a->fl &= ~(__u64)(HMK_S_MLAST | HMK_S_CLAST);
+		if (a->pos == 1 && c == '-') {
+			a->fl &= ~(__u64)HMK_S_OPT; /* a long option */
+		} else if (c == 'm' || c == 'M') {
+			a->fl = (a->fl & ~(__u64)HMK_S_OPT) | HMK_S_MODREST | HMK_S_MLAST;
+			a->pos += 1;
+			a->h = FNV_OFFSET;
+			a->ph = FNV_OFFSET;
+			return;
+		} else if (opt_takes_code(c)) {
+			a->fl = (a->fl & ~(__u64)HMK_S_OPT) | HMK_S_CODE | HMK_S_CLAST;
+		} else if (opt_takes_value(c)) {
+			a->fl &= ~(__u64)HMK_S_OPT;
+		}
+	} else {
+		a->fl &= ~(__u64)(HMK_S_MLAST | HMK_S_CLAST);
+	}
+	if (c == '/') {
+		if (a->h != FNV_OFFSET)
+			a->lasth = a->h;
+		a->h = FNV_OFFSET;
+		a->ph = FNV_OFFSET;
+	} else if (c == '.') {
+		if (a->argi && !(a->fl & HMK_S_CODE))
+			scan_piece(a);
+		a->h = fnv(a->h, c);
+		a->ph = FNV_OFFSET;
+	} else {
+		a->h = fnv(a->h, c);
+		a->ph = fnv(a->ph, c);
+	}
+	a->pos += 1;
+}
+
+/* Search the next HMK_ARGV_CHUNK bytes of the current process's argv. A
+ * global function, verified once; 1 when the scan is over. */
+__noinline int hmk_argv_chunk(__u64 unused)
+{
+	volatile struct hmk_argscan *a;
+	struct hmk_scratch *s = scratch_get();
+	__u64 off, n;
+
+	if (!s)
+		return 1;
+	a = &s->scan;
+	off = a->off;
+	if (off >= a->end)
+		return 1;
+	n = a->end - off;
+	if (n > HMK_ARGV_CHUNK)
+		n = HMK_ARGV_CHUNK;
+	if (bpf_probe_read_user(s->argv, n, (void *)off))
+		return 1; /* not resident: the scan stops short (HMK_M_UNSEEN) */
+	for (int i = 0; i < HMK_ARGV_CHUNK; i++) {
+		if (i >= n)
+			break;
+		scan_byte(a, s->argv[i]);
+	}
+	a->off = off + n;
+	return a->off >= a->end;
+}
+
+static long argv_step(__u32 i, void *ctx)
+{
+	return hmk_argv_chunk(i) ? 1 : 0; /* bpf_loop accepts only 0 or 1 */
+}
+
+/* Do the first n bytes of name equal lit? */
+static __always_inline bool name_is(const char *name, const char *lit, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (name[i] != lit[i])
+			return false;
+	return true;
+}
+
+/* FNV-1a of the name of d (all of it, up to NAME_MAX), into *h; the part
+ * before its first '.' into *stem when stem is set (~0 when empty: matches
+ * nothing). 1 when the name starts with "__main__" followed by '.' or its
+ * end, else 0; -1 when it cannot be read. */
+static __always_inline int dname_hash(struct hmk_scratch *s, struct dentry *d, volatile __u64 *h,
+                                      volatile __u64 *stem)
+{
+	__u64 x = FNV_OFFSET, st = ~0ULL;
+	bool dot = false;
+	int r;
+
+	r = bpf_probe_read_kernel_str(s->name, sizeof(s->name), BPF_CORE_READ(d, d_name.name));
+	if (r <= 1)
+		return -1;
+	for (int i = 0; i < HMK_NAME_MAX; i++) {
+		__u8 c;
+
+		if (i >= r - 1)
+			break;
+		c = s->name[i];
+		if (c == '.' && !dot && i) {
+			dot = true;
+			st = x;
+		}
+		x = fnv(x, c);
+	}
+	*h = x;
+	if (stem)
+		*stem = dot ? st : x;
+	return name_is(s->name, "__main__", 8) && (s->name[8] == '.' || s->name[8] == 0);
+}
+
+/* Does the current process's argv name the file at dentry (HMK_M_*)? Its
+ * name, its stem (mod.py for -m mod) and its directory (pkg/ for -m pkg; the
+ * one above __pycache__ for a .pyc) are hashed, then all of argv is
+ * searched in HMK_ARGV_CHUNK steps (bpf_loop; one step where the kernel has
+ * no bpf_loop, 5.11 to 5.16). A global function, verified once. */
+__noinline int hmk_script_match(__u64 dentry)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct dentry *d = (struct dentry *)dentry, *dir;
+	volatile struct hmk_argscan *a;
+	struct hmk_scratch *s;
+	struct hmk_task *ts;
+	int main, r = 0;
+
+	s = scratch_get();
+	if (!s) {
+		stat_inc(HMK_ST_TASK_NOSTORE);
+		return HMK_M_UNSEEN;
+	}
+	a = &s->scan;
+	main = dname_hash(s, d, &a->nh, &a->sh);
+	if (main < 0)
+		return 0;
+	dir = BPF_CORE_READ(d, d_parent);
+	a->dh = ~0ULL;
+	if (dname_hash(s, dir, &a->dh, 0) >= 0 && name_is(s->name, "__pycache__", 12))
+		dname_hash(s, BPF_CORE_READ(dir, d_parent), &a->dh, 0);
+	ts = task_state(0);
+	a->l0 = ts ? ts->link[0] : 0;
+	a->l1 = ts ? ts->link[1] : 0;
+	a->off = BPF_CORE_READ(t, mm, arg_start);
+	a->end = BPF_CORE_READ(t, mm, arg_end);
+	a->h = FNV_OFFSET;
+	a->ph = FNV_OFFSET;
+	a->lasth = FNV_OFFSET;
+	a->pos = 0;
+	a->argi = 0;
+	a->fl = 0;
+	a->exact = 0;
+	a->mod = 0;
+	a->modm = 0;
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop))
+		bpf_loop(HMK_ARGV_SCAN, argv_step, 0, 0);
+	else
+		hmk_argv_chunk(0);
+	if (a->off < a->end) {
+		stat_inc(HMK_ST_ARGV_UNREAD);
+		r |= HMK_M_UNSEEN;
+	}
+	if (a->exact)
+		r |= HMK_M_EXACT;
+	if (a->mod)
+		r |= HMK_M_MODULE;
+	if (a->modm)
+		r |= HMK_M_MODARG;
+	if (main > 0)
+		r |= HMK_M_MODULE;
+	return r;
+}
+
+/* ---- interpreter control ------------------------------------------------ */
+
+/* Could nobody but root have written this file? Owned by root (the kernel's
+ * uid, not one mapped in a user namespace), writable by nobody else, and not
+ * on a nosuid mount (FUSE mounts made by users are nosuid and report any
+ * owner they like). */
+static __always_inline bool file_system_owned(struct file *file)
+{
+	struct inode *inode = file->f_inode;
+
+	return inode->i_uid.val == 0 && !(inode->i_mode & (S_IWGRP | S_IWOTH)) &&
+	       !(file->f_path.mnt->mnt_flags & MNT_NOSUID);
+}
+
+/* Is the current task running a listed interpreter: its exe, or one it
+ * mapped itself through the dynamic loader (hmk_mmap_interp)? */
+static __always_inline bool task_interp(struct task_struct *t, struct hmk_task *ts)
+{
+	struct inode *exe = t->mm->exe_file->f_inode;
+	struct hmk_inode_key k;
+
+	if (ts && (ts->flags & HMK_T_INTERP))
+		return true;
+	if (!exe)
+		return false;
+	inode_key(exe, &k);
+	return bpf_map_lookup_elem(&hmk_interp, &k) != 0;
+}
+
+/* Interpreter control, the rule. A process running a listed interpreter
+ * (its exe, or mapped by ld.so: `ld.so /usr/bin/python3 x.py`) may not open
+ * for reading, until it has opened an approved script, a regular file that
+ *  - is named by one of its argv[1..] (last path component, or the name of
+ *    a symlink followed to reach it: `python3 /tmp/x.py`, `sh ./x.sh`,
+ *    `python3 x.zip`, `python3 /dev/fd/3`) and is not approved; or
+ *  - is a module it was told to run (`python3 -m mod`: mod.py, mod/...;
+ *    `python3 DIR` or a zip: __main__.py) and is neither approved nor
+ *    system-owned (file_system_owned: `python3 -m json.tool` runs).
+ * When its argv is too long to search to the end (HMK_ARGV_SCAN), every
+ * user-owned unapproved file counts as such a module: fail closed.
+ * The process is resolved (later opens are data: `python3 app.py in.csv`)
+ * only by an approved file that is not ELF: the dynamic loader opens
+ * libraries before any script, and a library named in argv must not resolve
+ * it. A denied open never resolves it: python opens its script twice and
+ * bash opens BASH_ENV before the script, the second try is denied too.
+ * A system module run with -m marks arguments after its name as data
+ * (`python3 -m json.tool in.json`), nothing else.
+ * exec() starts over (bprm_committed_creds).
+ * Limits, stated plainly (docs/helper.md): code given with -c/-e, on stdin
+ * or through a pipe, read by approved code from a file (exec(open(..)),
+ * `. file`, `python3 -m pdb x.py`), or loaded through the environment
+ * (PYTHONPATH, BASH_ENV with an approved script, PERL5OPT) is not seen. */
 static __always_inline int interp_check(struct hmk_config *c, struct file *file)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct hmk_inode_key k;
+	struct hmk_approved *a;
+	struct hmk_scratch *s;
 	struct hmk_task *ts;
-	struct inode *exe = t->mm->exe_file->f_inode;
+	int m;
 
-	if (!exe)
+	ts = task_state(0);
+	if (!task_interp(t, ts))
 		return 0;
-	inode_key(exe, &k);
-	if (!bpf_map_lookup_elem(&hmk_interp, &k))
-		return 0;
-	ts = bpf_task_storage_get(&hmk_taskst, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ts)
+		ts = task_state(BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!ts)
 		stat_inc(HMK_ST_TASK_NOSTORE); /* fail closed: treated as unresolved */
 	else if (ts->flags & HMK_T_RESOLVED)
 		return 0;
-	if (!hmk_argv_names(scalar_of(file->f_path.dentry)))
+	m = hmk_script_match(scalar_of(file->f_path.dentry));
+	if (ts) {
+		ts->link[0] = 0; /* the symlinks followed are this open's */
+		ts->link[1] = 0;
+	}
+	if (!m)
 		return 0;
-	if (ts)
-		ts->flags |= HMK_T_RESOLVED;
-	if (inode_approved(file->f_inode))
+	a = inode_approval(file->f_inode);
+	if (m & HMK_M_EXACT) {
+		s = scratch_get();
+		if (ts && s && (ts->flags & HMK_T_MODULE) && s->scan.exact > ts->mod_arg)
+			return 0; /* an argument of a system module run with -m */
+	} else if (!a && file_system_owned(file)) {
+		if (ts && (m & HMK_M_MODARG) && !(ts->flags & HMK_T_MODULE)) {
+			s = scratch_get();
+			ts->flags |= HMK_T_MODULE;
+			ts->mod_arg = s ? s->scan.modm : ~0u;
+		}
 		return 0;
+	}
+	if (a) {
+		if (ts && !(a->flags & HMK_A_ELF))
+			ts->flags |= HMK_T_RESOLVED;
+		return 0;
+	}
 	return violation(c, HMK_OP_SCRIPT, file->f_inode, file->f_path.dentry, file->f_path.mnt, 0,
 	                 0);
+}
+
+/* The dynamic loader run as a program (`/lib64/ld-linux-x86-64.so.2
+ * /usr/bin/python3 x.py`) maps the interpreter itself: the process's exe is
+ * ld.so, so interp_check would not know it. A task that maps a listed
+ * interpreter executable, other than its own exe, runs that interpreter from
+ * now on (until exec). A program of its own, so that hmk_mmap_file stays
+ * about approval alone. */
+SEC("lsm/mmap_file")
+int BPF_PROG(hmk_mmap_interp, struct file *file, unsigned long reqprot, unsigned long prot,
+             unsigned long flags, int ret)
+{
+	struct task_struct *t;
+	struct hmk_inode_key k;
+	struct hmk_config *c;
+	struct hmk_task *ts;
+
+	/* !scalar_of(file): see hmk_mmap_file (6.12 folds a plain NULL test). */
+	if (ret || !scalar_of(file) || !(prot & PROT_EXEC))
+		return ret;
+	c = cfg_get();
+	if (!c || !c->n_interp)
+		return 0;
+	inode_key(file->f_inode, &k);
+	if (!bpf_map_lookup_elem(&hmk_interp, &k))
+		return 0;
+	t = bpf_get_current_task_btf();
+	if (t->mm->exe_file->f_inode == file->f_inode)
+		return 0; /* the kernel mapping the exe at exec */
+	ts = task_state(BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (ts)
+		ts->flags |= HMK_T_INTERP;
+	else
+		stat_inc(HMK_ST_TASK_NOSTORE);
+	return 0;
+}
+
+/* An unresolved interpreter following a symlink: remember the link's name
+ * (the first and the last of one walk), so that `python3 /tmp/link` to
+ * x.py and `python3 /dev/fd/3` count as naming the file opened through
+ * them. interp_check forgets them at the next open. */
+SEC("lsm/inode_follow_link")
+int BPF_PROG(hmk_follow_link, struct dentry *dentry, struct inode *inode, bool rcu, int ret)
+{
+	struct task_struct *t;
+	struct hmk_config *c;
+	struct hmk_scratch *s;
+	struct hmk_task *ts;
+	__u64 h;
+
+	if (ret)
+		return ret;
+	c = cfg_get();
+	if (!c || !c->n_interp || !cfg_locked(c))
+		return 0;
+	t = bpf_get_current_task_btf();
+	ts = task_state(0);
+	if (!task_interp(t, ts))
+		return 0;
+	if (!ts)
+		ts = task_state(BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ts || (ts->flags & HMK_T_RESOLVED))
+		return 0;
+	s = scratch_get();
+	if (!s || dname_hash(s, dentry, &h, 0) < 0)
+		return 0;
+	if (!ts->link[0])
+		ts->link[0] = h;
+	ts->link[1] = h;
+	return 0;
+}
+
+/* execveat(fd, "", AT_EMPTY_PATH | AT_EXECVE_CHECK) (6.14+): an interpreter
+ * asking whether it may run a script. The kernel stops after this hook
+ * (bprm_check_security is not reached), so the decision is made here, as
+ * for an exec. Where the kernel has no is_check, nothing to do. */
+SEC("lsm/bprm_creds_for_exec")
+int BPF_PROG(hmk_bprm_creds, struct linux_binprm *bprm, int ret)
+{
+	struct hmk_config *c;
+	struct file *f;
+
+	if (ret)
+		return ret;
+	if (!bpf_core_field_exists(bprm->is_check) ||
+	    !BPF_CORE_READ_BITFIELD_PROBED(bprm, is_check))
+		return 0;
+	c = cfg_get();
+	if (!cfg_locked(c))
+		return 0;
+	f = bprm->file;
+	if (inode_approved(f->f_inode))
+		return 0;
+	return violation(c, HMK_OP_EXEC, f->f_inode, f->f_path.dentry, f->f_path.mnt, 0, 0);
 }
 
 /* W^X: /proc/<pid>/mem opened for writing patches any mapping, approved
@@ -855,76 +1287,4 @@ int BPF_PROG(hmk_sb_delete, struct super_block *sb)
 	bpf_for_each_map_elem(&hmk_approved, sweep_one, &sc, 0);
 	bpf_for_each_map_elem(&hmk_protected, sweep_one, &sc, 0);
 	return 0;
-}
-
-/* ---- interpreter argv matching ------------------------------------------ */
-
-/* Does the name of d equal the last path component of one of the current
- * process's argv[1..] (first HMK_ARGV_MAX bytes)? Compared by 64-bit FNV-1a
- * hash in one pass. A global function, verified once. The scan's state lives
- * in the scratch map value, read and written through volatile accesses: the
- * verifier does not track map memory, so the flags the compiler turns into
- * 0/1 constants do not split its states byte after byte (kept in registers,
- * they made this loop cost it more than 300,000 instructions on 6.1). */
-__noinline int hmk_argv_names(__u64 dentry)
-{
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct dentry *d = (struct dentry *)dentry;
-	volatile __u64 *h, *past0, *found;
-	char name[HMK_NAME_LEN];
-	unsigned long start, end, n;
-	struct hmk_scratch *s;
-	__u64 nh = FNV_OFFSET;
-	int r;
-
-	r = bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(d, d_name.name));
-	if (r <= 1)
-		return 0;
-	for (int i = 0; i < HMK_NAME_LEN; i++) {
-		if (i >= r - 1)
-			break;
-		nh = (nh ^ (__u8)name[i]) * FNV_PRIME;
-	}
-	s = scratch_get();
-	if (!s) {
-		stat_inc(HMK_ST_TASK_NOSTORE);
-		return 0;
-	}
-	start = BPF_CORE_READ(t, mm, arg_start);
-	end = BPF_CORE_READ(t, mm, arg_end);
-	if (end <= start)
-		return 0;
-	n = end - start;
-	if (n > HMK_ARGV_MAX)
-		n = HMK_ARGV_MAX;
-	if (bpf_probe_read_user(s->argv, n, (void *)start)) {
-		stat_inc(HMK_ST_ARGV_UNREAD);
-		return 0;
-	}
-	h = &s->h;
-	past0 = &s->past0;
-	found = &s->found;
-	*h = FNV_OFFSET;
-	*past0 = 0;
-	*found = 0;
-	for (int i = 0; i < HMK_ARGV_MAX; i++) {
-		__u8 c;
-
-		if (i >= n)
-			break;
-		c = s->argv[i];
-		if (c == 0) {
-			/* the end of an argument: compare all but argv[0] */
-			if (*past0 && *h == nh)
-				*found = 1;
-			*past0 = 1;
-			*h = FNV_OFFSET;
-		} else if (c == '/') {
-			*h = FNV_OFFSET; /* keep only the last component */
-		} else {
-			*h = (*h ^ c) * FNV_PRIME;
-		}
-	}
-	/* A last argument cut at HMK_ARGV_MAX is not compared: it may be longer. */
-	return *found != 0;
 }

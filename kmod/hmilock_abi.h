@@ -10,7 +10,7 @@
 #include <linux/types.h>
 #endif
 
-#define HMK_ABI_VERSION 2
+#define HMK_ABI_VERSION 3
 #define HMK_PIN_DIR "/sys/fs/bpf/hmilock"
 
 /* Map sizes. The approved map is BPF_F_NO_PREALLOC: memory grows with use. */
@@ -55,6 +55,7 @@ struct hmk_inode_key {
 };
 
 #define HMK_A_GEN 0x1u /* gen is valid: compare with inode->i_generation */
+#define HMK_A_ELF 0x2u /* an ELF file: never an interpreter's script (see HMK_T_RESOLVED) */
 
 struct hmk_approved {
 	__u32 gen;
@@ -75,9 +76,13 @@ struct hmk_obj_key {
 };
 
 /* Per-task state of an interpreter process (task storage). */
-#define HMK_T_RESOLVED 0x1u /* its script argument has been opened: later opens are data */
+#define HMK_T_RESOLVED 0x1u /* its approved script has been opened: later opens are data */
+#define HMK_T_INTERP 0x2u /* runs a listed interpreter it mapped itself (ld.so /usr/bin/python3) */
+#define HMK_T_MODULE 0x4u /* runs a system module named by -m: argv after mod_arg is data */
 struct hmk_task {
 	__u32 flags;
+	__u32 mod_arg; /* HMK_T_MODULE: the argv index that named the module */
+	__u64 link[2]; /* name hashes of the first and last symlink followed since the last open */
 };
 
 /* What an event is about. */
@@ -110,7 +115,7 @@ enum hmk_verdict {
 /* hmk_stats (per-CPU array) indices after the per-op deny counters. */
 enum hmk_stat {
 	HMK_ST_RB_DROPPED = HMK_OP__MAX, /* ring buffer full: event lost */
-	HMK_ST_ARGV_UNREAD, /* interpreter argv could not be read */
+	HMK_ST_ARGV_UNREAD, /* interpreter argv not read to its end (unresident, > HMK_ARGV_SCAN) */
 	HMK_ST_TASK_NOSTORE, /* task storage full: treated as unresolved */
 	HMK_ST__MAX
 };

@@ -32,6 +32,9 @@ typedef __u32 dev_t;
 typedef int pid_t;
 typedef unsigned short umode_t;
 typedef unsigned int fmode_t;
+typedef struct {
+	__u32 val;
+} kuid_t;
 
 /* Macros in the kernel, hence in no BTF. */
 #define EPERM 1
@@ -44,6 +47,9 @@ typedef unsigned int fmode_t;
 #define VM_EXEC 0x4
 #define S_IFMT 00170000
 #define S_IFREG 0100000
+#define S_IWGRP 00020
+#define S_IWOTH 00002
+#define MNT_NOSUID 0x01
 #define PTRACE_MODE_ATTACH 0x02
 #define ATTR_MODE (1 << 0)
 #define ATTR_UID (1 << 1)
@@ -72,6 +78,7 @@ typedef struct {
 
 struct inode {
 	umode_t i_mode;
+	kuid_t i_uid;
 	struct super_block *i_sb;
 	unsigned long i_ino;
 	__u32 i_generation;
@@ -92,6 +99,7 @@ struct dentry {
 struct vfsmount {
 	struct dentry *mnt_root;
 	struct super_block *mnt_sb;
+	int mnt_flags;
 } __attribute__((preserve_access_index));
 
 /* fs/mount.h: the mount that embeds a vfsmount (walked up for paths). */
@@ -120,13 +128,17 @@ struct mm_struct {
 
 struct task_struct {
 	unsigned int ptrace;
+	struct task_struct *group_leader;
 	struct mm_struct *mm;
 	pid_t pid;
 	pid_t tgid;
 } __attribute__((preserve_access_index));
 
+/* is_check (6.14+, execveat AT_EXECVE_CHECK) is read only where
+ * bpf_core_field_exists() finds it on the running kernel. */
 struct linux_binprm {
 	struct file *file;
+	unsigned int is_check : 1;
 } __attribute__((preserve_access_index));
 
 struct vm_area_struct {

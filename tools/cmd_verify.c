@@ -329,6 +329,8 @@ static const char *check_reason(enum hmd_reason r)
 		return "not a regular file";
 	case HMD_R_UNRESOLVED:
 		return "path unknown";
+	case HMD_R_TOO_LARGE:
+		return "too large to be unlisted";
 	case HMD_R_NOT_LISTED:
 	default:
 		return "not listed";

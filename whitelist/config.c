@@ -189,6 +189,32 @@ static int config_k_cache(struct hmd_config *cfg, const char *v)
 	return 0;
 }
 
+/* A size in bytes: digits, then optionally K, M, G or T (powers of 1024). */
+static int config_k_max_unlisted(struct hmd_config *cfg, const char *v)
+{
+	static const char units[] = "KMGT";
+	unsigned long long x, mul = 1;
+	char num[32];
+	size_t n = strspn(v, "0123456789");
+	const char *u;
+
+	if (n == 0 || n >= sizeof(num))
+		return -EINVAL;
+	if (v[n] != '\0') {
+		u = strchr(units, v[n]);
+		if (!u || v[n + 1] != '\0')
+			return -EINVAL;
+		mul = 1ull << (10 * (u - units + 1));
+	}
+	memcpy(num, v, n);
+	num[n] = '\0';
+	if (config_unsigned(num, 1, HMD_MAX_MAX_UNLISTED, &x) || x > HMD_MAX_MAX_UNLISTED / mul ||
+	    x * mul < HMD_MIN_MAX_UNLISTED)
+		return -EINVAL;
+	cfg->max_unlisted_size = x * mul;
+	return 0;
+}
+
 static int config_k_helper(struct hmd_config *cfg, const char *v)
 {
 	if (strcmp(v, "auto") == 0)
@@ -377,6 +403,8 @@ static const struct config_key config_keys[] = {
      "a number from " CONFIG_STR(HMD_MIN_QUEUE) " to " CONFIG_STR(HMD_MAX_QUEUE)},
     {"agent", "cache_entries", config_k_cache,
      "a number from " CONFIG_STR(HMD_MIN_CACHE) " to " CONFIG_STR(HMD_MAX_CACHE)},
+    {"agent", "max_unlisted_size", config_k_max_unlisted,
+     "a size from 1M to 1T: bytes, or a number with K, M, G or T (powers of 1024)"},
     {"agent", "helper", config_k_helper, "auto, required or off"},
     {"agent", "strict_wx", config_k_strict_wx, "yes or no"},
     {"agent", "user_namespaces", config_k_user_namespaces, "keep or off"},
@@ -417,6 +445,7 @@ void config_defaults(struct hmd_config *cfg)
 	cfg->workers = 0;
 	cfg->queue_len = HMD_DEFAULT_QUEUE;
 	cfg->cache_entries = HMD_DEFAULT_CACHE;
+	cfg->max_unlisted_size = HMD_DEFAULT_MAX_UNLISTED;
 	cfg->helper = HMD_HELPER_AUTO;
 	cfg->strict_wx = true; /* W^X: on unless the configuration says no */
 	snprintf(cfg->admin_password_file, sizeof(cfg->admin_password_file), "%s",

@@ -15,6 +15,8 @@ enum hmd_reason decide_reason(const struct decide_in *in)
 		return HMD_R_ERROR;
 	if (!in->regular)
 		return HMD_R_NOT_REGULAR;
+	if (in->too_large)
+		return HMD_R_TOO_LARGE;
 	if (in->match == HMD_MATCH_HASH) {
 		/* Any file whose content is on the list, wherever it lives,
 		 * deleted or not. A listed path with other content is
@@ -98,10 +100,14 @@ void decide(const struct decide_in *in, struct decide_out *out)
 	 * for a multiply linked inode under path+hash, on the path, which
 	 * the cache key then carries). Errors are never remembered. */
 	out->cache = r == HMD_R_LISTED || r == HMD_R_NOT_LISTED || r == HMD_R_HASH_MISMATCH ||
-	             r == HMD_R_UNRESOLVED;
+	             r == HMD_R_UNRESOLVED || r == HMD_R_TOO_LARGE;
 	/* An ignore mark is per inode, blind to the path: under path+hash a
-	 * second link at an unlisted path would slip through it. */
-	out->ignore = r == HMD_R_LISTED && !(in->multi_link && in->match == HMD_MATCH_PATH_HASH);
+	 * second link at an unlisted path would slip through it - unless
+	 * every link is a listed path with this very hash and no one but root
+	 * can make another (links_listed; the reasoning is at
+	 * exec_links_listed in agent/exec.c). */
+	out->ignore = r == HMD_R_LISTED &&
+	              !(in->multi_link && in->match == HMD_MATCH_PATH_HASH && !in->links_listed);
 }
 
 void decide_lookup(const struct wl_db *db, const char *path, const uint8_t sha[WL_SHA256_LEN],

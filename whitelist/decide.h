@@ -21,6 +21,7 @@ enum hmd_reason {
 	HMD_R_ERROR, /* internal error, answered by on_error */
 	HMD_R_QUEUE_FULL, /* answered by on_error */
 	HMD_R_HELPER, /* reported by the kernel helper */
+	HMD_R_TOO_LARGE, /* larger than max_unlisted_size, no entry of that size */
 	HMD_R__MAX
 };
 
@@ -37,6 +38,12 @@ struct decide_in {
 	bool path_hash_eq; /* ... and that record's hash equals the file's */
 	bool hash_listed; /* wl_db_find_hash() found the hash */
 	bool multi_link; /* st_nlink > 1: other paths lead to this inode */
+	/* ... and every one of them is a listed path with this hash, and no
+	 * one but root can add another (exec.c: exec_links_listed) */
+	bool links_listed;
+	/* Larger than [agent] max_unlisted_size and no entry of the list has
+	 * its size, so it cannot be listed: refused without being hashed. */
+	bool too_large;
 	/* The listed path, as hmilockd itself reaches it, is another inode:
 	 * the subject reached this file through a mount of its own over the
 	 * listed path (a bind mount in a namespace of its own). */
@@ -56,7 +63,7 @@ struct decide_out {
 };
 
 /* The list outcome alone (no mode): LISTED, NOT_LISTED, HASH_MISMATCH,
- * UNRESOLVED, NOT_REGULAR, ERROR or QUEUE_FULL. */
+ * UNRESOLVED, NOT_REGULAR, TOO_LARGE, ERROR or QUEUE_FULL. */
 enum hmd_reason decide_reason(const struct decide_in *in);
 /* Verdict for an outcome in a mode; used on cache hits too. */
 void decide_verdict(enum hmd_mode mode, enum hmd_on_error on_error, enum hmd_reason reason,

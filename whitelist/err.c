@@ -27,7 +27,8 @@ static const char *const err_names[] = {
     [WL_E_CORRUPT] = "corrupt",     [WL_E_KEY] = "key",
     [WL_E_UNSTABLE] = "unstable",   [WL_E_NOTREG] = "not-regular",
     [WL_E_NOMEM] = "nomem",         [WL_E_STALE] = "stale",
-    [WL_E_LOCKED] = "locked",
+    [WL_E_LOCKED] = "locked",       [WL_E_TOO_BIG] = "too-big",
+    [WL_E_CANCELED] = "canceled",
 };
 
 _Static_assert(sizeof(err_names) / sizeof(err_names[0]) == WL_E__MAX,

@@ -1,5 +1,6 @@
 /* hash.c - SHA-256 of a file through an open fd (OpenSSL EVP), streamed with
- * pread() so the fd's offset is never moved. Owns one read buffer and one
+ * pread() so the fd's offset is never moved, optionally within a byte limit
+ * and a cancel flag. Owns one read buffer and one
  * EVP_MD_CTX per calling thread (freed at thread exit); the fd stays the
  * caller's. Any thread may call these. */
 #include <errno.h>
@@ -70,13 +71,16 @@ static struct hash_tls *hash_tls_get(void)
 	return t;
 }
 
-/* Feed the whole file into t->ctx; returns bytes read or -errno. */
-static int64_t hash_stream(int fd, struct hash_tls *t)
+/* Feed the whole file into t->ctx; returns bytes read or -errno. Within
+ * lim (may be NULL): -EFBIG past max_bytes, -ECANCELED once *cancel. */
+static int64_t hash_stream(int fd, struct hash_tls *t, const struct wl_hash_limits *lim)
 {
 	uint64_t off = 0;
 	ssize_t n;
 
 	for (;;) {
+		if (lim && lim->cancel && atomic_load_explicit(lim->cancel, memory_order_relaxed))
+			return -ECANCELED;
 		n = pread(fd, t->buf, HASH_BUF_SIZE, (off_t)off);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -85,13 +89,17 @@ static int64_t hash_stream(int fd, struct hash_tls *t)
 		}
 		if (n == 0)
 			return (int64_t)off;
+		off += (uint64_t)n;
+		if (lim && lim->max_bytes && off > lim->max_bytes)
+			return -EFBIG;
 		if (EVP_DigestUpdate(t->ctx, t->buf, (size_t)n) != 1)
 			return -EIO;
-		off += (uint64_t)n;
 	}
 }
 
-int wl_hash_fd(int fd, uint8_t out[WL_SHA256_LEN], uint64_t *bytes, struct wl_err *err)
+/* wl_hash_fd within lim; the errors of the limits keep their own kinds. */
+static int hash_fd_limited(int fd, uint8_t out[WL_SHA256_LEN], uint64_t *bytes,
+                           const struct wl_hash_limits *lim, struct wl_err *err)
 {
 	struct hash_tls *t = hash_tls_get();
 	unsigned int len = 0;
@@ -103,7 +111,13 @@ int wl_hash_fd(int fd, uint8_t out[WL_SHA256_LEN], uint64_t *bytes, struct wl_er
 		return wl_err_set(err, -EIO, WL_E_IO, "OpenSSL SHA-256 initialisation failed");
 	/* Advice only: doubles the readahead window on a cold cache. */
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	n = hash_stream(fd, t);
+	n = hash_stream(fd, t, lim);
+	if (n == -EFBIG)
+		return wl_err_set(err, -EFBIG, WL_E_TOO_BIG,
+		                  "fd %d yields more than %llu bytes (it grew while being hashed)",
+		                  fd, (unsigned long long)lim->max_bytes);
+	if (n == -ECANCELED)
+		return wl_err_set(err, -ECANCELED, WL_E_CANCELED, "hashing fd %d canceled", fd);
 	if (n < 0)
 		return wl_err_set(err, (int)n, WL_E_IO, "cannot read fd %d for hashing: %s", fd,
 		                  strerror((int)-n));
@@ -114,6 +128,11 @@ int wl_hash_fd(int fd, uint8_t out[WL_SHA256_LEN], uint64_t *bytes, struct wl_er
 	return 0;
 }
 
+int wl_hash_fd(int fd, uint8_t out[WL_SHA256_LEN], uint64_t *bytes, struct wl_err *err)
+{
+	return hash_fd_limited(fd, out, bytes, NULL, err);
+}
+
 /* Did anything that moves with the content change between a and b? */
 static bool hash_same_state(const struct stat *a, const struct stat *b)
 {
@@ -122,8 +141,8 @@ static bool hash_same_state(const struct stat *a, const struct stat *b)
 	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-int wl_hash_fd_stable(int fd, const char *name, uint8_t out[WL_SHA256_LEN], struct stat *st,
-                      struct wl_err *err)
+int wl_hash_fd_stable_limited(int fd, const char *name, uint8_t out[WL_SHA256_LEN], struct stat *st,
+                              const struct wl_hash_limits *lim, struct wl_err *err)
 {
 	struct stat before, after;
 	char fdname[32];
@@ -137,9 +156,20 @@ int wl_hash_fd_stable(int fd, const char *name, uint8_t out[WL_SHA256_LEN], stru
 		if (fstat(fd, &before) < 0)
 			return wl_err_set(err, -errno, WL_E_IO, "cannot stat %s: %s", name,
 			                  strerror(errno));
-		ret = wl_hash_fd(fd, out, NULL, err);
-		if (ret == -ENOMEM)
+		/* Refused before a single read: the size says it all. */
+		if (lim && lim->max_bytes && before.st_size > 0 &&
+		    (uint64_t)before.st_size > lim->max_bytes)
+			return wl_err_set(err, -EFBIG, WL_E_TOO_BIG,
+			                  "%s is %llu bytes, more than the %llu allowed", name,
+			                  (unsigned long long)before.st_size,
+			                  (unsigned long long)lim->max_bytes);
+		ret = hash_fd_limited(fd, out, NULL, lim, err);
+		if (ret == -ENOMEM || ret == -ECANCELED)
 			return ret;
+		if (ret == -EFBIG)
+			return wl_err_set(err, ret, WL_E_TOO_BIG,
+			                  "%s grew past %llu bytes while it was hashed", name,
+			                  (unsigned long long)lim->max_bytes);
 		if (ret < 0)
 			return wl_err_set(err, ret, WL_E_IO, "cannot read %s for hashing: %s", name,
 			                  strerror(-ret));
@@ -156,6 +186,12 @@ int wl_hash_fd_stable(int fd, const char *name, uint8_t out[WL_SHA256_LEN], stru
 	                  "%s changed while it was hashed (size, mtime or ctime moved), twice in a "
 	                  "row; hash it again once nothing writes to it",
 	                  name);
+}
+
+int wl_hash_fd_stable(int fd, const char *name, uint8_t out[WL_SHA256_LEN], struct stat *st,
+                      struct wl_err *err)
+{
+	return wl_hash_fd_stable_limited(fd, name, out, st, NULL, err);
 }
 
 void wl_hex_n(const uint8_t *b, size_t n, char *out)

@@ -6,6 +6,7 @@
 #ifndef HMILOCK_WL_H
 #define HMILOCK_WL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,8 @@ enum wl_ekind {
 	WL_E_NOMEM,
 	WL_E_STALE, /* the list changed since the change was based on it */
 	WL_E_LOCKED, /* another writer holds the list lock */
+	WL_E_TOO_BIG, /* larger than the caller's limit (not read beyond it) */
+	WL_E_CANCELED, /* the caller's cancel flag was set */
 	WL_E__MAX
 };
 
@@ -62,6 +65,22 @@ int wl_hash_fd(int fd, uint8_t out[WL_SHA256_LEN], uint64_t *bytes, struct wl_er
  * was returned. `name` is only used in error messages (may be NULL). */
 int wl_hash_fd_stable(int fd, const char *name, uint8_t out[WL_SHA256_LEN], struct stat *st,
                       struct wl_err *err);
+
+/* Bounds on one hash, for a caller that must not be made to read without
+ * end (hmilockd hashing what a user runs). */
+struct wl_hash_limits {
+	/* 0: none. Otherwise a file whose size is larger, or that yields more
+	 * bytes while being read (it grows), is refused with -EFBIG
+	 * (WL_E_TOO_BIG) without reading more than max_bytes + one buffer. */
+	uint64_t max_bytes;
+	/* NULL: none. Read between two buffers (64 KiB); once true the hash
+	 * stops with -ECANCELED (WL_E_CANCELED). */
+	const atomic_bool *cancel;
+};
+
+/* wl_hash_fd_stable within lim (may be NULL: no limits). */
+int wl_hash_fd_stable_limited(int fd, const char *name, uint8_t out[WL_SHA256_LEN], struct stat *st,
+                              const struct wl_hash_limits *lim, struct wl_err *err);
 
 void wl_hex(const uint8_t h[WL_SHA256_LEN], char out[WL_HEX_LEN]);
 int wl_unhex(const char *s, uint8_t out[WL_SHA256_LEN]); /* 0 or -EINVAL */

@@ -15,7 +15,8 @@ setup_mount || { fail "update: cannot mount tmpfs"; finish; }
 cp /bin/true "$W/bin/true"
 cp /bin/true "$W/bin/old"
 make_list "$W/bin" || { fail "update: hmilock init"; finish; }
-write_mconf enforce
+# The smallest cap: what an update installs may be larger and still run.
+write_mconf enforce "[agent]" "max_unlisted_size = 1M"
 start_daemon || { fail "update: daemon did not start"; finish; }
 gen0=$(list_gen)
 
@@ -54,6 +55,15 @@ shutil.copy('/bin/echo', '$W/bin/selfrun')
 os.execv('$W/bin/selfrun', ['selfrun', 'ran-what-it-installed'])" 2>&1)
 check "update: CMD runs what it installed" grep -q "^ran-what-it-installed\$" <<<"$out"
 check "update: and it is approved afterwards" listed "$W/bin/selfrun"
+out=$(hl update -- python3 -c "
+import os, shutil
+shutil.copy('/bin/echo', '$W/bin/bigrun')
+os.truncate('$W/bin/bigrun', 2 << 20)
+os.execv('$W/bin/bigrun', ['bigrun', 'ran-a-large-file'])" 2>&1)
+check "update: CMD runs a file it installed over max_unlisted_size" \
+	grep -q "^ran-a-large-file\$" <<<"$out"
+expect_exec "update: a large unlisted file outside a session is refused" 126 \
+	bash -c "cp /bin/echo $W/tmp/big && truncate -s 2M $W/tmp/big && exec $W/tmp/big"
 
 hl update -- rm "$W/bin/old" >/dev/null 2>&1
 check "update: a removed file leaves the list" unlisted "$W/bin/old"

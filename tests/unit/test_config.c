@@ -37,10 +37,11 @@ static void tc_dump(const struct hmd_config *c, char *out, size_t outlen)
 
 	o = (size_t)snprintf(out, outlen,
 	                     "mode=%s;db=%s;key=%s;socket=%s;match=%d;on_error=%d;workers=%u;"
-	                     "queue=%u;cache_entries=%zu;helper=%d;strict_wx=%d;n_watch=%zu;",
+	                     "queue=%u;cache_entries=%zu;max_unlisted=%llu;helper=%d;strict_wx=%d;"
+	                     "n_watch=%zu;",
 	                     config_mode_name(c->mode), c->db, c->key, c->socket, (int)c->match,
 	                     (int)c->on_error, c->workers, c->queue_len, c->cache_entries,
-	                     (int)c->helper, (int)c->strict_wx, c->n_watch);
+	                     c->max_unlisted_size, (int)c->helper, (int)c->strict_wx, c->n_watch);
 	for (i = 0; i < c->n_watch && o < outlen; i++)
 		o += (size_t)snprintf(out + o, outlen - o, "watch%zu=%s;", i, c->watch[i]);
 	if (o < outlen)
@@ -90,6 +91,12 @@ static const struct tc_good tc_goods[] = {
     {"[agent]\nqueue = 1048576\n", "queue=1048576;"},
     {"[agent]\ncache_entries = 64\n", "cache_entries=64;"},
     {"[agent]\ncache_entries = 16777216\n", "cache_entries=16777216;"},
+    {"", "max_unlisted=268435456;"},
+    {"[agent]\nmax_unlisted_size = 1048576\n", "max_unlisted=1048576;"},
+    {"[agent]\nmax_unlisted_size = 1024K\n", "max_unlisted=1048576;"},
+    {"[agent]\nmax_unlisted_size = 64M\n", "max_unlisted=67108864;"},
+    {"[agent]\nmax_unlisted_size = 2G\n", "max_unlisted=2147483648;"},
+    {"[agent]\nmax_unlisted_size = 1T\n", "max_unlisted=1099511627776;"},
     {"[agent]\nhelper = auto\n", "helper=0;"},
     {"[agent]\nhelper = required\n", "helper=1;"},
     {"[agent]\nhelper = off\n", "helper=2;"},
@@ -175,6 +182,19 @@ static const struct tc_bad tc_bads[] = {
     {"[agent]\nqueue = 1048577\n", "2: [agent] queue: bad value '1048577'"},
     {"[agent]\ncache_entries = 63\n", "2: [agent] cache_entries: bad value '63'"},
     {"[agent]\ncache_entries = 16777217\n", "2: [agent] cache_entries: bad value '16777217'"},
+    {"[agent]\nmax_unlisted_size = 1048575\n",
+     "2: [agent] max_unlisted_size: bad value '1048575' (expected a size from 1M to 1T"},
+    {"[agent]\nmax_unlisted_size = 1023K\n", "2: [agent] max_unlisted_size: bad value '1023K'"},
+    {"[agent]\nmax_unlisted_size = 2T\n", "2: [agent] max_unlisted_size: bad value '2T'"},
+    {"[agent]\nmax_unlisted_size = 1025G\n", "2: [agent] max_unlisted_size: bad value '1025G'"},
+    {"[agent]\nmax_unlisted_size = 256MB\n", "2: [agent] max_unlisted_size: bad value '256MB'"},
+    {"[agent]\nmax_unlisted_size = 256m\n", "2: [agent] max_unlisted_size: bad value '256m'"},
+    {"[agent]\nmax_unlisted_size = M\n", "2: [agent] max_unlisted_size: bad value 'M'"},
+    {"[agent]\nmax_unlisted_size = -1M\n", "2: [agent] max_unlisted_size: bad value '-1M'"},
+    {"[agent]\nmax_unlisted_size = 99999999999999999999999999999999M\n",
+     "2: [agent] max_unlisted_size: bad value '9999"},
+    {"[agent]\nmax_unlisted_size = 18446744073709551615K\n",
+     "2: [agent] max_unlisted_size: bad value '18446744073709551615K'"},
     {"[agent]\nhelper = on\n",
      "2: [agent] helper: bad value 'on' (expected auto, required or off)"},
     {"[agent]\nwx_exempt = node\n",

@@ -35,6 +35,15 @@ struct row {
 		.hash_listed = hl, .multi_link = ml                                                \
 	}
 
+/* A multiply linked file (listed when listed) with links_listed set, or
+ * an unhashed file with too_large set. */
+#define IN2(mo, ma, listed, big)                                                                   \
+	{                                                                                          \
+		.mode = mo, .match = ma, .on_error = OD, .regular = 1, .resolved = 1,              \
+		.path_listed = listed, .path_hash_eq = listed, .hash_listed = listed,              \
+		.multi_link = 1, .links_listed = !(big), .too_large = big                          \
+	}
+
 static const struct row rows[] = {
     /* match = path+hash */
     {"listed runs", IN(E, PH, OD, 1, 0, 0, 1, 1, 1, 1, 0), HMD_V_ALLOW, HMD_R_LISTED, 1, 1, 0},
@@ -47,6 +56,14 @@ static const struct row rows[] = {
      HMD_R_UNRESOLVED, 1, 0, 1},
     {"listed, second link, path+hash", IN(E, PH, OD, 1, 0, 0, 1, 1, 1, 1, 1), HMD_V_ALLOW,
      HMD_R_LISTED, 1, 0, 0},
+    {"listed, every link listed, path+hash", IN2(E, PH, 1, 0), HMD_V_ALLOW, HMD_R_LISTED, 1, 1, 0},
+    {"links_listed alone does not list", IN2(E, PH, 0, 0), HMD_V_DENY, HMD_R_NOT_LISTED, 1, 0, 1},
+    /* too large for an unlisted file: refused unhashed, remembered */
+    {"too large", IN2(E, PH, 0, 1), HMD_V_DENY, HMD_R_TOO_LARGE, 1, 0, 1},
+    {"too large, hash", IN2(E, H, 0, 1), HMD_V_DENY, HMD_R_TOO_LARGE, 1, 0, 1},
+    {"too large, audit", IN2(A, PH, 0, 1), HMD_V_WOULD_DENY, HMD_R_TOO_LARGE, 1, 0, 1},
+    {"too large, maintenance", IN2(M, PH, 0, 1), HMD_V_ALLOW, HMD_R_TOO_LARGE, 1, 0, 1},
+
     {"listed path, hash of another listed file", IN(E, PH, OD, 1, 0, 0, 1, 1, 0, 1, 0), HMD_V_DENY,
      HMD_R_HASH_MISMATCH, 1, 0, 1},
     /* match = hash */
@@ -220,10 +237,13 @@ static void test_verdict_grid(void **state)
 	    [HMD_R_NOT_REGULAR] = {{1, 1}, {2, 2}, {0, 0}},
 	    [HMD_R_ERROR] = {{1, 0}, {2, 0}, {0, 0}},
 	    [HMD_R_QUEUE_FULL] = {{1, 0}, {2, 0}, {0, 0}},
+	    [HMD_R_TOO_LARGE] = {{1, 1}, {2, 2}, {0, 0}},
 	};
 
 	(void)state;
-	for (int r = HMD_R_LISTED; r <= HMD_R_QUEUE_FULL; r++) {
+	for (int r = HMD_R_LISTED; r < HMD_R__MAX; r++) {
+		if (r == HMD_R_HELPER) /* the helper's own reason: never decided here */
+			continue;
 		for (int m = 0; m < HMD_MODE__MAX; m++) {
 			for (int oe = 0; oe < 2; oe++) {
 				struct decide_out out;

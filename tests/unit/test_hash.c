@@ -15,6 +15,7 @@
 #include <sys/fanotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -477,6 +478,91 @@ static void test_stable_appender(void **state)
 	free(path);
 }
 
+/* ---- limits: a byte cap and a cancel flag --------------------------------- */
+
+/* A file within the cap hashes as without one; one byte over is refused by
+ * its size; a file that yields more than its size says (procfs reports 0)
+ * is stopped once it passes the cap. */
+static void test_limited_size(void **state)
+{
+	uint8_t h[WL_SHA256_LEN], h2[WL_SHA256_LEN];
+	struct wl_hash_limits lim = {.max_bytes = 300000};
+	struct wl_err err;
+	struct stat st;
+	int fd = memfd_fill(300000, -1);
+
+	(void)state;
+	assert_int_equal(wl_hash_fd_stable(fd, "memfd", h, NULL, NULL), 0);
+	assert_int_equal(wl_hash_fd_stable_limited(fd, "memfd", h2, &st, &lim, NULL), 0);
+	assert_memory_equal(h, h2, WL_SHA256_LEN);
+	assert_int_equal(st.st_size, 300000);
+	lim.max_bytes = 299999;
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(wl_hash_fd_stable_limited(fd, "memfd", h2, NULL, &lim, &err), -EFBIG);
+	assert_int_equal(err.kind, WL_E_TOO_BIG);
+	assert_non_null(strstr(err.msg, "memfd is 300000 bytes"));
+	close(fd);
+
+	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	lim.max_bytes = 10;
+	assert_int_equal(wl_hash_fd_stable_limited(fd, "status", h2, NULL, &lim, &err), -EFBIG);
+	assert_int_equal(err.kind, WL_E_TOO_BIG);
+	assert_non_null(strstr(err.msg, "status grew past 10 bytes"));
+	close(fd);
+}
+
+struct cancel_arg {
+	atomic_bool *flag;
+	unsigned delay_ms;
+};
+
+static void *cancel_later(void *p)
+{
+	struct cancel_arg *a = p;
+
+	poll(NULL, 0, (int)a->delay_ms);
+	atomic_store(a->flag, true);
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A set flag stops the hash before the first read; a flag set while a
+ * 64 GiB sparse file is hashed (minutes of zeros) stops it within a
+ * buffer: the call returns soon after, with -ECANCELED. */
+static void test_limited_cancel(void **state)
+{
+	atomic_bool flag = true;
+	struct wl_hash_limits lim = {.cancel = &flag};
+	struct cancel_arg a = {.flag = &flag, .delay_ms = 100};
+	uint8_t h[WL_SHA256_LEN];
+	struct wl_err err;
+	pthread_t th;
+	double t0;
+	int fd = memfd_create("sparse", MFD_CLOEXEC);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 64ll << 30), 0);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(wl_hash_fd_stable_limited(fd, "sparse", h, NULL, &lim, &err), -ECANCELED);
+	assert_int_equal(err.kind, WL_E_CANCELED);
+	atomic_store(&flag, false);
+	assert_int_equal(pthread_create(&th, NULL, cancel_later, &a), 0);
+	t0 = now_s();
+	assert_int_equal(wl_hash_fd_stable_limited(fd, "sparse", h, NULL, &lim, &err), -ECANCELED);
+	assert_true(now_s() - t0 < 5.0);
+	pthread_join(th, NULL);
+	close(fd);
+}
+
 /* ---- err.c -------------------------------------------------------------- */
 
 static void test_err(void **state)
@@ -520,6 +606,8 @@ int main(void)
 	    cmocka_unit_test(test_stable_changed_once),
 	    cmocka_unit_test(test_stable_changed_always),
 	    cmocka_unit_test(test_stable_appender),
+	    cmocka_unit_test(test_limited_size),
+	    cmocka_unit_test(test_limited_cancel),
 	    cmocka_unit_test(test_err),
 	};
 

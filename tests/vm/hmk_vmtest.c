@@ -534,6 +534,48 @@ static void t_guard(void)
 	expect_exec("guard-helper-still-enforcing", wp("unlisted"), EPERM);
 }
 
+/* busybox sh ARGS: the script must be denied, and nothing it says printed. */
+static void interp_denied(const char *name, char *const argv[])
+{
+	struct vm_run r;
+
+	vm_exec(&r, -1, argv, NULL);
+	report(name, !strstr(r.out, "EVIL"), "status %d: %.300s", r.status, r.out);
+}
+
+/* Interpreter control (issue 9, class 4) where busybox sh can show it: a
+ * first denied open does not let the second through; a long argument, a
+ * long file name and a symlink do not hide the script. */
+static void t_interp_bypass(void)
+{
+	static char longarg[2200], longname[160];
+	char *twice[] = {"/bin/busybox", "sh",
+	                 "-c",           "command . /w/evil.sh; command . /w/evil.sh; echo ALIVE",
+	                 "evil.sh",      NULL};
+	char *longa[] = {"/bin/busybox", "sh", longarg, NULL};
+	char *longn[] = {"/bin/busybox", "sh", longname, NULL};
+	char *lnk[] = {"/bin/busybox", "sh", (char *)wp("lnk"), NULL};
+	struct vm_run r;
+	size_t n;
+
+	n = (size_t)snprintf(longarg, sizeof(longarg), "%s/", W);
+	while (n + 2 < sizeof(longarg) - 16)
+		n += (size_t)snprintf(longarg + n, sizeof(longarg) - n, "./");
+	snprintf(longarg + n, sizeof(longarg) - n, "evil.sh");
+	snprintf(longname, sizeof(longname), "%s/evil-%0100d.sh", W, 0);
+	if (vm_write(longname, "echo EVIL\n", 0644) || symlink(wp("evil.sh"), wp("lnk")))
+		report("interp-bypass-setup", false, "cannot write %s or the symlink: %s", longname,
+		       strerror(errno));
+	vm_exec(&r, -1, twice, NULL);
+	report("interp-denied-twice", strstr(r.out, "ALIVE") && !strstr(r.out, "EVIL"),
+	       "the second open of a denied script: status %d: %.300s", r.status, r.out);
+	interp_denied("interp-long-argument-denied", longa);
+	interp_denied("interp-long-name-denied", longn);
+	interp_denied("interp-symlink-denied", lnk);
+	unlink(longname);
+	unlink(wp("lnk"));
+}
+
 static void t_interp(void)
 {
 	const char *bb[] = {"/bin/busybox"};
@@ -549,6 +591,7 @@ static void t_interp(void)
 	vm_exec(&r, -1, good, NULL);
 	report("interp-listed-script-reads-data", r.status == 0 && strstr(r.out, "GOOD data"),
 	       "status %d: %.300s", r.status, r.out);
+	t_interp_bypass();
 	helper_set_interpreters(NULL, 0);
 	vm_exec(&r, -1, evil, NULL);
 	report("interp-off-script-runs", r.status == 0 && strstr(r.out, "EVIL"),
