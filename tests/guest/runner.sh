@@ -510,6 +510,43 @@ if [ $stick_ok = 1 ]; then
 	fi
 fi
 
+# --- attacks: hashing denial of service (issue 9, class 5) ------------------
+# The operator floods the daemon with execs of 64 GiB sparse files (four
+# loops) while the box runs its own programs: each listed program must
+# start promptly (within 2 s; the watchdog's 30 s used to deny them all),
+# and the sparse files are refused without being hashed.
+# shellcheck disable=SC2016 # expanded by operator's shell
+as_operator 'for i in 1 2 3 4; do truncate -s 64G /tmp/huge$i && chmod 755 /tmp/huge$i; done' >/dev/null
+flood=()
+for i in 1 2 3 4; do
+	runuser -u operator -- sh -c "while :; do /tmp/huge$i 2>/dev/null; done" &
+	flood+=($!)
+done
+sleep 2
+slow=0 worst=0 denied_listed=0
+for p in /usr/bin/true /usr/bin/id /usr/bin/env /usr/bin/date /usr/bin/uname; do
+	for _ in 1 2 3; do
+		t0=$(date +%s%N)
+		timeout -s KILL 35 "$p" >/dev/null 2>&1 || denied_listed=$((denied_listed + 1))
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		[ $ms -gt $worst ] && worst=$ms
+		[ $ms -gt 2000 ] && slow=$((slow + 1))
+	done
+done
+for pid in "${flood[@]}"; do kids=$(pgrep -P "$pid"); kill "$pid" $kids 2>/dev/null; done
+wait "${flood[@]}" 2>/dev/null
+rm -f /tmp/huge1 /tmp/huge2 /tmp/huge3 /tmp/huge4
+if [ $slow = 0 ] && [ $denied_listed = 0 ]; then
+	pass "attack-class5: during the operator's flood of 64 GiB sparse execs, 15 listed programs started, the slowest in $worst ms"
+else
+	fail "attack-class5: during the flood $slow listed execs took over 2 s (worst $worst ms), $denied_listed failed"
+fi
+if hl events -n 400 2>/dev/null | grep -q 'too-large.*/tmp/huge'; then
+	pass "attack-class5: the sparse files were refused as too-large (not hashed)"
+else
+	fail "attack-class5: no too-large refusal of /tmp/huge*: $(hl events -n 3 2>&1 | line)"
+fi
+
 oops=$(dmesg 2>/dev/null | grep -E 'BUG: |Oops|general protection fault|Call Trace' | head -3)
 if [ -z "$oops" ]; then
 	pass "kernel: no oops, BUG or call trace in the kernel log after the run ($(uname -r))"
