@@ -166,4 +166,8 @@ if [ "$(status_json mode)" = enforce ]; then
 else
 	fail "end: mode $(status_json mode) at the end"
 fi
+# For the record on the console (not the report): hmilockd's log of this
+# boot, which explains a failed update or apt run above.
+echo "--- journalctl -b -u hmilockd (phase 2) ---"
+journalctl -b -u hmilockd --no-pager -n 80 2>&1
 _done=1
