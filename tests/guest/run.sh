@@ -11,7 +11,7 @@
 # debootstrap and the image with the package once (cached in
 # build/guest-cache, see guest.sh), the kernel as tests/vm does (cached in
 # build/vm-cache). A failed download, build or boot, or a guest that does not
-# report within HMILOCK_GUEST_TIMEOUT seconds (default 900: two boots), is a FAIL line,
+# report within HMILOCK_GUEST_TIMEOUT seconds (default 1200: two boots), is a FAIL line,
 # never a skip.
 top=${HMILOCK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=tests/integration/lib.sh
@@ -50,7 +50,7 @@ guest_run() {
 	t0=$(date +%s)
 	echo "guest[$name]: booting $(basename "$VM_KERNEL")"
 	if ! guest_boot "$GUEST_IMAGE" "$GUEST_INITRD" "$dir/console.log" "$dir/report.log" \
-		"${HMILOCK_GUEST_TIMEOUT:-900}"; then
+		"${HMILOCK_GUEST_TIMEOUT:-1200}"; then
 		_failed=1
 		return 1
 	fi
