@@ -132,14 +132,24 @@ int update_init(const struct hmd_config *cfg)
 		return 0;
 	}
 	up_sweep();
-	/* A configured root is made now, while we still hold every capability
-	 * (a cgroup2 root of mode 0555 needs CAP_DAC_OVERRIDE); below our own
-	 * 0755 directory the session cgroups need none. "auto" is made at the
-	 * first update, so a box that never updates gets no directory. */
-	if (cfg->cgroup_root[0] && mkdir(up.root, 0755) < 0 && errno != EEXIST) {
-		log_msg(LOG_ERR, "cannot create %s: %s: `hmilock update` is refused", up.root,
-		        strerror(errno));
-		up.root[0] = '\0';
+	/* The root is made now, while we still hold every capability: the
+	 * cgroup2 root systemd mounts is mode 0555, and a mkdir there needs
+	 * CAP_DAC_OVERRIDE, which is gone by the first update (the Debian
+	 * guest's `hmilock update` and apt hook failed with EACCES). Below our
+	 * own 0755 directory the session cgroups need none. A configured root
+	 * that cannot be made refuses updates; the default one is tried again
+	 * at the first update (a read-only cgroup2 mount). */
+	if (mkdir(up.root, 0755) < 0 && errno != EEXIST) {
+		if (cfg->cgroup_root[0]) {
+			log_msg(LOG_ERR, "cannot create %s: %s: `hmilock update` is refused",
+			        up.root, strerror(errno));
+			up.root[0] = '\0';
+		} else {
+			log_msg(LOG_WARNING,
+			        "cannot create %s: %s: `hmilock update` will be refused unless "
+			        "[update] cgroup_root names a writable place below %s",
+			        up.root, strerror(errno), up.c2);
+		}
 	}
 	return 0;
 }

@@ -4,10 +4,17 @@
 # cache, build/vm-cache). Owns $GUEST_CACHE (default build/guest-cache):
 #   root-KEY.tar     debootstrap --variant=minbase of bookworm with the
 #                    packages below; KEY hashes suite, mirror and package list
-#   image-KEY.cpio   that root with the .deb installed, the user operator,
-#                    the test runner and its unit; KEY hashes the root's key,
-#                    the .deb's SHA-256 and the guest files (runner, unit), so
-#                    a new .deb re-installs without re-debootstrapping
+#   image-KEY.ext4   that root with the .deb installed (apt-get install), the
+#                    HMI stack (tests/guest/hmi, Node-RED), the user operator,
+#                    the test runner and its unit, as an ext4 image (the
+#                    guest's disk, /dev/vda; booted with snapshot=on, so the
+#                    cache stays clean and a reboot inside one run keeps
+#                    state); KEY hashes the root's key, the .deb's SHA-256
+#                    and the guest files (runner, unit), so a new .deb
+#                    re-installs without re-debootstrapping
+#   initrd-ABI-KEY.cpio.gz  a busybox initramfs with the modules Debian's
+#                    kernel ABI needs to mount that disk (virtio_blk, ext4:
+#                    modules in Debian's kernels), which switch_roots to it
 # Failures print one "FAIL: guest-NAME: why" line and return 1: a missing
 # download or a failed boot is never a skip.
 # shellcheck shell=bash disable=SC2154 # top is set by the caller
@@ -16,8 +23,15 @@
 GUEST_CACHE=${HMILOCK_GUEST_CACHE:-$top/build/guest-cache}
 GUEST_SUITE=bookworm
 GUEST_MIRROR=${HMILOCK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-GUEST_PACKAGES="systemd systemd-sysv udev dbus python3 util-linux auditd procps nodejs"
+# (mosquitto, python3-pymodbus and Node-RED on nodejs: the HMI stack of
+# tests/guest/hmi, as docs/operations.md names it; pymodbus 3.0.0 imports
+# python3-serial and python3-serial-asyncio, which Debian only recommends)
+GUEST_PACKAGES="systemd systemd-sysv udev dbus python3 util-linux auditd procps nodejs mosquitto mosquitto-clients python3-pymodbus python3-serial python3-serial-asyncio"
+# Node-RED is not packaged by Debian: npm installs it on the host (4.x, the
+# last line that runs on Debian 12's node 18) into $GUEST_CACHE, once.
+GUEST_NODE_RED=4.1.8
 GUEST_IMAGE=
+GUEST_INITRD=
 GUEST_ROOT=
 GUEST_TMP=
 
@@ -61,6 +75,28 @@ guest_root() {
 	find "$GUEST_CACHE" -maxdepth 1 -name 'root-*.tar' ! -name "$(basename "$tarball")" -delete
 }
 
+# guest_node_red: set GUEST_NODE_RED_DIR to the cached npm install of
+# Node-RED $GUEST_NODE_RED (pure JavaScript: no optional native modules),
+# making it with the host's npm when missing.
+guest_node_red() {
+	local dir=$GUEST_CACHE/node-red-$GUEST_NODE_RED log=$GUEST_CACHE/node-red-$GUEST_NODE_RED.log
+	GUEST_NODE_RED_DIR=$dir
+	[ -f "$dir/node_modules/node-red/red.js" ] && return 0
+	command -v npm >/dev/null || {
+		echo "FAIL: guest-node-red: npm is not installed on the host (it fetches Node-RED $GUEST_NODE_RED)"
+		return 1
+	}
+	mkdir -p "$GUEST_CACHE" && rm -rf "$dir.tmp" || return 1
+	echo "guest: npm install node-red@$GUEST_NODE_RED, log $log" >&2
+	if ! npm install --prefix "$dir.tmp" --omit=optional --no-audit --no-fund --no-update-notifier \
+		"node-red@$GUEST_NODE_RED" >"$log" 2>&1 || [ ! -f "$dir.tmp/node_modules/node-red/red.js" ]; then
+		rm -rf "$dir.tmp"
+		echo "FAIL: guest-node-red: npm install node-red@$GUEST_NODE_RED failed: $(grep -i 'err' "$log" | tail -1)"
+		return 1
+	fi
+	rm -rf "$dir" && mv "$dir.tmp" "$dir"
+}
+
 # guest_umount_below DIR: unmount whatever is mounted at or below DIR
 # (deepest first); debootstrap and dpkg may leave proc or sys there.
 guest_umount_below() {
@@ -69,17 +105,19 @@ guest_umount_below() {
 		sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
 }
 
-# guest_image DEB FILES_DIR: set GUEST_IMAGE to the cached initramfs (an
-# uncompressed newc cpio) of the root with DEB installed and FILES_DIR's
-# runner and unit in place, building it when missing.
+# guest_image DEB FILES_DIR: set GUEST_IMAGE to the cached ext4 disk image
+# of the root with DEB installed and FILES_DIR's runner and unit in place,
+# building it when missing.
 guest_image() {
 	local deb=$1 files=$2 tarball key tmp log rc
 	GUEST_TMP=
 	guest_root "$deb" || return 1
+	guest_node_red || return 1
 	tarball=$GUEST_ROOT
-	key=$( (basename "$tarball"; sha256sum <"$deb"; cat "$files/runner.sh" "$files/hmilock-guest-test.service" \
-		"$top/tests/guest/guest.sh") | sha256sum | cut -c1-12)
-	GUEST_IMAGE=$GUEST_CACHE/image-$key.cpio
+	key=$( (basename "$tarball"; sha256sum <"$deb"; echo "node-red $GUEST_NODE_RED"
+		find "$files" -type f | LC_ALL=C sort | xargs cat; cat "$top/tests/guest/guest.sh") |
+		sha256sum | cut -c1-12)
+	GUEST_IMAGE=$GUEST_CACHE/image-$key.ext4
 	[ -s "$GUEST_IMAGE" ] && return 0
 	log=$GUEST_CACHE/image-$key.log
 	tmp=$(mktemp -d "$GUEST_CACHE/image.XXXXXX") || return 1
@@ -107,14 +145,16 @@ _guest_image_build() {
 		return 1
 	fi
 	cp "$deb" "$tmp/tmp/hmilock.deb"
-	# A proc instance of its own only while dpkg runs (the postinst calls
-	# systemd-tmpfiles); nothing of the host is bound in.
+	# A proc instance of its own only while apt runs (the postinst calls
+	# systemd-tmpfiles); nothing of the host is bound in. apt-get install of
+	# the file, as docs/operations.md step 1 says (its dependencies are in
+	# the root: no download).
 	mount -t proc -o nosuid,nodev,noexec hmilock-guest-proc "$tmp/proc" || return 1
-	LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive chroot "$tmp" dpkg -i /tmp/hmilock.deb >"$log" 2>&1
+	LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive chroot "$tmp" apt-get install -y /tmp/hmilock.deb >"$log" 2>&1
 	rc=$?
 	umount "$tmp/proc" || umount -l "$tmp/proc"
 	if [ $rc -ne 0 ]; then
-		echo "FAIL: guest-image: dpkg -i of $(basename "$deb") in the guest root failed ($rc):"
+		echo "FAIL: guest-image: apt-get install of $(basename "$deb") in the guest root failed ($rc):"
 		tail -10 "$log" | sed 's/^/    /'
 		return 1
 	fi
@@ -123,8 +163,21 @@ _guest_image_build() {
 		echo "FAIL: guest-image: useradd operator failed: $(tail -1 "$log")"
 		return 1
 	fi
+	# The HMI stack (tests/guest/hmi), installed before init as on a real
+	# box; the runner enables its units. The .deb stays for the runner's
+	# upgrade of hmilock while locked.
+	if ! mkdir -p "$tmp/opt/hmi" "$tmp/var/lib/node-red" "$tmp/var/lib/hmilock-guest" ||
+		! cp -a "$GUEST_NODE_RED_DIR" "$tmp/opt/node-red" || ! chown -R 0:0 "$tmp/opt/node-red" ||
+		! install -m 0755 "$files/hmi/modbus-sim" "$files/hmi/modbus-poller" "$tmp/opt/hmi/" ||
+		! install -m 0644 "$files"/hmi/*.service "$tmp/etc/systemd/system/" ||
+		! install -m 0644 "$files/hmi/flows.json" "$tmp/var/lib/node-red/flows.json" ||
+		! chroot "$tmp" chown -R operator:users /var/lib/node-red >>"$log" 2>&1 ||
+		! cp "$deb" "$tmp/var/lib/hmilock-guest/hmilock.deb"; then
+		echo "FAIL: guest-image: cannot install the HMI stack (tests/guest/hmi) and the .deb: $(tail -1 "$log")"
+		return 1
+	fi
 	if ! mkdir -p "$tmp/usr/local/lib/hmilock-guest" "$tmp/etc/systemd/system/multi-user.target.wants" ||
-		! install -m 0755 "$files/runner.sh" "$tmp/usr/local/lib/hmilock-guest/runner.sh" ||
+		! install -m 0755 "$files/runner.sh" "$files/after-reboot.sh" "$tmp/usr/local/lib/hmilock-guest/" ||
 		! install -m 0644 "$files/hmilock-guest-test.service" "$tmp/etc/systemd/system/" ||
 		! ln -sf /etc/systemd/system/hmilock-guest-test.service \
 			"$tmp/etc/systemd/system/multi-user.target.wants/hmilock-guest-test.service"; then
@@ -137,29 +190,138 @@ _guest_image_build() {
 	echo hmilock-guest >"$tmp/etc/hostname"
 	: >"$tmp/etc/machine-id"
 	: >"$tmp/etc/fstab"
-	# The kernel gives the initramfs root the mode of the archive's "."
+	# mkfs.ext4 -d gives the filesystem's root the mode of the directory's
 	# (mktemp made it 0700: no user but root could reach anything).
 	chmod 0755 "$tmp"
-	# Uncompressed: the kernel unpacks it into the initramfs root faster.
-	if ! (cd "$tmp" && find . -xdev | LC_ALL=C sort | cpio --quiet -o -H newc) >"$GUEST_IMAGE.tmp" ||
+	# A sparse file: the root plus 2 GiB of room for the workflow's installs.
+	if ! mkfs.ext4 -q -F -L hmilock-root -d "$tmp" "$GUEST_IMAGE.tmp" \
+		$(($(du -sm --apparent-size "$tmp" | cut -f1) + 2048))M >>"$log" 2>&1 ||
 		! mv "$GUEST_IMAGE.tmp" "$GUEST_IMAGE"; then
 		rm -f "$GUEST_IMAGE.tmp"
-		echo "FAIL: guest-image: packing the cpio failed"
+		echo "FAIL: guest-image: mkfs.ext4 -d of the root failed: $(tail -1 "$log")"
 		return 1
 	fi
-	find "$GUEST_CACHE" -maxdepth 1 -name 'image-*.cpio' ! -name "$(basename "$GUEST_IMAGE")" -delete
+	find "$GUEST_CACHE" -maxdepth 1 -name 'image-*.ext4' ! -name "$(basename "$GUEST_IMAGE")" -delete
 	find "$GUEST_CACHE" -maxdepth 1 -name 'image-*.log' ! -name "image-$key.log" -delete
 	return 0
 }
 
-# guest_boot IMAGE CONSOLE REPORT TIMEOUT: boot Debian's kernel with IMAGE
-# as the initramfs root and systemd as PID 1; the console goes to CONSOLE,
-# the second serial port (the test's report, /dev/ttyS1 in the guest) to
-# REPORT. Returns once qemu exits, or kills it (its own PID) TIMEOUT seconds
-# after the start, or 30 s after the report says RESULT: DONE (a shutdown
-# that hangs is not the test's result). Fails when no RESULT line came.
+# The initramfs's /init: load the modules named in /modules (in order),
+# mount the guest's disk and hand it systemd. A failure says why on the
+# console and powers off (the host then reports the console's last lines).
+# shellcheck disable=SC2016 # expanded by the initramfs's shell
+GUEST_INIT='#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+die() { echo "guest-initrd: $*"; poweroff -f; }
+mount -t proc proc /proc && mount -t sysfs sys /sys && mount -t devtmpfs dev /dev || die "cannot mount proc, sys, dev"
+while read -r m; do insmod "/modules/$m" || die "insmod $m failed"; done </modules/order
+i=0
+while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -b /dev/vda ] || die "no /dev/vda (the guest disk) after 10 s"
+echo "guest-initrd: booting the guest disk"
+mount -t ext4 -o rw /dev/vda /newroot || die "cannot mount /dev/vda (ext4)"
+umount /proc /sys /dev
+exec switch_root /newroot /sbin/init
+die "switch_root failed"'
+# The modules that mount the disk, and what they need (modinfo depends).
+GUEST_MODULES="virtio_pci virtio_blk crc32c_generic ext4"
+
+# guest_initrd [SUITE]: set GUEST_INITRD to the cached initramfs for
+# $VM_KERNEL (vm_kernel SUITE), downloading the kernel package of its ABI
+# once more (from SUITE's private apt state, as vm_kernel) for the modules.
+guest_initrd() {
+	local suite=${1:-} abi key tmp log apt=() rc
+	abi=${VM_KERNEL##*/vmlinuz-}
+	key=$( (echo "$GUEST_INIT $GUEST_MODULES"; declare -f _guest_initrd_build; cat /bin/busybox) |
+		sha256sum | cut -c1-12)
+	GUEST_INITRD=$GUEST_CACHE/initrd-$abi-$key.cpio.gz
+	[ -s "$GUEST_INITRD" ] && return 0
+	[ -n "$suite" ] && apt=(vm_apt "$suite")
+	mkdir -p "$GUEST_CACHE" || { echo "FAIL: guest-initrd: cannot create $GUEST_CACHE"; return 1; }
+	log=$GUEST_CACHE/initrd-$abi.log
+	tmp=$(mktemp -d "$GUEST_CACHE/initrd.XXXXXX") || return 1
+	GUEST_TMP=$tmp
+	_guest_initrd_build "$abi" "$tmp" "$log" "${apt[@]}"
+	rc=$?
+	guest_cleanup
+	return $rc
+}
+
+_guest_initrd_build() {
+	local abi=$1 tmp=$2 log=$3 deb root=$2/root mods todo m f d missing
+	shift 3
+	if ! (cd "$tmp" && "$@" apt-get download "linux-image-$abi") >"$log" 2>&1; then
+		echo "FAIL: guest-initrd: apt-get download linux-image-$abi failed: $(grep -E '^(E|Err)' "$log" | tail -1)"
+		return 1
+	fi
+	deb=$(find "$tmp" -maxdepth 1 -name "linux-image-${abi}_*.deb" | head -1)
+	mkdir -p "$tmp/x" "$root"/{bin,proc,sys,dev,newroot,modules} || return 1
+	# (Debian 13 ships them in /usr/lib/modules, Debian 12 in /lib/modules.)
+	if ! dpkg-deb --fsys-tarfile "$deb" | tar -C "$tmp/x" -x --wildcards "*/modules/$abi/kernel/*" \
+		"*/modules/$abi/modules.builtin" \
+		>>"$log" 2>&1; then
+		echo "FAIL: guest-initrd: cannot unpack the modules of $deb: $(tail -1 "$log")"
+		return 1
+	fi
+	mods=$(find "$tmp/x" -type d -path "*/modules/$abi" | head -1)
+	# (Debian 13 compresses its modules: busybox's insmod takes plain ones.)
+	find "$mods" \( -name '*.ko.xz' -exec xz -d {} + \) -o \( -name '*.ko.zst' -exec zstd -q --rm -d {} + \) || return 1
+	todo=$GUEST_MODULES
+	: >"$root/modules/order"
+	: >"$tmp/builtin"
+	while [ -n "$todo" ]; do
+		# shellcheck disable=SC2086 # a list of module names
+		set -- $todo
+		m=$1
+		shift
+		todo=$*
+		grep -qx "$m.ko" "$root/modules/order" "$tmp/builtin" && continue
+		f=$(find "$mods" -name "$m.ko" -o -name "${m//_/-}.ko" | head -1)
+		# built into this kernel (virtio_pci in 6.12): nothing to load
+		if [ -z "$f" ] && grep -q -E "/(${m}|${m//_/-})\.ko\$" "$mods/modules.builtin"; then
+			echo "$m.ko" >>"$tmp/builtin"
+			continue
+		fi
+		if [ -z "$f" ]; then
+			echo "FAIL: guest-initrd: no module $m in linux-image-$abi"
+			return 1
+		fi
+		# its dependencies first: put it back behind them unless all are in
+		missing=
+		# (the .modinfo section's depends=, as modinfo -F depends prints it)
+		for d in $(tr '\0' '\n' <"$f" | sed -n 's/^depends=//p' | head -1 | tr ',' ' '); do
+			grep -qx "$d.ko" "$root/modules/order" "$tmp/builtin" || missing="$missing $d"
+		done
+		if [ -n "$missing" ]; then
+			todo="$missing $m $todo"
+			continue
+		fi
+		cp "$f" "$root/modules/$m.ko" && echo "$m.ko" >>"$root/modules/order" || return 1
+	done
+	cp /bin/busybox "$root/bin/busybox" && printf '%s\n' "$GUEST_INIT" >"$root/init" && chmod 0755 "$root/init" || return 1
+	if ! (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc | gzip -1) >"$GUEST_INITRD.tmp" ||
+		! mv "$GUEST_INITRD.tmp" "$GUEST_INITRD"; then
+		rm -f "$GUEST_INITRD.tmp"
+		echo "FAIL: guest-initrd: packing the initramfs failed"
+		return 1
+	fi
+	echo "guest: initrd for $abi: $(paste -sd' ' "$root/modules/order")" >&2
+	find "$GUEST_CACHE" -maxdepth 1 -name "initrd-$abi-*.cpio.gz" ! -name "$(basename "$GUEST_INITRD")" -delete
+}
+
+# guest_boot IMAGE INITRD CONSOLE REPORT TIMEOUT: boot Debian's kernel with
+# INITRD, which mounts IMAGE (the guest's disk, written to a snapshot that
+# lives as long as qemu: reboots keep state, the file stays clean) as the
+# root, with systemd as PID 1; the console goes to CONSOLE, the second
+# serial port (the test's report, /dev/ttyS1 in the guest) to REPORT. A
+# reboot restarts the guest in the same qemu (the runner reboots once);
+# a third boot is a failure (a panic loop). Returns once qemu exits, or
+# kills it (its own PID) TIMEOUT seconds after the start, or 30 s after the
+# report says RESULT: DONE (a shutdown that hangs is not the test's
+# result). Fails when no RESULT line came.
 guest_boot() {
-	local image=$1 console=$2 report=$3 t=$4 accel=${HMILOCK_VM_ACCEL:--accel tcg -cpu max} qpid i done_at=
+	local image=$1 initrd=$2 console=$3 report=$4 t=$5 accel=${HMILOCK_VM_ACCEL:--accel tcg -cpu max} qpid i done_at=
 	command -v qemu-system-x86_64 >/dev/null || {
 		echo "FAIL: guest-boot: qemu-system-x86_64 not installed (tools/bootstrap.sh --deps-only)"
 		return 1
@@ -167,10 +329,11 @@ guest_boot() {
 	: >"$console"
 	: >"$report"
 	# shellcheck disable=SC2086
-	qemu-system-x86_64 $accel -m 3072 -smp 2 -display none -monitor none -no-reboot -nic none \
+	qemu-system-x86_64 $accel -m 3072 -smp 2 -display none -monitor none -nic none \
 		-serial "file:$console" -serial "file:$report" \
-		-kernel "$VM_KERNEL" -initrd "$image" \
-		-append "console=ttyS0 rdinit=/sbin/init panic=-1 quiet ${GUEST_APPEND_EXTRA:-}" \
+		-drive "file=$image,if=virtio,format=raw,snapshot=on" \
+		-kernel "$VM_KERNEL" -initrd "$initrd" \
+		-append "console=ttyS0 rdinit=/init panic=-1 quiet ${GUEST_APPEND_EXTRA:-}" \
 		</dev/null >>"$console.qemu" 2>&1 &
 	qpid=$!
 	# stopped by tests/integration/lib.sh's exit trap should the caller die
@@ -179,6 +342,10 @@ guest_boot() {
 		kill -0 "$qpid" 2>/dev/null || break
 		if [ -z "$done_at" ] && grep -q '^RESULT: DONE' "$report" 2>/dev/null; then
 			done_at=$i
+		fi
+		if [ "$(grep -c 'guest-initrd: booting' "$console" 2>/dev/null)" -gt 2 ]; then
+			echo "FAIL: guest-boot: the guest booted a third time (a panic or a reboot loop)"
+			break
 		fi
 		if [ -n "$done_at" ] && [ $((i - done_at)) -ge 30 ]; then
 			echo "guest: the guest reported but did not power off within 30 s; stopping qemu"

@@ -11,7 +11,7 @@
 # debootstrap and the image with the package once (cached in
 # build/guest-cache, see guest.sh), the kernel as tests/vm does (cached in
 # build/vm-cache). A failed download, build or boot, or a guest that does not
-# report within HMILOCK_GUEST_TIMEOUT seconds (default 480), is a FAIL line,
+# report within HMILOCK_GUEST_TIMEOUT seconds (default 1200: two boots), is a FAIL line,
 # never a skip.
 top=${HMILOCK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=tests/integration/lib.sh
@@ -26,7 +26,7 @@ start=$(date +%s)
 work=$BIN/guest
 mkdir -p "$work"
 
-for t in debootstrap cpio qemu-system-x86_64 dpkg-buildpackage apt-get; do
+for t in debootstrap cpio mkfs.ext4 busybox qemu-system-x86_64 dpkg-buildpackage apt-get; do
 	if ! command -v "$t" >/dev/null 2>&1; then
 		fail "guest-tools: $t is not installed (tools/bootstrap.sh --deps-only installs it)"
 		finish
@@ -38,7 +38,7 @@ if ! pkg_deb; then
 fi
 t0=$(date +%s)
 guest_image "$DEB" "$top/tests/guest" || finish
-echo "guest: image $GUEST_IMAGE ready in $(($(date +%s) - t0)) s ($(($(stat -c %s "$GUEST_IMAGE") >> 20)) MiB)"
+echo "guest: disk image $GUEST_IMAGE ready in $(($(date +%s) - t0)) s ($(($(stat -c %s "$GUEST_IMAGE") >> 20)) MiB)"
 
 # guest_run NAME [SUITE]: boot the image on Debian SUITE's kernel (default:
 # the machine's own, Debian 12) and report its lines tagged with NAME.
@@ -46,9 +46,11 @@ guest_run() {
 	local name=$1 suite=${2:-} dir=$work/$1 t0
 	mkdir -p "$dir"
 	vm_kernel $suite || { fail "guest-$name: no kernel"; return 1; }
+	guest_initrd "$suite" || { fail "guest-$name: no initramfs for $(basename "$VM_KERNEL")"; return 1; }
 	t0=$(date +%s)
 	echo "guest[$name]: booting $(basename "$VM_KERNEL")"
-	if ! guest_boot "$GUEST_IMAGE" "$dir/console.log" "$dir/report.log" "${HMILOCK_GUEST_TIMEOUT:-480}"; then
+	if ! guest_boot "$GUEST_IMAGE" "$GUEST_INITRD" "$dir/console.log" "$dir/report.log" \
+		"${HMILOCK_GUEST_TIMEOUT:-1200}"; then
 		_failed=1
 		return 1
 	fi

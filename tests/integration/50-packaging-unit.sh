@@ -163,6 +163,9 @@ need="CAP_SYS_ADMIN CAP_BPF CAP_PERFMON CAP_AUDIT_WRITE CAP_DAC_READ_SEARCH CAP_
 # CAP_SYS_RESOURCE: [agent] user_namespaces = off writes user.max_user_namespaces
 # at start (agent/mounts.c); dropped with the rest before seccomp
 need="$need CAP_SYS_RESOURCE"
+# CAP_DAC_OVERRIDE: the [update] cgroup root is made at start below the
+# cgroup2 mount, mode 0555 under systemd (agent/update.c); dropped likewise
+need="$need CAP_DAC_OVERRIDE"
 if kept=$(python3 "$PKG_MANPARSE" c-array sandbox_keep "$TOP/agent/sandbox.c" 2>&1) &&
 	grep -q '^CAP_' <<<"$kept"; then
 	need="$need $(grep '^CAP_' <<<"$kept" | paste -sd' ' -)"

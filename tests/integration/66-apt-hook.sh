@@ -41,13 +41,15 @@ hooks Post-Invoke >"$T/post"
 check "apt hook: apt-config reads one Pre-Invoke hook" test "$(wc -l <"$T/pre")" -eq 1
 check "apt hook: apt-config reads one Post-Invoke hook" test "$(wc -l <"$T/post")" -eq 1
 # A stand-in for apt: Pre-Invoke hooks (a failing one stops it), dpkg,
-# Post-Invoke hooks, each hook as `sh -c` child of this very process.
+# Post-Invoke hooks. As apt (RunScripts): a forked child runs the hooks, each
+# with system(3), and exits; dpkg is forked by apt itself. (A hook that
+# moved its own parent, the child, would leave dpkg out of the session.)
 cat >"$T/fake-apt" <<'EOS'
 #!/bin/bash
-while IFS= read -r c; do sh -c "$c" || { echo "E: Pre-Invoke failed"; exit 100; }; done <"$HOOK_PRE"
+(while IFS= read -r c; do sh -c "$c" || exit 100; done <"$HOOK_PRE") || { echo "E: Pre-Invoke failed"; exit 100; }
 "$@"
 rc=$?
-while IFS= read -r c; do sh -c "$c" || rc=100; done <"$HOOK_POST"
+(while IFS= read -r c; do sh -c "$c" || exit 100; done <"$HOOK_POST") || rc=100
 exit $rc
 EOS
 chmod 0755 "$T/fake-apt"
