@@ -423,6 +423,16 @@ static __always_inline int violation(const struct hmk_config *c, __u8 op, struct
 
 /* ---- execution: exec, executable mappings ------------------------------- */
 
+/*
+ * The trusted update's cgroup (hmk_updaters: `hmilock update`, the apt hook)
+ * runs what it has just installed before it is approved: a package's
+ * maintainer scripts and new programs, an installer's own steps, and after
+ * a self-upgrade the new hmilock CLI in the Post-Invoke hook. Its execs
+ * are still decided by hmilockd's fanotify gate, which allows only what the
+ * session wrote (update.c); the helper defers to it there, and maps what
+ * the session runs. W^X still applies. What the session wrote is approved
+ * when it commits; nothing outside the cgroup runs it before.
+ */
 SEC("lsm/bprm_check_security")
 int BPF_PROG(hmk_bprm_check, struct linux_binprm *bprm, int ret)
 {
@@ -435,7 +445,7 @@ int BPF_PROG(hmk_bprm_check, struct linux_binprm *bprm, int ret)
 	if (!cfg_locked(c))
 		return 0;
 	f = bprm->file;
-	if (inode_approved(f->f_inode))
+	if (inode_approved(f->f_inode) || cur_in_updater())
 		return 0;
 	return violation(c, HMK_OP_EXEC, f->f_inode, f->f_path.dentry, f->f_path.mnt, 0, 0);
 }
@@ -488,7 +498,8 @@ int BPF_PROG(hmk_mmap_file, struct file *file, unsigned long reqprot, unsigned l
 	 * oopses. Test a copy the verifier cannot reason about. */
 	if (!scalar_of(file))
 		return 0; /* fresh anonymous memory, not writable: zeroes */
-	if (inode_approved(file->f_inode) && !inode_has_writers(file->f_inode))
+	if ((inode_approved(file->f_inode) && !inode_has_writers(file->f_inode)) ||
+	    cur_in_updater())
 		return 0;
 	return violation(c, HMK_OP_MMAP, file->f_inode, file->f_path.dentry, file->f_path.mnt, 0,
 	                 prot);
@@ -519,7 +530,8 @@ int BPF_PROG(hmk_file_mprotect, struct vm_area_struct *vma, unsigned long reqpro
 	}
 	if (!scalar_of(file)) /* as in hmk_mmap_file */
 		return 0;
-	if (inode_approved(file->f_inode) && !inode_has_writers(file->f_inode))
+	if ((inode_approved(file->f_inode) && !inode_has_writers(file->f_inode)) ||
+	    cur_in_updater())
 		return 0;
 	return violation(c, HMK_OP_MPROTECT, file->f_inode, file->f_path.dentry, file->f_path.mnt,
 	                 0, prot);
@@ -1004,7 +1016,7 @@ int BPF_PROG(hmk_bprm_creds, struct linux_binprm *bprm, int ret)
 	if (!cfg_locked(c))
 		return 0;
 	f = bprm->file;
-	if (inode_approved(f->f_inode))
+	if (inode_approved(f->f_inode) || cur_in_updater())
 		return 0;
 	return violation(c, HMK_OP_EXEC, f->f_inode, f->f_path.dentry, f->f_path.mnt, 0, 0);
 }
@@ -1044,8 +1056,8 @@ int BPF_PROG(hmk_file_open, struct file *file, int ret)
 		                   true);
 	if (!c->n_interp || !cfg_locked(c) || (file->f_mode & FMODE_EXEC))
 		return 0;
-	if ((inode->i_mode & S_IFMT) != S_IFREG)
-		return 0;
+	if ((inode->i_mode & S_IFMT) != S_IFREG || cur_in_updater())
+		return 0; /* the updater runs its new scripts (hmk_bprm_check) */
 	return interp_check(c, file);
 }
 
