@@ -549,11 +549,23 @@ int window_session_open(enum state_window kind, uint32_t timeout_s, recorder_att
 	return 0;
 }
 
+/* Now as ISO 8601 UTC (the state file's "last" line, shown by status). */
+static const char *wn_utc_now(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "%lld", (long long)t);
+	return buf;
+}
+
 /* The second half of closing a window: after a failed commit the changes
  * wait for review; else the state file says it is over and the journal
  * and the record go. msg gets the outcome. */
 static void wn_session_close(int rc, const char *res, char *msg, size_t len)
 {
+	char when[32];
 	struct state_file sf;
 
 	state_file_get(&sf);
@@ -568,7 +580,7 @@ static void wn_session_close(int rc, const char *res, char *msg, size_t len)
 	}
 	sf.window = STATE_W_NONE;
 	sf.deadline = 0;
-	snprintf(sf.last, sizeof(sf.last), "ended %lld: %.200s", (long long)time(NULL), res);
+	snprintf(sf.last, sizeof(sf.last), "ended %s: %.200s", wn_utc_now(when, sizeof(when)), res);
 	state_file_put(&sf);
 	journal_remove();
 	recorder_forget();

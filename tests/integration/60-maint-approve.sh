@@ -73,6 +73,7 @@ cp /bin/echo "$W/tmp/after"
 expect_exec "locked: binary made after the window refused" 126 "$W/tmp/after" x
 check "journal removed after end" test ! -e "$T/maintenance.journal"
 check "status: no window, last says what happened" bash -c "[ \"\$1\" = none ] && grep -q 'added' <<<\"\$2\"" _ "$(mstatus state)" "$(mstatus last)"
+check "status: last says when, as a UTC time" grep -qE '^ended [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z: ' <<<"$(mstatus last)"
 expect_exec "end without a window is refused" 1 hl maintenance end
 expect_exec "begin with a bad timeout is refused" 2 hl maintenance begin --timeout 5x
 expect_exec "begin with a zero timeout is refused" 2 hl maintenance begin --timeout 0
