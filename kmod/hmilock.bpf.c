@@ -433,21 +433,23 @@ static __always_inline int violation(const struct hmk_config *c, __u8 op, struct
  * the session runs. W^X still applies. What the session wrote is approved
  * when it commits; nothing outside the cgroup runs it before.
  */
-SEC("lsm/bprm_check_security")
-int BPF_PROG(hmk_bprm_check, struct linux_binprm *bprm, int ret)
+static __always_inline int exec_check(struct linux_binprm *bprm)
 {
-	struct hmk_config *c;
+	struct hmk_config *c = cfg_get();
 	struct file *f;
 
-	if (ret)
-		return ret;
-	c = cfg_get();
 	if (!cfg_locked(c))
 		return 0;
 	f = bprm->file;
 	if (inode_approved(f->f_inode) || cur_in_updater())
 		return 0;
 	return violation(c, HMK_OP_EXEC, f->f_inode, f->f_path.dentry, f->f_path.mnt, 0, 0);
+}
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(hmk_bprm_check, struct linux_binprm *bprm, int ret)
+{
+	return ret ? ret : exec_check(bprm);
 }
 
 /* A new program image: forget the interpreter state of the old one. */
@@ -1004,21 +1006,12 @@ int BPF_PROG(hmk_follow_link, struct dentry *dentry, struct inode *inode, bool r
 SEC("lsm/bprm_creds_for_exec")
 int BPF_PROG(hmk_bprm_creds, struct linux_binprm *bprm, int ret)
 {
-	struct hmk_config *c;
-	struct file *f;
-
 	if (ret)
 		return ret;
 	if (!bpf_core_field_exists(bprm->is_check) ||
 	    !BPF_CORE_READ_BITFIELD_PROBED(bprm, is_check))
 		return 0;
-	c = cfg_get();
-	if (!cfg_locked(c))
-		return 0;
-	f = bprm->file;
-	if (inode_approved(f->f_inode) || cur_in_updater())
-		return 0;
-	return violation(c, HMK_OP_EXEC, f->f_inode, f->f_path.dentry, f->f_path.mnt, 0, 0);
+	return exec_check(bprm);
 }
 
 /* W^X: /proc/<pid>/mem opened for writing patches any mapping, approved
