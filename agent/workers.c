@@ -118,6 +118,17 @@ unsigned workers_count(void)
 	return w_n_threads;
 }
 
+/* Item i at the tail of the list head..tail (intake or slow lane). */
+static void workers_append(unsigned *head, unsigned *tail, unsigned i)
+{
+	w_items[i].next = W_NONE;
+	if (*tail == W_NONE)
+		*head = i;
+	else
+		w_items[*tail].next = i;
+	*tail = i;
+}
+
 static void workers_depth(int delta)
 {
 	w_depth = (uint64_t)((int64_t)w_depth + delta);
@@ -145,12 +156,7 @@ int workers_submit(int fd, pid_t pid, const struct stat *st, uint64_t t0_ns)
 	w->uid = (uid_t)-1;
 	atomic_store(&w->answered, false);
 	w->state = W_INTAKE;
-	w->next = W_NONE;
-	if (w_in_tail == W_NONE)
-		w_in_head = i;
-	else
-		w_items[w_in_tail].next = i;
-	w_in_tail = i;
+	workers_append(&w_in_head, &w_in_tail, i);
 	workers_depth(1);
 	pthread_cond_signal(&w_cond);
 	pthread_mutex_unlock(&w_lock);
@@ -260,12 +266,7 @@ static bool workers_to_slow(struct hmd_work *w)
 		w_uids[slot].items++;
 		w_slow_items++;
 		w->state = W_SLOW;
-		w->next = W_NONE;
-		if (w_slow_tail == W_NONE)
-			w_slow_head = i;
-		else
-			w_items[w_slow_tail].next = i;
-		w_slow_tail = i;
+		workers_append(&w_slow_head, &w_slow_tail, i);
 		workers_depth(1);
 		pthread_cond_broadcast(&w_cond);
 	}
