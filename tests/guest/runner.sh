@@ -533,34 +533,47 @@ fi
 
 # --- attacks: hashing denial of service (issue 9, class 5) ------------------
 # The operator floods the daemon with execs of 64 GiB sparse files (four
-# loops) while the box runs its own programs: each listed program must
-# start promptly (within 2 s; the watchdog's 30 s used to deny them all),
-# and the sparse files are refused without being hashed.
+# loops) while the box runs its own programs. On the old code every
+# listed program waited behind the hashing until the watchdog (30 s)
+# denied it. Each must now start, and well before the watchdog: within
+# 10 s, a third of it (the guest runs under TCG on a shared machine, so a
+# tighter bound would measure the host; the latency itself is measured in
+# make bench, 24). The same execs without the flood are timed first and
+# reported beside it. The sparse files are refused without being hashed.
 # shellcheck disable=SC2016 # expanded by operator's shell
 as_operator 'for i in 1 2 3 4; do truncate -s 64G /tmp/huge$i && chmod 755 /tmp/huge$i; done' >/dev/null
+listed="/usr/bin/true /usr/bin/id /usr/bin/env /usr/bin/date /usr/bin/uname"
+# class5_execs: run each listed program 3 times; sets worst (ms), slow
+# (over 10 s) and denied_listed.
+class5_execs() {
+	local p ms t0
+	slow=0 worst=0 denied_listed=0
+	for p in $listed; do
+		for _ in 1 2 3; do
+			t0=$(date +%s%N)
+			timeout -s KILL 35 "$p" >/dev/null 2>&1 || denied_listed=$((denied_listed + 1))
+			ms=$((($(date +%s%N) - t0) / 1000000))
+			[ $ms -gt $worst ] && worst=$ms
+			[ $ms -gt 10000 ] && slow=$((slow + 1))
+		done
+	done
+}
+class5_execs
+quiet_worst=$worst
 flood=()
 for i in 1 2 3 4; do
 	runuser -u operator -- sh -c "while :; do /tmp/huge$i 2>/dev/null; done" &
 	flood+=($!)
 done
 sleep 2
-slow=0 worst=0 denied_listed=0
-for p in /usr/bin/true /usr/bin/id /usr/bin/env /usr/bin/date /usr/bin/uname; do
-	for _ in 1 2 3; do
-		t0=$(date +%s%N)
-		timeout -s KILL 35 "$p" >/dev/null 2>&1 || denied_listed=$((denied_listed + 1))
-		ms=$((($(date +%s%N) - t0) / 1000000))
-		[ $ms -gt $worst ] && worst=$ms
-		[ $ms -gt 2000 ] && slow=$((slow + 1))
-	done
-done
+class5_execs
 for pid in "${flood[@]}"; do kids=$(pgrep -P "$pid"); kill "$pid" $kids 2>/dev/null; done
 wait "${flood[@]}" 2>/dev/null
 rm -f /tmp/huge1 /tmp/huge2 /tmp/huge3 /tmp/huge4
 if [ $slow = 0 ] && [ $denied_listed = 0 ]; then
-	pass "attack-class5: during the operator's flood of 64 GiB sparse execs, 15 listed programs started, the slowest in $worst ms"
+	pass "attack-class5: during the operator's flood of 64 GiB sparse execs, 15 listed programs started, the slowest in $worst ms (without the flood: $quiet_worst ms)"
 else
-	fail "attack-class5: during the flood $slow listed execs took over 2 s (worst $worst ms), $denied_listed failed"
+	fail "attack-class5: during the flood $slow listed execs took over 10 s (worst $worst ms; without the flood $quiet_worst ms), $denied_listed failed"
 fi
 if hl events -n 400 2>/dev/null | grep -q 'too-large.*/tmp/huge'; then
 	pass "attack-class5: the sparse files were refused as too-large (not hashed)"
