@@ -33,6 +33,7 @@
 
 struct wn_count {
 	size_t add, change, same, remove, skip, dropped, held, accepted;
+	size_t refresh; /* of same: a new file (inode, times, mode) with the listed content */
 };
 
 /* Paths a review sent: dropped, or accepted though held. */
@@ -199,6 +200,24 @@ static void wn_held_log(const struct recorder_entry *r, size_t nth)
 	log_msg(LOG_NOTICE, "maintenance: NOT approved: %s, written by %s", r->path, who);
 }
 
+/* Is e, with the listed content, another file than the record says (dpkg
+ * unpacked an identical file over it, or its times or mode changed)? Its
+ * record is then written anew: the kernel helper approves by inode (a
+ * listed path whose inode it does not know is denied: a library, or
+ * hmilockd's own binary restarted after a reinstall, with no daemon to ask),
+ * and the daemon's fast path by the recorded identity. */
+static bool wn_same_moved(const struct wl_db *db, const struct wl_entry *e)
+{
+	struct wl_rec r;
+
+	if (wl_db_find_path(db, e->path, &r))
+		return false;
+	return r.dev != e->dev || r.ino != e->ino || r.size != e->size || r.mode != e->mode ||
+	       r.uid != e->uid || r.gid != e->gid || r.mtime_sec != e->mtime_sec ||
+	       r.mtime_nsec != e->mtime_nsec || r.ctime_sec != e->ctime_sec ||
+	       r.ctime_nsec != e->ctime_nsec;
+}
+
 /* Apply the snapshot to s, the list's copy. 0 or -ECANCELED. */
 static int wn_apply(struct wn_job *j, const struct wl_db *db, struct wl_set *s)
 {
@@ -221,9 +240,11 @@ static int wn_apply(struct wn_job *j, const struct wl_db *db, struct wl_set *s)
 			kind == HMC_PK_ADD ? c->add++ : c->change++;
 		else if (kind == HMC_PK_REMOVE && wl_set_remove(s, r->path) == 0)
 			c->remove++;
-		else if (kind == HMC_PK_SAME)
+		else if (kind == HMC_PK_SAME) {
 			c->same++;
-		else
+			if (wn_same_moved(db, &e) && wl_set_put(s, &e) == 0)
+				c->refresh++;
+		} else
 			c->skip++;
 		wl_entry_free(&e);
 	}
@@ -250,9 +271,9 @@ static void wn_commit_run(struct wn_job *j)
 	/* The writer protocol (wl.h): another writer (the CLI) holds the lock
 	 * briefly; the plan was made against the loaded list, and the write
 	 * refuses (-ESTALE) when the file has moved on since. */
-	if (rc == 0 && j->c.add + j->c.change + j->c.remove)
+	if (rc == 0 && j->c.add + j->c.change + j->c.remove + j->c.refresh)
 		rc = wl_db_lock(wn.cfg->db, WN_LOCK_WAIT_MS, &lk, &j->err);
-	if (rc == 0 && j->c.add + j->c.change + j->c.remove) {
+	if (rc == 0 && j->c.add + j->c.change + j->c.remove + j->c.refresh) {
 		rc = wl_db_write(lk, s, list_generation(l) + 1, list_generation(l), key, &j->err);
 		j->wrote = rc == 0;
 	}
@@ -665,6 +686,10 @@ static void wn_result(const struct wn_count *c, char *res, size_t len)
 	                 "or gone, %zu dropped by review",
 	                 c->add, c->change, c->remove, c->same, c->skip, c->dropped);
 
+	if (n > 0 && (size_t)n < len && c->refresh)
+		n += snprintf(res + n, len - (size_t)n,
+		              ", %zu of the unchanged replaced by an identical file (re-recorded)",
+		              c->refresh);
 	if (n > 0 && (size_t)n < len && c->accepted)
 		n += snprintf(res + n, len - (size_t)n,
 		              ", %zu written by other users accepted by review", c->accepted);

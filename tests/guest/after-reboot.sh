@@ -1,12 +1,10 @@
 # tests/guest/after-reboot.sh - phase 2 of tests/guest/runner.sh, sourced
 # by it after the guest rebooted (the marker $PHASE is on the disk): the
-# locked boot and the HMI stack after it. The ways
-# docs/operations.md changes a locked box (maintenance window, hmilock update,
-# apt through the hook, an upgrade of hmilock itself, verify) are not run yet:
-# on the merged code every process segfaulted right after `maintenance
-# begin` in this phase (issue 15's note); they wait on branch
-# guest-phase2-workflow. Uses the runner's helpers (pass, fail, hl,
-# status_json).
+# locked boot, then the ways docs/operations.md changes a locked box, in its
+# order: a maintenance window, hmilock update of a tarball installer, apt
+# with the shipped hook (install and remove of a local .deb, an upgrade of
+# hmilock itself), and hmilock verify at the end. Uses the runner's helpers
+# (pass, fail, hl, status_json, as_operator, hmi_check).
 # shellcheck shell=bash disable=SC2154 # PW, PHASE, ... are the runner's
 
 # --- the locked boot ---------------------------------------------------------
@@ -36,15 +34,140 @@ if [ "$denied" = 0 ] && [ "$wd" = 0 ] && [ -z "$ev" ] &&
 else
 	fail "reboot: denials during the locked boot: denied '$denied', would-deny '$wd': $(line <<<"$ev")"
 fi
+# The HMI stack came up at boot, locked.
+hmi_check "after the reboot"
 
+# --- maintenance window: a script and a binary -------------------------------
+# (docs/operations.md, step 6) Root installs them inside the window; `end`
+# approves what changed and re-locks. The binary is a copy of echo with
+# bytes of its own: neither its hash nor its path was ever listed. The
+# same window takes the entry of phase 1's stick, gone for good, off the
+# list (hmilock remove, then reload: `end` plans against the loaded list).
+script=/usr/local/bin/hmi-hello
+binary=/usr/local/bin/hmi-tool
+if o=$(hl maintenance begin --timeout 10m --password-file "$PW" 2>&1) &&
+	[ "$(status_json mode)" = maintenance ] &&
+	printf '#!/bin/sh\necho hmi-hello "$@"\n' >"$script" && chmod 0755 "$script" &&
+	cp /usr/bin/echo "$binary" && printf 'hmi-tool' >>"$binary" && chmod 0755 "$binary" &&
+	o=$(hl remove /media/stick/tool 2>&1) && o=$(hl reload 2>&1) &&
+	st=$(hl maintenance status 2>&1) &&
+	o=$(hl maintenance end --password-file "$PW" 2>&1) && [ "$(status_json mode)" = enforce ]; then
+	pass "maintenance: begin, install $script and $binary, remove the stick's entry, end: back in enforce ($(tail -1 <<<"$o" | line))"
+else
+	fail "maintenance: window: $(line <<<"$o"); mode $(status_json mode); status: $(line <<<"${st:-}")"
+fi
+o=$(as_operator "$script a && $binary b")
+if [ "$o" = "hmi-hello a
+b" ]; then
+	pass "maintenance: the installed script and binary run as operator in enforce"
+else
+	fail "maintenance: the installed script and binary as operator: $(line <<<"$o")"
+fi
+
+# --- hmilock update: a tarball installer -------------------------------------
+# The vendor's tarball: install.sh copies its program to /opt/hmi-app. It is
+# unpacked and run inside the trusted update, which approves what it wrote.
+rm -rf /root/hmi-app-1.0 && mkdir -p /root/hmi-app-1.0 &&
+	cp /usr/bin/printf /root/hmi-app-1.0/hmi-app && printf 'hmi-app 1.0' >>/root/hmi-app-1.0/hmi-app &&
+	printf '#!/bin/sh\nset -e\ninstall -D -m 0755 hmi-app /opt/hmi-app/bin/hmi-app\n' >/root/hmi-app-1.0/install.sh &&
+	chmod 0755 /root/hmi-app-1.0/install.sh &&
+	tar -C /root -czf /root/hmi-app-1.0.tar.gz hmi-app-1.0 && rm -rf /root/hmi-app-1.0
+if o=$(cd /root && hl update --password-file "$PW" -- \
+	sh -c 'tar -xzf hmi-app-1.0.tar.gz && cd hmi-app-1.0 && ./install.sh' 2>&1) &&
+	o2=$(as_operator "/opt/hmi-app/bin/hmi-app 'hmi-app %s' ok") && [ "$o2" = "hmi-app ok" ]; then
+	pass "update: hmilock update of the tarball installer: /opt/hmi-app/bin/hmi-app runs as operator in enforce"
+else
+	fail "update: hmilock update -- sh -c 'tar -xzf ... && ./install.sh': $(line <<<"$o"); operator: $(line <<<"${o2:-}")"
+fi
+
+# --- apt: a local .deb through the shipped hook, and its removal -------------
+# The vendor's package: a copy of echo with bytes of its own in /usr/bin.
+if ! { rm -rf /root/hmi-demo && mkdir -p /root/hmi-demo/DEBIAN /root/hmi-demo/usr/bin &&
+	cp /usr/bin/echo /root/hmi-demo/usr/bin/hmi-demo && printf 'hmi-demo 1.0' >>/root/hmi-demo/usr/bin/hmi-demo &&
+	printf 'Package: hmi-demo\nVersion: 1.0\nArchitecture: amd64\nMaintainer: guest <root@localhost>\nDescription: hmilock guest test package\n' \
+		>/root/hmi-demo/DEBIAN/control &&
+	o=$(dpkg-deb --root-owner-group --build /root/hmi-demo /root/hmi-demo_1.0_amd64.deb 2>&1); }; then
+	fail "apt: dpkg-deb --build of the test package: $(line <<<"$o")"
+fi
+cp /root/hmi-demo/usr/bin/hmi-demo /root/hmi-demo.saved
+export HMILOCK_PASSWORD_FILE=$PW
+if o=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y /root/hmi-demo_1.0_amd64.deb 2>&1) &&
+	o2=$(as_operator "/usr/bin/hmi-demo from-apt") && [ "$o2" = from-apt ]; then
+	pass "apt: apt-get install of a local .deb through the hook: its /usr/bin/hmi-demo runs as operator in enforce"
+else
+	fail "apt: apt-get install ./hmi-demo_1.0_amd64.deb: $(tail -4 <<<"$o" | line); operator: $(line <<<"${o2:-}")"
+fi
+if o=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get remove -y hmi-demo 2>&1) && [ ! -e /usr/bin/hmi-demo ] &&
+	! hl check /usr/bin/hmi-demo >/dev/null 2>&1; then
+	pass "apt: apt-get remove hmi-demo: /usr/bin/hmi-demo is gone and off the list"
+else
+	fail "apt: apt-get remove hmi-demo: $(tail -4 <<<"$o" | line); $(stat -c '%n %s bytes' /usr/bin/hmi-demo 2>&1 | line); check: $(hl check /usr/bin/hmi-demo 2>&1 | line)"
+fi
+# The same file put back at the same path by hand (not by apt) is refused.
+if cp /root/hmi-demo.saved /usr/bin/hmi-demo 2>/dev/null; then
+	o=$(as_operator "/usr/bin/hmi-demo back; echo rc=\$?")
+	if grep -q '^rc=126$' <<<"$o"; then
+		pass "apt: the removed program copied back by hand is denied (126)"
+	else
+		fail "apt: the removed program copied back by hand runs: $(line <<<"$o")"
+	fi
+	rm -f /usr/bin/hmi-demo
+else
+	pass "apt: the removed program cannot even be copied back to /usr/bin"
+fi
+
+# --- upgrade of hmilock itself while locked (apt, the hook) -------------------
+# A rebuild of the installed .deb with a higher version.
+v0=$(dpkg-query -W -f '${Version}' hmilock)
+if ! { rm -rf /root/hmilock-up && o=$(dpkg-deb -R /var/lib/hmilock-guest/hmilock.deb /root/hmilock-up 2>&1) &&
+	sed -i "s/^Version: .*/Version: $v0+guest1/" /root/hmilock-up/DEBIAN/control &&
+	o=$(dpkg-deb --build /root/hmilock-up /root/hmilock-up.deb 2>&1); }; then
+	fail "upgrade: rebuilding hmilock.deb as $v0+guest1: $(line <<<"$o")"
+fi
+pid0=$(systemctl show -p MainPID --value hmilockd.service)
+if o=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y /root/hmilock-up.deb 2>&1) &&
+	[ "$(dpkg-query -W -f '${Version}' hmilock)" = "$v0+guest1" ]; then
+	pass "upgrade: apt-get install of hmilock $v0+guest1 over $v0 on the locked box"
+else
+	fail "upgrade: apt-get install of hmilock $v0+guest1: $(tail -5 <<<"$o" | line)"
+fi
+unset HMILOCK_PASSWORD_FILE
+sleep 2
+pid1=$(systemctl show -p MainPID --value hmilockd.service)
+# (operator's dropped binary of phase 1 in its home: /tmp is emptied at boot)
+# shellcheck disable=SC2016 # $HOME is expanded by operator's shell
+o=$(as_operator '$HOME/dropped; echo rc=$?')
+ms=$(hl maintenance status 2>&1)
+if [ "$(systemctl is-active hmilockd.service)" = active ] && [ "$pid0" != "$pid1" ] &&
+	[ "$(status_json mode)" = enforce ] && [ "$(status_json helper)" = "active (pinned)" ] &&
+	grep -q '^rc=126$' <<<"$o" && ! grep -q -i 'review' <<<"$ms"; then
+	pass "upgrade: hmilockd restarted ($pid0 -> $pid1), still enforcing, helper pinned, a dropped binary still denied, no change waiting for review"
+else
+	fail "upgrade: after the upgrade: hmilockd $(systemctl is-active hmilockd.service) ($pid0 -> $pid1), mode $(status_json mode), helper $(status_json helper); dropped: $(line <<<"$o"); maintenance: $(line <<<"$ms")"
+fi
+o=$(as_operator "$binary still && /opt/hmi-app/bin/hmi-app 'app %s' still")
+if [ "$o" = "still
+app still" ]; then
+	pass "upgrade: what the window and the update installed still runs after the upgrade"
+else
+	fail "upgrade: after the upgrade: $(line <<<"$o")"
+fi
+
+# --- verify: the list matches the box -----------------------------------------
+if o=$(hl verify 2>&1); then
+	pass "verify: hmilock verify is clean at the end ($(tail -1 <<<"$o" | line))"
+else
+	fail "verify: hmilock verify reports drift: $(tail -5 <<<"$o" | line)"
+fi
 d=$(status_json denied)
+hmi_check "at the end"
 if [ "$(status_json mode)" = enforce ]; then
-	pass "end: the box is locked at the end ($d denied in this boot)"
+	pass "end: the box is locked at the end of the workflow ($d denied in this boot, all by the checks above)"
 else
 	fail "end: mode $(status_json mode) at the end"
 fi
 # For the record on the console (not the report): hmilockd's log of this
-# boot, which explains a failure above.
+# boot, which explains a failed update or apt run above.
 echo "--- journalctl -b -u hmilockd (phase 2) ---"
 journalctl -b -u hmilockd --no-pager -n 80 2>&1
 _done=1

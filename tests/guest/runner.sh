@@ -53,6 +53,26 @@ status_json() {
 # operator, in its home; prints its output, returns its exit code.
 as_operator() { runuser -u operator -- sh -c "cd && $1" 2>&1; }
 
+# The HMI stack of tests/guest/hmi (started by phase 1, at boot in phase 2).
+hmi_units="mosquitto.service hmi-modbus-sim.service hmi-poller.service node-red.service"
+# hmi_check WHEN: the units are active, Node-RED's flow serves the PLC's
+# counter as the poller last read it (within 240 s: node under TCG is slow).
+hmi_check() {
+	local i v last o=
+	for ((i = 0; i < 240; i += 5)); do
+		o=$(python3 -c 'import urllib.request as u; print(u.urlopen("http://127.0.0.1:1880/hmi/last", timeout=5).read().decode())' 2>&1)
+		grep -q -E '^[0-9]+$' <<<"$o" && break
+		sleep 5
+	done
+	last=$(cat /run/hmi-poller/last 2>/dev/null)
+	v=$(for u in $hmi_units; do echo "$u=$(systemctl is-active "$u")"; done | paste -sd' ' -)
+	if grep -q -E '^[0-9]+$' <<<"$o" && [ -n "$last" ] && ! grep -q -v '=active$' <<<"$(tr ' ' '\n' <<<"$v")"; then
+		pass "hmi: $1: mosquitto, the Modbus simulator and poller (python3-pymodbus) and Node-RED run ($v); Node-RED serves the PLC counter $o (poller: $last)"
+	else
+		fail "hmi: $1: $v; GET /hmi/last: $(line <<<"$o"); poller last '$last'; $(journalctl -b -u node-red -u hmi-poller -n 6 --no-pager 2>&1 | line)"
+	fi
+}
+
 # After the reboot: phase 2 (its sections end with _done=1).
 if [ -e "$PHASE" ]; then
 	# shellcheck source=tests/guest/after-reboot.sh
@@ -624,12 +644,27 @@ else
 	fail "userns: could not switch to audit, set user_namespaces = off and wx_exempt, and restart: $(line <<<"$o")"
 fi
 
-# --- the HMI stack (docs/operations.md, step 5) -----------------------------
-# The image holds it (mosquitto, python3-pymodbus, Node-RED); starting it in
-# enforce is not checked here yet: on 6.12 a python3 service of the stack was
-# refused by W^X once (anonymous W+X memory, likely libffi's closure
-# fallback) and not on the next boot. Issue 15's note; the checks wait on
-# branch guest-phase2-workflow.
+# --- the HMI stack in enforce (docs/operations.md, step 5) -------------------
+# Installed before init (the image: mosquitto and python3-pymodbus from
+# Debian, Node-RED from npm in /opt/node-red, the PLC simulator and the
+# poller in /opt/hmi); started now, in enforce with node's W^X exemption,
+# and at every boot from now on. The chain PLC -> poller -> mosquitto ->
+# Node-RED must work, and nothing may be denied.
+d0=$(status_json denied)
+w0=$(status_json would_deny)
+# shellcheck disable=SC2086 # a list of units
+if o=$(systemctl enable --now $hmi_units 2>&1); then
+	hmi_check "started in enforce"
+else
+	fail "hmi: systemctl enable --now $hmi_units: $(line <<<"$o")"
+fi
+d1=$(status_json denied)
+w1=$(status_json would_deny)
+if [ "$(status_json mode)" = enforce ] && [ -n "$d0" ] && [ "$d0" = "$d1" ] && [ "$w0" = "$w1" ]; then
+	pass "hmi: the HMI stack ran in enforce with zero denials (denied $d1, would-deny $w1 unchanged)"
+else
+	fail "hmi: denials while the HMI stack started: denied $d0 -> $d1, would-deny $w0 -> $w1: $(hl events -n 5 2>&1 | line)"
+fi
 
 # --- reboot: phase 2 is tests/guest/after-reboot.sh ---------------------------
 if mkdir -p "$(dirname "$PHASE")" && echo 2 >"$PHASE" && sync; then

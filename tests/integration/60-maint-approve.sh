@@ -4,7 +4,9 @@
 # it is open (a ramfs credential mount inside the tree is left out by rule
 # and named in status), and at `end` approves the new binary, re-hashes a listed file
 # that was modified, drops a removed listed file, leaves data files off the
-# list, and re-locks: the new binary then runs while locked.
+# list, re-records a listed file replaced by an identical copy (a new inode,
+# as dpkg unpacks an unchanged file), and re-locks: the new binary then runs
+# while locked.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_fixture.sh"
 . "$(dirname "$0")/maint_fixture.sh"
@@ -14,6 +16,7 @@ setup_mount || { fail "maint: cannot mount tmpfs"; finish; }
 cp /bin/true "$W/bin/true"
 cp /bin/echo "$W/bin/gone"
 cp /bin/true "$W/bin/mod"
+cp /bin/echo "$W/bin/same"
 make_list "$W/bin" || { fail "maint: hmilock init"; finish; }
 write_mconf enforce
 start_daemon || { fail "maint: daemon did not start"; finish; }
@@ -41,6 +44,7 @@ rm "$W/bin/gone"
 mkdir -p "$W/opt/app"
 cp /bin/ls "$W/opt/app/tool.tmp"
 mv "$W/opt/app/tool.tmp" "$W/opt/app/tool"
+cp "$W/bin/same" "$W/bin/same.new" && mv "$W/bin/same.new" "$W/bin/same"
 hl maintenance status --json >"$T/st.json"
 check "status lists the recorded changes with what end will do" python3 -c '
 import json, sys
@@ -58,6 +62,7 @@ check "nothing approved before end" test "$(list_gen)" = "$gen0"
 
 hl maintenance end >"$T/end.out" 2>&1
 check "maintenance end succeeds" grep -q "2 added, 1 changed, 1 removed" "$T/end.out"
+check "the identical copy over a listed file is re-recorded" grep -q "1 unchanged, .*1 of the unchanged replaced by an identical file (re-recorded)" "$T/end.out"
 check "mode back to enforce" test "$(status_field mode)" = enforce
 check "list generation moved on by one" test "$(list_gen)" -eq $((gen0 + 1))
 check "new binary listed" listed "$W/tmp/newprog"
@@ -69,6 +74,7 @@ want=$(sha256sum "$W/bin/mod" | cut -d' ' -f1)
 check "modified listed file re-hashed" grep -q "$want" "$T/list.json"
 expect_exec "locked: binary made in the window runs" 0 "$W/tmp/newprog" hi
 expect_exec "locked: modified listed file runs" 0 "$W/bin/mod"
+expect_exec "locked: the identical copy runs" 0 "$W/bin/same" x
 cp /bin/echo "$W/tmp/after"
 expect_exec "locked: binary made after the window refused" 126 "$W/tmp/after" x
 check "journal removed after end" test ! -e "$T/maintenance.journal"
