@@ -25,6 +25,7 @@
 #include "helper.h"
 #include "list.h"
 #include "log.h"
+#include "proc.h"
 #include "state.h"
 #include "stats.h"
 #include "update.h"
@@ -397,25 +398,13 @@ static bool exec_rec_same(const struct wl_rec *r, const struct stat *st)
 	       r->ctime_sec == st->st_ctim.tv_sec && r->ctime_nsec == (uint32_t)st->st_ctim.tv_nsec;
 }
 
-/* The real uid of a process, from /proc/<pid>/status (procfs only); -1
- * when it cannot be read (the process is gone: it waits on us, so rarely). */
+/* The real uid of a process; -1 when it cannot be read (the process is
+ * gone: it waits on us, so rarely). */
 static uid_t exec_subject_uid(pid_t pid)
 {
-	char file[40], buf[2048], *p;
-	ssize_t n;
-	int fd;
+	uint32_t u[PROC_UIDS];
 
-	snprintf(file, sizeof(file), "/proc/%d/status", (int)pid);
-	fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return (uid_t)-1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return (uid_t)-1;
-	buf[n] = '\0';
-	p = strstr(buf, "\nUid:");
-	return p ? (uid_t)strtoul(p + 5, NULL, 10) : (uid_t)-1;
+	return proc_uids(pid, u) ? (uid_t)-1 : (uid_t)u[PROC_UID_REAL];
 }
 
 /*

@@ -26,6 +26,7 @@
 #include "journal.h"
 #include "log.h"
 #include "mounts.h"
+#include "proc.h"
 #include "recorder.h"
 #include "stats.h"
 
@@ -650,35 +651,21 @@ bool recorder_pidfds(void)
 	return rc.pidfds;
 }
 
-/* The uid the writer's change carries (see above), from /proc/<pid>/status;
- * JOURNAL_UID_NONE when it cannot be read. */
+/* The uid the writer's change carries (see above); JOURNAL_UID_NONE when
+ * its /proc/<pid>/status cannot be read. */
 static uint32_t rc_proc_uid(pid_t pid)
 {
-	char p[64], line[256];
-	unsigned long u[4];
-	uint32_t uid = JOURNAL_UID_NONE;
-	static const int order[4] = {3, 1, 0, 2}; /* fs, effective, real, saved */
-	FILE *f;
+	static const int order[PROC_UIDS] = {PROC_UID_FS, PROC_UID_EFFECTIVE, PROC_UID_REAL,
+	                                     PROC_UID_SAVED};
+	uint32_t u[PROC_UIDS];
 	int i;
 
-	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
-	f = fopen(p, "re");
-	if (!f)
+	if (proc_uids(pid, u))
 		return JOURNAL_UID_NONE;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "Uid:", 4) ||
-		    sscanf(line + 4, "%lu %lu %lu %lu", &u[0], &u[1], &u[2], &u[3]) != 4)
-			continue;
-		uid = (uint32_t)u[3];
-		for (i = 0; i < 4; i++)
-			if (!config_is_writer(rc.cfg, (uint32_t)u[order[i]])) {
-				uid = (uint32_t)u[order[i]];
-				break;
-			}
-		break;
-	}
-	fclose(f);
-	return uid;
+	for (i = 0; i < PROC_UIDS; i++)
+		if (!config_is_writer(rc.cfg, u[order[i]]))
+			return u[order[i]];
+	return u[PROC_UID_FS];
 }
 
 /* The uid a change is attributed to (under rd_lock): the writer's when its

@@ -1,0 +1,33 @@
+/* proc.c - reads of /proc/<pid> for other processes: their uids (the exec
+ * gate's subject, the recorder's writer). Any thread; no state. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proc.h"
+
+int proc_uids(pid_t pid, uint32_t uids[PROC_UIDS])
+{
+	char file[40], buf[2048], *p;
+	unsigned long u[PROC_UIDS];
+	ssize_t n;
+	int fd, i;
+
+	snprintf(file, sizeof(file), "/proc/%d/status", (int)pid);
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	p = strstr(buf, "\nUid:");
+	if (!p || sscanf(p + 5, "%lu %lu %lu %lu", &u[0], &u[1], &u[2], &u[3]) != PROC_UIDS)
+		return -EBADMSG;
+	for (i = 0; i < PROC_UIDS; i++)
+		uids[i] = (uint32_t)u[i];
+	return 0;
+}
