@@ -6,11 +6,13 @@
  * here, and splitting the map setters off would expose both. helper_init,
  * helper_fini, helper_unpin and helper_sync run on the main thread; the map
  * setters (approve, forget, mode) may be called from any thread: each is one
- * bpf() call or one aligned store. */
+ * bpf() call or one aligned store, and an approval's epoch is read under
+ * helper_epoch_lock (helper_sync). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <pthread.h>
 #include <linux/fs.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -466,6 +468,30 @@ static void helper_iset_add(struct helper_iset *s, const char *path, uint32_t fl
 	s->vals[s->n++] = flags;
 }
 
+/* After an upgrade of hmilock through the trusted update the daemon's path
+ * names a new binary (the running one reads "... (deleted)"). Once the
+ * update's commit approved it, it is the daemon binary too: the restart
+ * into it must re-attach (cur_is_daemon in kmod/hmilock.bpf.c). Runs after
+ * the approvals of helper_sync; an unapproved file there gains nothing. */
+static void helper_iset_add_installed(struct helper_iset *s)
+{
+	static const char del[] = " (deleted)";
+	const size_t dl = sizeof(del) - 1;
+	char path[PATH_MAX];
+	struct stat st;
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+	if (n <= 0)
+		return;
+	path[n] = '\0';
+	if ((size_t)n > dl && !strcmp(path + n - dl, del))
+		path[n - dl] = '\0';
+	if (path[0] != '/' || stat(path, &st) || !S_ISREG(st.st_mode) ||
+	    !helper_approved(st.st_dev, st.st_ino))
+		return;
+	helper_iset_add(s, path, HMK_P_FILE | HMK_P_DAEMON);
+}
+
 static int helper_protect_defaults(const struct hmd_config *cfg)
 {
 	struct helper_iset *s = calloc(1, sizeof(*s));
@@ -482,6 +508,7 @@ static int helper_protect_defaults(const struct hmd_config *cfg)
 	helper_iset_add(s, prev, HMK_P_FILE);
 	helper_iset_add(s, cfg->key, HMK_P_FILE);
 	helper_iset_add(s, "/proc/self/exe", HMK_P_FILE | HMK_P_DAEMON);
+	helper_iset_add_installed(s);
 	d = opendir(HMK_PIN_DIR);
 	while (d && (de = readdir(d))) {
 		char path[sizeof(HMK_PIN_DIR) + 260];
@@ -603,11 +630,36 @@ static int helper_approve_epoch(uint64_t st_dev, uint64_t ino, int64_t gen, uint
 	return -errno;
 }
 
+/*
+ * An approval made at exec time (a worker) carries the current epoch; a
+ * sync (a new list) starts a new one and sweeps entries of older ones once
+ * it has approved the whole list. A worker that read the old epoch and
+ * wrote its entry after the sync had approved the same inode would leave a
+ * listed inode (ld.so, met at every exec) with the old epoch, and the sweep
+ * would take its approval: the daemon, which has it in its cache and under
+ * an ignore mark, never approves it again, and every exec then dies at
+ * the kernel's mapping of ld.so. So the epoch is read and the entry
+ * written under the read side of this lock; helper_sync moves to the new
+ * epoch under the write side, before it approves anything.
+ */
+static pthread_rwlock_t helper_epoch_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+static int helper_approve_now(uint64_t st_dev, uint64_t ino, int64_t gen, uint16_t flags)
+{
+	int err;
+
+	pthread_rwlock_rdlock(&helper_epoch_lock);
+	err = helper_approve_epoch(
+	    st_dev, ino, gen, (uint16_t)__atomic_load_n(&hp.cfg->epoch, __ATOMIC_RELAXED), flags);
+	pthread_rwlock_unlock(&helper_epoch_lock);
+	return err;
+}
+
 int helper_approve(uint64_t st_dev, uint64_t ino, int64_t gen)
 {
 	if (!hp.active)
 		return 0;
-	return helper_approve_epoch(st_dev, ino, gen, (uint16_t)hp.cfg->epoch, 0);
+	return helper_approve_now(st_dev, ino, gen, 0);
 }
 
 /* HMK_A_ELF when the file starts with the ELF magic: an interpreter that
@@ -641,8 +693,7 @@ int helper_approve_fd(int fd)
 		return 0;
 	if (fstat(fd, &st))
 		return -errno;
-	return helper_approve_epoch(st.st_dev, st.st_ino, helper_fd_gen(fd),
-	                            (uint16_t)hp.cfg->epoch, helper_fd_flags(fd));
+	return helper_approve_now(st.st_dev, st.st_ino, helper_fd_gen(fd), helper_fd_flags(fd));
 }
 
 int helper_forget(uint64_t st_dev, uint64_t ino)
@@ -751,7 +802,10 @@ int helper_sync(void)
 
 	if (!hp.active)
 		return 0;
+	pthread_rwlock_wrlock(&helper_epoch_lock); /* see helper_approve_now */
 	epoch = (uint16_t)(hp.cfg->epoch + 1);
+	__atomic_store_n(&hp.cfg->epoch, epoch, __ATOMIC_RELAXED);
+	pthread_rwlock_unlock(&helper_epoch_lock);
 	l = list_get();
 	db = list_db(l);
 	n = wl_db_count(db);
@@ -764,7 +818,6 @@ int helper_sync(void)
 			err = e;
 	}
 	list_put(l);
-	__atomic_store_n(&hp.cfg->epoch, epoch, __ATOMIC_RELAXED);
 	e = helper_sweep(bpf_map__fd(hp.skel->maps.hmk_approved), epoch);
 	/* a new list file is a new inode: protect what the paths name now */
 	if (!e && hp.dcfg)

@@ -102,6 +102,27 @@ dtests_locked() {
 	dcontains events-from-helper "$(hl events 2>&1)" "*mmap*"
 }
 
+# A listed program keeps running while the list is reloaded again and again:
+# each reload approves the whole list again in the helper and sweeps what
+# it did not approve, while execs are approved by hmilockd's workers (an
+# approval written with the epoch before the reload was swept, and the
+# program, under an ignore mark, was refused by the helper from then on).
+dreload_storm() {
+	local i=0 bad=0 rpid
+	(while :; do hl reload >/dev/null 2>&1; done) &
+	rpid=$!
+	while [ $i -lt 400 ]; do
+		$D/bin/listed || bad=$((bad + 1))
+		i=$((i + 1))
+	done
+	kill $rpid
+	wait $rpid 2>/dev/null
+	if [ $bad = 0 ]; then dpass reload-storm-listed-runs; else
+		dfail reload-storm-listed-runs "$bad of 400 execs of a listed program refused while the list was reloaded"
+	fi
+	dexpect reload-storm-listed-runs-after 0 $D/bin/listed
+}
+
 dtests() {
 	local st
 	if ! dsetup; then
@@ -126,6 +147,7 @@ dtests() {
 		dlog
 	fi
 	dcontains restart-helper-reattached "$(hl status 2>&1)" "*helper:*active (pinned)*"
+	dreload_storm
 	dexpect mode-audit 0 hl mode audit
 	dexpect audit-dropped-runs 0 $D/tmp/dropped
 	dexpect mode-enforce 0 hl mode enforce
