@@ -37,24 +37,34 @@ fi
 # The HMI stack came up at boot, locked.
 hmi_check "after the reboot"
 
+# For the console log (printed when a check fails), from now on: hmilockd's
+# log and the kernel's lines on segfaults and traps, as they happen (started
+# now, they still report when every new exec fails).
+journalctl -f -o short-monotonic -u hmilockd >/dev/ttyS0 2>&1 &
+dmesg -w 2>&1 | grep --line-buffered -E 'segfault|trap|BUG|hmilock' >/dev/ttyS0 &
 # --- maintenance window: a script and a binary -------------------------------
 # (docs/operations.md, step 6) Root installs them inside the window; `end`
 # approves what changed and re-locks. The binary is a copy of echo with
 # bytes of its own: neither its hash nor its path was ever listed. The
 # same window takes the entry of phase 1's stick, gone for good, off the
 # list (hmilock remove, then reload: `end` plans against the loaded list).
+# Meanwhile the user operator drops a program of its own in its home
+# (issue 9, class 7): the window records it, but `end` approves only the
+# writes of [maintenance] writers (root): operator's stays denied.
 script=/usr/local/bin/hmi-hello
 binary=/usr/local/bin/hmi-tool
 if o=$(hl maintenance begin --timeout 10m --password-file "$PW" 2>&1) &&
 	[ "$(status_json mode)" = maintenance ] &&
 	printf '#!/bin/sh\necho hmi-hello "$@"\n' >"$script" && chmod 0755 "$script" &&
 	cp /usr/bin/echo "$binary" && printf 'hmi-tool' >>"$binary" && chmod 0755 "$binary" &&
+	o=$(as_operator 'cp /usr/bin/echo m-dropped && printf x >>m-dropped && chmod 0755 m-dropped') &&
 	o=$(hl remove /media/stick/tool 2>&1) && o=$(hl reload 2>&1) &&
 	st=$(hl maintenance status 2>&1) &&
 	o=$(hl maintenance end --password-file "$PW" 2>&1) && [ "$(status_json mode)" = enforce ]; then
 	pass "maintenance: begin, install $script and $binary, remove the stick's entry, end: back in enforce ($(tail -1 <<<"$o" | line))"
 else
 	fail "maintenance: window: $(line <<<"$o"); mode $(status_json mode); status: $(line <<<"${st:-}")"
+	kmsg_dump
 fi
 o=$(as_operator "$script a && $binary b")
 if [ "$o" = "hmi-hello a
@@ -62,6 +72,13 @@ b" ]; then
 	pass "maintenance: the installed script and binary run as operator in enforce"
 else
 	fail "maintenance: the installed script and binary as operator: $(line <<<"$o")"
+fi
+# shellcheck disable=SC2016 # $HOME is expanded by operator's shell
+o=$(as_operator '$HOME/m-dropped hi; echo rc=$?')
+if grep -q '^rc=126$' <<<"$o" && grep -q -E "held +/home/operator/m-dropped" <<<"${st:-}"; then
+	pass "attack-class7: the program operator wrote during the window was held (not approved by end) and is denied (126)"
+else
+	fail "attack-class7: operator's program written during the window: $(line <<<"$o"); maintenance status: $(grep -i operator <<<"${st:-}" | line)"
 fi
 
 # --- hmilock update: a tarball installer -------------------------------------
@@ -140,10 +157,18 @@ o=$(as_operator '$HOME/dropped; echo rc=$?')
 ms=$(hl maintenance status 2>&1)
 if [ "$(systemctl is-active hmilockd.service)" = active ] && [ "$pid0" != "$pid1" ] &&
 	[ "$(status_json mode)" = enforce ] && [ "$(status_json helper)" = "active (pinned)" ] &&
-	grep -q '^rc=126$' <<<"$o" && ! grep -q -i 'review' <<<"$ms"; then
+	grep -q '^rc=126$' <<<"$o" && grep -q '^maintenance: none' <<<"$ms"; then
 	pass "upgrade: hmilockd restarted ($pid0 -> $pid1), still enforcing, helper pinned, a dropped binary still denied, no change waiting for review"
 else
 	fail "upgrade: after the upgrade: hmilockd $(systemctl is-active hmilockd.service) ($pid0 -> $pid1), mode $(status_json mode), helper $(status_json helper); dropped: $(line <<<"$o"); maintenance: $(line <<<"$ms")"
+	echo "--- upgrade: the new binary, and the log of the upgrade ---"
+	ls -li /usr/sbin/hmilockd
+	/usr/sbin/hmilockd --version
+	echo "run by root: rc=$?"
+	kmsg_dump
+	journalctl -b --no-pager -o short-monotonic |
+		grep -v -E 'Scheduled restart|(Stopped|Starting) hmilockd|Failed (to execute|at step|with result|to start)|status=203' |
+		grep -E 'hmilock|kernel helper|apt|dpkg' | tail -80
 fi
 o=$(as_operator "$binary still && /opt/hmi-app/bin/hmi-app 'app %s' still")
 if [ "$o" = "still
@@ -169,5 +194,6 @@ fi
 # For the record on the console (not the report): hmilockd's log of this
 # boot, which explains a failed update or apt run above.
 echo "--- journalctl -b -u hmilockd (phase 2) ---"
-journalctl -b -u hmilockd --no-pager -n 80 2>&1
+journalctl -b -u hmilockd --no-pager 2>&1 |
+	grep -v -E 'Scheduled restart|(Stopped|Starting) hmilockd|Failed (to execute|at step|with result|to start)|status=203' | tail -80
 _done=1

@@ -177,7 +177,7 @@ _guest_image_build() {
 		return 1
 	fi
 	if ! mkdir -p "$tmp/usr/local/lib/hmilock-guest" "$tmp/etc/systemd/system/multi-user.target.wants" ||
-		! install -m 0755 "$files/runner.sh" "$files/after-reboot.sh" "$tmp/usr/local/lib/hmilock-guest/" ||
+		! install -m 0755 "$files/runner.sh" "$files/attacks.sh" "$files/after-reboot.sh" "$tmp/usr/local/lib/hmilock-guest/" ||
 		! install -m 0644 "$files/hmilock-guest-test.service" "$tmp/etc/systemd/system/" ||
 		! ln -sf /etc/systemd/system/hmilock-guest-test.service \
 			"$tmp/etc/systemd/system/multi-user.target.wants/hmilock-guest-test.service"; then

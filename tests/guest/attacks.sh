@@ -1,0 +1,339 @@
+# tests/guest/attacks.sh - the attacks of issue 9 (classes 0 to 6), run as
+# the user operator on the locked box; sourced by tests/guest/runner.sh in
+# phase 1, after enforce (class 7, the maintenance window, is in
+# after-reboot.sh). Uses the runner's helpers (pass, fail, hl, line,
+# status_json, as_operator) and its state ($stick_ok, /tmp/dropped).
+# shellcheck shell=bash disable=SC2154 # stick_ok, ... are the runner's
+
+# --- attacks: interpreter control (issue 9, class 4) -------------------------
+# Each attack runs as operator an unlisted script it wrote in /tmp: the
+# script creates a marker file, so "denied" means the marker is missing, and
+# hmilock events must show a deny naming the file (a deny logged while the
+# script runs anyway is a FAIL too: the marker says so).
+I9=/tmp/i9
+I9L=/usr/local/lib/hmilock-i9
+i9_py() { printf 'open("%s/ran-%s", "w").write("x")\nprint("RAN")\n' "$I9" "$1"; }
+i9_sh() { printf ': >%s/ran-%s\necho RAN\n' "$I9" "$1"; }
+i9_long=$(printf '%0100d' 0 | tr 0 n)
+rm -rf "$I9" && mkdir -p "$I9/dir" "$I9/pkgm" "$I9/zip"
+for n in plain ldso long-opt modx modb modr fd lnk-target decoy-py "$i9_long"; do i9_py "$n" >"$I9/$n.py"; done
+i9_py dir >"$I9/dir/__main__.py"
+i9_py pkgm >"$I9/pkgm/__main__.py"
+: >"$I9/pkgm/__init__.py"
+i9_py zip >"$I9/zip/__main__.py"
+python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1], "w"); z.write(sys.argv[2], "__main__.py"); z.close()' \
+	"$I9/app.zip" "$I9/zip/__main__.py"
+for n in benv bplain decoy-sh long; do i9_sh "$n" >"$I9/$n.sh"; done
+ln -s "$I9/lnk-target.py" "$I9/lnk"
+printf '{"a": [1, 2]}\n' >"$I9/data.json"
+printf 'data line\n' >"$I9/data.txt"
+chown -R operator:users "$I9"
+ldso=$(ls /lib64/ld-linux-x86-64.so.2 2>/dev/null || ls /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2)
+
+# i9_attack NAME FILE CMD: operator runs CMD (in $I9); FILE is the script
+# that must be denied (its marker is ran-NAME).
+i9_attack() {
+	local name=$1 file=$2 cmd=$3 o ev
+	rm -f "$I9/ran-$name"
+	o=$(as_operator "cd $I9 && timeout -s KILL 60 $cmd")
+	ev=$(hl events -n 400 2>/dev/null | grep -F -- "path=$file" | grep -E ' deny .*script')
+	if [ -e "$I9/ran-$name" ] || grep -q '^RAN' <<<"$o"; then
+		fail "interp: $name: operator's unlisted script ran ($cmd)$([ -n "$ev" ] && echo ' although a deny was logged'): $(line <<<"$o")"
+	elif [ -z "$ev" ]; then
+		fail "interp: $name: did not run, but no script deny event names $file ($cmd): $(line <<<"$o")"
+	else
+		pass "interp: $name: operator's unlisted script is denied and the deny is logged ($cmd)"
+	fi
+}
+i9_attack plain "$I9/plain.py" "python3 $I9/plain.py"
+i9_attack bplain "$I9/bplain.sh" "bash $I9/bplain.sh"
+i9_attack benv "$I9/benv.sh" "env BASH_ENV=$I9/benv.sh bash $I9/benv.sh"
+i9_attack ldso "$I9/ldso.py" "$ldso /usr/bin/python3 $I9/ldso.py"
+i9_attack dir "$I9/dir/__main__.py" "python3 $I9/dir"
+i9_attack dir "$I9/dir/__main__.py" "python3 $I9/dir/."
+i9_attack modx "$I9/modx.py" "python3 -m modx"
+i9_attack modb "$I9/modb.py" "python3 -Bm modb"
+i9_attack pkgm "$I9/pkgm/__init__.py" "python3 -m pkgm"
+i9_attack modr "$I9/modr.py" "python3 -m runpy modr"
+i9_attack zip "$I9/app.zip" "python3 $I9/app.zip"
+i9_attack long "$I9/long.sh" "bash -c 'exec -a \"\$(printf %04096d 0)\" bash $I9/long.sh'"
+i9_attack long-opt "$I9/long-opt.py" "python3 -W \$(printf %04096d 0) $I9/long-opt.py"
+# (event paths keep 63 bytes of a name)
+i9_attack "$i9_long" "$I9/${i9_long:0:60}" "python3 $I9/$i9_long.py"
+i9_attack lnk-target "$I9/lnk-target.py" "python3 $I9/lnk"
+i9_attack fd "$I9/fd.py" "python3 /dev/fd/3 3<$I9/fd.py"
+i9_attack decoy-py "$I9/decoy-py.py" "python3 -W libc.so.6 $I9/decoy-py.py"
+i9_attack decoy-sh "$I9/decoy-sh.sh" "bash $I9/decoy-sh.sh libc.so.6"
+
+# No false denials: listed scripts reading data files named in their
+# arguments, and a stdlib module run with -m on a file. (Listed in audit
+# mode: maintenance and trusted updates cannot record on the guest's
+# initramfs root, a filesystem without an fsid.)
+# shellcheck disable=SC2016 # $1, $2 are the listed script's own
+o=$(hl mode audit --password-file "$PW" 2>&1 && mkdir -p $I9L && chmod 755 $I9L &&
+	printf '#!/usr/bin/python3\nimport sys\nopen(sys.argv[2], "w").write(open(sys.argv[1]).read())\n' >$I9L/ok.py &&
+	printf '#!/usr/bin/python3\nimport sys, threading\nt = threading.Thread(target=lambda: open(sys.argv[2], "w").write(open(sys.argv[1]).read()))\nt.start()\nt.join()\n' >$I9L/ok-thread.py &&
+	printf '#!/bin/bash\nread -r l <"$1"; echo "$l" >"$2"\n' >$I9L/ok.sh && chmod 755 $I9L/ok.py $I9L/ok-thread.py $I9L/ok.sh &&
+	hl add $I9L/ok.py $I9L/ok-thread.py $I9L/ok.sh 2>&1 && hl reload 2>&1 && hl mode enforce --password-file "$PW" 2>&1)
+if ! hl check "$I9L/ok.py" >/dev/null 2>&1 || ! hl check "$I9L/ok-thread.py" >/dev/null 2>&1 ||
+	! hl check "$I9L/ok.sh" >/dev/null 2>&1 ||
+	[ "$(status_json mode)" != enforce ]; then
+	fail "interp: listed: cannot list $I9L/ok.py, ok.sh and lock again: $(line <<<"$o")"
+fi
+for c in "python3 $I9L/ok.py $I9/data.txt $I9/out-py" "bash $I9L/ok.sh $I9/data.txt $I9/out-sh" \
+	"$ldso /usr/bin/python3 $I9L/ok.py $I9/data.txt $I9/out-ldso" \
+	"python3 $I9L/ok-thread.py $I9/data.txt $I9/out-thread"; do
+	out=${c##* }
+	rm -f "$out"
+	o=$(as_operator "cd $I9 && timeout -s KILL 60 $c; echo rc=\$?")
+	if grep -q '^rc=0$' <<<"$o" && grep -q 'data line' "$out" 2>/dev/null; then
+		pass "interp: listed: operator runs '$c' (reads its data file)"
+	else
+		fail "interp: listed: operator cannot run '$c': $(line <<<"$o")"
+	fi
+done
+o=$(as_operator "cd $I9 && timeout -s KILL 60 python3 -m json.tool $I9/data.json; echo rc=\$?")
+if grep -q '^rc=0$' <<<"$o" && grep -q '"a"' <<<"$o"; then
+	pass "interp: listed: operator runs 'python3 -m json.tool $I9/data.json' (a stdlib module on a file)"
+else
+	fail "interp: listed: 'python3 -m json.tool' on a file fails: $(line <<<"$o")"
+fi
+
+# --- attacks: the helper must never oops the kernel (issue 9, class 0) -------
+# Anonymous executable memory, as every JIT maps it: on 6.12 the helper's
+# mmap_file hook dereferenced the NULL file of such a mapping and the kernel
+# killed the process with an oops. The operator's process must survive and
+# the kernel log must stay clean. (Shared anonymous memory is a shmem file
+# once mapped: mmap_file sees NULL, mprotect sees the file.)
+for fl in MAP_PRIVATE MAP_SHARED; do
+	o=$(as_operator "python3 -c 'import mmap
+m = mmap.mmap(-1, 4096, flags=mmap.$fl, prot=mmap.PROT_READ | mmap.PROT_EXEC)
+print(\"jit-ok\")'; echo rc=\$?")
+	if grep -q '^jit-ok$' <<<"$o" && grep -q '^rc=0$' <<<"$o"; then
+		pass "attack-class0: operator's anonymous $fl PROT_EXEC mmap (the hook sees a NULL file) runs and the process survives"
+	else
+		fail "attack-class0: anonymous $fl PROT_EXEC mmap killed or failed the process: $(line <<<"$o")"
+	fi
+done
+# mprotect of private anonymous memory (no file behind it, the other hook
+# with a NULL file): the process survives; making it executable is W^X's
+# to refuse (-1), read-only is fine.
+for prot in "mmap.PROT_READ | mmap.PROT_EXEC:-1" "mmap.PROT_READ:0"; do
+	o=$(as_operator "python3 -c 'import mmap, ctypes
+m = mmap.mmap(-1, 8192, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+a = ctypes.addressof(ctypes.c_char.from_buffer(m))
+libc = ctypes.CDLL(None)
+libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+print(\"mprotect\", libc.mprotect(a, 4096, ${prot%%:*}))'; echo rc=\$?")
+	if grep -q "^mprotect ${prot##*:}\$" <<<"$o" && grep -q '^rc=0$' <<<"$o"; then
+		pass "attack-class0: operator's mprotect(${prot%%:*}) of private anonymous memory returns ${prot##*:}; the process survives"
+	else
+		fail "attack-class0: mprotect(${prot%%:*}) of private anonymous memory: $(line <<<"$o")"
+	fi
+done
+
+# --- attacks: native code without a file, W^X (issue 9, class 3) -----------
+# A listed interpreter with an FFI is a userland loader: it writes machine
+# code (here: mov eax, 42; ret) into memory and makes it executable. Each
+# way to get written bytes executed must be refused (W^X is on by default).
+wx() { # NAME PYTHON-SNIPPET: the snippet prints RAN when the code ran
+	local o
+	o=$(as_operator "python3 -c '
+import ctypes, mmap, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+code = bytes([0xb8, 42, 0, 0, 0, 0xc3])
+def run(addr):
+    if ctypes.CFUNCTYPE(ctypes.c_int)(addr)() == 42: print(\"RAN\")
+try:
+$2
+except OSError as e:
+    print(\"refused\", e)
+'; echo rc=\$?")
+	if grep -q '^RAN$' <<<"$o"; then
+		fail "attack-class3: $1: the written machine code ran: $(line <<<"$o")"
+	elif grep -q -E '^(refused|mprotect -1)' <<<"$o"; then
+		pass "attack-class3: $1: refused ($(grep -E '^(refused|mprotect)' <<<"$o" | head -1 | cut -c1-60))"
+	else
+		fail "attack-class3: $1: unexpected: $(line <<<"$o")"
+	fi
+}
+wx "anonymous memory written, then mprotect(PROT_EXEC)" '    m = mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    m.write(code)
+    a = ctypes.addressof(ctypes.c_char.from_buffer(m))
+    r = libc.mprotect(a, 4096, mmap.PROT_READ | mmap.PROT_EXEC)
+    print("mprotect", r)
+    if r == 0: run(a)'
+wx "anonymous memory mapped writable and executable at once" '    m = mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    m.write(code)
+    run(ctypes.addressof(ctypes.c_char.from_buffer(m)))'
+wx "an executable anonymous region made writable" '    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    a = libc.mmap(None, 4096, mmap.PROT_READ | mmap.PROT_EXEC, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
+    r = libc.mprotect(a, 4096, mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    print("mprotect", r)
+    if r == 0:
+        ctypes.memmove(a, code, len(code)); run(a)'
+wx "a private writable and executable mapping of an approved file" '    fd = os.open("/usr/bin/true", os.O_RDONLY)
+    m = mmap.mmap(fd, 4096, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    m.seek(0); m.write(code)
+    run(ctypes.addressof(ctypes.c_char.from_buffer(m)))'
+wx "pages of an approved file written (copy-on-write), then mprotect(PROT_EXEC)" '    fd = os.open("/usr/bin/true", os.O_RDONLY)
+    m = mmap.mmap(fd, 4096, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    m.seek(0); m.write(code)
+    a = ctypes.addressof(ctypes.c_char.from_buffer(m))
+    r = libc.mprotect(a, 4096, mmap.PROT_READ | mmap.PROT_EXEC)
+    print("mprotect", r)
+    if r == 0: run(a)'
+wx "/proc/self/mem opened for writing (patches approved text)" '    f = open("/proc/self/mem", "r+b", buffering=0)
+    print("opened")'
+o=$(as_operator "python3 -c 'print(42)'")
+if [ "$o" = 42 ]; then
+	pass "attack-class3: W^X leaves python3 itself running"
+else
+	fail "attack-class3: python3 under W^X: $(line <<<"$o")"
+fi
+# node (V8 compiles JavaScript to machine code) is refused until exempted
+o=$(as_operator "node -e 'console.log(\"node-ok\")'; echo rc=\$?")
+if ! grep -q '^node-ok$' <<<"$o"; then
+	pass "attack-class3: node, not exempted, cannot run its JIT under W^X ($(tail -1 <<<"$o"))"
+else
+	fail "attack-class3: node ran under W^X without an exemption"
+fi
+if hl events -n 200 2>/dev/null | grep -q -E '\bwx\b'; then
+	pass "events: W^X refusals are in hmilock events (op wx)"
+else
+	fail "events: no wx event: $(hl events -n 5 2>&1 | line)"
+fi
+
+# --- attacks: mounts in other mount namespaces (issue 9, class 1) ------------
+# Any user may make a user namespace on Debian 12: a tmpfs of their own in
+# it carries no fanotify mark. The helper checks the exec wherever it is.
+# shellcheck disable=SC2016 # expanded by operator's namespaced shell
+o=$(as_operator 'unshare -Urm sh -c "mkdir -p \$HOME/m && mount -t tmpfs t \$HOME/m && cp /tmp/dropped \$HOME/m/x && \$HOME/m/x && echo RAN; echo rc=\$?"')
+if grep -q '^rc=126$' <<<"$o" && ! grep -q '^RAN$' <<<"$o"; then
+	pass "attack-class1: operator's dropped binary on a tmpfs of its own (unshare -Urm) is denied by the helper"
+else
+	fail "attack-class1: operator's dropped binary in its own mount namespace: $(line <<<"$o")"
+fi
+
+# --- attacks: approval laundering (issue 9, class 2) ------------------------
+# The operator's own copy of a listed program, held open for writing and
+# bind-mounted over the listed path in a namespace of its own: its exec
+# reads back as /usr/bin/true with the listed hash. Were it approved, the
+# operator would rewrite it through the fd and map it with ld.so (the fd
+# stays open: its close would tell hmilockd to forget the file).
+as_operator 'cp /usr/bin/true ~/t && cp /usr/bin/echo ~/evil && printf x >>~/evil' >/dev/null
+# shellcheck disable=SC2016 # expanded by operator's namespaced shell
+o=$(as_operator 'unshare -Urm sh -c "exec 3<>\$HOME/t; mount --bind \$HOME/t /usr/bin/true && /usr/bin/true; echo exec-rc=\$?; cat \$HOME/evil >&3; /lib64/ld-linux-x86-64.so.2 \$HOME/t PWNED; echo ldso-rc=\$?"')
+if grep -q '^PWNED' <<<"$o"; then
+	fail "attack-class2: the laundered copy was approved and ran rewritten code: $(line <<<"$o")"
+elif grep -q 'exec-rc=126' <<<"$o" && grep -q -E 'ldso-rc=(1|12[67])' <<<"$o"; then
+	pass "attack-class2: a copy bind-mounted over /usr/bin/true in a user namespace is not the listed file (exec denied), and rewritten it does not map ($(grep -o 'ldso-rc=[0-9]*' <<<"$o"))"
+else
+	fail "attack-class2: unexpected outcome: $(line <<<"$o")"
+fi
+if journalctl -b -u hmilockd --no-pager | grep -q 'deny.*/usr/bin/true'; then
+	pass "attack-class2: hmilockd logged the deny of the laundered /usr/bin/true"
+else
+	fail "attack-class2: no deny of the laundered /usr/bin/true in hmilockd's log: $(journalctl -b -u hmilockd --no-pager | grep -i true | tail -2 | line)"
+fi
+# The helper's own rules: an approved library with a writer open is not
+# mapped executable; a write through that old fd is refused and ends the
+# approval, so closing the fd does not make it mappable again.
+if [ $wlib_ok = 1 ]; then
+	o=$(as_operator "python3 -c '$dl'")
+	if grep -q '^refused' <<<"$o"; then
+		pass "attack-class2: an approved library that root holds open for writing is not mapped executable"
+	else
+		fail "attack-class2: an approved library with a writer open was mapped: $(line <<<"$o")"
+	fi
+	if printf x >&7 2>/dev/null; then
+		fail "attack-class2: a write through an fd opened before the approval went through"
+	else
+		pass "attack-class2: a write through an fd opened before the approval is refused"
+	fi
+	exec 7>&-
+	o=$(as_operator "python3 -c '$dl'")
+	if grep -q '^refused' <<<"$o"; then
+		pass "attack-class2: after that write attempt the approval is gone: the library stays unmappable once the fd is closed"
+	else
+		fail "attack-class2: the library maps again after the refused write: $(line <<<"$o")"
+	fi
+fi
+
+# --- attacks: stale approvals (issue 9, class 6) -----------------------------
+# The stick's tool ran (approved in the helper's map by device and inode
+# number); the stick is unmounted. The operator's own tmpfs in a namespace
+# gets the freed anonymous device number and numbers its inodes from the
+# start again: its first file has the tool's (dev, ino). An approval left
+# behind would let a dropped binary run there.
+if [ $stick_ok = 1 ]; then
+	o=$(as_operator "/media/stick/tool && echo tool-ran")
+	grep -q '^tool-ran$' <<<"$o" || fail "stale: the listed tool on the stick does not run: $(line <<<"$o")"
+	want=$(stat -c '%d:%i' /media/stick/tool)
+	if umount /media/stick; then
+		# shellcheck disable=SC2016 # expanded by operator's namespaced shell
+		o=$(as_operator 'unshare -Urm sh -c "mkdir -p \$HOME/s && mount -t tmpfs s \$HOME/s && cp /tmp/dropped \$HOME/s/tool && stat -c id=%d:%i \$HOME/s/tool && \$HOME/s/tool && echo RAN; echo rc=\$?"')
+		got=$(sed -n 's/^id=//p' <<<"$o")
+		if [ "$got" != "$want" ]; then
+			fail "attack-class6: could not reproduce the reuse: the stick's tool was $want, the operator's file $got: $(line <<<"$o")"
+		elif grep -q '^rc=126$' <<<"$o" && ! grep -q '^RAN$' <<<"$o"; then
+			pass "attack-class6: operator's dropped binary with the unmounted stick's (dev, ino) $got is denied: the approval went with the stick"
+		else
+			fail "attack-class6: operator's dropped binary inherited the unmounted stick's approval ($got): $(line <<<"$o")"
+		fi
+	else
+		fail "stale: cannot unmount /media/stick"
+	fi
+fi
+
+# --- attacks: hashing denial of service (issue 9, class 5) ------------------
+# The operator floods the daemon with execs of 64 GiB sparse files (four
+# loops) while the box runs its own programs. On the old code every
+# listed program waited behind the hashing until the watchdog (30 s)
+# denied it. Each must now start, and well before the watchdog: within
+# 10 s, a third of it (the guest runs under TCG on a shared machine, so a
+# tighter bound would measure the host; the latency itself is measured in
+# make bench, 24). The same execs without the flood are timed first and
+# reported beside it. The sparse files are refused without being hashed.
+# shellcheck disable=SC2016 # expanded by operator's shell
+as_operator 'for i in 1 2 3 4; do truncate -s 64G /tmp/huge$i && chmod 755 /tmp/huge$i; done' >/dev/null
+listed="/usr/bin/true /usr/bin/id /usr/bin/env /usr/bin/date /usr/bin/uname"
+# class5_execs: run each listed program 3 times; sets worst (ms), slow
+# (over 10 s) and denied_listed.
+class5_execs() {
+	local p ms t0
+	slow=0 worst=0 denied_listed=0
+	for p in $listed; do
+		for _ in 1 2 3; do
+			t0=$(date +%s%N)
+			timeout -s KILL 35 "$p" >/dev/null 2>&1 || denied_listed=$((denied_listed + 1))
+			ms=$((($(date +%s%N) - t0) / 1000000))
+			[ $ms -gt $worst ] && worst=$ms
+			[ $ms -gt 10000 ] && slow=$((slow + 1))
+		done
+	done
+}
+class5_execs
+quiet_worst=$worst
+flood=()
+for i in 1 2 3 4; do
+	runuser -u operator -- sh -c "while :; do /tmp/huge$i 2>/dev/null; done" &
+	flood+=($!)
+done
+sleep 2
+class5_execs
+for pid in "${flood[@]}"; do kids=$(pgrep -P "$pid"); kill "$pid" $kids 2>/dev/null; done
+wait "${flood[@]}" 2>/dev/null
+rm -f /tmp/huge1 /tmp/huge2 /tmp/huge3 /tmp/huge4
+if [ $slow = 0 ] && [ $denied_listed = 0 ]; then
+	pass "attack-class5: during the operator's flood of 64 GiB sparse execs, 15 listed programs started, the slowest in $worst ms (without the flood: $quiet_worst ms)"
+else
+	fail "attack-class5: during the flood $slow listed execs took over 10 s (worst $worst ms; without the flood $quiet_worst ms), $denied_listed failed"
+fi
+if hl events -n 400 2>/dev/null | grep -q 'too-large.*/tmp/huge'; then
+	pass "attack-class5: the sparse files were refused as too-large (not hashed)"
+else
+	fail "attack-class5: no too-large refusal of /tmp/huge*: $(hl events -n 3 2>&1 | line)"
+fi
