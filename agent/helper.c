@@ -1061,12 +1061,22 @@ int helper_set_daemon(pid_t tgid)
 	return 0;
 }
 
+/* Empty hmk_updwrites: a new session starts with no notes. */
+static void helper_updwrites_clear(int fd)
+{
+	struct hmk_inode_key k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		if (bpf_map_delete_elem(fd, &k) && errno != ENOENT)
+			break;
+}
+
 int helper_set_updater_cgroup(const char *cgroup_dir, bool on)
 {
 	struct stat st;
 	uint64_t id;
 	uint32_t one = 1;
-	int fd;
+	int fd, err;
 
 	if (!hp.active)
 		return 0;
@@ -1074,9 +1084,23 @@ int helper_set_updater_cgroup(const char *cgroup_dir, bool on)
 		return -errno;
 	id = st.st_ino; /* a cgroup v2 directory's inode number is its cgroup id */
 	fd = bpf_map__fd(hp.skel->maps.hmk_updaters);
-	if (on)
-		return bpf_map_update_elem(fd, &id, &one, BPF_ANY) ? -errno : 0;
-	return bpf_map_delete_elem(fd, &id) && errno != ENOENT ? -errno : 0;
+	if (!on) {
+		__atomic_and_fetch(&hp.cfg->flags, ~HMK_CFG_UPDATING, __ATOMIC_RELAXED);
+		return bpf_map_delete_elem(fd, &id) && errno != ENOENT ? -errno : 0;
+	}
+	helper_updwrites_clear(bpf_map__fd(hp.skel->maps.hmk_updwrites));
+	err = bpf_map_update_elem(fd, &id, &one, BPF_ANY) ? -errno : 0;
+	if (!err)
+		__atomic_or_fetch(&hp.cfg->flags, HMK_CFG_UPDATING, __ATOMIC_RELAXED);
+	return err;
+}
+
+bool helper_update_wrote(uint64_t st_dev, uint64_t ino)
+{
+	struct hmk_inode_key k = helper_key(st_dev, ino);
+	uint32_t v;
+
+	return hp.active && !bpf_map_lookup_elem(bpf_map__fd(hp.skel->maps.hmk_updwrites), &k, &v);
 }
 
 int helper_counters(struct helper_counters *out)

@@ -42,6 +42,9 @@ int helper_protect_path(const char *path, bool daemon_binary);
 int helper_set_interpreters(const char *const *patterns, size_t n); /* glob(3) patterns */
 int helper_set_daemon(pid_t tgid);
 int helper_set_updater_cgroup(const char *cgroup_dir, bool on);
+/* Did the update session's cgroup write this inode, with nobody else
+ * writing it since (the helper's notes; false without the helper)? */
+bool helper_update_wrote(uint64_t st_dev, uint64_t ino);
 struct helper_counters {
 	uint64_t violations; /* denials and audit would-denials */
 	uint64_t events_lost; /* ring buffer full */

@@ -40,7 +40,12 @@
  * show. A writer reaped before its event was read gets no pidfd: its
  * changes are not approved, but counted and logged ("unattributed"),
  * never placed by its pid (no "pids seen before" list either: a pid seen
- * in the session once may be another process's by now). A zombie still
+ * in the session once may be another process's by now) - unless the
+ * kernel helper is active and saw it: while a session is open it notes
+ * every inode the session's cgroup opens for writing, and drops the note
+ * when anything outside the cgroup opens or writes it (hmk_updwrites in
+ * kmod/hmilock.bpf.c); a change to the file whose inode is noted is the
+ * session's (`tar -xzf x.tgz && ./install.sh`: tar is reaped at once). A zombie still
  * shows its cgroup, so the CLI waits for CMD without reaping it (waitid
  * WNOWAIT), asks the daemon to read every queued change (MAINT_SYNC), and
  * only then reaps it. On a kernel without FAN_REPORT_PIDFD (before 5.15)
@@ -220,6 +225,17 @@ bool update_exec_allowed(pid_t pid, const struct stat *st)
 	return recorder_exec_written(st->st_dev, st->st_ino);
 }
 
+/* A writer reaped before its change was read: did the kernel helper see the
+ * session's cgroup write the file now at path, and nobody else since? (What
+ * is there now is what the commit hashes.) */
+static bool up_helper_saw(const char *path)
+{
+	struct stat st;
+
+	return path && !lstat(path, &st) && S_ISREG(st.st_mode) &&
+	       helper_update_wrote(st.st_dev, st.st_ino);
+}
+
 /* The recorder's attribution rule while a session is open: a change is
  * the session's when its writer is in the session cgroup, as /proc said
  * while the writer's pidfd still named it (see the top). pidfd -1: the
@@ -238,6 +254,13 @@ static enum recorder_attr up_attribute(void *arg, pid_t pid, int pidfd, const ch
 		return up_in_session(cg) ? RECORDER_RECORD : RECORDER_IGNORE;
 	if (rc != -ESRCH)
 		return RECORDER_IGNORE;
+	if (up_helper_saw(path)) {
+		log_msg(LOG_INFO,
+		        "update session: writer pid %d of %s was gone before its change was read; "
+		        "the kernel helper saw the session write it",
+		        (int)pid, path);
+		return RECORDER_RECORD;
+	}
 	log_msg(LOG_WARNING,
 	        "update session: writer pid %d of %s was gone before its change was read, "
 	        "cannot tell its cgroup: not approved",

@@ -95,6 +95,19 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } hmk_updaters SEC(".maps");
 
+/* While a trusted update session is open (HMK_CFG_UPDATING): the inodes its
+ * cgroup opened for writing, and that nothing outside it has written since
+ * (upd_note). hmilockd asks it about a change whose writer was reaped
+ * before the event was read (`tar x && ./install.sh`: tar is gone at once),
+ * which /proc can no longer place; the kernel saw the writer here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, HMK_UPDWRITES_MAX);
+	__type(key, struct hmk_inode_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} hmk_updwrites SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, HMK_SELF_MAX);
@@ -567,6 +580,23 @@ static __always_inline int write_check(struct hmk_config *c, __u8 op, struct ino
 	return err;
 }
 
+/* An open for writing, or a write, of inode while an update session is
+ * open: the session's cgroup notes it, anyone else takes the note away (a
+ * change by another writer is never the session's, whenever it is read). */
+static __always_inline void upd_note(const struct hmk_config *c, struct inode *inode)
+{
+	struct hmk_inode_key k;
+	__u32 one = 1;
+
+	if (!(c->flags & HMK_CFG_UPDATING))
+		return;
+	inode_key(inode, &k);
+	if (cur_in_updater())
+		bpf_map_update_elem(&hmk_updwrites, &k, &one, BPF_ANY);
+	else
+		bpf_map_delete_elem(&hmk_updwrites, &k);
+}
+
 /* A write through an fd opened before the inode was approved (file_open
  * checked it then, when there was nothing to protect): refused like any
  * change while locked, and the approval goes in every mode, so whatever the
@@ -586,6 +616,7 @@ int BPF_PROG(hmk_file_permission, struct file *file, int mask, int ret)
 	if (!c || c->mode == HMK_MODE_OFF)
 		return 0;
 	inode = file->f_inode;
+	upd_note(c, inode);
 	inode_key(inode, &k);
 	if (!bpf_map_lookup_elem(&hmk_approved, &k))
 		return 0;
@@ -1044,9 +1075,11 @@ int BPF_PROG(hmk_file_open, struct file *file, int ret)
 	if ((file->f_mode & FMODE_WRITE) && procmem_write(c, file))
 		return violation(c, HMK_OP_PROCMEM, inode, file->f_path.dentry, file->f_path.mnt, 0,
 		                 0);
-	if (file->f_mode & FMODE_WRITE)
+	if (file->f_mode & FMODE_WRITE) {
+		upd_note(c, inode);
 		return write_check(c, HMK_OP_WRITE, inode, file->f_path.dentry, file->f_path.mnt,
 		                   true);
+	}
 	if (!c->n_interp || !cfg_locked(c) || (file->f_mode & FMODE_EXEC))
 		return 0;
 	if ((inode->i_mode & S_IFMT) != S_IFREG || cur_in_updater())

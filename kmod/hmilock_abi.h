@@ -10,7 +10,7 @@
 #include <linux/types.h>
 #endif
 
-#define HMK_ABI_VERSION 3
+#define HMK_ABI_VERSION 4
 #define HMK_PIN_DIR "/sys/fs/bpf/hmilock"
 
 /* Map sizes. The approved map is BPF_F_NO_PREALLOC: memory grows with use. */
@@ -19,6 +19,7 @@
 #define HMK_INTERP_MAX 64
 #define HMK_WXEXEMPT_MAX 64
 #define HMK_UPDATERS_MAX 16
+#define HMK_UPDWRITES_MAX 65536
 #define HMK_SELF_MAX 64
 #define HMK_EVENTS_BYTES (256 * 1024)
 
@@ -34,6 +35,7 @@ enum hmk_mode {
 
 /* hmk_config flags */
 #define HMK_CFG_STRICT_WX 0x1u /* deny PROT_EXEC on anonymous memory too */
+#define HMK_CFG_UPDATING 0x2u /* a trusted update session is open: note its writes */
 
 /* The single value of the hmk_config array (BPF_F_MMAPABLE: the loader writes
  * single fields in place, the task_free hook clears daemon_tgid). */

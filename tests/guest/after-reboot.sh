@@ -97,6 +97,20 @@ else
 	fail "update: hmilock update -- sh -c 'tar -xzf ... && ./install.sh': $(line <<<"$o"); operator: $(line <<<"${o2:-}")"
 fi
 
+# An installer of many small steps, each a cp its shell reaps at once and
+# then runs: hmilockd reads the change after the writer is gone, when /proc
+# can no longer tell its cgroup; the kernel helper noted the session's
+# writes (hmk_updwrites), so they are the session's: each program runs in
+# the session and is approved at its end. (Without those notes the first
+# run was refused: "writer ... was gone before its change was read".)
+if o=$(hl update --password-file "$PW" -- sh -c 'mkdir -p /opt/hmi-many && for i in $(seq 1 40); do cp /usr/bin/true /opt/hmi-many/t$i && printf %s "$i" >>/opt/hmi-many/t$i && /opt/hmi-many/t$i || exit 1; done' 2>&1) &&
+	o2=$(as_operator 'n=0; for i in $(seq 1 40); do /opt/hmi-many/t$i && n=$((n + 1)); done; echo ran=$n') &&
+	[ "$o2" = ran=40 ]; then
+	pass "update: an installer of 40 cp-then-run steps ran in the session and its programs run as operator ($(journalctl -b -u hmilockd --no-pager | grep -c 'kernel helper saw the session write') changes placed by the helper's notes)"
+else
+	fail "update: 40 cp-then-run steps: $(line <<<"$o"); operator: $(line <<<"${o2:-}")"
+fi
+
 # --- apt: a local .deb through the shipped hook, and its removal -------------
 # The vendor's package: a copy of echo with bytes of its own in /usr/bin.
 if ! { rm -rf /root/hmi-demo && mkdir -p /root/hmi-demo/DEBIAN /root/hmi-demo/usr/bin &&
