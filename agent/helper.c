@@ -407,35 +407,68 @@ static int helper_self_register(void)
 
 /* ---- inode sets: protected, interpreters -------------------------------- */
 
+/* Delete the entries of the inode-keyed hash map at fd for which stale()
+ * says so. The keys are collected first and deleted after the walk: a
+ * deleted key would restart bpf_map_get_next_key from the first one. */
+static int helper_map_prune(int fd, bool (*stale)(int fd, const struct hmk_inode_key *k, void *arg),
+                            void *arg)
+{
+	struct hmk_inode_key cur, next, *del = NULL, *grown;
+	size_t n = 0, cap = 0, i;
+	void *prev = NULL;
+	int err = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (stale(fd, &next, arg)) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 256;
+				grown = realloc(del, cap * sizeof(*del));
+				if (!grown) {
+					err = -ENOMEM;
+					goto free_del;
+				}
+				del = grown;
+			}
+			del[n++] = next;
+		}
+		cur = next;
+		prev = &cur;
+	}
+	for (i = 0; i < n; i++)
+		if (bpf_map_delete_elem(fd, &del[i]) && errno != ENOENT && !err)
+			err = -errno;
+free_del:
+	free(del);
+	return err;
+}
+
+struct helper_keyset {
+	const struct hmk_inode_key *keys;
+	size_t n;
+};
+
+static bool helper_not_in(int fd, const struct hmk_inode_key *k, void *arg)
+{
+	const struct helper_keyset *ks = arg;
+
+	(void)fd;
+	for (size_t i = 0; i < ks->n; i++)
+		if (!memcmp(&ks->keys[i], k, sizeof(*k)))
+			return false;
+	return true;
+}
+
 /* Make the hash map at fd hold exactly keys[i] -> vals[i]: new entries first,
  * then stale ones removed, so nothing is unprotected in between. */
 static int helper_map_replace(int fd, const struct hmk_inode_key *keys, const uint32_t *vals,
                               size_t n)
 {
-	struct hmk_inode_key cur, next, *stale = NULL;
-	size_t n_stale = 0, i;
-	void *prev = NULL;
-	int err = 0;
+	struct helper_keyset ks = {keys, n};
 
-	for (i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		if (bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY))
 			return -errno;
-	stale = calloc(HMK_PROTECTED_MAX, sizeof(*stale));
-	if (!stale)
-		return -ENOMEM;
-	while (n_stale < HMK_PROTECTED_MAX && !bpf_map_get_next_key(fd, prev, &next)) {
-		for (i = 0; i < n && memcmp(&keys[i], &next, sizeof(next)); i++)
-			;
-		if (i == n)
-			stale[n_stale++] = next;
-		cur = next;
-		prev = &cur;
-	}
-	for (i = 0; i < n_stale; i++)
-		if (bpf_map_delete_elem(fd, &stale[i]) && errno != ENOENT)
-			err = -errno;
-	free(stale);
-	return err;
+	return helper_map_prune(fd, helper_not_in, &ks);
 }
 
 struct helper_iset {
@@ -759,36 +792,17 @@ close_fd:
 	return err;
 }
 
+static bool helper_older_epoch(int fd, const struct hmk_inode_key *k, void *arg)
+{
+	struct hmk_approved v;
+
+	return !bpf_map_lookup_elem(fd, k, &v) && v.epoch != *(const uint16_t *)arg;
+}
+
 /* Remove entries of earlier fill passes. */
 static int helper_sweep(int fd, uint16_t epoch)
 {
-	struct hmk_inode_key cur, next, *stale = NULL, *grown;
-	size_t n = 0, cap = 0, i;
-	struct hmk_approved v;
-	void *prev = NULL;
-	int err = 0;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if (!bpf_map_lookup_elem(fd, &next, &v) && v.epoch != epoch) {
-			if (n == cap) {
-				cap = cap ? 2 * cap : 256;
-				grown = realloc(stale, cap * sizeof(*stale));
-				if (!grown) {
-					err = -ENOMEM;
-					goto free_stale;
-				}
-				stale = grown;
-			}
-			stale[n++] = next;
-		}
-		cur = next;
-		prev = &cur;
-	}
-	for (i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, &stale[i]);
-free_stale:
-	free(stale);
-	return err;
+	return helper_map_prune(fd, helper_older_epoch, &epoch);
 }
 
 int helper_sync(void)
@@ -1061,14 +1075,10 @@ int helper_set_daemon(pid_t tgid)
 	return 0;
 }
 
-/* Empty hmk_updwrites: a new session starts with no notes. */
-static void helper_updwrites_clear(int fd)
+static bool helper_any(int fd, const struct hmk_inode_key *k, void *arg)
 {
-	struct hmk_inode_key k;
-
-	while (!bpf_map_get_next_key(fd, NULL, &k))
-		if (bpf_map_delete_elem(fd, &k) && errno != ENOENT)
-			break;
+	(void)fd, (void)k, (void)arg;
+	return true;
 }
 
 int helper_set_updater_cgroup(const char *cgroup_dir, bool on)
@@ -1088,7 +1098,8 @@ int helper_set_updater_cgroup(const char *cgroup_dir, bool on)
 		__atomic_and_fetch(&hp.cfg->flags, ~HMK_CFG_UPDATING, __ATOMIC_RELAXED);
 		return bpf_map_delete_elem(fd, &id) && errno != ENOENT ? -errno : 0;
 	}
-	helper_updwrites_clear(bpf_map__fd(hp.skel->maps.hmk_updwrites));
+	/* a new session starts with no notes */
+	helper_map_prune(bpf_map__fd(hp.skel->maps.hmk_updwrites), helper_any, NULL);
 	err = bpf_map_update_elem(fd, &id, &one, BPF_ANY) ? -errno : 0;
 	if (!err)
 		__atomic_or_fetch(&hp.cfg->flags, HMK_CFG_UPDATING, __ATOMIC_RELAXED);

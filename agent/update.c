@@ -232,7 +232,7 @@ static bool up_helper_saw(const char *path)
 {
 	struct stat st;
 
-	return path && !lstat(path, &st) && S_ISREG(st.st_mode) &&
+	return !lstat(path, &st) && S_ISREG(st.st_mode) &&
 	       helper_update_wrote(st.st_dev, st.st_ino);
 }
 
