@@ -492,20 +492,49 @@ static __always_inline bool wx_applies(const struct hmk_config *c)
 	return !bpf_map_lookup_elem(&hmk_wxexempt, &k);
 }
 
+/* The dynamic loader run as a program (`/lib64/ld-linux-x86-64.so.2
+ * /usr/bin/python3 x.py`) maps the interpreter itself: the process's exe is
+ * ld.so, so interp_check would not know it. A task that maps a listed
+ * interpreter executable, other than its own exe, runs that interpreter from
+ * now on (until exec). Part of hmk_mmap_file, not a program of its own: a
+ * second program on the hook costs a trampoline round trip on every mmap. */
+static __always_inline void mmap_interp_note(const struct hmk_config *c, struct file *file)
+{
+	struct task_struct *t;
+	struct hmk_inode_key k;
+	struct hmk_task *ts;
+
+	if (!c->n_interp)
+		return;
+	inode_key(file->f_inode, &k);
+	if (!bpf_map_lookup_elem(&hmk_interp, &k))
+		return;
+	t = bpf_get_current_task_btf();
+	if (t->mm->exe_file->f_inode == file->f_inode)
+		return; /* the kernel mapping the exe at exec */
+	ts = task_state(BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (ts)
+		ts->flags |= HMK_T_INTERP;
+	else
+		stat_inc(HMK_ST_TASK_NOSTORE);
+}
+
 SEC("lsm/mmap_file")
 int BPF_PROG(hmk_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
              unsigned long flags, int ret)
 {
 	struct hmk_config *c;
+	bool locked;
 
 	if (ret)
 		return ret;
 	if (!(prot & PROT_EXEC))
 		return 0;
 	c = cfg_get();
-	if (!cfg_locked(c))
+	if (!c)
 		return 0;
-	if ((prot & PROT_WRITE) && wx_applies(c))
+	locked = cfg_locked(c);
+	if (locked && (prot & PROT_WRITE) && wx_applies(c))
 		return violation(c, HMK_OP_WX, 0, 0, 0, 0, prot);
 	/* `file` is NULL for an anonymous mapping, but kernels that mark LSM
 	 * arguments trusted (6.12) let the verifier assume it is not and
@@ -513,11 +542,13 @@ int BPF_PROG(hmk_mmap_file, struct file *file, unsigned long reqprot, unsigned l
 	 * oopses. Test a copy the verifier cannot reason about. */
 	if (!scalar_of(file))
 		return 0; /* fresh anonymous memory, not writable: zeroes */
-	if ((inode_approved(file->f_inode) && !inode_has_writers(file->f_inode)) ||
-	    cur_in_updater())
-		return 0;
-	return violation(c, HMK_OP_MMAP, file->f_inode, file->f_path.dentry, file->f_path.mnt, 0,
-	                 prot);
+	if (locked && !(inode_approved(file->f_inode) && !inode_has_writers(file->f_inode)) &&
+	    !cur_in_updater() &&
+	    violation(c, HMK_OP_MMAP, file->f_inode, file->f_path.dentry, file->f_path.mnt, 0,
+	              prot))
+		return -EPERM;
+	mmap_interp_note(c, file);
+	return 0;
 }
 
 SEC("lsm/file_mprotect")
@@ -877,7 +908,7 @@ static __always_inline bool file_system_owned(struct file *file)
 }
 
 /* Is the current task running a listed interpreter: its exe, or one it
- * mapped itself through the dynamic loader (hmk_mmap_interp)? */
+ * mapped itself through the dynamic loader (mmap_interp_note)? */
 static __always_inline bool task_interp(struct task_struct *t, struct hmk_task *ts)
 {
 	struct inode *exe = t->mm->exe_file->f_inode;
@@ -958,41 +989,6 @@ static __always_inline int interp_check(struct hmk_config *c, struct file *file)
 	}
 	return violation(c, HMK_OP_SCRIPT, file->f_inode, file->f_path.dentry, file->f_path.mnt, 0,
 	                 0);
-}
-
-/* The dynamic loader run as a program (`/lib64/ld-linux-x86-64.so.2
- * /usr/bin/python3 x.py`) maps the interpreter itself: the process's exe is
- * ld.so, so interp_check would not know it. A task that maps a listed
- * interpreter executable, other than its own exe, runs that interpreter from
- * now on (until exec). A program of its own, so that hmk_mmap_file stays
- * about approval alone. */
-SEC("lsm/mmap_file")
-int BPF_PROG(hmk_mmap_interp, struct file *file, unsigned long reqprot, unsigned long prot,
-             unsigned long flags, int ret)
-{
-	struct task_struct *t;
-	struct hmk_inode_key k;
-	struct hmk_config *c;
-	struct hmk_task *ts;
-
-	/* !scalar_of(file): see hmk_mmap_file (6.12 folds a plain NULL test). */
-	if (ret || !scalar_of(file) || !(prot & PROT_EXEC))
-		return ret;
-	c = cfg_get();
-	if (!c || !c->n_interp)
-		return 0;
-	inode_key(file->f_inode, &k);
-	if (!bpf_map_lookup_elem(&hmk_interp, &k))
-		return 0;
-	t = bpf_get_current_task_btf();
-	if (t->mm->exe_file->f_inode == file->f_inode)
-		return 0; /* the kernel mapping the exe at exec */
-	ts = task_state(BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (ts)
-		ts->flags |= HMK_T_INTERP;
-	else
-		stat_inc(HMK_ST_TASK_NOSTORE);
-	return 0;
 }
 
 /* An unresolved interpreter following a symlink: remember the link's name
