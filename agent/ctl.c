@@ -371,6 +371,7 @@ static void ctl_status(uint32_t seq)
 	s->decision_p50_ns = stats_latency_quantile(0.5);
 	s->decision_p99_ns = stats_latency_quantile(0.99);
 	ctl_fill_counters(s, &li);
+	helper_counters(&s->h); /* zeroes when the helper is not active */
 	/* Pulled from each module (a longer text is cut, never overflows). */
 	snprintf(s->sandbox, sizeof(s->sandbox), "%s", sandbox_describe());
 	snprintf(s->helper, sizeof(s->helper), "%s", helper_state());

@@ -48,6 +48,7 @@ static struct {
 	struct bpf_link *links[32];
 	size_t n_links;
 	bool active, reattached;
+	struct hmc_helper_counters base; /* hmk_stats when this daemon attached */
 	const struct hmd_config *dcfg; /* the daemon's, for re-protecting after a reload */
 	char status[256];
 } hp;
@@ -974,6 +975,60 @@ int helper_init(const struct hmd_config *cfg)
 	return 0;
 }
 
+/* The helper's counters now, summed over CPUs (see hmk_stats). */
+static int helper_stats_read(struct hmc_helper_counters *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd, i;
+	uint64_t *v, sum;
+	uint32_t k;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	fd = bpf_map__fd(hp.skel->maps.hmk_stats);
+	for (k = 0; k < HMK_ST__MAX; k++) {
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue;
+		for (i = 0, sum = 0; i < ncpu; i++)
+			sum += v[i];
+		if (k < HMK_OP__MAX)
+			out->denied[k] = sum;
+		else if (k < HMK_ST_WOULD_DENY + HMK_OP__MAX)
+			out->would_deny[k - HMK_ST_WOULD_DENY] = sum;
+		else if (k == HMK_ST_RB_DROPPED)
+			out->events_lost += sum;
+		else
+			out->unchecked += sum;
+	}
+	free(v);
+	return 0;
+}
+
+/* Counters since this daemon attached: a re-attached helper's maps hold
+ * what it counted before (hmk_stats lives in the pin). */
+int helper_counters(struct hmc_helper_counters *out)
+{
+	struct hmc_helper_counters now;
+	int err, op;
+
+	memset(out, 0, sizeof(*out));
+	if (!hp.active)
+		return -ENODEV;
+	err = helper_stats_read(&now);
+	if (err)
+		return err;
+	for (op = 0; op < HMC_OP__MAX; op++) {
+		out->denied[op] = now.denied[op] - hp.base.denied[op];
+		out->would_deny[op] = now.would_deny[op] - hp.base.would_deny[op];
+	}
+	out->events_lost = now.events_lost - hp.base.events_lost;
+	out->unchecked = now.unchecked - hp.base.unchecked;
+	return 0;
+}
+
 /* After sandbox_enter(), with the other threads: the event reader. The
  * helper enforces without it; only its events would not be logged. */
 int helper_start(void)
@@ -983,6 +1038,9 @@ int helper_start(void)
 
 	if (!hp.active)
 		return 0;
+	if (helper_stats_read(&hp.base))
+		log_msg(LOG_WARNING, "kernel helper: its counters cannot be read: status counts "
+		                     "since it was loaded");
 	err = helper_ev_start(bpf_map__fd(hp.skel->maps.hmk_events), why, sizeof(why));
 	if (err) {
 		helper_set_status("active (pinned); its events are not read: %s", why);
@@ -1112,34 +1170,6 @@ bool helper_update_wrote(uint64_t st_dev, uint64_t ino)
 	uint32_t v;
 
 	return hp.active && !bpf_map_lookup_elem(bpf_map__fd(hp.skel->maps.hmk_updwrites), &k, &v);
-}
-
-int helper_counters(struct helper_counters *out)
-{
-	int ncpu = libbpf_num_possible_cpus(), i;
-	uint64_t *v;
-	uint32_t k;
-
-	memset(out, 0, sizeof(*out));
-	if (!hp.active || ncpu <= 0)
-		return hp.active ? ncpu : -ENODEV;
-	v = calloc(ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (k = 0; k < HMK_ST__MAX; k++) {
-		if (bpf_map_lookup_elem(bpf_map__fd(hp.skel->maps.hmk_stats), &k, v))
-			continue;
-		for (i = 0; i < ncpu; i++) {
-			if (k < HMK_OP__MAX)
-				out->violations += v[i];
-			else if (k == HMK_ST_RB_DROPPED)
-				out->events_lost += v[i];
-			else
-				out->unchecked += v[i];
-		}
-	}
-	free(v);
-	return 0;
 }
 
 const char *helper_state(void)

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "hmilock_ctl.h"
 #include "wl.h"
 
 /* Probe BPF LSM support, load the helper or re-attach to the one pinned under
@@ -45,12 +46,9 @@ int helper_set_updater_cgroup(const char *cgroup_dir, bool on);
 /* Did the update session's cgroup write this inode, with nobody else
  * writing it since (the helper's notes; false without the helper)? */
 bool helper_update_wrote(uint64_t st_dev, uint64_t ino);
-struct helper_counters {
-	uint64_t violations; /* denials and audit would-denials */
-	uint64_t events_lost; /* ring buffer full */
-	uint64_t unchecked; /* interpreter argv unreadable, task storage full */
-};
-int helper_counters(struct helper_counters *out);
+/* What the helper refused, by operation, since this daemon attached
+ * (zeroes and -ENODEV when it is not active). */
+int helper_counters(struct hmc_helper_counters *out);
 /* "active (pinned)" or "unavailable — <reason>; open gaps: ..." */
 void helper_status(char *buf, size_t len);
 const char *helper_gaps(void); /* what is open without the helper; NULL when active */

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "decide.h"
+#include "hmilock_ctl.h"
 #include "helper_ev.h"
 #include "log.h"
 #include "../kmod/hmilock_abi.h"
@@ -26,24 +27,26 @@ static sem_t ev_up; /* posted once the reader runs */
 static bool ev_running;
 static atomic_bool ev_stop;
 
-static const char *const helper_ev_op_names[HMK_OP__MAX] = {
-    [HMK_OP_EXEC] = "exec",
-    [HMK_OP_MMAP] = "mmap",
-    [HMK_OP_MPROTECT] = "mprotect",
-    [HMK_OP_ANON_EXEC] = "anon-exec",
-    [HMK_OP_WRITE] = "write",
-    [HMK_OP_TRUNCATE] = "truncate",
-    [HMK_OP_SETATTR] = "setattr",
-    [HMK_OP_UNLINK] = "unlink",
-    [HMK_OP_RENAME] = "rename",
-    [HMK_OP_KILL] = "kill",
-    [HMK_OP_PTRACE] = "ptrace",
-    [HMK_OP_SCRIPT] = "script",
-    [HMK_OP_WX] = "wx",
-    [HMK_OP_PROCMEM] = "proc-mem",
-    [HMK_OP_BPF] = "bpf",
-    [HMK_OP_UMOUNT] = "umount",
-};
+/* The control protocol names the helper's operations (hmc_op_name) in the
+ * helper's own order. */
+#define HELPER_EV_SAME(a, b) _Static_assert((int)(a) == (int)(b), #a " is " #b)
+HELPER_EV_SAME(HMC_OP__MAX, HMK_OP__MAX);
+HELPER_EV_SAME(HMC_OP_EXEC, HMK_OP_EXEC);
+HELPER_EV_SAME(HMC_OP_MMAP, HMK_OP_MMAP);
+HELPER_EV_SAME(HMC_OP_MPROTECT, HMK_OP_MPROTECT);
+HELPER_EV_SAME(HMC_OP_ANON_EXEC, HMK_OP_ANON_EXEC);
+HELPER_EV_SAME(HMC_OP_WRITE, HMK_OP_WRITE);
+HELPER_EV_SAME(HMC_OP_TRUNCATE, HMK_OP_TRUNCATE);
+HELPER_EV_SAME(HMC_OP_SETATTR, HMK_OP_SETATTR);
+HELPER_EV_SAME(HMC_OP_UNLINK, HMK_OP_UNLINK);
+HELPER_EV_SAME(HMC_OP_RENAME, HMK_OP_RENAME);
+HELPER_EV_SAME(HMC_OP_KILL, HMK_OP_KILL);
+HELPER_EV_SAME(HMC_OP_PTRACE, HMK_OP_PTRACE);
+HELPER_EV_SAME(HMC_OP_SCRIPT, HMK_OP_SCRIPT);
+HELPER_EV_SAME(HMC_OP_BPF, HMK_OP_BPF);
+HELPER_EV_SAME(HMC_OP_UMOUNT, HMK_OP_UMOUNT);
+HELPER_EV_SAME(HMC_OP_WX, HMK_OP_WX);
+HELPER_EV_SAME(HMC_OP_PROCMEM, HMK_OP_PROCMEM);
 
 /* Mount point of the filesystem with kernel dev kdev, from mountinfo. */
 static bool helper_ev_mountpoint(uint64_t kdev, char *out, size_t len)
@@ -115,7 +118,7 @@ static int helper_ev_on_event(void *ctx, void *data, size_t len)
 	                                              : HMD_V_ALLOW;
 	ev.reason = HMD_R_HELPER;
 	snprintf(ev.op, sizeof(ev.op), "%s",
-	         e->verdict == HMK_V_CHANGED ? "changed" : helper_ev_op_names[e->op]);
+	         e->verdict == HMK_V_CHANGED ? "changed" : hmc_op_name(e->op));
 	helper_ev_path(e, ev.path, sizeof(ev.path));
 	log_event(&ev);
 	return 0;

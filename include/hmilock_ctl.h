@@ -117,6 +117,38 @@ struct hmc_counters {
 	uint64_t audit_records, audit_failed; /* deny records sent / failed to send */
 };
 
+/* What was refused, by layer and operation. The fanotify gate decides
+ * execs (hmc_counters.denied/would_deny); the kernel helper counts by
+ * operation, in the order of HMK_OP_* in kmod/hmilock_abi.h (helper.c
+ * checks that they agree). The helper's counts are since this hmilockd
+ * attached to it, like the daemon's own since it started. */
+enum hmc_op {
+	HMC_OP_EXEC = 0,
+	HMC_OP_MMAP,
+	HMC_OP_MPROTECT,
+	HMC_OP_ANON_EXEC,
+	HMC_OP_WRITE,
+	HMC_OP_TRUNCATE,
+	HMC_OP_SETATTR,
+	HMC_OP_UNLINK,
+	HMC_OP_RENAME,
+	HMC_OP_KILL,
+	HMC_OP_PTRACE,
+	HMC_OP_SCRIPT,
+	HMC_OP_BPF,
+	HMC_OP_UMOUNT,
+	HMC_OP_WX,
+	HMC_OP_PROCMEM,
+	HMC_OP__MAX
+};
+
+struct hmc_helper_counters {
+	uint64_t denied[HMC_OP__MAX]; /* enforce: refused */
+	uint64_t would_deny[HMC_OP__MAX]; /* audit: allowed, reported */
+	uint64_t events_lost; /* ring buffer full: the count holds, the record is lost */
+	uint64_t unchecked; /* interpreter argv unreadable, task storage full */
+};
+
 struct hmc_status {
 	uint32_t mode; /* enum hmc_mode */
 	uint32_t ready; /* 1 once marks are placed */
@@ -132,6 +164,7 @@ struct hmc_status {
 	uint64_t decisions_timed; /* decisions in the latency histogram */
 	uint64_t decision_p50_ns, decision_p99_ns;
 	struct hmc_counters c;
+	struct hmc_helper_counters h; /* zero while the helper is not active */
 	char list_path[HMC_PATH_LEN];
 	char sandbox[128]; /* NUL-terminated strings */
 	char helper[256];
@@ -300,7 +333,11 @@ _Static_assert(sizeof(struct hmc_set_mode) == 8 + HMC_PASSWORD_LEN, "hmc_set_mod
 _Static_assert(sizeof(struct hmc_events_req) == 24, "hmc_events_req layout");
 _Static_assert(sizeof(struct hmc_result) == 520, "hmc_result layout");
 _Static_assert(sizeof(struct hmc_counters) == 19 * 8, "hmc_counters layout");
-_Static_assert(sizeof(struct hmc_status) == 96 + 152 + 4096 + 128 + 256 + 128 + 1024, "hmc_status");
+_Static_assert(sizeof(struct hmc_helper_counters) == (2 * HMC_OP__MAX + 2) * 8,
+               "hmc_helper_counters layout");
+_Static_assert(sizeof(struct hmc_status) ==
+                   96 + 152 + sizeof(struct hmc_helper_counters) + 4096 + 128 + 256 + 128 + 1024,
+               "hmc_status");
 _Static_assert(sizeof(struct hmc_event) == 24 + 32 + 16 + 256 + 4096, "hmc_event layout");
 _Static_assert(offsetof(struct hmc_msg, u) == sizeof(struct hmc_hdr), "no gap after header");
 _Static_assert(sizeof(struct hmc_hdr) + sizeof(struct hmc_events) <= HMC_MAX_MSG,
@@ -564,6 +601,41 @@ static inline const char *hmc_mode_name(uint32_t m)
 	};
 
 	return m < HMC_MODE__MAX ? names[m] : "unknown";
+}
+
+static inline const char *hmc_op_name(uint32_t op)
+{
+	static const char *const names[HMC_OP__MAX] = {
+	    [HMC_OP_EXEC] = "exec",
+	    [HMC_OP_MMAP] = "mmap",
+	    [HMC_OP_MPROTECT] = "mprotect",
+	    [HMC_OP_ANON_EXEC] = "anon-exec",
+	    [HMC_OP_WRITE] = "write",
+	    [HMC_OP_TRUNCATE] = "truncate",
+	    [HMC_OP_SETATTR] = "setattr",
+	    [HMC_OP_UNLINK] = "unlink",
+	    [HMC_OP_RENAME] = "rename",
+	    [HMC_OP_KILL] = "kill",
+	    [HMC_OP_PTRACE] = "ptrace",
+	    [HMC_OP_SCRIPT] = "script",
+	    [HMC_OP_BPF] = "bpf",
+	    [HMC_OP_UMOUNT] = "umount",
+	    [HMC_OP_WX] = "wx",
+	    [HMC_OP_PROCMEM] = "proc-mem",
+	};
+
+	return op < HMC_OP__MAX ? names[op] : "unknown";
+}
+
+/* Everything refused (deny) or that would have been (!deny: audit), both
+ * layers together: what `hmilock status` calls denied / would-deny. */
+static inline uint64_t hmc_status_refused(const struct hmc_status *s, bool deny)
+{
+	uint64_t n = deny ? s->c.denied : s->c.would_deny;
+
+	for (uint32_t op = 0; op < HMC_OP__MAX; op++)
+		n += deny ? s->h.denied[op] : s->h.would_deny[op];
+	return n;
 }
 
 /* A duration "90", "90s", "30m", "2h" or "1d" into seconds within

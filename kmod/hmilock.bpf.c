@@ -429,7 +429,7 @@ static __always_inline int violation(const struct hmk_config *c, __u8 op, struct
 {
 	bool enforce = c->mode == HMK_MODE_ENFORCE;
 
-	stat_inc(op);
+	stat_inc(enforce ? op : HMK_ST_WOULD_DENY + op);
 	event_emit(op, enforce ? HMK_V_DENY : HMK_V_WOULD_DENY, inode, d, mnt, target, arg);
 	return enforce ? -EPERM : 0;
 }

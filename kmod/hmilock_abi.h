@@ -10,7 +10,7 @@
 #include <linux/types.h>
 #endif
 
-#define HMK_ABI_VERSION 4
+#define HMK_ABI_VERSION 5
 #define HMK_PIN_DIR "/sys/fs/bpf/hmilock"
 
 /* Map sizes. The approved map is BPF_F_NO_PREALLOC: memory grows with use. */
@@ -114,9 +114,12 @@ enum hmk_verdict {
 	HMK_V_CHANGED, /* allowed write: the inode left the approved map */
 };
 
-/* hmk_stats (per-CPU array) indices after the per-op deny counters. */
+/* hmk_stats (per-CPU array) indices: HMK_OP_* counts the denials of that
+ * operation (enforce), HMK_ST_WOULD_DENY + HMK_OP_* its would-denials
+ * (audit), then the helper's own troubles. */
 enum hmk_stat {
-	HMK_ST_RB_DROPPED = HMK_OP__MAX, /* ring buffer full: event lost */
+	HMK_ST_WOULD_DENY = HMK_OP__MAX,
+	HMK_ST_RB_DROPPED = 2 * HMK_OP__MAX, /* ring buffer full: event lost */
 	HMK_ST_ARGV_UNREAD, /* interpreter argv not read to its end (unresident, > HMK_ARGV_SCAN) */
 	HMK_ST_TASK_NOSTORE, /* task storage full: treated as unresolved */
 	HMK_ST__MAX

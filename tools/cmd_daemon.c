@@ -107,12 +107,33 @@ static double cd_hit_rate(const struct hmc_status *s)
 
 #define CD_U64(o, key, v) json_object_object_add(o, key, json_object_new_uint64(v))
 
-static void cd_status_counters(json_object *o, const struct hmc_counters *c)
+/* {"fanotify": {"exec": N}, "helper": {"exec": N, "mmap": N, ...}}: every
+ * operation, zeroes too, so that a monitor finds its keys. */
+static json_object *cd_refused_json(const struct hmc_status *s, bool deny)
 {
+	json_object *o = json_object_new_object(), *fan = json_object_new_object(),
+	            *helper = json_object_new_object();
+
+	CD_U64(fan, "exec", deny ? s->c.denied : s->c.would_deny);
+	for (uint32_t op = 0; op < HMC_OP__MAX; op++)
+		CD_U64(helper, hmc_op_name(op), deny ? s->h.denied[op] : s->h.would_deny[op]);
+	json_object_object_add(o, "fanotify", fan);
+	json_object_object_add(o, "helper", helper);
+	return o;
+}
+
+static void cd_status_counters(json_object *o, const struct hmc_status *s)
+{
+	const struct hmc_counters *c = &s->c;
+
 	CD_U64(o, "events", c->events);
 	CD_U64(o, "allowed", c->allowed);
-	CD_U64(o, "denied", c->denied);
-	CD_U64(o, "would_deny", c->would_deny);
+	CD_U64(o, "denied", hmc_status_refused(s, true));
+	CD_U64(o, "would_deny", hmc_status_refused(s, false));
+	json_object_object_add(o, "denied_by", cd_refused_json(s, true));
+	json_object_object_add(o, "would_deny_by", cd_refused_json(s, false));
+	CD_U64(o, "helper_events_lost", s->h.events_lost);
+	CD_U64(o, "helper_unchecked", s->h.unchecked);
 	CD_U64(o, "errors", c->errors);
 	CD_U64(o, "on_error", c->on_error);
 	CD_U64(o, "queue_full", c->queue_full);
@@ -144,7 +165,7 @@ static void cd_status_json(const struct hmc_status *s)
 	json_object_object_add(o, "match", json_object_new_string(s->match ? "hash" : "path+hash"));
 	json_object_object_add(o, "on_error_policy",
 	                       json_object_new_string(s->on_error ? "allow" : "deny"));
-	cd_status_counters(o, &s->c);
+	cd_status_counters(o, s);
 	CD_U64(o, "cache_entries", s->cache_entries);
 	CD_U64(o, "cache_capacity", s->cache_capacity);
 	json_object_object_add(o, "cache_hit_rate", json_object_new_double(cd_hit_rate(s)));
@@ -159,6 +180,31 @@ static void cd_status_json(const struct hmc_status *s)
 	json_object_object_add(o, "audit_ok", json_object_new_boolean(s->audit_ok != 0));
 	printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
 	json_object_put(o);
+}
+
+/* "fanotify: exec 3; helper: mmap 5, script 2" or "none". */
+static void cd_refused_text(const struct hmc_status *s, bool deny)
+{
+	uint64_t fan = deny ? s->c.denied : s->c.would_deny, n;
+	const char *sep = ": ";
+
+	if (!hmc_status_refused(s, deny)) {
+		printf("none\n");
+		return;
+	}
+	if (fan)
+		printf("fanotify: exec %llu%s", (unsigned long long)fan,
+		       fan == hmc_status_refused(s, deny) ? "" : "; ");
+	if (fan != hmc_status_refused(s, deny))
+		printf("helper");
+	for (uint32_t op = 0; op < HMC_OP__MAX; op++) {
+		n = deny ? s->h.denied[op] : s->h.would_deny[op];
+		if (!n)
+			continue;
+		printf("%s%s %llu", sep, hmc_op_name(op), (unsigned long long)n);
+		sep = ", ";
+	}
+	printf("\n");
 }
 
 static void cd_status_text(const struct hmc_status *s)
@@ -178,10 +224,16 @@ static void cd_status_text(const struct hmc_status *s)
 	       s->match ? "hash" : "path+hash", s->on_error ? "allow" : "deny");
 	printf("decisions:  %llu allowed, %llu denied, %llu would-deny, %llu errors, "
 	       "%llu answered by on_error (%llu queue full), %llu own\n",
-	       (unsigned long long)c->allowed, (unsigned long long)c->denied,
-	       (unsigned long long)c->would_deny, (unsigned long long)c->errors,
+	       (unsigned long long)c->allowed, (unsigned long long)hmc_status_refused(s, true),
+	       (unsigned long long)hmc_status_refused(s, false), (unsigned long long)c->errors,
 	       (unsigned long long)c->on_error, (unsigned long long)c->queue_full,
 	       (unsigned long long)c->self_allowed);
+	printf("denied by:  ");
+	cd_refused_text(s, true);
+	if (hmc_status_refused(s, false)) {
+		printf("would-deny: ");
+		cd_refused_text(s, false);
+	}
 	printf("cache:      %llu of %llu entries, hit rate %.1f %%, %llu ignore marks placed\n",
 	       (unsigned long long)s->cache_entries, (unsigned long long)s->cache_capacity,
 	       100.0 * cd_hit_rate(s), (unsigned long long)c->ignore_marks);
@@ -199,7 +251,11 @@ static void cd_status_text(const struct hmc_status *s)
 	       (unsigned long long)c->audit_records, (unsigned long long)c->audit_failed,
 	       (unsigned long long)c->log_dropped);
 	printf("sandbox:    %s\n", s->sandbox);
-	printf("helper:     %s\n", s->helper);
+	printf("helper:     %s", s->helper);
+	if (s->h.events_lost || s->h.unchecked)
+		printf("; %llu events lost (ring buffer full), %llu interpreter checks incomplete",
+		       (unsigned long long)s->h.events_lost, (unsigned long long)s->h.unchecked);
+	printf("\n");
 	if (s->gaps[0])
 		printf("open gaps:  %s\n", s->gaps);
 }

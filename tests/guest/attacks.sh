@@ -5,6 +5,10 @@
 # status_json, as_operator) and its state ($stick_ok, /tmp/dropped).
 # shellcheck shell=bash disable=SC2154 # stick_ok, ... are the runner's
 
+# The counters before the attacks: what they block is counted in status
+# (checked at the end).
+hl status --json >/tmp/status-before-attacks.json 2>&1
+
 # --- attacks: interpreter control (issue 9, class 4) -------------------------
 # Each attack runs as operator an unlisted script it wrote in /tmp: the
 # script creates a marker file, so "denied" means the marker is missing, and
@@ -336,4 +340,40 @@ if hl events -n 400 2>/dev/null | grep -q 'too-large.*/tmp/huge'; then
 	pass "attack-class5: the sparse files were refused as too-large (not hashed)"
 else
 	fail "attack-class5: no too-large refusal of /tmp/huge*: $(hl events -n 3 2>&1 | line)"
+fi
+
+# --- one count of what was blocked (issue 13, item 1) ------------------------
+# Most of the attacks above were refused by the helper, not by fanotify:
+# status must count them in denied, with the breakdown by layer and
+# operation (before, status said "denied: 0" after 28 blocked attacks).
+hl status --json >/tmp/status-after-attacks.json 2>&1
+o=$(python3 - /tmp/status-before-attacks.json /tmp/status-after-attacks.json "${wlib_ok:-0}" <<'EOF'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+ha, hb = a["denied_by"]["helper"], b["denied_by"]["helper"]
+d = {k: hb[k] - ha.get(k, 0) for k in hb}
+total = b["denied_by"]["fanotify"]["exec"] + sum(hb.values())
+moved = ", ".join("%s +%d" % (k, v) for k, v in d.items() if v)
+want = {"script": 13, "wx": 1, "exec": 2}
+if sys.argv[3] == "1":
+    want["mmap"] = 1
+short = [k for k, n in want.items() if d.get(k, 0) < n]
+if b["denied"] != total:
+    print("BAD denied %d is not fanotify %d + helper %d" % (b["denied"], b["denied_by"]["fanotify"]["exec"], sum(hb.values())))
+elif short:
+    print("BAD helper counts too low for %s (moved: %s)" % (" ".join(short), moved))
+else:
+    print("OK denied %d -> %d; helper %s" % (a["denied"], b["denied"], moved))
+EOF
+)
+if [[ $o == OK* ]]; then
+	pass "counts: status counts the helper's refusals in denied, by operation (${o#OK })"
+else
+	fail "counts: $(line <<<"${o#BAD }")"
+fi
+st=$(hl status 2>&1)
+if grep -q -E '^denied by: .*helper: .*script [0-9]+' <<<"$st"; then
+	pass "counts: text status breaks the denials down ($(grep '^denied by:' <<<"$st" | cut -c13-120))"
+else
+	fail "counts: text status has no helper breakdown: $(grep -E '^(decisions|denied by)' <<<"$st" | line)"
 fi

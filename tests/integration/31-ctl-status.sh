@@ -46,6 +46,16 @@ if bad:
     sys.exit("missing or mistyped: " + " ".join(bad))
 assert s["mode"] == "enforce" and s["ready"] is True, s
 assert s["list_entries"] == 1 and s["marks"] >= 1 and s["workers"] >= 1, s
+ops = ["exec", "mmap", "mprotect", "anon-exec", "write", "truncate", "setattr", "unlink",
+       "rename", "kill", "ptrace", "script", "bpf", "umount", "wx", "proc-mem"]
+for k in ["denied_by", "would_deny_by"]:
+    by = s[k]
+    assert sorted(by) == ["fanotify", "helper"], by
+    assert list(by["fanotify"]) == ["exec"] and sorted(by["helper"]) == sorted(ops), by
+    assert all(v == 0 for v in by["helper"].values()), "no helper here: %r" % by
+assert s["denied_by"]["fanotify"]["exec"] == s["denied"], s
+assert s["would_deny_by"]["fanotify"]["exec"] == s["would_deny"], s
+assert s["helper_events_lost"] == 0 and s["helper_unchecked"] == 0, s
 print("ok")
 EOF
 check "ctl: status --json has every field, typed ($(tail -1 "$T/py.out"))" grep -qx ok "$T/py.out"
@@ -64,6 +74,7 @@ check "ctl: hit rate in (0, 1]" python3 -c "import sys; r = float(sys.argv[1]); 
 # Text status, for humans.
 hl status >"$T/status.txt" 2>&1
 for f in "mode: *enforce" "list: *$DB, generation 1, 1 entries" "decisions: .* denied" \
+	"denied by: *fanotify: exec [1-9][0-9]*\$" \
 	"cache: .*hit rate" "marks: *[1-9]" "sandbox: *seccomp" "helper:" "audit:"; do
 	check "ctl: text status has '$f'" grep -q "$f" "$T/status.txt"
 done

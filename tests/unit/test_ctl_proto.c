@@ -406,15 +406,40 @@ static void test_names(void **state)
 	assert_string_equal(hmc_reason_name(HMC_R__MAX), "unknown");
 	assert_string_equal(hmc_reason_name(HMC_R_NOT_LISTED), "not-listed");
 	assert_string_equal(hmc_verdict_name(HMC_V_WOULD_DENY), "would-deny");
+	for (i = 0; i < HMC_OP__MAX; i++) {
+		assert_string_not_equal(hmc_op_name(i), "unknown");
+		for (uint32_t j = 0; j < i; j++)
+			assert_string_not_equal(hmc_op_name(i), hmc_op_name(j));
+	}
+	assert_string_equal(hmc_op_name(HMC_OP__MAX), "unknown");
+	assert_string_equal(hmc_op_name(HMC_OP_PROCMEM), "proc-mem");
+}
+
+/* denied / would-deny in status: both layers, each op once, the two
+ * verdicts kept apart. */
+static void test_status_refused(void **state)
+{
+	static struct hmc_status s;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(hmc_status_refused(&s, true), 0);
+	s.c.denied = 3;
+	s.c.would_deny = 100;
+	s.h.denied[HMC_OP_MMAP] = 5;
+	s.h.denied[HMC_OP_PROCMEM] = 7;
+	s.h.would_deny[HMC_OP_EXEC] = 11;
+	s.h.events_lost = 1000; /* not a refusal */
+	assert_int_equal(hmc_status_refused(&s, true), 15);
+	assert_int_equal(hmc_status_refused(&s, false), 111);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_table),
-	    cmocka_unit_test(test_every_truncation),
-	    cmocka_unit_test(test_direction),
-	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_table),          cmocka_unit_test(test_every_truncation),
+	    cmocka_unit_test(test_direction),      cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_status_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

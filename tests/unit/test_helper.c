@@ -57,7 +57,7 @@ static void test_kdev(void **state)
 
 static void assert_inactive_noops(void)
 {
-	struct helper_counters hc;
+	struct hmc_helper_counters hc;
 	enum hmd_mode m;
 	char buf[1024];
 
