@@ -33,6 +33,7 @@
 #include "helper.h"
 #include "list.h"
 #include "log.h"
+#include "metrics.h"
 #include "mounts.h"
 #include "recorder.h"
 #include "sandbox.h"
@@ -326,6 +327,8 @@ static void ctl_fill_counters(struct hmc_status *s, const struct log_info *li)
 	CTL_C(marks);
 	CTL_C(mounts_marked_later);
 	CTL_C(mountinfo_unparsed);
+	CTL_C(maint_windows);
+	CTL_C(update_sessions);
 	s->c.audit_records = li->audit_records;
 	s->c.audit_failed = li->audit_failed;
 }
@@ -348,13 +351,11 @@ static void ctl_fill_gaps(struct hmc_status *s)
 		snprintf(s->gaps + n, sizeof(s->gaps) - (size_t)n, "; %s", mnt);
 }
 
-static void ctl_status(uint32_t seq)
+void ctl_status_fill(struct hmc_status *s)
 {
-	struct hmc_status *s = &ctl.rep.u.status;
 	struct log_info li;
 
 	memset(s, 0, sizeof(*s));
-	hmc_hdr_init(&ctl.rep.h, HMC_REP_STATUS, HMC_REPLY, seq);
 	log_info(&li);
 	s->mode = (uint32_t)state_mode();
 	s->ready = state_ready() ? 1 : 0;
@@ -376,7 +377,14 @@ static void ctl_status(uint32_t seq)
 	snprintf(s->sandbox, sizeof(s->sandbox), "%s", sandbox_describe());
 	snprintf(s->helper, sizeof(s->helper), "%s", helper_state());
 	snprintf(s->audit, sizeof(s->audit), "%s", li.audit);
+	metrics_state(s->metrics, sizeof(s->metrics));
 	ctl_fill_gaps(s);
+}
+
+static void ctl_status(uint32_t seq)
+{
+	hmc_hdr_init(&ctl.rep.h, HMC_REP_STATUS, HMC_REPLY, seq);
+	ctl_status_fill(&ctl.rep.u.status);
 }
 
 /* Operator access (auth.c): false with the refusal in ctl.rep. The

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "hmilock_ctl.h"
 #include "wl.h"
 
 int ctl_init(const struct hmd_config *cfg); /* bind + listen; returns 0 or -errno */
@@ -18,4 +19,6 @@ int ctl_init(const struct hmd_config *cfg); /* bind + listen; returns 0 or -errn
 int ctl_fd(void);
 void ctl_handle(void); /* accept and serve what is ready; never blocks */
 void ctl_fini(void);
+/* What `hmilock status` shows, now (main thread: metrics.c's snapshot). */
+void ctl_status_fill(struct hmc_status *s);
 #endif /* HMD_CTL_H */

@@ -26,6 +26,7 @@
 #include "helper.h"
 #include "list.h"
 #include "log.h"
+#include "metrics.h"
 #include "mounts.h"
 #include "notify.h"
 #include "recorder.h"
@@ -156,6 +157,12 @@ static int mod_ctl(void)
 	return rc;
 }
 
+static int mod_metrics(void)
+{
+	metrics_init(&cfg);
+	return 0;
+}
+
 static int mod_sandbox(void)
 {
 	char msg[512] = "";
@@ -174,6 +181,8 @@ static int mod_threads(void)
 
 	if (rc == 0)
 		rc = helper_start();
+	if (rc == 0)
+		rc = metrics_start();
 	if (rc == 0)
 		rc = workers_start();
 	if (rc == 0)
@@ -196,13 +205,13 @@ static const struct module {
 	int (*init)(void);
 	void (*fini)(void);
 } modules[] = {
-    {"log", mod_log, log_fini},         {"state", mod_state, NULL},
-    {"list", mod_list, list_fini},      {"helper", mod_helper, helper_fini},
-    {"cache", mod_cache, cache_fini},   {"exec", mod_exec, NULL},
-    {"fanotify", mod_fan, fan_fini},    {"workers", mod_workers, workers_fini},
-    {"marks", mod_marks, mounts_fini},  {"maintenance", mod_maint, mod_maint_fini},
-    {"control", mod_ctl, ctl_fini},     {"sandbox", mod_sandbox, NULL},
-    {"threads", mod_threads, fan_stop},
+    {"log", mod_log, log_fini},        {"state", mod_state, NULL},
+    {"list", mod_list, list_fini},     {"helper", mod_helper, helper_fini},
+    {"cache", mod_cache, cache_fini},  {"exec", mod_exec, NULL},
+    {"fanotify", mod_fan, fan_fini},   {"workers", mod_workers, workers_fini},
+    {"marks", mod_marks, mounts_fini}, {"maintenance", mod_maint, mod_maint_fini},
+    {"control", mod_ctl, ctl_fini},    {"metrics", mod_metrics, metrics_fini},
+    {"sandbox", mod_sandbox, NULL},    {"threads", mod_threads, fan_stop},
 };
 #define N_MODULES (sizeof(modules) / sizeof(modules[0]))
 
@@ -270,6 +279,7 @@ static void main_timer(int tfd)
 	window_tick();
 	update_tick();
 	list_trim();
+	metrics_tick(now);
 	if (beat && now - beat > READER_STALL_NS) {
 		if (!stall_logged)
 			log_msg(LOG_CRIT, "fanotify reader has not looped for %llu s",

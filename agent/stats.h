@@ -28,6 +28,8 @@ struct hmd_stats {
 	atomic_uint_least64_t marks; /* filesystems/mounts marked now */
 	atomic_uint_least64_t mounts_marked_later;
 	atomic_uint_least64_t mountinfo_unparsed; /* lines of the latest scan */
+	atomic_uint_least64_t maint_windows; /* maintenance windows opened */
+	atomic_uint_least64_t update_sessions; /* trusted update sessions opened */
 };
 extern struct hmd_stats hmd_stats;
 void stats_max(atomic_uint_least64_t *max, uint64_t v);

@@ -22,6 +22,7 @@
 #include "mounts.h"
 #include "recorder.h"
 #include "state.h"
+#include "stats.h"
 #include "update.h"
 #include "window.h"
 
@@ -345,6 +346,7 @@ int update_begin(pid_t by, pid_t who, uint64_t *session, char *cgroup, char *ori
 	if (helper_set_updater_cgroup(up.dir, true) < 0)
 		log_msg(LOG_ERR, "kernel helper did not take the update cgroup %s", up.dir);
 	*session = id;
+	atomic_fetch_add_explicit(&hmd_stats.update_sessions, 1, memory_order_relaxed);
 	snprintf(cgroup, pathlen, "%s", up.dir);
 	snprintf(origin, pathlen, "%s", up.origin);
 	log_msg(LOG_NOTICE, "trusted update session %llu opened by pid %d for pid %d: cgroup %s",

@@ -746,6 +746,7 @@ int window_begin(pid_t by, uint32_t timeout_s, char *msg, size_t len)
 	if (rc < 0)
 		return rc;
 	state_set_mode(HMD_MODE_MAINTENANCE);
+	atomic_fetch_add_explicit(&hmd_stats.maint_windows, 1, memory_order_relaxed);
 	log_msg(LOG_NOTICE,
 	        "maintenance window opened by pid %d for %u s (mode %s before): "
 	        "unlisted programs run, changes are recorded in %s",

@@ -115,6 +115,7 @@ struct hmc_counters {
 	uint64_t queue_depth, max_queue_depth, log_dropped, marks, mounts_marked_later;
 	uint64_t mountinfo_unparsed; /* mountinfo lines not understood (not marked) */
 	uint64_t audit_records, audit_failed; /* deny records sent / failed to send */
+	uint64_t maint_windows, update_sessions; /* opened since start */
 };
 
 /* What was refused, by layer and operation. The fanotify gate decides
@@ -170,6 +171,7 @@ struct hmc_status {
 	char helper[256];
 	char audit[128];
 	char gaps[1024]; /* what is open without the kernel helper; "" when active */
+	char metrics[256]; /* the Prometheus text file: where, or why not */
 };
 
 struct hmc_event {
@@ -332,11 +334,11 @@ _Static_assert(sizeof(struct hmd_ctl_auth) == HMC_PASSWORD_LEN, "hmd_ctl_auth la
 _Static_assert(sizeof(struct hmc_set_mode) == 8 + HMC_PASSWORD_LEN, "hmc_set_mode layout");
 _Static_assert(sizeof(struct hmc_events_req) == 24, "hmc_events_req layout");
 _Static_assert(sizeof(struct hmc_result) == 520, "hmc_result layout");
-_Static_assert(sizeof(struct hmc_counters) == 19 * 8, "hmc_counters layout");
+_Static_assert(sizeof(struct hmc_counters) == 21 * 8, "hmc_counters layout");
 _Static_assert(sizeof(struct hmc_helper_counters) == (2 * HMC_OP__MAX + 2) * 8,
                "hmc_helper_counters layout");
-_Static_assert(sizeof(struct hmc_status) ==
-                   96 + 152 + sizeof(struct hmc_helper_counters) + 4096 + 128 + 256 + 128 + 1024,
+_Static_assert(sizeof(struct hmc_status) == 96 + 168 + sizeof(struct hmc_helper_counters) + 4096 +
+                                                128 + 256 + 128 + 1024 + 256,
                "hmc_status");
 _Static_assert(sizeof(struct hmc_event) == 24 + 32 + 16 + 256 + 4096, "hmc_event layout");
 _Static_assert(offsetof(struct hmc_msg, u) == sizeof(struct hmc_hdr), "no gap after header");
@@ -521,7 +523,8 @@ static inline const char *hmc_check_body(const struct hmc_msg *m)
 		    !hmc_str_ok(m->u.status.sandbox, sizeof(m->u.status.sandbox)) ||
 		    !hmc_str_ok(m->u.status.helper, sizeof(m->u.status.helper)) ||
 		    !hmc_str_ok(m->u.status.audit, sizeof(m->u.status.audit)) ||
-		    !hmc_str_ok(m->u.status.gaps, sizeof(m->u.status.gaps)))
+		    !hmc_str_ok(m->u.status.gaps, sizeof(m->u.status.gaps)) ||
+		    !hmc_str_ok(m->u.status.metrics, sizeof(m->u.status.metrics)))
 			return "malformed status";
 		return NULL;
 	case HMC_REP_EVENTS:

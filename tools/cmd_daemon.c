@@ -149,6 +149,8 @@ static void cd_status_counters(json_object *o, const struct hmc_status *s)
 	CD_U64(o, "mountinfo_unparsed", c->mountinfo_unparsed);
 	CD_U64(o, "audit_records", c->audit_records);
 	CD_U64(o, "audit_failed", c->audit_failed);
+	CD_U64(o, "maint_windows", c->maint_windows);
+	CD_U64(o, "update_sessions", c->update_sessions);
 }
 
 static void cd_status_json(const struct hmc_status *s)
@@ -178,6 +180,7 @@ static void cd_status_json(const struct hmc_status *s)
 	json_object_object_add(o, "helper_gaps", json_object_new_string(s->gaps));
 	json_object_object_add(o, "audit", json_object_new_string(s->audit));
 	json_object_object_add(o, "audit_ok", json_object_new_boolean(s->audit_ok != 0));
+	json_object_object_add(o, "metrics", json_object_new_string(s->metrics));
 	printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
 	json_object_put(o);
 }
@@ -251,6 +254,7 @@ static void cd_status_text(const struct hmc_status *s)
 	       (unsigned long long)c->audit_records, (unsigned long long)c->audit_failed,
 	       (unsigned long long)c->log_dropped);
 	printf("sandbox:    %s\n", s->sandbox);
+	printf("metrics:    %s\n", s->metrics);
 	printf("helper:     %s", s->helper);
 	if (s->h.events_lost || s->h.unchecked)
 		printf("; %llu events lost (ring buffer full), %llu interpreter checks incomplete",

@@ -387,6 +387,31 @@ static int config_k_cgroup_root(struct hmd_config *cfg, const char *v)
 	return config_path_into(cfg->cgroup_root, sizeof(cfg->cgroup_root), v);
 }
 
+/* "off", or an absolute path ending in ".prom" (the node exporter reads
+ * nothing else). */
+static int config_k_metrics_textfile(struct hmd_config *cfg, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (!strcmp(v, "off")) {
+		cfg->metrics_textfile[0] = '\0';
+		return 0;
+	}
+	if (n <= 5 || strcmp(v + n - 5, ".prom") || v[n - 6] == '/')
+		return -EINVAL;
+	return config_path_into(cfg->metrics_textfile, sizeof(cfg->metrics_textfile), v);
+}
+
+static int config_k_metrics_interval(struct hmd_config *cfg, const char *v)
+{
+	uint32_t secs;
+
+	if (hmc_duration_parse(v, &secs) < 0 || secs > HMD_MAX_METRICS_INTERVAL)
+		return -EINVAL;
+	cfg->metrics_interval_s = secs;
+	return 0;
+}
+
 #define CONFIG_STR(x) CONFIG_STR2(x)
 #define CONFIG_STR2(x) #x
 
@@ -428,6 +453,9 @@ static const struct config_key config_keys[] = {
      "uids separated by blanks, at most " CONFIG_STR(HMD_MAX_WRITERS) " with root (always one)"},
     {"update", "cgroup_root", config_k_cgroup_root,
      "auto or an absolute path below the cgroup v2 mount"},
+    {"metrics", "textfile", config_k_metrics_textfile,
+     "off or an absolute path ending in .prom, shorter than PATH_MAX"},
+    {"metrics", "interval", config_k_metrics_interval, "a duration from 1s to 1h (e.g. 5s, 1m)"},
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 _Static_assert(CONFIG_NKEYS <= sizeof(((struct config_ctx *)0)->seen) / sizeof(int),
@@ -455,6 +483,8 @@ void config_defaults(struct hmd_config *cfg)
 	cfg->maint_timeout_s = HMD_DEFAULT_MAINT_TIMEOUT;
 	cfg->writers[0] = 0; /* root */
 	cfg->n_writers = 1;
+	snprintf(cfg->metrics_textfile, sizeof(cfg->metrics_textfile), "%s", HMD_DEFAULT_METRICS);
+	cfg->metrics_interval_s = HMD_DEFAULT_METRICS_INTERVAL;
 	snprintf(cfg->path, sizeof(cfg->path), "%s", HMD_DEFAULT_CONFIG);
 }
 
@@ -501,7 +531,8 @@ static void config_fail(struct config_ctx *c, const char *fmt, ...)
 static bool config_known_section(const char *s)
 {
 	return strcmp(s, "agent") == 0 || strcmp(s, "watch") == 0 || strcmp(s, "init") == 0 ||
-	       strcmp(s, "maintenance") == 0 || strcmp(s, "update") == 0;
+	       strcmp(s, "maintenance") == 0 || strcmp(s, "update") == 0 ||
+	       strcmp(s, "metrics") == 0;
 }
 
 static const struct config_key *config_find(const char *section, const char *name)
@@ -544,7 +575,7 @@ static int config_handler(void *user, const char *section, const char *name, con
 	if (!config_known_section(section)) {
 		config_fail(c,
 		            "[%s]: unknown section (known: [agent], [watch], [init], "
-		            "[maintenance], [update])",
+		            "[maintenance], [update], [metrics])",
 		            section);
 		return 0;
 	}
@@ -590,7 +621,10 @@ static void config_check_header(struct config_ctx *c, const char *s)
 	}
 	config_quote(s, q, sizeof(q));
 	config_fail(
-	    c, "%s: unknown section (known: [agent], [watch], [init], [maintenance], [update])", q);
+	    c,
+	    "%s: unknown section (known: [agent], [watch], [init], [maintenance], [update], "
+	    "[metrics])",
+	    q);
 }
 
 /* ini_reader: one line per call, counted; see the comment at the top. */

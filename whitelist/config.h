@@ -46,6 +46,12 @@ enum hmd_helper_want { HMD_HELPER_AUTO = 0, HMD_HELPER_REQUIRED, HMD_HELPER_OFF 
 #define HMD_MIN_MAX_UNLISTED (1ull << 20) /* 1M */
 #define HMD_MAX_MAX_UNLISTED (1ull << 40) /* 1T */
 
+/* [metrics] textfile: where Debian's prometheus-node-exporter reads
+ * textfile metrics (its --collector.textfile.directory) */
+#define HMD_DEFAULT_METRICS "/var/lib/prometheus/node-exporter/hmilock.prom"
+#define HMD_DEFAULT_METRICS_INTERVAL 5 /* seconds */
+#define HMD_MAX_METRICS_INTERVAL 3600
+
 struct hmd_config {
 	enum hmd_mode mode;
 	char db[PATH_MAX];
@@ -91,6 +97,10 @@ struct hmd_config {
 	/* [update] cgroup_root: parent directory of the update cgroups;
 	 * "" = <the cgroup2 mount>/hmilock-update */
 	char cgroup_root[PATH_MAX];
+	/* [metrics] textfile ("" = off) and interval (seconds): the
+	 * Prometheus text file hmilockd rewrites atomically (metrics.c) */
+	char metrics_textfile[PATH_MAX];
+	unsigned metrics_interval_s;
 	/* where the config was read from, for messages */
 	char path[PATH_MAX];
 	/* not from the file: main sets it for --foreground; log_msg and events

@@ -22,6 +22,7 @@ good_conf() {
 	printf 'helper = off\nstrict_wx = no\n'
 	for l in "$@"; do printf '%s\n' "$l"; done
 	printf '[watch]\nmounts = %s\n' "$W"
+	printf '[metrics]\ntextfile = %s/metrics/hmilock.prom\ninterval = 2s\n' "$T"
 }
 
 good_conf >"$T/good.conf"
@@ -77,7 +78,11 @@ bad_case "an unknown key" "bad.conf:13: \[agent\] enforcing: unknown key \(known
 good_conf "mode = audit" >"$C"
 bad_case "a key given twice" "bad.conf:13: \[agent\] mode: given twice \(first on line 2\)"
 { good_conf; printf '[watchdog]\n'; } >"$C"
-bad_case "an unknown section" "bad.conf:15: \[watchdog\]: unknown section"
+bad_case "an unknown section" "bad.conf:18: \[watchdog\]: unknown section"
+good_conf | sed "s|^textfile = .*|textfile = hmilock.prom|" >"$C"
+bad_case "a relative metrics file" "bad.conf:16: \[metrics\] textfile: bad value 'hmilock.prom' \(expected off or an absolute path ending in .prom"
+good_conf | sed "s|^interval = .*|interval = 0|" >"$C"
+bad_case "a zero metrics interval" "bad.conf:17: \[metrics\] interval: bad value '0' \(expected a duration from 1s to 1h"
 good_conf | sed "s|^mounts = .*|mounts = $W relative/dir|" >"$C"
 bad_case "a bad mounts value" "bad.conf:14: \[watch\] mounts: bad value '.*relative/dir' \(expected absolute paths"
 good_conf "this line has no equals sign" >"$C"

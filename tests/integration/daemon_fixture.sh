@@ -29,6 +29,9 @@ write_conf() {
 			"$mode" "$DB" "$KEY" "$SOCK" "$match"
 		for l in "$@"; do printf '%s\n' "$l"; done
 		printf '[watch]\nmounts = %s\n' "$W"
+		# never the machine's own node exporter directory
+		printf '[metrics]\ntextfile = %s\ninterval = %s\n' "${METRICS_FILE:-off}" \
+			"${METRICS_INTERVAL:-5s}"
 	} >"$CONF"
 }
 

@@ -62,6 +62,9 @@ static void tc_dump(const struct hmd_config *c, char *out, size_t outlen)
 		o += (size_t)snprintf(out + o, outlen - o,
 		                      "admin_password_file=%s;import_pubkey=%s;",
 		                      c->admin_password_file, c->import_pubkey);
+	if (o < outlen)
+		o += (size_t)snprintf(out + o, outlen - o, "metrics=%s;metrics_interval=%u;",
+		                      c->metrics_textfile, c->metrics_interval_s);
 }
 
 struct tc_good {
@@ -127,6 +130,11 @@ static const struct tc_good tc_goods[] = {
      "admin_password_file=/t/pw;import_pubkey=/t/pub;"},
     {"[agent]\nmode = audit\n[watch]\nmounts = /m\n[agent]\nworkers = 3\n",
      "mode=audit;|workers=3;|watch0=/m;"},
+    {"", "metrics=" HMD_DEFAULT_METRICS ";metrics_interval=5;"},
+    {"[metrics]\ntextfile = off\ninterval = 1m\n", "metrics=;metrics_interval=60;"},
+    {"[metrics]\ntextfile = /srv/m/x.prom\ninterval = 1\n",
+     "metrics=/srv/m/x.prom;metrics_interval=1;"},
+    {"[metrics]\ninterval = 1h\n", "metrics_interval=3600;"},
 };
 
 static void test_good_values(void **state)
@@ -216,7 +224,19 @@ static const struct tc_bad tc_bads[] = {
     {"[agent]\nmounts = /a\n", "2: [agent] mounts: unknown key"},
     {"[watch]\nmode = audit\n", "2: [watch] mode: unknown key (known: mounts)"},
     {"[agents]\nmode = audit\n",
-     "1: [agents]: unknown section (known: [agent], [watch], [init], [maintenance], [update])"},
+     "1: [agents]: unknown section (known: [agent], [watch], [init], [maintenance], [update], "
+     "[metrics])"},
+    {"[metrics]\ntextfile = hmilock.prom\n",
+     "2: [metrics] textfile: bad value 'hmilock.prom' (expected off or an absolute path ending "
+     "in .prom"},
+    {"[metrics]\ntextfile = /var/lib/x.txt\n", "2: [metrics] textfile: bad value '/var/lib/x.txt'"},
+    {"[metrics]\ntextfile = /var/lib/.prom\n", "2: [metrics] textfile: bad value"},
+    {"[metrics]\ntextfile =\n", "2: [metrics] textfile: bad value ''"},
+    {"[metrics]\ninterval = 0\n",
+     "2: [metrics] interval: bad value '0' (expected a duration from 1s to 1h"},
+    {"[metrics]\ninterval = 2h\n", "2: [metrics] interval: bad value '2h'"},
+    {"[metrics]\ninterval = 5x\n", "2: [metrics] interval: bad value '5x'"},
+    {"[metrics]\nfile = /x.prom\n", "2: [metrics] file: unknown key (known: textfile, interval)"},
     {"[agent]\n[extra]\n", "2: [extra]: unknown section"},
     {"mode = audit\n", "1: mode: key outside a section"},
     {"[agent]\nmode = audit\nmode = enforce\n", "3: [agent] mode: given twice (first on line 2)"},
