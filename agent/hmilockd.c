@@ -270,6 +270,7 @@ static void main_signal(int sfd, bool *quit)
 
 static void main_timer(int tfd)
 {
+	static struct hmc_status snap; /* for the metrics file */
 	static bool stall_logged;
 	uint64_t ticks, now = stats_now_ns(), beat = fan_reader_heartbeat();
 
@@ -279,7 +280,10 @@ static void main_timer(int tfd)
 	window_tick();
 	update_tick();
 	list_trim();
-	metrics_tick(now);
+	if (metrics_due(now)) {
+		ctl_status_fill(&snap);
+		metrics_publish(&snap);
+	}
 	if (beat && now - beat > READER_STALL_NS) {
 		if (!stall_logged)
 			log_msg(LOG_CRIT, "fanotify reader has not looped for %llu s",

@@ -1,7 +1,8 @@
 /* metrics.c - the Prometheus text file ([metrics] textfile), in the format
  * node_exporter's textfile collector reads. Every [metrics] interval the
  * main thread takes a status snapshot (ctl_status_fill, the numbers
- * `hmilock status` shows) and hands it to the metrics writer thread started
+ * `hmilock status` shows) and hands it (metrics_publish) to the metrics
+ * writer thread started
  * here, which alone formats it and replaces the file: written to PATH.tmp
  * (ignored by the collector, which reads *.prom only), made 0644 (the
  * daemon's umask is 077; the exporter runs as another user), renamed over
@@ -19,7 +20,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "ctl.h"
 #include "log.h"
 #include "metrics.h"
 #include "stats.h"
@@ -292,16 +292,18 @@ int metrics_start(void)
 	return 0;
 }
 
-void metrics_tick(uint64_t now_ns)
+bool metrics_due(uint64_t now_ns)
 {
-	static struct hmc_status s;
-
 	if (!mt.started || (mt.last_ns && now_ns - mt.last_ns < mt.interval_ns))
-		return;
+		return false;
 	mt.last_ns = now_ns;
-	ctl_status_fill(&s);
+	return true;
+}
+
+void metrics_publish(const struct hmc_status *s)
+{
 	pthread_mutex_lock(&mt.mu);
-	mt.snap = s;
+	mt.snap = *s;
 	mt.pending = true;
 	pthread_cond_signal(&mt.cv);
 	pthread_mutex_unlock(&mt.mu);
