@@ -14,6 +14,7 @@
  * gets an error reply and its connection is closed. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,7 +44,8 @@
 #include "window.h"
 #include "workers.h"
 
-#define CTL_MAX_CLIENTS 8
+#define CTL_MAX_CLIENTS 12
+#define CTL_MAX_RO 4 /* of them from the events socket: root's slots stay free */
 #define CTL_BACKLOG 16
 #define CTL_BURST 16 /* requests served per client per ctl_handle() */
 
@@ -66,6 +68,17 @@ struct ctl_client {
 	uid_t uid;
 	uint64_t id; /* connection id, never reused (fds are) */
 	bool waiting; /* a deferred reply is due: watched for hang-up only */
+	bool ro; /* from the events socket: status and events only */
+};
+
+/* A listening socket: the control socket (root only, every request) or
+ * the events socket (its group, status and events only). */
+struct ctl_listener {
+	int fd;
+	dev_t dev; /* the socket file we bound, removed by ctl_fini */
+	ino_t ino;
+	const char *path;
+	bool ro;
 };
 
 /* A request whose reply comes later (ctl_done). Owned by the module that
@@ -80,9 +93,9 @@ struct ctl_wait {
 
 static struct {
 	const struct hmd_config *cfg;
-	int lfd, epfd;
-	dev_t dev; /* the socket file we bound, removed by ctl_fini */
-	ino_t ino;
+	int epfd;
+	struct ctl_listener ls[2]; /* control, events */
+	char events_state[256]; /* for status */
 	struct ctl_client cl[CTL_MAX_CLIENTS];
 	uint64_t next_id;
 	bool deferred; /* the request being served replies later */
@@ -90,7 +103,7 @@ static struct {
 	unsigned char in[HMC_MAX_MSG];
 	struct hmc_msg req, rep;
 	struct hmd_event_rec recs[HMC_EVENTS_PER_MSG];
-} ctl = {.lfd = -1, .epfd = -1};
+} ctl = {.epfd = -1, .ls = {{.fd = -1}, {.fd = -1, .ro = true}}};
 
 /* A socket file left at path: refuse when another daemon answers on it or
  * when it is not a socket; remove it when it is a stale socket. */
@@ -138,32 +151,84 @@ static void ctl_epoll_watch(struct ctl_client *c, bool requests)
 		log_msg(LOG_ERR, "control socket: epoll_ctl: %s", strerror(errno));
 }
 
-static int ctl_bind(const struct sockaddr_un *sa)
+/* Bind l at sa, mode 0600 root's (gid -1) or 0660 root:gid. */
+static int ctl_bind(struct ctl_listener *l, const struct sockaddr_un *sa, gid_t gid)
 {
 	struct stat st;
 	mode_t old;
 	int rc;
 
-	ctl.lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (ctl.lfd < 0)
+	l->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->fd < 0)
 		return -errno;
 	old = umask(0177); /* never a moment with a socket others may open */
-	rc = bind(ctl.lfd, (const struct sockaddr *)sa, sizeof(*sa));
+	rc = bind(l->fd, (const struct sockaddr *)sa, sizeof(*sa));
 	umask(old);
 	if (rc < 0)
 		return -errno;
-	if (chmod(sa->sun_path, 0600) < 0 || stat(sa->sun_path, &st) < 0)
+	if (gid != (gid_t)-1 && chown(sa->sun_path, 0, gid) < 0)
 		return -errno;
-	ctl.dev = st.st_dev;
-	ctl.ino = st.st_ino;
-	if (listen(ctl.lfd, CTL_BACKLOG) < 0)
+	if (chmod(sa->sun_path, gid != (gid_t)-1 ? 0660 : 0600) < 0 || stat(sa->sun_path, &st) < 0)
 		return -errno;
-	return 0;
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
+	if (listen(l->fd, CTL_BACKLOG) < 0)
+		return -errno;
+	return ctl_epoll_add(l->fd);
+}
+
+static int ctl_listen(struct ctl_listener *l, const char *path, gid_t gid)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int rc;
+
+	l->path = path;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	rc = wl_mkparents(path, 0755, NULL);
+	if (!rc)
+		rc = ctl_clear_stale(&sa);
+	return rc ? rc : ctl_bind(l, &sa, gid);
+}
+
+/* The events socket: a missing group leaves it root-only (said in status
+ * and the log); a socket that cannot be made is logged, never fatal. */
+static void ctl_listen_events(const struct hmd_config *cfg)
+{
+	char buf[4096];
+	struct group gr, *g = NULL;
+	int rc;
+
+	if (!cfg->events_socket[0]) {
+		snprintf(ctl.events_state, sizeof(ctl.events_state), "off ([events] socket = off)");
+		return;
+	}
+	getgrnam_r(cfg->events_group, &gr, buf, sizeof(buf), &g);
+	rc = ctl_listen(&ctl.ls[1], cfg->events_socket, g ? g->gr_gid : (gid_t)-1);
+	if (rc) {
+		snprintf(ctl.events_state, sizeof(ctl.events_state), "%.150s: NOT available: %s",
+		         cfg->events_socket, strerror(-rc));
+		log_msg(LOG_ERR, "events socket %s", ctl.events_state);
+		if (ctl.ls[1].fd >= 0)
+			close(ctl.ls[1].fd);
+		ctl.ls[1].fd = -1;
+		return;
+	}
+	if (g)
+		snprintf(ctl.events_state, sizeof(ctl.events_state),
+		         "%.150s (status and events; group %.32s)", cfg->events_socket,
+		         cfg->events_group);
+	else
+		snprintf(ctl.events_state, sizeof(ctl.events_state),
+		         "%.150s: root only: group %.32s does not exist", cfg->events_socket,
+		         cfg->events_group);
+	if (!g)
+		log_msg(LOG_WARNING, "events socket %s", ctl.events_state);
 }
 
 int ctl_init(const struct hmd_config *cfg)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	size_t i;
 	int rc;
 
@@ -171,18 +236,10 @@ int ctl_init(const struct hmd_config *cfg)
 	auth_init(cfg);
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
 		ctl.cl[i].fd = -1;
-	if (strlen(cfg->socket) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, cfg->socket, strlen(cfg->socket) + 1);
-	rc = wl_mkparents(cfg->socket, 0755, NULL);
+	ctl.epfd = epoll_create1(EPOLL_CLOEXEC);
+	rc = ctl.epfd < 0 ? -errno : ctl_listen(&ctl.ls[0], cfg->socket, (gid_t)-1);
 	if (!rc)
-		rc = ctl_clear_stale(&sa);
-	if (!rc)
-		rc = ctl_bind(&sa);
-	if (!rc) {
-		ctl.epfd = epoll_create1(EPOLL_CLOEXEC);
-		rc = ctl.epfd < 0 ? -errno : ctl_epoll_add(ctl.lfd);
-	}
+		ctl_listen_events(cfg);
 	if (rc) {
 		log_msg(LOG_ERR, "control socket %s: %s", cfg->socket, strerror(-rc));
 		ctl_fini();
@@ -244,19 +301,19 @@ static void ctl_refuse(int fd, int error, const char *what)
 	close(fd);
 }
 
-static void ctl_accept_one(int fd)
+static void ctl_accept_one(const struct ctl_listener *l, int fd)
 {
 	struct ucred uc;
 	socklen_t len = sizeof(uc);
 	char why[128];
-	size_t i;
+	size_t i, n_ro = 0;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0) {
 		log_msg(LOG_ERR, "control socket: SO_PEERCRED: %s", strerror(errno));
 		ctl_refuse(fd, -EPERM, "cannot identify the peer");
 		return;
 	}
-	if (uc.uid != 0) {
+	if (uc.uid != 0 && !l->ro) {
 		log_msg(LOG_WARNING, "control socket: refused pid %d uid %u (root only)",
 		        (int)uc.pid, (unsigned)uc.uid);
 		snprintf(why, sizeof(why),
@@ -266,24 +323,26 @@ static void ctl_accept_one(int fd)
 		ctl_refuse(fd, -EPERM, why);
 		return;
 	}
+	for (i = 0; i < CTL_MAX_CLIENTS; i++)
+		n_ro += ctl.cl[i].fd >= 0 && ctl.cl[i].ro;
 	for (i = 0; i < CTL_MAX_CLIENTS && ctl.cl[i].fd >= 0; i++)
 		;
-	if (i == CTL_MAX_CLIENTS || ctl_epoll_add(fd) < 0) {
+	if (i == CTL_MAX_CLIENTS || (l->ro && n_ro >= CTL_MAX_RO) || ctl_epoll_add(fd) < 0) {
 		log_msg(LOG_WARNING, "control socket: refused pid %d: too many clients",
 		        (int)uc.pid);
 		ctl_refuse(fd, -EBUSY, "too many control connections, try again");
 		return;
 	}
-	ctl.cl[i] =
-	    (struct ctl_client){.fd = fd, .pid = uc.pid, .uid = uc.uid, .id = ++ctl.next_id};
+	ctl.cl[i] = (struct ctl_client){
+	    .fd = fd, .pid = uc.pid, .uid = uc.uid, .id = ++ctl.next_id, .ro = l->ro};
 }
 
-static void ctl_accept(void)
+static void ctl_accept(const struct ctl_listener *l)
 {
 	int fd;
 
 	for (;;) {
-		fd = accept4(ctl.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_msg(LOG_ERR, "control socket: accept: %s", strerror(errno));
@@ -291,7 +350,7 @@ static void ctl_accept(void)
 				continue;
 			return;
 		}
-		ctl_accept_one(fd);
+		ctl_accept_one(l, fd);
 	}
 }
 
@@ -378,6 +437,7 @@ void ctl_status_fill(struct hmc_status *s)
 	snprintf(s->helper, sizeof(s->helper), "%s", helper_state());
 	snprintf(s->audit, sizeof(s->audit), "%s", li.audit);
 	metrics_state(s->metrics, sizeof(s->metrics));
+	snprintf(s->events_socket, sizeof(s->events_socket), "%s", ctl.events_state);
 	ctl_fill_gaps(s);
 }
 
@@ -801,6 +861,15 @@ static bool ctl_serve(struct ctl_client *c, size_t len)
 	/* a password travels in some requests: keep it only in ctl.req */
 	auth_wipe(ctl.in, len < sizeof(ctl.in) ? len : sizeof(ctl.in));
 	ctl.deferred = false;
+	if (c->ro && ctl.req.h.type != HMC_REQ_STATUS && ctl.req.h.type != HMC_REQ_EVENTS) {
+		h = ctl.req.h;
+		log_msg(LOG_WARNING, "events socket: pid %d uid %u asked for request %#x: refused",
+		        (int)c->pid, (unsigned)c->uid, h.type);
+		auth_wipe(&ctl.req, sizeof(ctl.req));
+		ctl_result(h.seq, -EPERM,
+		           "permission denied: the events socket serves status and events only");
+		return ctl_send(c->fd, &ctl.rep) == 0;
+	}
 	switch (ctl.req.h.type) {
 	case HMC_REQ_STATUS:
 		ctl_status(ctl.req.h.seq);
@@ -860,16 +929,16 @@ static void ctl_read(struct ctl_client *c)
 
 void ctl_handle(void)
 {
-	struct epoll_event evs[CTL_MAX_CLIENTS + 1];
+	struct epoll_event evs[CTL_MAX_CLIENTS + 2];
 	int n, i;
 	size_t k;
 
 	if (ctl.epfd < 0)
 		return;
-	n = epoll_wait(ctl.epfd, evs, CTL_MAX_CLIENTS + 1, 0);
+	n = epoll_wait(ctl.epfd, evs, CTL_MAX_CLIENTS + 2, 0);
 	for (i = 0; i < n; i++) {
-		if (evs[i].data.fd == ctl.lfd) {
-			ctl_accept();
+		if (evs[i].data.fd == ctl.ls[0].fd || evs[i].data.fd == ctl.ls[1].fd) {
+			ctl_accept(&ctl.ls[evs[i].data.fd == ctl.ls[1].fd]);
 			continue;
 		}
 		for (k = 0; k < CTL_MAX_CLIENTS; k++) {
@@ -891,13 +960,17 @@ void ctl_fini(void)
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
 		if (ctl.cl[i].fd >= 0)
 			ctl_drop(&ctl.cl[i]);
-	if (ctl.lfd >= 0) {
+	for (i = 0; i < 2; i++) {
+		struct ctl_listener *l = &ctl.ls[i];
+
+		if (l->fd < 0)
+			continue;
 		/* remove the socket file only if it is still the one we made */
-		if (ctl.cfg && stat(ctl.cfg->socket, &st) == 0 && st.st_dev == ctl.dev &&
-		    st.st_ino == ctl.ino)
-			unlink(ctl.cfg->socket);
-		close(ctl.lfd);
-		ctl.lfd = -1;
+		if (l->path && stat(l->path, &st) == 0 && st.st_dev == l->dev &&
+		    st.st_ino == l->ino)
+			unlink(l->path);
+		close(l->fd);
+		l->fd = -1;
 	}
 	if (ctl.epfd >= 0)
 		close(ctl.epfd);

@@ -172,6 +172,7 @@ struct hmc_status {
 	char audit[128];
 	char gaps[1024]; /* what is open without the kernel helper; "" when active */
 	char metrics[256]; /* the Prometheus text file: where, or why not */
+	char events_socket[256]; /* the read-only events socket: where, for whom */
 };
 
 struct hmc_event {
@@ -338,7 +339,7 @@ _Static_assert(sizeof(struct hmc_counters) == 21 * 8, "hmc_counters layout");
 _Static_assert(sizeof(struct hmc_helper_counters) == (2 * HMC_OP__MAX + 2) * 8,
                "hmc_helper_counters layout");
 _Static_assert(sizeof(struct hmc_status) == 96 + 168 + sizeof(struct hmc_helper_counters) + 4096 +
-                                                128 + 256 + 128 + 1024 + 256,
+                                                128 + 256 + 128 + 1024 + 256 + 256,
                "hmc_status");
 _Static_assert(sizeof(struct hmc_event) == 24 + 32 + 16 + 256 + 4096, "hmc_event layout");
 _Static_assert(offsetof(struct hmc_msg, u) == sizeof(struct hmc_hdr), "no gap after header");
@@ -524,7 +525,8 @@ static inline const char *hmc_check_body(const struct hmc_msg *m)
 		    !hmc_str_ok(m->u.status.helper, sizeof(m->u.status.helper)) ||
 		    !hmc_str_ok(m->u.status.audit, sizeof(m->u.status.audit)) ||
 		    !hmc_str_ok(m->u.status.gaps, sizeof(m->u.status.gaps)) ||
-		    !hmc_str_ok(m->u.status.metrics, sizeof(m->u.status.metrics)))
+		    !hmc_str_ok(m->u.status.metrics, sizeof(m->u.status.metrics)) ||
+		    !hmc_str_ok(m->u.status.events_socket, sizeof(m->u.status.events_socket)))
 			return "malformed status";
 		return NULL;
 	case HMC_REP_EVENTS:

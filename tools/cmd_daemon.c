@@ -6,6 +6,7 @@
  * denied), 2 usage, 3 cannot talk to the daemon or a malformed reply. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +24,13 @@
 
 /* --json, -n N (when n is not NULL), --help. Returns the first operand's
  * index or -1 with *rc set. */
-static int cd_opts(int argc, char **argv, const char *usage, bool *json, unsigned *n, int *rc)
+static int cd_opts(int argc, char **argv, const char *usage, bool *json, unsigned *n, bool *follow,
+                   int *rc)
 {
 	static const struct option longopts[] = {
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"follow", no_argument, NULL, 'f'},
 	    {NULL, 0, NULL, 0},
 	};
 	unsigned long v;
@@ -52,6 +55,13 @@ static int cd_opts(int argc, char **argv, const char *usage, bool *json, unsigne
 			}
 			*n = (unsigned)v;
 			break;
+		case 'f':
+			if (!follow) {
+				*rc = util_usage(usage, NULL);
+				return -1;
+			}
+			*follow = true;
+			break;
 		case 'h':
 			*rc = util_help(usage);
 			return -1;
@@ -71,7 +81,7 @@ static int cd_begin(const struct cli *cli, int argc, char **argv, const char *us
 {
 	int first, rc = EXIT_INTERNAL; /* cd_opts sets it whenever it fails */
 
-	first = cd_opts(argc, argv, usage, json, n, &rc);
+	first = cd_opts(argc, argv, usage, json, n, NULL, &rc);
 	if (first < 0)
 		return rc;
 	if (first < argc)
@@ -181,6 +191,7 @@ static void cd_status_json(const struct hmc_status *s)
 	json_object_object_add(o, "audit", json_object_new_string(s->audit));
 	json_object_object_add(o, "audit_ok", json_object_new_boolean(s->audit_ok != 0));
 	json_object_object_add(o, "metrics", json_object_new_string(s->metrics));
+	json_object_object_add(o, "events_socket", json_object_new_string(s->events_socket));
 	printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
 	json_object_put(o);
 }
@@ -255,6 +266,7 @@ static void cd_status_text(const struct hmc_status *s)
 	       (unsigned long long)c->log_dropped);
 	printf("sandbox:    %s\n", s->sandbox);
 	printf("metrics:    %s\n", s->metrics);
+	printf("events:     %s\n", s->events_socket);
 	printf("helper:     %s", s->helper);
 	if (s->h.events_lost || s->h.unchecked)
 		printf("; %llu events lost (ring buffer full), %llu interpreter checks incomplete",
@@ -491,19 +503,124 @@ static int cd_events_fetch(unsigned n, json_object *arr)
 	}
 }
 
+/* ---- events --follow ------------------------------------------------------ */
+
+static volatile sig_atomic_t cd_stop;
+
+static void cd_on_signal(int sig)
+{
+	(void)sig;
+	cd_stop = 1;
+}
+
+/* Notices go in the stream with --json (one object per line, "notice"
+ * naming what happened), else to stderr: stdout stays one line per event. */
+static void cd_notice(bool json, json_object *o, const char *text)
+{
+	if (json)
+		printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
+	else
+		util_err("%s", text);
+	json_object_put(o);
+}
+
+static json_object *cd_notice_new(const char *what)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "notice", json_object_new_string(what));
+	return o;
+}
+
+static void cd_follow_event(void *arg, const struct hmc_event *e)
+{
+	json_object *o;
+
+	if (!*(bool *)arg) {
+		cd_event_text(e);
+		return;
+	}
+	o = cd_event_json(e);
+	printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
+	json_object_put(o);
+}
+
+static void cd_follow_lost(void *arg, uint64_t n)
+{
+	json_object *o = cd_notice_new("lost");
+	char text[128];
+
+	json_object_object_add(o, "events", json_object_new_uint64(n));
+	snprintf(text, sizeof(text),
+	         "%llu events lost: more came between two polls than hmilockd keeps",
+	         (unsigned long long)n);
+	cd_notice(*(bool *)arg, o, text);
+}
+
+static void cd_follow_down(void *arg, const char *why)
+{
+	json_object *o = cd_notice_new("down");
+	char text[700];
+
+	json_object_object_add(o, "message", json_object_new_string(why));
+	snprintf(text, sizeof(text), "%s; trying again", why);
+	cd_notice(*(bool *)arg, o, text);
+}
+
+static void cd_follow_up(void *arg, int32_t pid, bool restarted)
+{
+	json_object *o = cd_notice_new(restarted ? "restarted" : "up");
+	char text[128];
+
+	json_object_object_add(o, "pid", json_object_new_int(pid));
+	snprintf(text, sizeof(text), "following hmilockd (pid %d)%s", pid,
+	         restarted ? ": it was restarted, its events start again" : "");
+	cd_notice(*(bool *)arg, o, text);
+}
+
+static int cd_follow_flush(void *arg)
+{
+	(void)arg;
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
+}
+
+static int cd_follow(const struct cli *cli, bool json, unsigned backlog)
+{
+	static const struct follow_ops ops = {
+	    .event = cd_follow_event,
+	    .lost = cd_follow_lost,
+	    .down = cd_follow_down,
+	    .up = cd_follow_up,
+	    .flush = cd_follow_flush,
+	};
+	struct sigaction sa = {.sa_handler = cd_on_signal};
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return follow_run(cli, &ops, &json, &cd_stop, backlog);
+}
+
 int cmd_events(const struct cli *cli, int argc, char **argv)
 {
-	static const char usage[] = "hmilock [--socket PATH] events [--json] [-n N]";
+	static const char usage[] = "hmilock [--socket PATH] events [--json] [-n N] [--follow]";
 	json_object *arr = NULL;
-	unsigned n = 20;
-	bool json;
-	int rc = cd_begin(cli, argc, argv, usage, &json, &n);
+	bool json, follow = false;
+	unsigned n = 0;
+	int first, rc = EXIT_INTERNAL;
 
-	if (rc >= 0)
+	first = cd_opts(argc, argv, usage, &json, &n, &follow, &rc);
+	if (first < 0)
+		return rc;
+	if (first < argc)
+		return util_usage(usage, "%s: unexpected argument '%s'", argv[0], argv[first]);
+	if (follow)
+		return cd_follow(cli, json, n); /* -n: the backlog, none by default */
+	rc = ctlc_connect(cli, CD_TIMEOUT_S);
+	if (rc)
 		return rc;
 	if (json)
 		arr = json_object_new_array();
-	rc = cd_events_fetch(n, arr);
+	rc = cd_events_fetch(n ? n : 20, arr);
 	if (rc == EXIT_OK && arr)
 		printf("%s\n", json_object_to_json_string_ext(arr, LIST_JSON_FLAGS));
 	json_object_put(arr);

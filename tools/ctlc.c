@@ -2,6 +2,7 @@
  * one connection fd of the CLI process, its sequence numbers, the message
  * buffers and the admin password sent with authenticated requests. */
 #include <errno.h>
+#include <stdarg.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,30 @@ static struct {
 	char pw[HMC_PASSWORD_LEN];
 	bool have_pw;
 	const char *pwfile;
+	char *errbuf; /* quiet: errors go here, not to stderr */
+	size_t errlen;
 } ctlc = {.fd = -1};
+
+static void ctlc_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void ctlc_err(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ctlc.errbuf)
+		snprintf(ctlc.errbuf, ctlc.errlen, "%s", msg);
+	else
+		util_err("%s", msg);
+}
+
+void ctlc_quiet(char *errbuf, size_t len)
+{
+	ctlc.errbuf = len ? errbuf : NULL;
+	ctlc.errlen = len;
+}
 
 struct hmc_msg *ctlc_req(void)
 {
@@ -48,23 +72,24 @@ int ctlc_connect(const struct cli *cli, unsigned timeout_s)
 
 	ctlc.path = cli->socket;
 	if (strlen(ctlc.path) >= sizeof(sa.sun_path)) {
-		util_err("socket path too long: %s", ctlc.path);
+		ctlc_err("socket path too long: %s", ctlc.path);
 		return EXIT_USAGE;
 	}
 	memcpy(sa.sun_path, ctlc.path, strlen(ctlc.path) + 1);
 	ctlc.fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (ctlc.fd < 0) {
-		util_err("socket: %s", strerror(errno));
+		ctlc_err("socket: %s", strerror(errno));
 		return EXIT_INTERNAL;
 	}
 	setsockopt(ctlc.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(ctlc.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(ctlc.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		e = errno;
-		util_err("cannot reach hmilockd at %s: %s%s", ctlc.path, strerror(e),
+		ctlc_err("cannot reach hmilockd at %s: %s%s", ctlc.path, strerror(e),
 		         e == ENOENT || e == ECONNREFUSED ? " (is hmilockd running?)"
-		         : e == EACCES                    ? " (the control socket is root-only)"
-		                                          : "");
+		         : e == EACCES ? " (the control socket is root-only; the events socket "
+		                         "is for the members of its group)"
+		                       : "");
 		close(ctlc.fd);
 		ctlc.fd = -1;
 		return EXIT_INTERNAL;
@@ -115,25 +140,25 @@ int ctlc_call(uint16_t type)
 		e = errno;
 	n = ctlc_recv(sent);
 	if (n <= 0 && !sent) {
-		util_err("sending to hmilockd at %s: %s", ctlc.path, strerror(e ? e : EIO));
+		ctlc_err("sending to hmilockd at %s: %s", ctlc.path, strerror(e ? e : EIO));
 		return EXIT_INTERNAL;
 	}
 	if (n <= 0) {
-		util_err("no reply from hmilockd at %s: %s", ctlc.path,
+		ctlc_err("no reply from hmilockd at %s: %s", ctlc.path,
 		         n == 0            ? "connection closed"
 		         : errno == EAGAIN ? "timed out"
 		                           : strerror(errno));
 		return EXIT_INTERNAL;
 	}
 	if (hmc_parse(ctlc.in, (size_t)n, HMC_REPLY, &ctlc.rep, &why) < 0) {
-		util_err("malformed reply from hmilockd at %s: %s (hmilock speaks protocol "
+		ctlc_err("malformed reply from hmilockd at %s: %s (hmilock speaks protocol "
 		         "version %d)",
 		         ctlc.path, why, HMC_VERSION);
 		return EXIT_INTERNAL;
 	}
 	if (ctlc.rep.h.seq != ctlc.seq &&
 	    !(ctlc.rep.h.type == HMC_REP_RESULT && ctlc.rep.h.seq == 0)) {
-		util_err("reply from hmilockd out of sequence (%u, expected %u)", ctlc.rep.h.seq,
+		ctlc_err("reply from hmilockd out of sequence (%u, expected %u)", ctlc.rep.h.seq,
 		         ctlc.seq);
 		return EXIT_INTERNAL;
 	}

@@ -4,6 +4,7 @@
 #ifndef HMILOCK_CLI_H
 #define HMILOCK_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -101,6 +102,9 @@ struct hmd_ctl_auth;
 /* Connect to cli->socket; send and receive
  * time out after timeout_s. 0 or an exit code after a message. */
 int ctlc_connect(const struct cli *cli, unsigned timeout_s);
+/* Quiet mode (a follower that reconnects): the messages of ctlc_connect
+ * and ctlc_call go to errbuf instead of stderr; len 0 ends it. */
+void ctlc_quiet(char *errbuf, size_t len);
 /* Close the connection (if any) and wipe the admin password. */
 void ctlc_close(void);
 /* The request to fill in before ctlc_call(), and the last checked reply. */
@@ -124,6 +128,25 @@ int ctlc_expect(uint16_t want, bool json);
 int ctlc_request(uint16_t type, uint16_t want, bool json);
 /* Print a RESULT's message, or {"ok": true, [extra_key: extra,] "message"}. */
 int ctlc_print_result(bool json, const char *extra_key, const char *extra);
+
+/* follow.c: a live stream of the daemon's decisions (events --follow,
+ * hmilock-notify). It polls until *stop and calls back: event for each
+ * decision, oldest first (backlog: how many recent ones at the first
+ * contact; 0: only what happens from now on); lost when ids were skipped
+ * (the follower fell behind the daemon's ring); down once when the daemon
+ * cannot be reached (it keeps trying); up at the first contact and when the
+ * daemon is back (restarted: another hmilockd). flush after every poll: < 0
+ * stops (the output is gone). Returns 0 when stopped, 3 after flush < 0. */
+struct hmc_event;
+struct follow_ops {
+	void (*event)(void *arg, const struct hmc_event *e);
+	void (*lost)(void *arg, uint64_t n);
+	void (*down)(void *arg, const char *why);
+	void (*up)(void *arg, int32_t pid, bool restarted);
+	int (*flush)(void *arg);
+};
+int follow_run(const struct cli *cli, const struct follow_ops *ops, void *arg,
+               volatile sig_atomic_t *stop, unsigned backlog);
 
 /* util.c: output helpers shared by the commands */
 /* Print a path so it stays on one line: \n \t \\ and non-UTF-8 or control

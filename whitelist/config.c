@@ -387,6 +387,30 @@ static int config_k_cgroup_root(struct hmd_config *cfg, const char *v)
 	return config_path_into(cfg->cgroup_root, sizeof(cfg->cgroup_root), v);
 }
 
+/* "off", or an absolute path that fits a sockaddr_un. */
+static int config_k_events_socket(struct hmd_config *cfg, const char *v)
+{
+	if (!strcmp(v, "off")) {
+		cfg->events_socket[0] = '\0';
+		return 0;
+	}
+	if (strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return -EINVAL;
+	return config_path_into(cfg->events_socket, sizeof(cfg->events_socket), v);
+}
+
+/* A group name as useradd(8) takes it: [a-z_][a-z0-9_-]*, at most 32. */
+static int config_k_events_group(struct hmd_config *cfg, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > 32 || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n ||
+	    v[0] == '-' || (v[0] >= '0' && v[0] <= '9'))
+		return -EINVAL;
+	memcpy(cfg->events_group, v, n + 1);
+	return 0;
+}
+
 /* "off", or an absolute path ending in ".prom" (the node exporter reads
  * nothing else). */
 static int config_k_metrics_textfile(struct hmd_config *cfg, const char *v)
@@ -453,6 +477,9 @@ static const struct config_key config_keys[] = {
      "uids separated by blanks, at most " CONFIG_STR(HMD_MAX_WRITERS) " with root (always one)"},
     {"update", "cgroup_root", config_k_cgroup_root,
      "auto or an absolute path below the cgroup v2 mount"},
+    {"events", "socket", config_k_events_socket, "off or an absolute path of at most 107 bytes"},
+    {"events", "group", config_k_events_group,
+     "a group name: lower-case letters, digits, _ and -, at most 32"},
     {"metrics", "textfile", config_k_metrics_textfile,
      "off or an absolute path ending in .prom, shorter than PATH_MAX"},
     {"metrics", "interval", config_k_metrics_interval, "a duration from 1s to 1h (e.g. 5s, 1m)"},
@@ -483,6 +510,8 @@ void config_defaults(struct hmd_config *cfg)
 	cfg->maint_timeout_s = HMD_DEFAULT_MAINT_TIMEOUT;
 	cfg->writers[0] = 0; /* root */
 	cfg->n_writers = 1;
+	snprintf(cfg->events_socket, sizeof(cfg->events_socket), "%s", HMD_DEFAULT_EVENTS_SOCKET);
+	snprintf(cfg->events_group, sizeof(cfg->events_group), "%s", HMD_DEFAULT_EVENTS_GROUP);
 	snprintf(cfg->metrics_textfile, sizeof(cfg->metrics_textfile), "%s", HMD_DEFAULT_METRICS);
 	cfg->metrics_interval_s = HMD_DEFAULT_METRICS_INTERVAL;
 	snprintf(cfg->path, sizeof(cfg->path), "%s", HMD_DEFAULT_CONFIG);
@@ -532,7 +561,7 @@ static bool config_known_section(const char *s)
 {
 	return strcmp(s, "agent") == 0 || strcmp(s, "watch") == 0 || strcmp(s, "init") == 0 ||
 	       strcmp(s, "maintenance") == 0 || strcmp(s, "update") == 0 ||
-	       strcmp(s, "metrics") == 0;
+	       strcmp(s, "events") == 0 || strcmp(s, "metrics") == 0;
 }
 
 static const struct config_key *config_find(const char *section, const char *name)
@@ -575,7 +604,7 @@ static int config_handler(void *user, const char *section, const char *name, con
 	if (!config_known_section(section)) {
 		config_fail(c,
 		            "[%s]: unknown section (known: [agent], [watch], [init], "
-		            "[maintenance], [update], [metrics])",
+		            "[maintenance], [update], [events], [metrics])",
 		            section);
 		return 0;
 	}
@@ -623,7 +652,7 @@ static void config_check_header(struct config_ctx *c, const char *s)
 	config_fail(
 	    c,
 	    "%s: unknown section (known: [agent], [watch], [init], [maintenance], [update], "
-	    "[metrics])",
+	    "[events], [metrics])",
 	    q);
 }
 

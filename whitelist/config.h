@@ -46,6 +46,10 @@ enum hmd_helper_want { HMD_HELPER_AUTO = 0, HMD_HELPER_REQUIRED, HMD_HELPER_OFF 
 #define HMD_MIN_MAX_UNLISTED (1ull << 20) /* 1M */
 #define HMD_MAX_MAX_UNLISTED (1ull << 40) /* 1T */
 
+/* [events] socket and group: the read-only events socket (hmilock-notify) */
+#define HMD_DEFAULT_EVENTS_SOCKET "/run/hmilockd-events.sock"
+#define HMD_DEFAULT_EVENTS_GROUP "hmilock-events"
+
 /* [metrics] textfile: where Debian's prometheus-node-exporter reads
  * textfile metrics (its --collector.textfile.directory) */
 #define HMD_DEFAULT_METRICS "/var/lib/prometheus/node-exporter/hmilock.prom"
@@ -97,6 +101,10 @@ struct hmd_config {
 	/* [update] cgroup_root: parent directory of the update cgroups;
 	 * "" = <the cgroup2 mount>/hmilock-update */
 	char cgroup_root[PATH_MAX];
+	/* [events] socket ("" = off): status and events only, for the members
+	 * of [events] group (mode 0660); the notifier's subscription */
+	char events_socket[PATH_MAX];
+	char events_group[64];
 	/* [metrics] textfile ("" = off) and interval (seconds): the
 	 * Prometheus text file hmilockd rewrites atomically (metrics.c) */
 	char metrics_textfile[PATH_MAX];

@@ -23,6 +23,7 @@ good_conf() {
 	for l in "$@"; do printf '%s\n' "$l"; done
 	printf '[watch]\nmounts = %s\n' "$W"
 	printf '[metrics]\ntextfile = %s/metrics/hmilock.prom\ninterval = 2s\n' "$T"
+	printf '[events]\nsocket = %s/events.sock\n' "$T"
 }
 
 good_conf >"$T/good.conf"
@@ -78,7 +79,7 @@ bad_case "an unknown key" "bad.conf:13: \[agent\] enforcing: unknown key \(known
 good_conf "mode = audit" >"$C"
 bad_case "a key given twice" "bad.conf:13: \[agent\] mode: given twice \(first on line 2\)"
 { good_conf; printf '[watchdog]\n'; } >"$C"
-bad_case "an unknown section" "bad.conf:18: \[watchdog\]: unknown section"
+bad_case "an unknown section" "bad.conf:20: \[watchdog\]: unknown section"
 good_conf | sed "s|^textfile = .*|textfile = hmilock.prom|" >"$C"
 bad_case "a relative metrics file" "bad.conf:16: \[metrics\] textfile: bad value 'hmilock.prom' \(expected off or an absolute path ending in .prom"
 good_conf | sed "s|^interval = .*|interval = 0|" >"$C"

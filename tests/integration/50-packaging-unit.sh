@@ -166,6 +166,9 @@ need="$need CAP_SYS_RESOURCE"
 # CAP_DAC_OVERRIDE: the [update] cgroup root is made at start below the
 # cgroup2 mount, mode 0555 under systemd (agent/update.c); dropped likewise
 need="$need CAP_DAC_OVERRIDE"
+# CAP_CHOWN: the events socket is given to [events] group at start
+# (agent/ctl.c); dropped likewise
+need="$need CAP_CHOWN"
 if kept=$(python3 "$PKG_MANPARSE" c-array sandbox_keep "$TOP/agent/sandbox.c" 2>&1) &&
 	grep -q '^CAP_' <<<"$kept"; then
 	need="$need $(grep '^CAP_' <<<"$kept" | paste -sd' ' -)"

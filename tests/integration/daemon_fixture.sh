@@ -29,9 +29,11 @@ write_conf() {
 			"$mode" "$DB" "$KEY" "$SOCK" "$match"
 		for l in "$@"; do printf '%s\n' "$l"; done
 		printf '[watch]\nmounts = %s\n' "$W"
-		# never the machine's own node exporter directory
+		# never the machine's own node exporter directory or events socket
 		printf '[metrics]\ntextfile = %s\ninterval = %s\n' "${METRICS_FILE:-off}" \
 			"${METRICS_INTERVAL:-5s}"
+		printf '[events]\nsocket = %s\ngroup = %s\n' "${EVENTS_SOCK:-$T/events.sock}" \
+			"${EVENTS_GROUP:-hmilock-events}"
 	} >"$CONF"
 }
 

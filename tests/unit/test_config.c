@@ -63,8 +63,10 @@ static void tc_dump(const struct hmd_config *c, char *out, size_t outlen)
 		                      "admin_password_file=%s;import_pubkey=%s;",
 		                      c->admin_password_file, c->import_pubkey);
 	if (o < outlen)
-		o += (size_t)snprintf(out + o, outlen - o, "metrics=%s;metrics_interval=%u;",
-		                      c->metrics_textfile, c->metrics_interval_s);
+		o += (size_t)snprintf(out + o, outlen - o,
+		                      "metrics=%s;metrics_interval=%u;events=%s;events_group=%s;",
+		                      c->metrics_textfile, c->metrics_interval_s, c->events_socket,
+		                      c->events_group);
 }
 
 struct tc_good {
@@ -135,6 +137,9 @@ static const struct tc_good tc_goods[] = {
     {"[metrics]\ntextfile = /srv/m/x.prom\ninterval = 1\n",
      "metrics=/srv/m/x.prom;metrics_interval=1;"},
     {"[metrics]\ninterval = 1h\n", "metrics_interval=3600;"},
+    {"", "events=" HMD_DEFAULT_EVENTS_SOCKET ";events_group=" HMD_DEFAULT_EVENTS_GROUP ";"},
+    {"[events]\nsocket = off\ngroup = hmi_ops-2\n", "events=;events_group=hmi_ops-2;"},
+    {"[events]\nsocket = /run/x/e.sock\n", "events=/run/x/e.sock;"},
 };
 
 static void test_good_values(void **state)
@@ -225,7 +230,15 @@ static const struct tc_bad tc_bads[] = {
     {"[watch]\nmode = audit\n", "2: [watch] mode: unknown key (known: mounts)"},
     {"[agents]\nmode = audit\n",
      "1: [agents]: unknown section (known: [agent], [watch], [init], [maintenance], [update], "
-     "[metrics])"},
+     "[events], [metrics])"},
+    {"[events]\nsocket = events.sock\n",
+     "2: [events] socket: bad value 'events.sock' (expected off or an absolute path of at most "
+     "107 bytes)"},
+    {"[events]\ngroup = Operators\n",
+     "2: [events] group: bad value 'Operators' (expected a group name"},
+    {"[events]\ngroup = -x\n", "2: [events] group: bad value '-x'"},
+    {"[events]\ngroup =\n", "2: [events] group: bad value ''"},
+    {"[events]\ngroup = a b\n", "2: [events] group: bad value 'a b'"},
     {"[metrics]\ntextfile = hmilock.prom\n",
      "2: [metrics] textfile: bad value 'hmilock.prom' (expected off or an absolute path ending "
      "in .prom"},
