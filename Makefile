@@ -42,13 +42,13 @@ WL_OBJ := $(WL_SRC:%.c=$(B)/%.o)
 AGENT_MAIN := agent/hmilockd.c
 AGENT_SRC := $(filter-out $(AGENT_MAIN),$(wildcard agent/*.c))
 AGENT_OBJ := $(AGENT_SRC:%.c=$(B)/%.o)
-TOOLS_MAIN := tools/hmilock.c
+TOOLS_MAIN := tools/hmilock.c tools/hmilock-notify.c
 TOOLS_SRC := $(filter-out $(TOOLS_MAIN),$(wildcard tools/*.c))
 TOOLS_OBJ := $(TOOLS_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-PROGS := $(B)/hmilock
+PROGS := $(B)/hmilock $(B)/hmilock-notify
 ifneq ($(wildcard $(AGENT_MAIN)),)
 PROGS += $(B)/hmilockd
 endif
@@ -82,6 +82,10 @@ $(B)/libagent.a: $(AGENT_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(B)/hmilock: $(B)/tools/hmilock.o $(TOOLS_OBJ) $(B)/libwhitelist.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/hmilock-notify: $(B)/tools/hmilock-notify.o $(TOOLS_OBJ) $(B)/libwhitelist.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -127,4 +131,4 @@ clean:
 # fuzz, fuzz-build: owned by tests/fuzz/ (after `all`, which stays the default)
 include tests/fuzz/fuzz.mk
 
--include $(WL_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(TOOLS_OBJ:.o=.d) $(B)/agent/hmilockd.d $(B)/tools/hmilock.d
+-include $(WL_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(TOOLS_OBJ:.o=.d) $(B)/agent/hmilockd.d $(B)/tools/hmilock.d $(B)/tools/hmilock-notify.d

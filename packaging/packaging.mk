@@ -4,7 +4,9 @@
 #
 #   make install [DESTDIR=dir] [PREFIX=/usr]
 #       hmilock and hmilockd into $(PREFIX)/sbin (both are root's tools: the
-#       list, its key and the control socket are root-only), the default
+#       list, its key and the control socket are root-only), hmilock-notify
+#       into $(PREFIX)/bin with its XDG autostart entry (the panel's user
+#       runs it), the default
 #       config into /etc/hmilock (never overwriting one that is there), the
 #       systemd unit, tmpfiles.d entry, man pages (every packaging/*.[1-9])
 #       and bash completion, and the apt hook packaging/apt/99hmilock into
@@ -23,6 +25,7 @@
 DESTDIR ?=
 PREFIX ?= /usr
 SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 MANDIR ?= $(PREFIX)/share/man
 # Debian 12 keeps system units in /lib/systemd/system (pkg-config systemd
@@ -37,11 +40,16 @@ PKG_CONF_DIR := $(DESTDIR)$(SYSCONFDIR)/hmilock
 
 .PHONY: install deb deb-lint
 
-install: $(B)/hmilock $(B)/hmilockd
+install: $(B)/hmilock $(B)/hmilockd $(B)/hmilock-notify
 	@$(if $(Q),echo "  INSTALL $(if $(DESTDIR),$(DESTDIR),/)")
 	$(Q)install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
-		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(BASHCOMPDIR)
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/xdg/autostart
 	$(Q)install -m 0755 $(B)/hmilock $(B)/hmilockd $(DESTDIR)$(SBINDIR)/
+	$(Q)install -m 0755 $(B)/hmilock-notify $(DESTDIR)$(BINDIR)/
+	$(Q)sed 's|/usr/bin/|$(BINDIR)/|g' packaging/hmilock-notify.desktop \
+		>$(DESTDIR)$(SYSCONFDIR)/xdg/autostart/hmilock-notify.desktop && \
+		chmod 0644 $(DESTDIR)$(SYSCONFDIR)/xdg/autostart/hmilock-notify.desktop
 	$(Q)install -d -m 0755 $(PKG_CONF_DIR)
 	$(Q)if [ -e $(PKG_CONF_DIR)/hmilock.conf ]; then \
 		echo "install: keeping $(PKG_CONF_DIR)/hmilock.conf; new default in hmilock.conf.dist"; \

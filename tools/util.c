@@ -138,7 +138,7 @@ void util_err(const char *fmt, ...)
 	va_list ap;
 
 	util_bar_end();
-	fputs("hmilock: ", stderr);
+	fprintf(stderr, "%s: ", program_invocation_short_name); /* hmilock, hmilock-notify */
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

@@ -387,6 +387,30 @@ static int config_k_cgroup_root(struct hmd_config *cfg, const char *v)
 	return config_path_into(cfg->cgroup_root, sizeof(cfg->cgroup_root), v);
 }
 
+/* One line of printable text (UTF-8 allowed), not empty. */
+static int config_k_notify_message(struct hmd_config *cfg, const char *v)
+{
+	size_t n = strlen(v), i;
+
+	if (n == 0 || n >= sizeof(cfg->notify_message))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return -EINVAL;
+	memcpy(cfg->notify_message, v, n + 1);
+	return 0;
+}
+
+static int config_k_notify_interval(struct hmd_config *cfg, const char *v)
+{
+	uint32_t secs;
+
+	if (hmc_duration_parse(v, &secs) < 0 || secs > HMD_MAX_METRICS_INTERVAL)
+		return -EINVAL;
+	cfg->notify_interval_s = secs;
+	return 0;
+}
+
 /* "off", or an absolute path that fits a sockaddr_un. */
 static int config_k_events_socket(struct hmd_config *cfg, const char *v)
 {
@@ -480,6 +504,9 @@ static const struct config_key config_keys[] = {
     {"events", "socket", config_k_events_socket, "off or an absolute path of at most 107 bytes"},
     {"events", "group", config_k_events_group,
      "a group name: lower-case letters, digits, _ and -, at most 32"},
+    {"notify", "message", config_k_notify_message,
+     "one line of text, at most " CONFIG_STR(HMD_NOTIFY_MESSAGE_LEN) " bytes less one"},
+    {"notify", "interval", config_k_notify_interval, "a duration from 1s to 1h (e.g. 30s)"},
     {"metrics", "textfile", config_k_metrics_textfile,
      "off or an absolute path ending in .prom, shorter than PATH_MAX"},
     {"metrics", "interval", config_k_metrics_interval, "a duration from 1s to 1h (e.g. 5s, 1m)"},
@@ -512,6 +539,9 @@ void config_defaults(struct hmd_config *cfg)
 	cfg->n_writers = 1;
 	snprintf(cfg->events_socket, sizeof(cfg->events_socket), "%s", HMD_DEFAULT_EVENTS_SOCKET);
 	snprintf(cfg->events_group, sizeof(cfg->events_group), "%s", HMD_DEFAULT_EVENTS_GROUP);
+	snprintf(cfg->notify_message, sizeof(cfg->notify_message), "%s",
+	         HMD_DEFAULT_NOTIFY_MESSAGE);
+	cfg->notify_interval_s = HMD_DEFAULT_NOTIFY_INTERVAL;
 	snprintf(cfg->metrics_textfile, sizeof(cfg->metrics_textfile), "%s", HMD_DEFAULT_METRICS);
 	cfg->metrics_interval_s = HMD_DEFAULT_METRICS_INTERVAL;
 	snprintf(cfg->path, sizeof(cfg->path), "%s", HMD_DEFAULT_CONFIG);
@@ -561,7 +591,7 @@ static bool config_known_section(const char *s)
 {
 	return strcmp(s, "agent") == 0 || strcmp(s, "watch") == 0 || strcmp(s, "init") == 0 ||
 	       strcmp(s, "maintenance") == 0 || strcmp(s, "update") == 0 ||
-	       strcmp(s, "events") == 0 || strcmp(s, "metrics") == 0;
+	       strcmp(s, "events") == 0 || strcmp(s, "notify") == 0 || strcmp(s, "metrics") == 0;
 }
 
 static const struct config_key *config_find(const char *section, const char *name)
@@ -604,7 +634,7 @@ static int config_handler(void *user, const char *section, const char *name, con
 	if (!config_known_section(section)) {
 		config_fail(c,
 		            "[%s]: unknown section (known: [agent], [watch], [init], "
-		            "[maintenance], [update], [events], [metrics])",
+		            "[maintenance], [update], [events], [notify], [metrics])",
 		            section);
 		return 0;
 	}
@@ -652,7 +682,7 @@ static void config_check_header(struct config_ctx *c, const char *s)
 	config_fail(
 	    c,
 	    "%s: unknown section (known: [agent], [watch], [init], [maintenance], [update], "
-	    "[events], [metrics])",
+	    "[events], [notify], [metrics])",
 	    q);
 }
 

@@ -50,6 +50,11 @@ enum hmd_helper_want { HMD_HELPER_AUTO = 0, HMD_HELPER_REQUIRED, HMD_HELPER_OFF 
 #define HMD_DEFAULT_EVENTS_SOCKET "/run/hmilockd-events.sock"
 #define HMD_DEFAULT_EVENTS_GROUP "hmilock-events"
 
+/* [notify] message and interval: hmilock-notify's text and rate */
+#define HMD_DEFAULT_NOTIFY_MESSAGE "If the panel needs this program, call your maintenance team."
+#define HMD_DEFAULT_NOTIFY_INTERVAL 30 /* seconds */
+#define HMD_NOTIFY_MESSAGE_LEN 256
+
 /* [metrics] textfile: where Debian's prometheus-node-exporter reads
  * textfile metrics (its --collector.textfile.directory) */
 #define HMD_DEFAULT_METRICS "/var/lib/prometheus/node-exporter/hmilock.prom"
@@ -105,6 +110,11 @@ struct hmd_config {
 	 * of [events] group (mode 0660); the notifier's subscription */
 	char events_socket[PATH_MAX];
 	char events_group[64];
+	/* [notify] message: the line hmilock-notify adds (whom to call);
+	 * interval: seconds during which further denials make one
+	 * notification with their count */
+	char notify_message[HMD_NOTIFY_MESSAGE_LEN];
+	unsigned notify_interval_s;
 	/* [metrics] textfile ("" = off) and interval (seconds): the
 	 * Prometheus text file hmilockd rewrites atomically (metrics.c) */
 	char metrics_textfile[PATH_MAX];

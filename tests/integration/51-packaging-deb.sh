@@ -33,7 +33,8 @@ contents=$(cd "$x/root" && find . \( -type f -o -type l \) | sed 's|^\.||' | sor
 # Files where the unit and the documentation expect them.
 want="/usr/sbin/hmilock /usr/sbin/hmilockd /etc/hmilock/hmilock.conf
 /lib/systemd/system/hmilockd.service /usr/lib/tmpfiles.d/hmilock.conf
-/usr/share/bash-completion/completions/hmilock /usr/share/doc/hmilock/copyright"
+/usr/share/bash-completion/completions/hmilock /usr/share/doc/hmilock/copyright
+/usr/bin/hmilock-notify /etc/xdg/autostart/hmilock-notify.desktop"
 for m in "$TOP"/packaging/*.[1-9]; do
 	[ -f "$m" ] && want="$want /usr/share/man/man${m##*.}/$(basename "$m").gz"
 done
@@ -45,7 +46,7 @@ for f in $(tr ' ' '\n' <<<"$want" | sort -u); do
 	grep -qx -- "$f" <<<"$contents" || missing="$missing $f"
 done
 if [ -z "$missing" ]; then
-	pass "deb: ships binaries, config, unit, tmpfiles, completion, man pages"
+	pass "deb: ships binaries, the notifier and its autostart entry, config, unit, tmpfiles, completion, man pages"
 else
 	fail "deb: missing from the package:$missing"
 fi
@@ -66,6 +67,16 @@ if [ -z "$bad" ]; then
 	pass "deb: every program the unit runs is in the package"
 else
 	fail "deb: the unit runs programs the package lacks:$bad"
+fi
+
+# The notifier: its autostart entry runs the packaged program, and postinst
+# makes the events socket's group (the panel's user joins it).
+ex=$(sed -n 's/^Exec=//p' "$x/root/etc/xdg/autostart/hmilock-notify.desktop" 2>/dev/null)
+if [ -n "$ex" ] && [ -x "$x/root${ex%% *}" ] &&
+	grep -q 'addgroup --quiet --system hmilock-events' "$x/ctl/postinst"; then
+	pass "deb: the autostart entry runs $ex, and postinst creates group hmilock-events"
+else
+	fail "deb: autostart Exec '$ex' or the hmilock-events group in postinst"
 fi
 
 if grep -qx /etc/hmilock/hmilock.conf "$x/ctl/conffiles" 2>/dev/null; then

@@ -64,9 +64,10 @@ static void tc_dump(const struct hmd_config *c, char *out, size_t outlen)
 		                      c->admin_password_file, c->import_pubkey);
 	if (o < outlen)
 		o += (size_t)snprintf(out + o, outlen - o,
-		                      "metrics=%s;metrics_interval=%u;events=%s;events_group=%s;",
+		                      "metrics=%s;metrics_interval=%u;events=%s;events_group=%s;"
+		                      "notify=%s;notify_interval=%u;",
 		                      c->metrics_textfile, c->metrics_interval_s, c->events_socket,
-		                      c->events_group);
+		                      c->events_group, c->notify_message, c->notify_interval_s);
 }
 
 struct tc_good {
@@ -140,6 +141,9 @@ static const struct tc_good tc_goods[] = {
     {"", "events=" HMD_DEFAULT_EVENTS_SOCKET ";events_group=" HMD_DEFAULT_EVENTS_GROUP ";"},
     {"[events]\nsocket = off\ngroup = hmi_ops-2\n", "events=;events_group=hmi_ops-2;"},
     {"[events]\nsocket = /run/x/e.sock\n", "events=/run/x/e.sock;"},
+    {"", "notify=" HMD_DEFAULT_NOTIFY_MESSAGE ";notify_interval=30;"},
+    {"[notify]\nmessage = Call Anna, ext. 4711 (Störung)\ninterval = 1m\n",
+     "notify=Call Anna, ext. 4711 (Störung);notify_interval=60;"},
 };
 
 static void test_good_values(void **state)
@@ -230,7 +234,11 @@ static const struct tc_bad tc_bads[] = {
     {"[watch]\nmode = audit\n", "2: [watch] mode: unknown key (known: mounts)"},
     {"[agents]\nmode = audit\n",
      "1: [agents]: unknown section (known: [agent], [watch], [init], [maintenance], [update], "
-     "[events], [metrics])"},
+     "[events], [notify], [metrics])"},
+    {"[notify]\nmessage =\n", "2: [notify] message: bad value '' (expected one line of text"},
+    {"[notify]\nmessage = call\x01x\n", "2: [notify] message: bad value 'call\\x01x'"},
+    {"[notify]\ninterval = 2h\n",
+     "2: [notify] interval: bad value '2h' (expected a duration from 1s to 1h"},
     {"[events]\nsocket = events.sock\n",
      "2: [events] socket: bad value 'events.sock' (expected off or an absolute path of at most "
      "107 bytes)"},
