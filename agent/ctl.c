@@ -833,6 +833,8 @@ static void ctl_events(uint32_t seq, const struct hmc_events_req *q)
 		d->verdict = s->verdict < HMC_V__MAX ? s->verdict : HMC_V_DENY;
 		d->reason = s->reason < HMC_R__MAX ? s->reason : HMC_R_ERROR;
 		d->has_hash = s->has_hash ? 1 : 0;
+		d->has_uid = s->has_uid ? 1 : 0;
+		d->uid = s->uid;
 		memcpy(d->sha256, s->sha256, sizeof(d->sha256));
 		snprintf(d->op, sizeof(d->op), "%s", s->op);
 		snprintf(d->exe, sizeof(d->exe), "%s", s->exe);

@@ -90,6 +90,15 @@ static void exec_subject_exe(pid_t pid, char *out, size_t len)
 	out[n > 0 ? n : 0] = '\0';
 }
 
+/* The real uid of a process; -1 when it cannot be read (the process is
+ * gone: it waits on us, so rarely). */
+static uid_t exec_subject_uid(pid_t pid)
+{
+	uint32_t u[PROC_UIDS];
+
+	return proc_uids(pid, u) ? (uid_t)-1 : (uid_t)u[PROC_UID_REAL];
+}
+
 /* After the reply only. path may be NULL: resolved through fd then; exe
  * may be NULL or "": the logger then looks it up (best effort). */
 static void exec_log(int fd, pid_t pid, const struct decide_out *out, const char *path,
@@ -105,6 +114,8 @@ static void exec_log(int fd, pid_t pid, const struct decide_out *out, const char
 	ev.pid = pid;
 	ev.verdict = (uint8_t)out->verdict;
 	ev.reason = (uint8_t)out->reason;
+	ev.uid = (uint32_t)exec_subject_uid(pid); /* it waited for us: alive, mostly */
+	ev.has_uid = ev.uid != (uint32_t)-1;
 	snprintf(ev.op, sizeof(ev.op), "exec");
 	if (sha256) {
 		ev.has_hash = 1;
@@ -114,8 +125,10 @@ static void exec_log(int fd, pid_t pid, const struct decide_out *out, const char
 		snprintf(ev.path, sizeof(ev.path), "%s", path);
 	else
 		fan_fd_path(fd, NULL, ev.path, sizeof(ev.path), &resolved);
-	if (exe)
+	if (exe && exe[0])
 		snprintf(ev.exe, sizeof(ev.exe), "%s", exe);
+	else
+		exec_subject_exe(pid, ev.exe, sizeof(ev.exe)); /* now: later it may be gone */
 	log_event(&ev);
 }
 
@@ -398,14 +411,6 @@ static bool exec_rec_same(const struct wl_rec *r, const struct stat *st)
 	       r->ctime_sec == st->st_ctim.tv_sec && r->ctime_nsec == (uint32_t)st->st_ctim.tv_nsec;
 }
 
-/* The real uid of a process; -1 when it cannot be read (the process is
- * gone: it waits on us, so rarely). */
-static uid_t exec_subject_uid(pid_t pid)
-{
-	uint32_t u[PROC_UIDS];
-
-	return proc_uids(pid, u) ? (uid_t)-1 : (uid_t)u[PROC_UID_REAL];
-}
 
 /*
  * Can this file be too large to be hashed for an exec? Larger than [agent]

@@ -113,6 +113,8 @@ static int helper_ev_on_event(void *ctx, void *data, size_t len)
 	ev.time_ns = e->ktime_ns + (uint64_t)(rt.tv_sec - mt.tv_sec) * 1000000000ull +
 	             (uint64_t)(rt.tv_nsec - mt.tv_nsec);
 	ev.pid = (int32_t)e->tgid;
+	ev.uid = e->uid;
+	ev.has_uid = 1;
 	ev.verdict = e->verdict == HMK_V_DENY         ? HMD_V_DENY
 	             : e->verdict == HMK_V_WOULD_DENY ? HMD_V_WOULD_DENY
 	                                              : HMD_V_ALLOW;

@@ -313,7 +313,7 @@ static void log_audit(const struct hmd_event *ev)
 
 static void log_syslog_event(const struct hmd_event *ev)
 {
-	char path[4 * PATH_MAX + 1], exe[4 * sizeof(ev->exe) + 1], hex[WL_HEX_LEN];
+	char path[4 * PATH_MAX + 1], exe[4 * sizeof(ev->exe) + 1], hex[WL_HEX_LEN], uid[16];
 	int prio = ev->verdict == HMD_V_DENY         ? LOG_WARNING
 	           : ev->verdict == HMD_V_WOULD_DENY ? LOG_NOTICE
 	                                             : LOG_INFO;
@@ -324,13 +324,18 @@ static void log_syslog_event(const struct hmd_event *ev)
 		wl_hex(ev->sha256, hex);
 	else
 		snprintf(hex, sizeof(hex), "none");
-	syslog(LOG_AUTHPRIV | prio, "%s %s path=%s reason=%s pid=%d exe=%s sha256=%s",
+	if (ev->has_uid)
+		snprintf(uid, sizeof(uid), "%u", ev->uid);
+	else
+		snprintf(uid, sizeof(uid), "?");
+	syslog(LOG_AUTHPRIV | prio, "%s %s path=%s reason=%s pid=%d uid=%s exe=%s sha256=%s",
 	       log_verdict_name(ev->verdict), ev->op[0] ? ev->op : "exec", path,
-	       log_reason_name(ev->reason), (int)ev->pid, exe, hex);
+	       log_reason_name(ev->reason), (int)ev->pid, uid, exe, hex);
 	if (lg.to_stderr)
-		fprintf(stderr, "hmilockd: %s %s path=%s reason=%s pid=%d exe=%s sha256=%s\n",
+		fprintf(stderr,
+		        "hmilockd: %s %s path=%s reason=%s pid=%d uid=%s exe=%s sha256=%s\n",
 		        log_verdict_name(ev->verdict), ev->op[0] ? ev->op : "exec", path,
-		        log_reason_name(ev->reason), (int)ev->pid, exe, hex);
+		        log_reason_name(ev->reason), (int)ev->pid, uid, exe, hex);
 }
 
 static void log_remember(const struct hmd_event *ev)

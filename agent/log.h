@@ -22,6 +22,8 @@ struct hmd_event {
 	uint8_t verdict; /* enum hmd_verdict */
 	uint8_t reason; /* enum hmd_reason */
 	uint8_t has_hash;
+	uint8_t has_uid;
+	uint32_t uid; /* the subject's real uid, when has_uid */
 	uint8_t sha256[WL_SHA256_LEN];
 	char op[16]; /* "exec", "mmap", "write", ... */
 	char exe[256]; /* exe of pid, best effort, filled by the logger */

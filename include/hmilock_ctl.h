@@ -182,7 +182,9 @@ struct hmc_event {
 	uint8_t verdict; /* enum hmc_verdict */
 	uint8_t reason; /* enum hmc_reason */
 	uint8_t has_hash;
-	uint8_t reserved;
+	uint8_t has_uid;
+	uint32_t uid; /* the subject's real uid, when has_uid */
+	uint32_t reserved; /* 0 */
 	uint8_t sha256[32];
 	char op[16]; /* NUL-terminated strings */
 	char exe[256];
@@ -341,7 +343,7 @@ _Static_assert(sizeof(struct hmc_helper_counters) == (2 * HMC_OP__MAX + 2) * 8,
 _Static_assert(sizeof(struct hmc_status) == 96 + 168 + sizeof(struct hmc_helper_counters) + 4096 +
                                                 128 + 256 + 128 + 1024 + 256 + 256,
                "hmc_status");
-_Static_assert(sizeof(struct hmc_event) == 24 + 32 + 16 + 256 + 4096, "hmc_event layout");
+_Static_assert(sizeof(struct hmc_event) == 32 + 32 + 16 + 256 + 4096, "hmc_event layout");
 _Static_assert(offsetof(struct hmc_msg, u) == sizeof(struct hmc_hdr), "no gap after header");
 _Static_assert(sizeof(struct hmc_hdr) + sizeof(struct hmc_events) <= HMC_MAX_MSG,
                "an EVENTS reply must fit one SEQPACKET record");
@@ -414,7 +416,7 @@ static inline bool hmc_auth_ok(const struct hmd_ctl_auth *a)
 static inline bool hmc_event_ok(const struct hmc_event *e)
 {
 	return e->verdict < HMC_V__MAX && e->reason < HMC_R__MAX && e->has_hash <= 1 &&
-	       e->reserved == 0 && hmc_str_ok(e->op, sizeof(e->op)) &&
+	       e->has_uid <= 1 && e->reserved == 0 && hmc_str_ok(e->op, sizeof(e->op)) &&
 	       hmc_str_ok(e->exe, sizeof(e->exe)) && hmc_str_ok(e->path, sizeof(e->path));
 }
 

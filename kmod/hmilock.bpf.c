@@ -405,7 +405,7 @@ __noinline int hmk_emit(__u64 op_verdict, __u64 inode_p, __u64 dentry_p, __u64 m
 	e->verdict = (op_verdict >> 8) & 0xff;
 	e->depth = 0;
 	e->flags = 0;
-	e->pad = 0;
+	e->uid = (__u32)bpf_get_current_uid_gid();
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	if (dentry_p)
 		event_path(e, (struct dentry *)dentry_p, (struct vfsmount *)mnt_p);

@@ -142,7 +142,7 @@ struct hmk_event {
 	__u8 verdict; /* enum hmk_verdict */
 	__u8 depth; /* entries used in comp[] */
 	__u8 flags; /* HMK_EF_* */
-	__u32 pad;
+	__u32 uid; /* who did it: real uid (the kernel's, not a namespace's) */
 	char comm[16];
 	char comp[HMK_PATH_DEPTH][HMK_NAME_LEN];
 };

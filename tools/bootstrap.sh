@@ -11,13 +11,15 @@ cd "$(dirname "$0")/.."
 # hmilockd's metrics file with it (policy-rc.d keeps it from starting).
 # dunst, xvfb, imagemagick: test 78 runs hmilock-notify against a real
 # notification daemon on a virtual display and takes a screenshot.
+# rsyslog, iproute2: test 79 forwards denials to a second rsyslog in a
+# network namespace.
 PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format llvm bpftool
 libelf-dev zlib1g-dev libssl-dev openssl libjson-c-dev libinih-dev libseccomp-dev
 libaudit-dev libsystemd-dev libbpf-dev libcap-ng-dev libcmocka-dev
 auditd debootstrap util-linux coreutils findutils python3 git
 qemu-system-x86 busybox-static xz-utils cpio
 debhelper devscripts lintian fakeroot man-db groff-base systemd
-prometheus-node-exporter dunst xvfb imagemagick"
+prometheus-node-exporter dunst xvfb imagemagick rsyslog iproute2"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bootstrap.sh: must run as root (apt-get install)" >&2

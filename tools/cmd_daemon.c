@@ -435,8 +435,11 @@ static void cd_event_text(const struct hmc_event *e)
 	char when[64], hex[WL_HEX_LEN];
 
 	cd_time(e->time_ns, when, sizeof(when));
-	printf("%s %s %s %s pid=%d exe=", when, hmc_verdict_name(e->verdict),
+	printf("%s %s %s %s pid=%d ", when, hmc_verdict_name(e->verdict),
 	       hmc_reason_name(e->reason), e->op[0] ? e->op : "exec", e->pid);
+	if (e->has_uid)
+		printf("uid=%u ", e->uid);
+	printf("exe=");
 	util_print_path(stdout, e->exe[0] ? e->exe : "?");
 	printf(" path=");
 	util_print_path(stdout, e->path);
@@ -460,6 +463,7 @@ static json_object *cd_event_json(const struct hmc_event *e)
 	json_object_object_add(o, "reason", json_object_new_string(hmc_reason_name(e->reason)));
 	json_object_object_add(o, "op", json_object_new_string(e->op[0] ? e->op : "exec"));
 	json_object_object_add(o, "pid", json_object_new_int(e->pid));
+	json_object_object_add(o, "uid", e->has_uid ? json_object_new_uint64(e->uid) : NULL);
 	cd_json_str(o, "exe", e->exe);
 	cd_json_str(o, "path", e->path);
 	if (e->has_hash) {

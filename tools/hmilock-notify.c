@@ -212,6 +212,7 @@ int main(int argc, char **argv)
 	struct cli cli = {0};
 	int c, rc;
 
+	util_prog = "hmilock-notify";
 	while ((c = getopt_long(argc, argv, "c:s:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

@@ -152,6 +152,9 @@ int follow_run(const struct cli *cli, const struct follow_ops *ops, void *arg,
 /* Print a path so it stays on one line: \n \t \\ and non-UTF-8 or control
  * bytes become C escapes (\n, \t, \\, \xHH). */
 void util_print_path(FILE *f, const char *path);
+/* "PROG: message" on stderr; PROG is util_prog ("hmilock" unless the
+ * program sets it). */
+extern const char *util_prog;
 void util_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A command's usage error, the one tail of every option parser: the
  * message (fmt, may be NULL) as util_err prints it, then "usage: USAGE" and

@@ -133,12 +133,14 @@ char *util_json_path(const char *path, bool *escaped)
 	return out;
 }
 
+const char *util_prog = "hmilock"; /* the program messages are from */
+
 void util_err(const char *fmt, ...)
 {
 	va_list ap;
 
 	util_bar_end();
-	fprintf(stderr, "%s: ", program_invocation_short_name); /* hmilock, hmilock-notify */
+	fprintf(stderr, "%s: ", util_prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

@@ -27,15 +27,16 @@ sum=$(sha256sum "$W/tmp/u01" | cut -d' ' -f1)
 sleep 0.3 # the logger thread files the event just after the reply
 hl events >"$T/ev.txt" 2>&1
 check "events: one line" test "$(wc -l <"$T/ev.txt")" -eq 1
-check "events: text names verdict, reason, path" grep -q " deny not-listed exec pid=[0-9]* exe=.* path=$W/tmp/u01 sha256=$sum\$" "$T/ev.txt"
+check "events: text names verdict, reason, uid, path" grep -q " deny not-listed exec pid=[0-9]* uid=0 exe=.* path=$W/tmp/u01 sha256=$sum\$" "$T/ev.txt"
 hl events --json >"$T/ev.json"
 python3 - "$T/ev.json" "$W/tmp/u01" "$sum" >"$T/py.out" 2>&1 <<'EOF'
 import json, sys
 ev = json.load(open(sys.argv[1]))
 assert len(ev) == 1, ev
 e = ev[0]
-for k in ("id", "time", "time_ns", "verdict", "reason", "op", "pid", "exe", "path", "sha256"):
+for k in ("id", "time", "time_ns", "verdict", "reason", "op", "pid", "uid", "exe", "path", "sha256"):
     assert k in e, k
+assert e["uid"] == 0, e  # the subject's real uid
 assert e["verdict"] == "deny" and e["reason"] == "not-listed" and e["op"] == "exec", e
 assert e["path"] == sys.argv[2] and e["sha256"] == sys.argv[3], e
 assert isinstance(e["pid"], int) and e["pid"] > 0, e

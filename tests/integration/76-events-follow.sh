@@ -63,7 +63,7 @@ check "follow: events carry the same fields as hmilock events --json" python3 -c
 import json, subprocess, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 ev = [o for o in ev if "verdict" in o]
-want = {"id", "time", "time_ns", "verdict", "reason", "op", "pid", "exe", "path", "sha256"}
+want = {"id", "time", "time_ns", "verdict", "reason", "op", "pid", "uid", "exe", "path", "sha256"}
 sys.exit(not ev or any(set(o) - {"path_escaped", "exe_escaped"} != want for o in ev))' "$F"
 
 # A daemon restart: down, then restarted, then the new daemon's events.
