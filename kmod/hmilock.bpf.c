@@ -99,9 +99,13 @@ struct {
  * cgroup opened for writing, and that nothing outside it has written since
  * (upd_note). hmilockd asks it about a change whose writer was reaped
  * before the event was read (`tar x && ./install.sh`: tar is gone at once),
- * which /proc can no longer place; the kernel saw the writer here. */
+ * which /proc can no longer place; the kernel saw the writer here. Not
+ * preallocated (memory as sessions use it, not 5 MB for ever); when it is
+ * full a note is not taken and that change, if its writer is gone, stays
+ * unattributed: refused, never approved. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, HMK_UPDWRITES_MAX);
 	__type(key, struct hmk_inode_key);
 	__type(value, __u32);
