@@ -9,6 +9,10 @@
 set -u
 top=${HMILOCK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${HMILOCK_BUILD:?run through tests/bench/run.sh}
+# absolute, as tests/vm/run.sh names it: the objects' dependency files name
+# their targets as the build dir was given, and a relative and an absolute
+# name for the same object would leave it stale after a header change
+build=$(cd "$build" && pwd) || exit 1
 # shellcheck source=tests/vm/vm.sh
 . "$top/tests/vm/vm.sh"
 work=$build/vm
