@@ -99,10 +99,28 @@ static uid_t exec_subject_uid(pid_t pid)
 	return proc_uids(pid, u) ? (uid_t)-1 : (uid_t)u[PROC_UID_REAL];
 }
 
-/* After the reply only. path may be NULL: resolved through fd then; exe
- * may be NULL or "": the logger then looks it up (best effort). */
+/* Who asked, read while it still waits for our answer: once answered it
+ * may be gone at once (a refused exec fails fast), and /proc with it. */
+struct exec_subject {
+	char exe[sizeof(((struct hmd_event *)0)->exe)];
+	uint32_t uid;
+	bool has_uid;
+};
+
+static void exec_subject_read(pid_t pid, struct exec_subject *s)
+{
+	uid_t u = exec_subject_uid(pid);
+
+	exec_subject_exe(pid, s->exe, sizeof(s->exe));
+	s->has_uid = u != (uid_t)-1;
+	s->uid = s->has_uid ? (uint32_t)u : 0;
+}
+
+/* After the reply only. path may be NULL: resolved through fd then; who:
+ * read before the reply (exec_subject_read; an exe of "" is looked up by
+ * the logger, best effort). */
 static void exec_log(int fd, pid_t pid, const struct decide_out *out, const char *path,
-                     const uint8_t *sha256, const char *exe)
+                     const uint8_t *sha256, const struct exec_subject *who)
 {
 	struct hmd_event ev;
 	struct timespec ts;
@@ -114,8 +132,8 @@ static void exec_log(int fd, pid_t pid, const struct decide_out *out, const char
 	ev.pid = pid;
 	ev.verdict = (uint8_t)out->verdict;
 	ev.reason = (uint8_t)out->reason;
-	ev.uid = (uint32_t)exec_subject_uid(pid); /* it waited for us: alive, mostly */
-	ev.has_uid = ev.uid != (uint32_t)-1;
+	ev.uid = who->uid;
+	ev.has_uid = who->has_uid;
 	snprintf(ev.op, sizeof(ev.op), "exec");
 	if (sha256) {
 		ev.has_hash = 1;
@@ -125,20 +143,21 @@ static void exec_log(int fd, pid_t pid, const struct decide_out *out, const char
 		snprintf(ev.path, sizeof(ev.path), "%s", path);
 	else
 		fan_fd_path(fd, NULL, ev.path, sizeof(ev.path), &resolved);
-	if (exe && exe[0])
-		snprintf(ev.exe, sizeof(ev.exe), "%s", exe);
-	else
-		exec_subject_exe(pid, ev.exe, sizeof(ev.exe)); /* now: later it may be gone */
+	snprintf(ev.exe, sizeof(ev.exe), "%s", who->exe);
 	log_event(&ev);
 }
 
 static void exec_answer_error(int fd, pid_t pid, enum hmd_reason reason, uint64_t t0_ns)
 {
+	struct exec_subject who;
 	struct decide_out out;
 
 	decide_verdict(state_mode(), exec_cfg->on_error, reason, &out);
 	exec_reply(fd, &out, t0_ns);
-	exec_log(fd, pid, &out, NULL, NULL, NULL);
+	/* after the answer: this is the overloaded path (queue full), where
+	 * the reader must not wait on /proc; best effort */
+	exec_subject_read(pid, &who);
+	exec_log(fd, pid, &out, NULL, NULL, &who);
 }
 
 /* ---- worker side ---------------------------------------------------------- */
@@ -314,12 +333,12 @@ static void exec_finish(struct hmd_work *w, const struct decide_in *in,
                         const struct decide_out *out, const struct hmd_list *l, const char *path,
                         const uint8_t *sha, const struct stat *st)
 {
-	char exe[sizeof(((struct hmd_event *)0)->exe)] = "";
+	struct exec_subject who = {.exe = ""};
 	bool answered;
 
 	exec_helper_approve(w->fd, out);
 	if (out->log)
-		exec_subject_exe(w->pid, exe, sizeof(exe));
+		exec_subject_read(w->pid, &who);
 	answered = workers_claim(w);
 	if (answered)
 		exec_reply(w->fd, out, w->t0_ns);
@@ -335,7 +354,7 @@ static void exec_finish(struct hmd_work *w, const struct decide_in *in,
 	if (!in->error && out->ignore)
 		exec_ignore(w->fd, st, list_serial(l));
 	if (answered && out->log)
-		exec_log(w->fd, w->pid, out, path, sha, exe);
+		exec_log(w->fd, w->pid, out, path, sha, &who);
 }
 
 /* Only a refusal asks whether the open trusted update wrote the file
@@ -411,7 +430,6 @@ static bool exec_rec_same(const struct wl_rec *r, const struct stat *st)
 	       r->ctime_sec == st->st_ctim.tv_sec && r->ctime_nsec == (uint32_t)st->st_ctim.tv_nsec;
 }
 
-
 /*
  * Can this file be too large to be hashed for an exec? Larger than [agent]
  * max_unlisted_size, and it cannot be on the list by its size: under
@@ -475,6 +493,7 @@ static enum workers_lane exec_triage(struct hmd_work *w)
 /* Answer from the cache. true when it hit (answered and logged). */
 static bool exec_try_cache(int fd, pid_t pid, const struct stat *st, uint64_t t0)
 {
+	struct exec_subject who;
 	struct cache_key k;
 	struct cache_val v;
 	struct decide_out out;
@@ -502,15 +521,18 @@ static bool exec_try_cache(int fd, pid_t pid, const struct stat *st, uint64_t t0
 	}
 	atomic_fetch_add_explicit(&hmd_stats.cache_hits, 1, memory_order_relaxed);
 	exec_helper_approve(fd, &out);
+	if (out.log)
+		exec_subject_read(pid, &who);
 	exec_reply(fd, &out, t0);
 	if (out.log)
-		exec_log(fd, pid, &out, have_path ? path : NULL, NULL, NULL);
+		exec_log(fd, pid, &out, have_path ? path : NULL, NULL, &who);
 	return true;
 }
 
 static void exec_perm(int fd, pid_t pid)
 {
 	uint64_t t0 = stats_now_ns();
+	struct exec_subject who;
 	struct decide_out out;
 	struct stat st;
 
@@ -531,8 +553,9 @@ static void exec_perm(int fd, pid_t pid)
 		                       .on_error = exec_cfg->on_error};
 
 		decide(&in, &out);
+		exec_subject_read(pid, &who);
 		exec_reply(fd, &out, t0);
-		exec_log(fd, pid, &out, NULL, NULL, NULL);
+		exec_log(fd, pid, &out, NULL, NULL, &who);
 		goto close_fd;
 	}
 	if (exec_try_cache(fd, pid, &st, t0))
