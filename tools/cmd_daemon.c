@@ -199,17 +199,16 @@ static void cd_status_json(const struct hmc_status *s)
 /* "fanotify: exec 3; helper: mmap 5, script 2" or "none". */
 static void cd_refused_text(const struct hmc_status *s, bool deny)
 {
-	uint64_t fan = deny ? s->c.denied : s->c.would_deny, n;
+	uint64_t fan = deny ? s->c.denied : s->c.would_deny, all = hmc_status_refused(s, deny), n;
 	const char *sep = ": ";
 
-	if (!hmc_status_refused(s, deny)) {
+	if (!all) {
 		printf("none\n");
 		return;
 	}
 	if (fan)
-		printf("fanotify: exec %llu%s", (unsigned long long)fan,
-		       fan == hmc_status_refused(s, deny) ? "" : "; ");
-	if (fan != hmc_status_refused(s, deny))
+		printf("fanotify: exec %llu%s", (unsigned long long)fan, fan == all ? "" : "; ");
+	if (fan != all)
 		printf("helper");
 	for (uint32_t op = 0; op < HMC_OP__MAX; op++) {
 		n = deny ? s->h.denied[op] : s->h.would_deny[op];

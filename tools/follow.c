@@ -29,6 +29,18 @@ struct follow_state {
 	char why[600];
 };
 
+/* The reply must be of type want; else f->why says what came instead
+ * ("hmilockd refused<what>: <its message>"). */
+static int follow_expect(struct follow_state *f, uint16_t want, const char *what)
+{
+	if (ctlc_rep()->h.type == want)
+		return EXIT_OK;
+	snprintf(f->why, sizeof(f->why), "hmilockd refused%s: %.512s", what,
+	         ctlc_rep()->h.type == HMC_REP_RESULT ? ctlc_rep()->u.result.msg
+	                                              : "unexpected reply");
+	return EXIT_NEGATIVE;
+}
+
 /* The daemon's pid and uptime, to tell a restart. */
 static int follow_status(struct follow_state *f, bool *restarted)
 {
@@ -37,12 +49,9 @@ static int follow_status(struct follow_state *f, bool *restarted)
 
 	if (rc)
 		return rc;
-	if (ctlc_rep()->h.type != HMC_REP_STATUS) {
-		snprintf(f->why, sizeof(f->why), "hmilockd refused: %.512s",
-		         ctlc_rep()->h.type == HMC_REP_RESULT ? ctlc_rep()->u.result.msg
-		                                              : "unexpected reply");
-		return EXIT_NEGATIVE;
-	}
+	rc = follow_expect(f, HMC_REP_STATUS, "");
+	if (rc)
+		return rc;
 	s = &ctlc_rep()->u.status;
 	*restarted = f->pid && (s->pid != f->pid || s->uptime_s < f->uptime_s);
 	f->pid = s->pid;
@@ -64,13 +73,7 @@ static int follow_page(struct follow_state *f, uint64_t after, uint64_t until, u
 	rc = ctlc_call(HMC_REQ_EVENTS);
 	if (rc)
 		return rc;
-	if (ctlc_rep()->h.type != HMC_REP_EVENTS) {
-		snprintf(f->why, sizeof(f->why), "hmilockd refused the events request: %.512s",
-		         ctlc_rep()->h.type == HMC_REP_RESULT ? ctlc_rep()->u.result.msg
-		                                              : "unexpected reply");
-		return EXIT_NEGATIVE;
-	}
-	return EXIT_OK;
+	return follow_expect(f, HMC_REP_EVENTS, " the events request");
 }
 
 /* Hand on, oldest first, the newest `want` events after f->last_id (a gap

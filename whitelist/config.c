@@ -401,14 +401,20 @@ static int config_k_notify_message(struct hmd_config *cfg, const char *v)
 	return 0;
 }
 
-static int config_k_notify_interval(struct hmd_config *cfg, const char *v)
+/* A duration from 1 s to HMD_MAX_INTERVAL ([notify], [metrics]). */
+static int config_interval(const char *v, unsigned *out)
 {
 	uint32_t secs;
 
-	if (hmc_duration_parse(v, &secs) < 0 || secs > HMD_MAX_METRICS_INTERVAL)
+	if (hmc_duration_parse(v, &secs) < 0 || secs > HMD_MAX_INTERVAL)
 		return -EINVAL;
-	cfg->notify_interval_s = secs;
+	*out = secs;
 	return 0;
+}
+
+static int config_k_notify_interval(struct hmd_config *cfg, const char *v)
+{
+	return config_interval(v, &cfg->notify_interval_s);
 }
 
 /* "off", or an absolute path that fits a sockaddr_un. */
@@ -418,9 +424,8 @@ static int config_k_events_socket(struct hmd_config *cfg, const char *v)
 		cfg->events_socket[0] = '\0';
 		return 0;
 	}
-	if (strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-		return -EINVAL;
-	return config_path_into(cfg->events_socket, sizeof(cfg->events_socket), v);
+	/* as config_k_socket: bind() needs the path and its NUL in sun_path */
+	return config_path_into(cfg->events_socket, sizeof(((struct sockaddr_un *)0)->sun_path), v);
 }
 
 /* A group name as useradd(8) takes it: [a-z_][a-z0-9_-]*, at most 32. */
@@ -452,12 +457,7 @@ static int config_k_metrics_textfile(struct hmd_config *cfg, const char *v)
 
 static int config_k_metrics_interval(struct hmd_config *cfg, const char *v)
 {
-	uint32_t secs;
-
-	if (hmc_duration_parse(v, &secs) < 0 || secs > HMD_MAX_METRICS_INTERVAL)
-		return -EINVAL;
-	cfg->metrics_interval_s = secs;
-	return 0;
+	return config_interval(v, &cfg->metrics_interval_s);
 }
 
 #define CONFIG_STR(x) CONFIG_STR2(x)

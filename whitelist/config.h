@@ -59,7 +59,7 @@ enum hmd_helper_want { HMD_HELPER_AUTO = 0, HMD_HELPER_REQUIRED, HMD_HELPER_OFF 
  * textfile metrics (its --collector.textfile.directory) */
 #define HMD_DEFAULT_METRICS "/var/lib/prometheus/node-exporter/hmilock.prom"
 #define HMD_DEFAULT_METRICS_INTERVAL 5 /* seconds */
-#define HMD_MAX_METRICS_INTERVAL 3600
+#define HMD_MAX_INTERVAL 3600 /* [metrics] and [notify] interval: 1 h */
 
 struct hmd_config {
 	enum hmd_mode mode;
