@@ -14,16 +14,6 @@ need_root
 [ -n "$C2" ] || { skip "pid reuse: no cgroup2 mount"; finish; }
 [ -w /proc/sys/kernel/ns_last_pid ] || { skip "pid reuse: no ns_last_pid"; finish; }
 
-# wait_for FILE: up to 10 s for FILE to exist.
-wait_for() {
-	local i
-	for i in $(seq 200); do
-		[ -e "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 setup_mount || { fail "pid reuse: cannot mount tmpfs"; finish; }
 cp /bin/true "$W/bin/true"
 make_list "$W/bin" || { fail "pid reuse: hmilock init"; finish; }
@@ -66,12 +56,12 @@ out=$!
 hl update -- bash "$T/cmd.sh" >"$T/u.out" 2>&1 &
 up=$!
 track_pid $up
-wait_for "$T/in_session" || fail "pid reuse: the session did not start"
+wait_for 100 test -e "$T/in_session" || fail "pid reuse: the session did not start"
 kill -STOP "$DPID"
 touch "$T/go"
 wait $out # written, exited and reaped: its pid is free
 echo $out >"$T/pid.tmp" && mv "$T/pid.tmp" "$T/pid"
-wait_for "$T/taken" || fail "pid reuse: the updater did not answer"
+wait_for 100 test -e "$T/taken" || fail "pid reuse: the updater did not answer"
 kill -CONT "$DPID"
 touch "$T/cont"
 wait $up

@@ -22,16 +22,6 @@ umask 077
 start_daemon || { fail "metrics: daemon did not start"; finish; }
 umask 022
 
-# wait_for TRIES CMD...: CMD succeeds within TRIES tenths of a second.
-wait_for() {
-	local n=$1
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 metrics_says() { grep -q "$1" <<<"$(status_field metrics)"; }
 
 # The directory does not exist yet (no node exporter on the box).

@@ -17,15 +17,6 @@ cp /bin/true "$W/tmp/unlisted"
 write_conf enforce path+hash
 start_daemon || { fail "follow: daemon did not start"; finish; }
 
-wait_for() {
-	local n=$1
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # count_json FILE PY-EXPR: lines of FILE (JSON objects) for which EXPR holds
 count_json() {
 	python3 -c 'import json, sys

@@ -26,15 +26,6 @@ ES=$T/events.sock
 EVENTS_SOCK=$ES EVENTS_GROUP=users write_conf enforce path+hash
 start_daemon || { fail "notify: daemon did not start"; finish; }
 
-wait_for() {
-	local n=$1
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # The operator's session: nobody in group users, its own home and bus.
 gid=$(getent group users | cut -d: -f3)

@@ -26,15 +26,6 @@ cp /bin/true "$W/tmp/unlisted"
 sum=$(sha256sum "$W/tmp/unlisted" | cut -d' ' -f1)
 write_conf enforce path+hash
 
-wait_for() {
-	local n=$1
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # --- the central log server: its own network namespace, a veth pair -------
 NS=hmk-syslog-$$

@@ -48,6 +48,17 @@ mk_tmpfs() {
 	mkdir -p "$1" && mount -t tmpfs -o size=256m,mode=0755 hmilock-test "$1" && _MOUNTS+=("$1")
 }
 
+# wait_for TENTHS CMD...: CMD succeeds within TENTHS tenths of a second.
+wait_for() {
+	local n=$1
+	shift
+	for _ in $(seq "$n"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # track_pid PID: stop PID (TERM, then KILL) at exit.
 track_pid() { _PIDS+=("$1"); }
 
