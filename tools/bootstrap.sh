@@ -12,14 +12,15 @@ cd "$(dirname "$0")/.."
 # dunst, xvfb, imagemagick: test 78 runs hmilock-notify against a real
 # notification daemon on a virtual display and takes a screenshot.
 # rsyslog, iproute2: test 79 forwards denials to a second rsyslog in a
-# network namespace.
+# network namespace. ansible-core: test 57 checks the Ansible role
+# (packaging/ansible) before the guest runs it.
 PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format llvm bpftool
 libelf-dev zlib1g-dev libssl-dev openssl libjson-c-dev libinih-dev libseccomp-dev
 libaudit-dev libsystemd-dev libbpf-dev libcap-ng-dev libcmocka-dev
 auditd debootstrap util-linux coreutils findutils python3 git
 qemu-system-x86 busybox-static xz-utils cpio
 debhelper devscripts lintian fakeroot man-db groff-base systemd
-prometheus-node-exporter dunst xvfb imagemagick rsyslog iproute2"
+prometheus-node-exporter dunst xvfb imagemagick rsyslog iproute2 ansible-core"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bootstrap.sh: must run as root (apt-get install)" >&2

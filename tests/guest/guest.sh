@@ -26,7 +26,11 @@ GUEST_MIRROR=${HMILOCK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # (mosquitto, python3-pymodbus and Node-RED on nodejs: the HMI stack of
 # tests/guest/hmi, as docs/operations.md names it; pymodbus 3.0.0 imports
 # python3-serial and python3-serial-asyncio, which Debian only recommends)
-GUEST_PACKAGES="systemd systemd-sysv udev dbus python3 util-linux auditd procps nodejs mosquitto mosquitto-clients python3-pymodbus python3-serial python3-serial-asyncio"
+# (ansible-core: Debian's ansible-playbook, for the role of packaging/ansible
+# in the boot with hmilock.guest=ansible, tests/guest/ansible.sh; its
+# python3-cryptography needs python3-cffi-backend, which debootstrap does not
+# find through the virtual package python3-cffi-backend-api-min)
+GUEST_PACKAGES="systemd systemd-sysv udev dbus python3 util-linux auditd procps nodejs mosquitto mosquitto-clients python3-pymodbus python3-serial python3-serial-asyncio ansible-core python3-cffi-backend"
 # Node-RED is not packaged by Debian: npm installs it on the host (4.x, the
 # last line that runs on Debian 12's node 18) into $GUEST_CACHE, once.
 GUEST_NODE_RED=4.1.8
@@ -115,7 +119,8 @@ guest_image() {
 	guest_node_red || return 1
 	tarball=$GUEST_ROOT
 	key=$( (basename "$tarball"; sha256sum <"$deb"; echo "node-red $GUEST_NODE_RED"
-		find "$files" -type f | LC_ALL=C sort | xargs cat; cat "$top/tests/guest/guest.sh") |
+		find "$files" "$top/packaging/ansible" -type f | LC_ALL=C sort | xargs cat
+		cat "$top/tests/guest/guest.sh") |
 		sha256sum | cut -c1-12)
 	GUEST_IMAGE=$GUEST_CACHE/image-$key.ext4
 	[ -s "$GUEST_IMAGE" ] && return 0
@@ -177,7 +182,10 @@ _guest_image_build() {
 		return 1
 	fi
 	if ! mkdir -p "$tmp/usr/local/lib/hmilock-guest" "$tmp/etc/systemd/system/multi-user.target.wants" ||
-		! install -m 0755 "$files/runner.sh" "$files/attacks.sh" "$files/after-reboot.sh" "$tmp/usr/local/lib/hmilock-guest/" ||
+		! install -m 0755 "$files/runner.sh" "$files/attacks.sh" "$files/after-reboot.sh" "$files/ansible.sh" \
+			"$tmp/usr/local/lib/hmilock-guest/" ||
+		! cp -r "$top/packaging/ansible" "$tmp/usr/local/lib/hmilock-guest/ansible" ||
+		! chmod -R go-w "$tmp/usr/local/lib/hmilock-guest/ansible" ||
 		! install -m 0644 "$files/hmilock-guest-test.service" "$tmp/etc/systemd/system/" ||
 		! ln -sf /etc/systemd/system/hmilock-guest-test.service \
 			"$tmp/etc/systemd/system/multi-user.target.wants/hmilock-guest-test.service"; then

@@ -2,6 +2,7 @@
 # tests/guest/run.sh - the guest suite: a real Debian 12 system (systemd as
 # PID 1, the project's .deb installed with dpkg -i, a user "operator")
 # booted under qemu with Debian 12's kernel (6.1) and Debian 13's (6.12),
+# and once more for the Ansible role (tests/guest/ansible.sh),
 # where tests/guest/runner.sh
 # follows the operator's workflow of docs/operations.md and reports on a
 # second serial port. Run through tests/run.sh (as
@@ -67,18 +68,27 @@ guest_run() {
 }
 
 # Debian 12's kernel (6.1) and Debian 13's (6.12, through a private apt
-# state: tests/vm/vm.sh vm_apt). HMILOCK_GUEST_KERNELS picks a subset.
-# HMILOCK_GUEST_ONLY=workflow leaves phase 1's attacks out (a SKIP line: for a
-# quicker turn while working on the workflow, never in CI).
+# state: tests/vm/vm.sh vm_apt), then a boot of its own (on 6.1) for the
+# Ansible role (tests/guest/ansible.sh). HMILOCK_GUEST_KERNELS picks a
+# subset of the kernels. HMILOCK_GUEST_ONLY (a quicker turn while working on
+# one part, never in CI): workflow leaves phase 1's attacks and the Ansible
+# boot out (a SKIP line); ansible boots only for the role.
+runs="${HMILOCK_GUEST_KERNELS:-6.1 6.12} ansible"
 case ${HMILOCK_GUEST_ONLY:-} in
 '') ;;
-workflow) GUEST_APPEND_EXTRA="${GUEST_APPEND_EXTRA:-} hmilock.guest=workflow" ;;
-*) fail "guest-only: unknown HMILOCK_GUEST_ONLY '$HMILOCK_GUEST_ONLY' (workflow)" ;;
+workflow)
+	GUEST_APPEND_EXTRA="${GUEST_APPEND_EXTRA:-} hmilock.guest=workflow"
+	runs=${HMILOCK_GUEST_KERNELS:-6.1 6.12}
+	skip "guest-ansible: left out (HMILOCK_GUEST_ONLY=workflow)"
+	;;
+ansible) runs=ansible ;;
+*) fail "guest-only: unknown HMILOCK_GUEST_ONLY '$HMILOCK_GUEST_ONLY' (workflow, ansible)" ;;
 esac
-for k in ${HMILOCK_GUEST_KERNELS:-6.1 6.12}; do
+for k in $runs; do
 	case $k in
 	6.1) guest_run 6.1 ;;
 	6.12) guest_run 6.12 trixie ;;
+	ansible) GUEST_APPEND_EXTRA="${GUEST_APPEND_EXTRA:-} hmilock.guest=ansible" guest_run ansible ;;
 	*) fail "guest-kernels: unknown kernel '$k' in HMILOCK_GUEST_KERNELS (6.1, 6.12)" ;;
 	esac
 done
