@@ -438,6 +438,7 @@ void ctl_status_fill(struct hmc_status *s)
 	snprintf(s->audit, sizeof(s->audit), "%s", li.audit);
 	metrics_state(s->metrics, sizeof(s->metrics));
 	snprintf(s->events_socket, sizeof(s->events_socket), "%s", ctl.events_state);
+	helper_protected_describe(ctl.cfg, s->protected_files, sizeof(s->protected_files));
 	ctl_fill_gaps(s);
 }
 

@@ -34,6 +34,7 @@
 #include "helper_ev.h"
 #include "list.h"
 #include "log.h"
+#include "protect.h"
 #include "state.h"
 #include "../kmod/hmilock_abi.h"
 #include "hmilock.skel.h"
@@ -478,16 +479,13 @@ struct helper_iset {
 	size_t n;
 };
 
-/* Add (or OR the flags of) the inode behind path; a missing path is skipped. */
-static void helper_iset_add(struct helper_iset *s, const char *path, uint32_t flags)
+/* Add (or OR the flags of) the inode of st. */
+static void helper_iset_add_st(struct helper_iset *s, const struct stat *st, const char *path,
+                               uint32_t flags)
 {
-	struct hmk_inode_key k;
-	struct stat st;
+	struct hmk_inode_key k = helper_key(st->st_dev, st->st_ino);
 	size_t i;
 
-	if (!path || !path[0] || stat(path, &st))
-		return;
-	k = helper_key(st.st_dev, st.st_ino);
 	for (i = 0; i < s->n; i++) {
 		if (!memcmp(&s->keys[i], &k, sizeof(k))) {
 			s->vals[i] |= flags;
@@ -500,6 +498,52 @@ static void helper_iset_add(struct helper_iset *s, const char *path, uint32_t fl
 	}
 	s->keys[s->n] = k;
 	s->vals[s->n++] = flags;
+}
+
+/* Add the inode behind path (symlinks followed); a missing path is skipped. */
+static void helper_iset_add(struct helper_iset *s, const char *path, uint32_t flags)
+{
+	struct stat st;
+
+	if (path && path[0] && !stat(path, &st))
+		helper_iset_add_st(s, &st, path, flags);
+}
+
+/* Every directory above path, as named (a symlink such as /lib itself) and
+ * as resolved: none of them can be renamed away while locked. */
+static void helper_iset_add_dirs(struct helper_iset *s, const char *path)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 0 && snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+			continue;
+		if (pass == 1 && !realpath(path, dir))
+			continue;
+		while ((slash = strrchr(dir, '/')) && slash != dir) {
+			*slash = '\0';
+			if (!lstat(dir, &st))
+				helper_iset_add_st(s, &st, dir, HMK_P_DIR);
+		}
+	}
+}
+
+/* The files of protect_paths() and the directories above each. */
+static void helper_iset_add_files(struct helper_iset *s, const struct hmd_config *cfg)
+{
+	struct protect_file f[HMK_PF__MAX];
+	struct stat st;
+
+	protect_paths(cfg, f);
+	for (int i = 0; i < HMK_PF__MAX; i++) {
+		if (!f[i].path[0] || stat(f[i].path, &st)) /* (no access(2) under seccomp) */
+			continue;
+		helper_iset_add(s, f[i].path,
+		                HMK_P_FILE | (f[i].pkg ? HMK_P_PKG : 0) |
+		                    (i == HMK_PF_DAEMON ? HMK_P_DAEMON : 0));
+		helper_iset_add_dirs(s, f[i].path);
+	}
 }
 
 /* After an upgrade of hmilock through the trusted update the daemon's path
@@ -523,25 +567,40 @@ static void helper_iset_add_installed(struct helper_iset *s)
 	if (path[0] != '/' || stat(path, &st) || !S_ISREG(st.st_mode) ||
 	    !helper_approved(st.st_dev, st.st_ino))
 		return;
-	helper_iset_add(s, path, HMK_P_FILE | HMK_P_DAEMON);
+	helper_iset_add(s, path, HMK_P_FILE | HMK_P_DAEMON | HMK_P_PKG);
 }
+
+/* What the protected files' paths name now: (dev, ino) per kind, 0 where
+ * absent. helper_protect_tick() compares it with the last fill. */
+static void helper_protect_print(const struct hmd_config *cfg, uint64_t out[HMK_PF__MAX][2])
+{
+	struct protect_file f[HMK_PF__MAX];
+	struct stat st;
+
+	protect_paths(cfg, f);
+	for (int i = 0; i < HMK_PF__MAX; i++) {
+		out[i][0] = out[i][1] = 0;
+		if (f[i].path[0] && !stat(f[i].path, &st)) {
+			out[i][0] = st.st_dev;
+			out[i][1] = st.st_ino;
+		}
+	}
+}
+
+static uint64_t helper_protect_last[HMK_PF__MAX][2];
 
 static int helper_protect_defaults(const struct hmd_config *cfg)
 {
 	struct helper_iset *s = calloc(1, sizeof(*s));
-	char prev[PATH_MAX + 8];
 	struct dirent *de;
 	DIR *d;
 	int err;
 
 	if (!s)
 		return -ENOMEM;
-	helper_iset_add(s, cfg->path, HMK_P_FILE);
-	helper_iset_add(s, cfg->db, HMK_P_FILE);
-	snprintf(prev, sizeof(prev), "%s.prev", cfg->db);
-	helper_iset_add(s, prev, HMK_P_FILE);
-	helper_iset_add(s, cfg->key, HMK_P_FILE);
-	helper_iset_add(s, "/proc/self/exe", HMK_P_FILE | HMK_P_DAEMON);
+	helper_protect_print(cfg, helper_protect_last);
+	helper_iset_add_files(s, cfg);
+	helper_iset_add(s, "/proc/self/exe", HMK_P_FILE | HMK_P_DAEMON | HMK_P_PKG);
 	helper_iset_add_installed(s);
 	d = opendir(HMK_PIN_DIR);
 	while (d && (de = readdir(d))) {
@@ -557,6 +616,52 @@ static int helper_protect_defaults(const struct hmd_config *cfg)
 	err = helper_map_replace(bpf_map__fd(hp.skel->maps.hmk_protected), s->keys, s->vals, s->n);
 	free(s);
 	return err;
+}
+
+void helper_protect_tick(void)
+{
+	uint64_t now[HMK_PF__MAX][2];
+
+	if (!hp.active || !hp.dcfg)
+		return;
+	helper_protect_print(hp.dcfg, now);
+	if (!memcmp(now, helper_protect_last, sizeof(now)))
+		return;
+	/* a file written anew (the state file, the list) or made (a first
+	 * admin password, the journal of a window): protect what is there now */
+	if (helper_protect_defaults(hp.dcfg) < 0)
+		log_msg(LOG_ERR, "kernel helper: cannot protect hmilock's files anew");
+}
+
+void helper_protected_describe(const struct hmd_config *cfg, char *out, size_t len)
+{
+	struct protect_file f[HMK_PF__MAX];
+	struct hmk_inode_key k;
+	struct stat st;
+	uint32_t v;
+	size_t off = 0;
+	int n;
+
+	out[0] = '\0';
+	protect_paths(cfg, f);
+	for (int i = 0; i < HMK_PF__MAX && off < len; i++) {
+		const char *how = "absent";
+
+		if (f[i].path[0] && !stat(f[i].path, &st)) {
+			k = helper_key(st.st_dev, st.st_ino);
+			how = hp.active && !bpf_map_lookup_elem(
+			                       bpf_map__fd(hp.skel->maps.hmk_protected), &k, &v)
+			          ? "protected"
+			          : "not protected";
+		}
+		n = snprintf(out + off, len - off, "%s\t%s\t%s\n", f[i].what,
+		             f[i].path[0] ? f[i].path : "-", how);
+		if (n < 0 || (size_t)n >= len - off) {
+			out[off] = '\0';
+			break;
+		}
+		off += (size_t)n;
+	}
 }
 
 static bool helper_is_elf(const char *path)

@@ -40,6 +40,13 @@ int helper_approve_fd(int fd); /* fstat + FS_IOC_GETVERSION, then helper_approve
 int helper_forget(uint64_t st_dev, uint64_t ino);
 bool helper_approved(uint64_t st_dev, uint64_t ino);
 int helper_protect_path(const char *path, bool daemon_binary);
+/* Main thread, each second and after each request: protect the files of
+ * HMK_PROTECTED_FILES anew when a path names another inode than at the last
+ * fill (a state file or list written, a first admin password made). */
+void helper_protect_tick(void);
+/* Per protected file one line "what\tpath\tprotected|not protected|absent\n"
+ * (path "-" where this box has none), for status. */
+void helper_protected_describe(const struct hmd_config *cfg, char *out, size_t len);
 int helper_set_interpreters(const char *const *patterns, size_t n); /* glob(3) patterns */
 int helper_set_daemon(pid_t tgid);
 int helper_set_updater_cgroup(const char *cgroup_dir, bool on);

@@ -75,7 +75,16 @@ static void helper_ev_path(const struct hmk_event *e, char *out, size_t len)
 	int i;
 
 	out[0] = 0;
-	if (e->op == HMK_OP_KILL || e->op == HMK_OP_PTRACE) {
+	if (e->op == HMK_OP_KILL && e->arg >= HMK_ARG_RLIMIT) {
+		snprintf(out, len, "hmilockd (pid %u), rlimit %u", e->target,
+		         e->arg - HMK_ARG_RLIMIT);
+		return;
+	}
+	if (e->op == HMK_OP_KILL) {
+		snprintf(out, len, "hmilockd (pid %u), signal %u", e->target, e->arg);
+		return;
+	}
+	if (e->op == HMK_OP_PTRACE) {
 		snprintf(out, len, "hmilockd (pid %u)", e->target);
 		return;
 	}

@@ -173,6 +173,9 @@ struct hmc_status {
 	char gaps[1024]; /* what is open without the kernel helper; "" when active */
 	char metrics[256]; /* the Prometheus text file: where, or why not */
 	char events_socket[256]; /* the read-only events socket: where, for whom */
+	/* the files that decide enforcement, one line each:
+	 * "what\tpath\tprotected|not protected|absent\n" */
+	char protected_files[2048];
 };
 
 struct hmc_event {
@@ -341,7 +344,7 @@ _Static_assert(sizeof(struct hmc_counters) == 21 * 8, "hmc_counters layout");
 _Static_assert(sizeof(struct hmc_helper_counters) == (2 * HMC_OP__MAX + 2) * 8,
                "hmc_helper_counters layout");
 _Static_assert(sizeof(struct hmc_status) == 96 + 168 + sizeof(struct hmc_helper_counters) + 4096 +
-                                                128 + 256 + 128 + 1024 + 256 + 256,
+                                                128 + 256 + 128 + 1024 + 256 + 256 + 2048,
                "hmc_status");
 _Static_assert(sizeof(struct hmc_event) == 32 + 32 + 16 + 256 + 4096, "hmc_event layout");
 _Static_assert(offsetof(struct hmc_msg, u) == sizeof(struct hmc_hdr), "no gap after header");

@@ -597,18 +597,28 @@ static __always_inline int write_check(struct hmk_config *c, __u8 op, struct ino
                                        struct dentry *d, struct vfsmount *mnt, bool drop)
 {
 	struct hmk_inode_key k;
-	bool approved;
+	bool approved, allowed;
+	__u32 *pv, pf;
 	int err = 0;
 
 	if (!c || c->mode == HMK_MODE_OFF || !inode)
 		return 0;
 	inode_key(inode, &k);
 	approved = bpf_map_lookup_elem(&hmk_approved, &k) != NULL;
-	if (!approved && !bpf_map_lookup_elem(&hmk_protected, &k))
+	barrier_var(approved); /* else clang ORs the two map pointers: rejected */
+	pv = bpf_map_lookup_elem(&hmk_protected, &k);
+	pf = pv ? *pv : 0;
+	if (!approved && !pf)
 		return 0;
-	if (c->mode == HMK_MODE_ENFORCE && !cur_is_daemon(c) && !cur_in_updater())
+	/* a directory above a protected file: only never renamed away */
+	if (!approved && pf == HMK_P_DIR && op != HMK_OP_RENAME)
+		return 0;
+	/* The trusted update replaces approved files and the package's own
+	 * (HMK_P_PKG), never the list, key, password, state, journal or pins. */
+	allowed = cur_is_daemon(c) || (cur_in_updater() && (!pf || (pf & HMK_P_PKG)));
+	if (c->mode == HMK_MODE_ENFORCE && !allowed)
 		return violation(c, op, inode, d, mnt, 0, 0);
-	if (c->mode == HMK_MODE_AUDIT && !cur_is_daemon(c) && !cur_in_updater())
+	if (c->mode == HMK_MODE_AUDIT && !allowed)
 		err = violation(c, op, inode, d, mnt, 0, 0);
 	if (approved && drop && bpf_map_delete_elem(&hmk_approved, &k) == 0)
 		event_emit(op, HMK_V_CHANGED, inode, d, mnt, 0, 0);
@@ -1171,6 +1181,43 @@ int BPF_PROG(hmk_task_kill, struct task_struct *p, struct kernel_siginfo *info, 
 	return violation(c, HMK_OP_KILL, 0, 0, 0, c->daemon_tgid, sig);
 }
 
+/* A signal a file's owner gets for its I/O (F_SETOWN, F_SETSIG: SIGKILL
+ * as easily as SIGIO, whose default action ends the process too); it goes
+ * through send_sigio(), not task_kill. It may be sent from interrupt
+ * context, where "current" says nothing about the sender: only maintenance
+ * lets it reach the daemon, which asks for no such signal. */
+SEC("lsm/file_send_sigiotask")
+int BPF_PROG(hmk_sigiotask, struct task_struct *tsk, struct fown_struct *fown, int sig, int ret)
+{
+	struct hmk_config *c;
+
+	if (ret)
+		return ret;
+	c = cfg_get();
+	if (!c || !c->daemon_tgid || tsk->tgid != c->daemon_tgid || !cfg_locked(c))
+		return 0;
+	if (sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH)
+		return 0; /* ignored by default */
+	return violation(c, HMK_OP_KILL, 0, 0, 0, c->daemon_tgid, sig ? sig : SIGIO);
+}
+
+/* Another process's limits on the daemon (prlimit --cpu=1 ends it by
+ * SIGXCPU and SIGKILL, --nofile=0 starves it): the same guard as a kill.
+ * The event's arg is HMK_ARG_RLIMIT + the resource. */
+SEC("lsm/task_setrlimit")
+int BPF_PROG(hmk_setrlimit, struct task_struct *p, unsigned int resource, struct rlimit *new_rlim,
+             int ret)
+{
+	struct hmk_config *c;
+
+	if (ret)
+		return ret;
+	c = cfg_get();
+	if (!c || !c->daemon_tgid || p->tgid != c->daemon_tgid || guard_exempt(c))
+		return 0;
+	return violation(c, HMK_OP_KILL, 0, 0, 0, c->daemon_tgid, HMK_ARG_RLIMIT + resource);
+}
+
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(hmk_ptrace_check, struct task_struct *child, unsigned int mode, int ret)
 {
@@ -1219,8 +1266,9 @@ static __always_inline bool self_obj(__u32 kind, __u32 id)
  * detaching any BPF link (a link fd of ours can be had from its pin, and the
  * kernel does not tell which link an fd names here), an fd for one of our
  * links by id, and loading program types that could undo or blind us
- * (kprobe, tracing, LSM, extension). Opening our maps for writing is refused
- * in the bpf_map hook; unpinning in inode_unlink/inode_rename (pins are
+ * (kprobe, tracing, LSM, extension; syscall programs, whose own bpf()
+ * calls this hook waves through as the kernel's on 6.14+). Any fd of our
+ * maps is refused in the bpf_map hook; unpinning in inode_unlink/inode_rename (pins are
  * protected inodes); unmounting their bpffs in sb_umount. */
 static __always_inline int bpf_guard(int cmd, union bpf_attr *attr)
 {
@@ -1239,7 +1287,8 @@ static __always_inline int bpf_guard(int cmd, union bpf_attr *attr)
 	case BPF_PROG_LOAD:
 		type = BPF_CORE_READ(attr, prog_type);
 		if (type != BPF_PROG_TYPE_KPROBE && type != BPF_PROG_TYPE_TRACING &&
-		    type != BPF_PROG_TYPE_LSM && type != BPF_PROG_TYPE_EXT)
+		    type != BPF_PROG_TYPE_LSM && type != BPF_PROG_TYPE_EXT &&
+		    type != BPF_PROG_TYPE_SYSCALL)
 			return 0;
 		break;
 	default:
@@ -1269,8 +1318,9 @@ int BPF_PROG(hmk_bpf_map, struct bpf_map *map, fmode_t fmode, int ret)
 
 	if (ret)
 		return ret;
-	if (!(fmode & FMODE_WRITE))
-		return 0; /* read-only fds (bpftool map dump) stay allowed */
+	/* Any fd, read-only too: a program of root's own may write a map
+	 * through an fd it was given whatever the fd's mode (the verifier does
+	 * not look), and a syscall program asks for fds from the kernel. */
 	c = cfg_get();
 	if (guard_exempt(c) || !self_obj(HMK_OBJ_MAP, map->id))
 		return 0;

@@ -10,7 +10,7 @@
 #include <linux/types.h>
 #endif
 
-#define HMK_ABI_VERSION 5
+#define HMK_ABI_VERSION 6
 #define HMK_PIN_DIR "/sys/fs/bpf/hmilock"
 
 /* Map sizes. The approved map is BPF_F_NO_PREALLOC: memory grows with use. */
@@ -65,10 +65,41 @@ struct hmk_approved {
 	__u16 epoch; /* loader's fill pass; entries of older passes are swept */
 };
 
-/* hmk_protected values: why an inode is protected (bit set). */
-#define HMK_P_FILE 0x1u /* hmilock's own config, key, list */
+/* hmk_protected values: why an inode is protected (bit set). While locked
+ * nobody but hmilockd writes, truncates, renames or unlinks such an inode;
+ * a trusted update may replace HMK_P_PKG files (the package's own) only. */
+#define HMK_P_FILE 0x1u /* one of HMK_PROTECTED_FILES */
 #define HMK_P_DAEMON 0x2u /* the hmilockd binary: trusted when no daemon is registered */
 #define HMK_P_PIN 0x4u /* a pin under HMK_PIN_DIR */
+#define HMK_P_DIR 0x8u /* a directory above a protected file: never renamed away */
+#define HMK_P_PKG 0x10u /* shipped by the package: an upgrade replaces it */
+
+/*
+ * The files that decide enforcement: what hmilockd protects (each that
+ * exists, and every directory above it) and `hmilock status` lists. X(kind,
+ * what, pkg): pkg 1 for a file the package ships (a trusted update of
+ * hmilock replaces it); the others only hmilockd itself writes while
+ * locked. The paths come from the configuration (agent/protect.c).
+ */
+#define HMK_PROTECTED_FILES(X)                                                                     \
+	X(HMK_PF_CONFIG, "configuration", 1)                                                       \
+	X(HMK_PF_LIST, "approved list", 0)                                                         \
+	X(HMK_PF_LIST_PREV, "previous list", 0)                                                    \
+	X(HMK_PF_KEY, "list key", 0)                                                               \
+	X(HMK_PF_PASSWORD, "admin password", 0)                                                    \
+	X(HMK_PF_STATE, "state file", 0)                                                           \
+	X(HMK_PF_JOURNAL, "maintenance journal", 0)                                                \
+	X(HMK_PF_IMPORT_KEY, "import public key", 0)                                               \
+	X(HMK_PF_UNIT, "systemd unit", 1)                                                          \
+	X(HMK_PF_DAEMON, "hmilockd binary", 1)                                                     \
+	X(HMK_PF_CLI, "hmilock binary", 1)
+
+enum hmk_pfile {
+#define HMK_PF_ENUM(kind, what, pkg) kind,
+	HMK_PROTECTED_FILES(HMK_PF_ENUM)
+#undef HMK_PF_ENUM
+	    HMK_PF__MAX
+};
 
 /* hmk_self keys: the helper's own BPF objects, guarded against other bpf() users. */
 enum hmk_obj_kind { HMK_OBJ_MAP = 1, HMK_OBJ_PROG = 2, HMK_OBJ_LINK = 3 };
@@ -98,7 +129,8 @@ enum hmk_op {
 	HMK_OP_SETATTR, /* inode_setattr */
 	HMK_OP_UNLINK, /* inode_unlink */
 	HMK_OP_RENAME, /* inode_rename */
-	HMK_OP_KILL, /* task_kill against the daemon */
+	HMK_OP_KILL, /* a signal to the daemon: task_kill, file_send_sigiotask, or
+	              * task_setrlimit by another process (arg HMK_ARG_RLIMIT + resource) */
 	HMK_OP_PTRACE, /* ptrace_access_check against the daemon */
 	HMK_OP_SCRIPT, /* interpreter opening an unapproved script */
 	HMK_OP_BPF, /* bpf()/bpf_map guard */
@@ -107,6 +139,9 @@ enum hmk_op {
 	HMK_OP_PROCMEM, /* W^X: opening /proc/<pid>/mem for writing */
 	HMK_OP__MAX
 };
+
+/* HMK_OP_KILL's arg: the signal, or this plus the rlimit resource. */
+#define HMK_ARG_RLIMIT 0x10000u
 
 enum hmk_verdict {
 	HMK_V_DENY = 0, /* enforce: -EPERM returned */

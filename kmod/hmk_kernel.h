@@ -61,10 +61,13 @@ typedef struct {
 #define SIGCONT 18
 #define SIGURG 23
 #define SIGWINCH 28
+#define SIGIO 29
 
 /* Only passed through as hook arguments, never read. */
 struct cred;
 struct kernel_siginfo;
+struct fown_struct;
+struct rlimit;
 
 struct super_block {
 	dev_t s_dev;

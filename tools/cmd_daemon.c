@@ -163,6 +163,45 @@ static void cd_status_counters(json_object *o, const struct hmc_status *s)
 	CD_U64(o, "update_sessions", c->update_sessions);
 }
 
+/* Each line "what\tpath\tstate" of s->protected_files to fn. */
+static void cd_protected_each(const struct hmc_status *s,
+                              void (*fn)(const char *what, const char *path, const char *how,
+                                         void *arg),
+                              void *arg)
+{
+	char buf[sizeof(s->protected_files)], *line, *save = NULL, *path, *how;
+
+	memcpy(buf, s->protected_files, sizeof(buf));
+	buf[sizeof(buf) - 1] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		path = strchr(line, '\t');
+		how = path ? strchr(path + 1, '\t') : NULL;
+		if (!how)
+			continue;
+		*path++ = '\0';
+		*how++ = '\0';
+		fn(line, path, how, arg);
+	}
+}
+
+static void cd_protected_json(const char *what, const char *path, const char *how, void *arg)
+{
+	json_object *f = json_object_new_object();
+
+	json_object_object_add(f, "what", json_object_new_string(what));
+	json_object_object_add(f, "path", json_object_new_string(path));
+	json_object_object_add(f, "state", json_object_new_string(how));
+	json_object_array_add(arg, f);
+}
+
+static void cd_protected_text(const char *what, const char *path, const char *how, void *arg)
+{
+	bool *first = arg;
+
+	printf("%s%-20s %s (%s)\n", *first ? "protected:  " : "            ", what, path, how);
+	*first = false;
+}
+
 static void cd_status_json(const struct hmc_status *s)
 {
 	json_object *o = json_object_new_object();
@@ -192,6 +231,9 @@ static void cd_status_json(const struct hmc_status *s)
 	json_object_object_add(o, "audit_ok", json_object_new_boolean(s->audit_ok != 0));
 	json_object_object_add(o, "metrics", json_object_new_string(s->metrics));
 	json_object_object_add(o, "events_socket", json_object_new_string(s->events_socket));
+	json_object *pf = json_object_new_array();
+	cd_protected_each(s, cd_protected_json, pf);
+	json_object_object_add(o, "protected", pf);
 	printf("%s\n", json_object_to_json_string_ext(o, LIST_JSON_FLAGS));
 	json_object_put(o);
 }
@@ -273,6 +315,8 @@ static void cd_status_text(const struct hmc_status *s)
 	printf("\n");
 	if (s->gaps[0])
 		printf("open gaps:  %s\n", s->gaps);
+	bool first = true;
+	cd_protected_each(s, cd_protected_text, &first);
 }
 
 int cmd_status(const struct cli *cli, int argc, char **argv)

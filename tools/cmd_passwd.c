@@ -157,5 +157,10 @@ int cmd_passwd(const struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 fail:
 	util_err("%s; nothing changed", err.msg);
+	/* While the box is locked the kernel helper lets only hmilockd (and a
+	 * maintenance window, opened with the current password) change it. */
+	if (err.code == -EPERM)
+		util_err("the admin password file is write-protected while the box is locked: "
+		         "change or remove it inside hmilock maintenance begin ... end");
 	return err.kind == WL_E_NOMEM ? EXIT_INTERNAL : EXIT_USAGE;
 }

@@ -342,6 +342,108 @@ else
 	fail "attack-class5: no too-large refusal of /tmp/huge*: $(hl events -n 3 2>&1 | line)"
 fi
 
+# --- root tamper: signals by another route (issue 10, item 6) ---------------
+# As root, on the locked box: the kill guard hooks task_kill, and these two
+# reach hmilockd without kill(2). Both must leave the same hmilockd running.
+dpid=$(systemctl show -p MainPID --value hmilockd.service)
+kills0=$(hl status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["denied_by"]["helper"]["kill"])')
+# F_SETOWN + F_SETSIG(SIGKILL) on a pipe, then I/O: the kernel's
+# send_sigio() signals the owner (file_send_sigiotask)
+o=$(DPID=$dpid python3 - 2>&1 <<'EOF2'
+import fcntl, os
+r, w = os.pipe()
+fcntl.fcntl(r, fcntl.F_SETOWN, int(os.environ["DPID"]))
+fcntl.fcntl(r, 10, 9)  # F_SETSIG, SIGKILL
+fcntl.fcntl(r, fcntl.F_SETFL, os.O_ASYNC | os.O_NONBLOCK)
+os.write(w, b"x")
+print("sent")
+EOF2
+)
+sleep 2
+if [ "$o" = sent ] && kill -0 "$dpid" 2>/dev/null &&
+	[ "$(systemctl show -p MainPID --value hmilockd.service)" = "$dpid" ]; then
+	pass "root-tamper: F_SETOWN + F_SETSIG(SIGKILL) + I/O on a pipe owned by hmilockd: refused, hmilockd ($dpid) runs on"
+else
+	fail "root-tamper: the SIGIO route: '$(line <<<"$o")', hmilockd $dpid -> $(systemctl show -p MainPID --value hmilockd.service) ($(systemctl is-active hmilockd.service))"
+fi
+o=$(prlimit --cpu=1 --pid "$dpid" 2>&1)
+rc=$?
+lim=$(prlimit --cpu --pid "$dpid" --output SOFT --noheadings 2>&1 | tr -d ' ')
+if [ $rc -ne 0 ] && grep -q -i 'not permitted' <<<"$o" && [ "$lim" = unlimited ]; then
+	pass "root-tamper: prlimit --cpu=1 --pid hmilockd: refused ($(line <<<"$o")); its CPU limit stays $lim"
+else
+	fail "root-tamper: prlimit --cpu=1 on hmilockd: rc $rc '$(line <<<"$o")', limit now '$lim'"
+fi
+kills1=$(hl status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["denied_by"]["helper"]["kill"])')
+if [ "${kills1:-0}" -ge $((${kills0:-0} + 2)) ] && hl events -n 200 2>/dev/null | grep -q 'kill'; then
+	pass "root-tamper: both are counted and logged as the helper's kill refusals ($kills0 -> $kills1)"
+else
+	fail "root-tamper: helper kill count $kills0 -> $kills1: $(hl events -n 5 2>&1 | line)"
+fi
+
+# --- root tamper: the files that decide enforcement (issue 10, items 1, 3, 7)
+# As root on the locked box (an admin password is set): removing the
+# password, editing the state file, renaming their directories away, and a
+# trusted update's command removing hmilock's own files are all refused.
+pf=$(hl status --json 2>/dev/null | python3 -c '
+import json, sys
+for f in json.load(sys.stdin)["protected"]:
+    print("%s=%s" % (f["what"].replace(" ", "_"), f["state"]))')
+if grep -qx 'admin_password=protected' <<<"$pf" && grep -qx 'state_file=protected' <<<"$pf" &&
+	grep -qx 'list_key=protected' <<<"$pf" && grep -qx 'hmilockd_binary=protected' <<<"$pf"; then
+	pass "root-tamper: status lists the files that decide enforcement as protected ($(grep -c '=protected' <<<"$pf") of $(wc -l <<<"$pf"))"
+else
+	fail "root-tamper: status protected: $(line <<<"$pf")"
+fi
+o1=$(rm -f /etc/hmilock/admin.pass 2>&1)
+o2=$(mv /etc/hmilock /etc/hmilock.off 2>&1)
+o3=$( (printf 'mode=audit\n' >/var/lib/hmilock/state) 2>&1)
+o4=$(mv /var/lib/hmilock /var/lib/hmilock.off 2>&1)
+if [ -s /etc/hmilock/admin.pass ] && [ -d /etc/hmilock ] && [ -d /var/lib/hmilock ] &&
+	grep -q '^mode=enforce$' /var/lib/hmilock/state && [ "$(status_json mode)" = enforce ] &&
+	grep -q -i 'not permitted' <<<"$o1" && grep -q -i 'not permitted' <<<"$o2" &&
+	grep -q -i 'not permitted' <<<"$o3" && grep -q -i 'not permitted' <<<"$o4"; then
+	pass "root-tamper: rm admin.pass, mv /etc/hmilock, mode=audit into the state file, mv /var/lib/hmilock: each refused ($(line <<<"$o1")); the mode stays enforce"
+else
+	fail "root-tamper: protected files: rm '$(line <<<"$o1")' mv '$(line <<<"$o2")' state '$(line <<<"$o3")' mv '$(line <<<"$o4")'; admin.pass $(stat -c %s /etc/hmilock/admin.pass 2>&1), state $(tr '\n' ' ' </var/lib/hmilock/state 2>&1 | cut -c1-80), mode $(status_json mode)"
+fi
+o=$(timeout 60 hmilock passwd --remove --password-file "$PW" 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && [ -s /etc/hmilock/admin.pass ] && grep -q 'write-protected while the box is locked' <<<"$o"; then
+	pass "root-tamper: hmilock passwd --remove, with the password, on the locked box: refused, it says to use a maintenance window"
+else
+	fail "root-tamper: passwd --remove while locked: rc $rc, admin.pass $(stat -c %s /etc/hmilock/admin.pass 2>&1): $(line <<<"$o")"
+fi
+pin=$(ls /sys/fs/bpf/hmilock 2>/dev/null | head -1)
+o=$(timeout 300 hmilock update --password-file "$PW" -- sh -c \
+	"rm -f /var/lib/hmilock/state /etc/hmilock/list.key /sys/fs/bpf/hmilock/$pin" 2>&1)
+if [ -n "$pin" ] && [ -e "/sys/fs/bpf/hmilock/$pin" ] && [ -s /etc/hmilock/list.key ] &&
+	grep -q '^mode=enforce$' /var/lib/hmilock/state && [ "$(status_json helper)" = "active (pinned)" ]; then
+	pass "root-tamper: a trusted update's command cannot remove the state file, the list key or a pin ($pin): $(line <<<"$o" | cut -c1-160)"
+else
+	fail "root-tamper: inside hmilock update: pin '$pin' $(ls /sys/fs/bpf/hmilock 2>&1 | line), key $(stat -c %s /etc/hmilock/list.key 2>&1), state $(tr '\n' ' ' </var/lib/hmilock/state 2>&1 | cut -c1-80): $(line <<<"$o")"
+fi
+
+# A read-only fd of a helper map is enough for a BPF program of root's own
+# to write it (the verifier does not check the fd's mode): none is given out.
+o=$(python3 - 2>&1 <<'EOF2'
+import ctypes, platform
+libc = ctypes.CDLL(None, use_errno=True)
+path = ctypes.create_string_buffer(b"/sys/fs/bpf/hmilock/hmk_approved")
+attr = (ctypes.c_uint8 * 128)()
+ctypes.c_uint64.from_buffer(attr, 0).value = ctypes.addressof(path)  # pathname
+ctypes.c_uint32.from_buffer(attr, 12).value = 1 << 3  # file_flags = BPF_F_RDONLY
+nr = {"x86_64": 321, "aarch64": 280}[platform.machine()]
+fd = libc.syscall(nr, 7, attr, 128)  # BPF_OBJ_GET
+print("fd" if fd >= 0 else "errno %d" % ctypes.get_errno())
+EOF2
+)
+if [ "$o" = "errno 1" ]; then
+	pass "root-tamper: a read-only fd of the helper's approved map (BPF_OBJ_GET, BPF_F_RDONLY) is refused (EPERM)"
+else
+	fail "root-tamper: BPF_OBJ_GET read-only of a helper map: $(line <<<"$o")"
+fi
+
 # --- one count of what was blocked (issue 13, item 1) ------------------------
 # Most of the attacks above were refused by the helper, not by fanotify:
 # status must count them in denied, with the breakdown by layer and

@@ -60,6 +60,25 @@ print("ok")
 EOF
 check "ctl: status --json has every field, typed ($(tail -1 "$T/py.out"))" grep -qx ok "$T/py.out"
 check "ctl: status names the list file" test "$(status_field list_path)" = "$DB"
+# The files that decide enforcement (HMK_PROTECTED_FILES), each named with
+# its path and whether the kernel helper protects it (none here: no helper).
+python3 - "$T/status.json" "$DB" "$CONF" <<'EOF' >"$T/pf.out" 2>&1
+import json, sys
+s, db, conf = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+p = {f["what"]: f for f in s["protected"]}
+want = ["configuration", "approved list", "previous list", "list key", "admin password",
+        "state file", "maintenance journal", "import public key", "systemd unit",
+        "hmilockd binary", "hmilock binary"]
+assert list(p) == want, list(p)
+assert p["approved list"]["path"] == db and p["configuration"]["path"] == conf, p
+assert p["approved list"]["state"] == "not protected", p
+assert p["hmilockd binary"]["path"].endswith("/hmilockd"), p
+assert all(f["state"] in ("protected", "not protected", "absent") for f in p.values()), p
+print("ok %d files, %d present" % (len(p), sum(f["state"] != "absent" for f in p.values())))
+EOF
+check "ctl: status lists the protected files with their paths ($(tail -1 "$T/pf.out"))" grep -q '^ok' "$T/pf.out"
+hl status >"$T/status.txt" 2>&1
+check "ctl: text status lists them under protected:" grep -q '^protected:  configuration ' "$T/status.txt"
 
 a0=$(status_field allowed)
 d0=$(status_field denied)

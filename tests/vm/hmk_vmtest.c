@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -99,6 +100,9 @@ static void config(struct hmd_config *c, enum hmd_mode mode, bool strict_wx)
 	c->strict_wx = strict_wx;
 	snprintf(c->db, sizeof(c->db), "%s", wp("approved.db"));
 	snprintf(c->key, sizeof(c->key), "%s", wp("list.key"));
+	snprintf(c->path, sizeof(c->path), "%s", wp("hmilock.conf"));
+	snprintf(c->admin_password_file, sizeof(c->admin_password_file), "%s",
+	         wp("etc/admin.pass"));
 }
 
 /* ---- attempts run in a child: 0 or errno -------------------------------- */
@@ -228,6 +232,35 @@ static int try_kill(const void *p)
 	return kill(a->pid, a->sig) ? errno : 0;
 }
 
+/* F_SETOWN a pipe's read end to the pid, F_SETSIG(sig), O_ASYNC, write:
+ * the kernel's send_sigio() signals the owner (sig 0: SIGIO). */
+static int try_sigio(const void *p)
+{
+	const struct sig_arg *a = p;
+	int fd[2];
+
+	if (pipe(fd) || fcntl(fd[0], F_SETOWN, a->pid) || fcntl(fd[0], F_SETSIG, a->sig) ||
+	    fcntl(fd[0], F_SETFL, O_ASYNC | O_NONBLOCK) || write(fd[1], "x", 1) != 1)
+		return 0x80;
+	return 0;
+}
+
+static int try_prlimit(const void *p)
+{
+	const struct rlimit one = {1, 1};
+
+	return prlimit(*(const pid_t *)p, RLIMIT_CPU, &one, NULL) ? errno : 0;
+}
+
+/* pid (a child of ours) is still running, 100 ms after a signal went out */
+static bool child_alive(pid_t pid)
+{
+	int st;
+
+	usleep(100000);
+	return waitpid(pid, &st, WNOHANG) == 0;
+}
+
 static int try_ptrace(const void *p)
 {
 	pid_t pid = *(const pid_t *)p;
@@ -266,6 +299,11 @@ static int make_files(void)
 	r |= vm_write(wp("good.sh"), "read x < \"$1\"; echo \"GOOD $x\"\n", 0644);
 	r |= vm_write(wp("evil.sh"), "echo EVIL\n", 0644);
 	r |= vm_write(wp("data.txt"), "data\n", 0644);
+	/* files HMK_PROTECTED_FILES names (agent/protect.c) */
+	r |= vm_write(wp("hmilock.conf"), "[agent]\n", 0644);
+	r |= vm_write(wp("state"), "mode=enforce\n", 0600);
+	r |= mkdir(wp("etc"), 0755) ? -1 : 0;
+	r |= vm_write(wp("etc/admin.pass"), "scrypt$x\n", 0600);
 	if (r)
 		return -EIO;
 	files[n++] = "/t/hmk_vmtest";
@@ -393,6 +431,19 @@ static void t_write(void)
 	expect_exec("listed-still-runs-after-attempts", l, 0);
 	report("unlisted-write-allowed", vm_in_child(try_open_write, wp("data.txt")) == 0,
 	       "writing an unlisted file was refused");
+	/* (after the checks of l: wp() reuses its buffers) */
+	report("protected-password-unlink-denied",
+	       vm_in_child(try_unlink, wp("etc/admin.pass")) == EPERM,
+	       "unlink of the admin password allowed");
+	report("protected-password-rename-over-denied",
+	       vm_in_child(try_rename_over, wp("etc/admin.pass")) == EPERM,
+	       "rename onto the admin password allowed");
+	report("protected-state-write-denied", vm_in_child(try_open_write, wp("state")) == EPERM,
+	       "write to the state file allowed");
+	report("protected-dir-rename-denied", vm_in_child(try_rename_away, wp("etc")) == EPERM,
+	       "the directory above the admin password was renamed away");
+	report("protected-dir-chmod-allowed", vm_in_child(try_chmod, wp("etc")) == 0,
+	       "chmod of a directory above a protected file refused");
 }
 
 static pid_t standin(void)
@@ -410,7 +461,7 @@ static void t_self(void)
 {
 	pid_t d = standin(), me = getpid();
 	struct sig_arg a = {d, SIGKILL};
-	int st;
+	int st, e;
 
 	helper_set_daemon(d);
 	report("kill-9-daemon-denied", vm_in_child(try_kill, &a) == EPERM, "SIGKILL delivered");
@@ -422,7 +473,21 @@ static void t_self(void)
 	report("kill-0-probe-allowed", vm_in_child(try_kill, &a) == 0, "kill(pid, 0) refused");
 	report("ptrace-attach-daemon-denied", vm_in_child(try_ptrace, &d) == EPERM,
 	       "PTRACE_ATTACH allowed");
+	a.sig = SIGKILL;
+	e = vm_in_child(try_sigio, &a);
+	report("sigio-kill-daemon-denied", e == 0 && child_alive(d),
+	       "F_SETOWN + F_SETSIG(SIGKILL) + I/O: %d, the daemon %s", e,
+	       child_alive(d) ? "lives" : "was killed");
+	a.sig = 0;
+	e = vm_in_child(try_sigio, &a);
+	report("sigio-plain-daemon-denied", e == 0 && child_alive(d),
+	       "F_SETOWN + O_ASYNC + I/O (SIGIO ends a process): %d, the daemon %s", e,
+	       child_alive(d) ? "lives" : "was killed");
+	e = vm_in_child(try_prlimit, &d);
+	report("prlimit-cpu-daemon-denied", e == EPERM, "prlimit(daemon, RLIMIT_CPU, 1 s): %d", e);
 	expect_event("event-kill-deny", "kill", HMD_V_DENY, NULL);
+	expect_event("event-sigio-deny-names-signal", "kill", HMD_V_DENY, ", signal 29");
+	expect_event("event-prlimit-deny-names-rlimit", "kill", HMD_V_DENY, ", rlimit 0");
 	helper_set_mode(HMD_MODE_MAINTENANCE);
 	a.pid = d;
 	a.sig = SIGTERM;
@@ -430,6 +495,13 @@ static void t_self(void)
 	       "SIGTERM refused in maintenance");
 	helper_set_mode(HMD_MODE_ENFORCE);
 	helper_set_daemon(me);
+	{
+		struct rlimit cur;
+
+		e = getrlimit(RLIMIT_CORE, &cur) || prlimit(me, RLIMIT_CORE, &cur, NULL) ? errno
+		                                                                         : 0;
+		report("prlimit-daemon-own-allowed", e == 0, "the daemon's own prlimit: %d", e);
+	}
 	kill(d, SIGKILL);
 	waitpid(d, &st, 0);
 }
@@ -463,9 +535,11 @@ static int g_map_ro(const void *p)
 	return map_id(p, false) > 0 ? 0 : -map_id(p, false);
 }
 
+/* p: the map's id, read by the caller (the daemon: a child gets no fd of
+ * the map, not even a read-only one to ask for its id) */
 static int g_map_by_id(const void *p)
 {
-	int id = map_id(p, false), fd;
+	int id = *(const int *)p, fd;
 
 	if (id <= 0)
 		return 0x80;
@@ -510,14 +584,16 @@ static int g_umount(const void *p)
 
 static void t_guard(void)
 {
-	enum bpf_prog_type kp = BPF_PROG_TYPE_KPROBE, sf = BPF_PROG_TYPE_SOCKET_FILTER;
-	int e;
+	enum bpf_prog_type kp = BPF_PROG_TYPE_KPROBE, sf = BPF_PROG_TYPE_SOCKET_FILTER,
+	                   sc = BPF_PROG_TYPE_SYSCALL;
+	int e, id;
 
 	e = vm_in_child(g_map_rw, PIN "/hmk_approved");
 	report("guard-map-open-rw-denied", e == EPERM, "bpf_obj_get rw: %d", e);
 	e = vm_in_child(g_map_ro, PIN "/hmk_approved");
-	report("guard-map-open-ro-allowed", e == 0, "bpf_obj_get read-only: %d", e);
-	e = vm_in_child(g_map_by_id, PIN "/hmk_approved");
+	report("guard-map-open-ro-denied", e == EPERM, "bpf_obj_get read-only: %d", e);
+	id = map_id(PIN "/hmk_approved", false);
+	e = vm_in_child(g_map_by_id, &id);
 	report("guard-map-by-id-denied", e == EPERM, "BPF_MAP_GET_FD_BY_ID: %d", e);
 	e = vm_in_child(g_link_by_id, LINK_PIN);
 	report("guard-link-by-id-denied", e == EPERM, "BPF_LINK_GET_FD_BY_ID: %d", e);
@@ -529,6 +605,8 @@ static void t_guard(void)
 	report("guard-bpffs-umount-denied", e == EPERM, "umount /sys/fs/bpf: %d", e);
 	e = vm_in_child(g_prog_load, &kp);
 	report("guard-kprobe-load-denied", e == EPERM, "kprobe program load: %d", e);
+	e = vm_in_child(g_prog_load, &sc);
+	report("guard-syscall-prog-load-denied", e == EPERM, "syscall program load: %d", e);
 	e = vm_in_child(g_prog_load, &sf);
 	report("guard-socket-filter-load-allowed", e == 0, "socket filter load: %d", e);
 	expect_exec("guard-helper-still-enforcing", wp("unlisted"), EPERM);
@@ -654,6 +732,15 @@ static void t_updater(void)
 	       "write from the updater cgroup: %d, still approved %d", e, approved(wp("upd_t")));
 	report("outside-updater-write-denied", vm_in_child(try_open_write, wp("listed")) == EPERM,
 	       "write outside the updater cgroup allowed");
+	e = vm_in_child(upd_write, wp("list.key"));
+	report("updater-list-key-write-denied", e == EPERM,
+	       "the list key from the updater cgroup: %d", e);
+	e = vm_in_child(upd_write, wp("state"));
+	report("updater-state-write-denied", e == EPERM,
+	       "the state file from the updater cgroup: %d", e);
+	e = vm_in_child(upd_write, wp("hmilock.conf"));
+	report("updater-package-config-write-allowed", e == 0,
+	       "the package's configuration from the updater cgroup: %d", e);
 	helper_set_updater_cgroup("/sys/fs/cgroup/hmk-upd", false);
 }
 

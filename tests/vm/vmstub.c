@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "journal.h"
 #include "vmstub.h"
 
 #define VMSTUB_EVENTS 512
@@ -23,6 +24,7 @@ static size_t vs_n_events;
 static char vs_msgs[VMSTUB_MSGS][256];
 static size_t vs_n_msgs;
 static struct wl_db *vs_db;
+static char vs_db_path[PATH_MAX];
 
 void log_event(const struct hmd_event *ev)
 {
@@ -94,6 +96,7 @@ int vmstub_list_open(const char *db, const char *key)
 	struct wl_err err;
 	int r;
 
+	snprintf(vs_db_path, sizeof(vs_db_path), "%s", db);
 	r = wl_key_load(key, k, &err);
 	if (!r)
 		r = wl_db_open(db, k, &vs_db, &err);
@@ -164,4 +167,22 @@ bool vmstub_msg_seen(const char *s)
 		seen = strstr(vs_msgs[i], s) != NULL;
 	pthread_mutex_unlock(&vs_lock);
 	return seen;
+}
+
+/* state.c's: name next to the list (the test's directory). */
+int state_sibling(const char *name, char *out, size_t len)
+{
+	const char *slash = strrchr(vs_db_path, '/');
+	int n;
+
+	if (!slash)
+		return -EINVAL;
+	n = snprintf(out, len, "%.*s/%s", (int)(slash - vs_db_path), vs_db_path, name);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* journal.c's: no journal in the guest programs. */
+const char *journal_path(void)
+{
+	return "";
 }
