@@ -539,9 +539,10 @@ static void helper_iset_add_files(struct helper_iset *s, const struct hmd_config
 	for (int i = 0; i < HMK_PF__MAX; i++) {
 		if (!f[i].path[0] || stat(f[i].path, &st)) /* (no access(2) under seccomp) */
 			continue;
-		helper_iset_add(s, f[i].path,
-		                HMK_P_FILE | (f[i].pkg ? HMK_P_PKG : 0) |
-		                    (i == HMK_PF_DAEMON ? HMK_P_DAEMON : 0));
+		/* HMK_P_DAEMON only for the running binary and an approved
+		 * one at its path (helper_iset_add_installed): an unapproved
+		 * file put there by an update must not be trusted as hmilockd */
+		helper_iset_add(s, f[i].path, HMK_P_FILE | (f[i].pkg ? HMK_P_PKG : 0));
 		helper_iset_add_dirs(s, f[i].path);
 	}
 }
