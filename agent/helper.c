@@ -529,56 +529,44 @@ static void helper_iset_add_dirs(struct helper_iset *s, const char *path)
 	}
 }
 
-/* The files of protect_paths() and the directories above each. */
-static void helper_iset_add_files(struct helper_iset *s, const struct hmd_config *cfg)
+/* The files f names and the directories above each. */
+static void helper_iset_add_files(struct helper_iset *s, const struct protect_file *f)
 {
-	struct protect_file f[HMK_PF__MAX];
 	struct stat st;
 
-	protect_paths(cfg, f);
 	for (int i = 0; i < HMK_PF__MAX; i++) {
-		if (!f[i].path[0] || stat(f[i].path, &st)) /* (no access(2) under seccomp) */
+		if (!f[i].path[0] || stat(f[i].path, &st))
 			continue;
 		/* HMK_P_DAEMON only for the running binary and an approved
 		 * one at its path (helper_iset_add_installed): an unapproved
 		 * file put there by an update must not be trusted as hmilockd */
-		helper_iset_add(s, f[i].path, HMK_P_FILE | (f[i].pkg ? HMK_P_PKG : 0));
+		helper_iset_add_st(s, &st, f[i].path, HMK_P_FILE | (f[i].pkg ? HMK_P_PKG : 0));
 		helper_iset_add_dirs(s, f[i].path);
 	}
 }
 
 /* After an upgrade of hmilock through the trusted update the daemon's path
- * names a new binary (the running one reads "... (deleted)"). Once the
- * update's commit approved it, it is the daemon binary too: the restart
- * into it must re-attach (cur_is_daemon in kmod/hmilock.bpf.c). Runs after
- * the approvals of helper_sync; an unapproved file there gains nothing. */
-static void helper_iset_add_installed(struct helper_iset *s)
+ * (protect_paths: the running binary's, "(deleted)" taken off) names a new
+ * binary. Once the update's commit approved it, it is the daemon binary
+ * too: the restart into it must re-attach (cur_is_daemon in
+ * kmod/hmilock.bpf.c). Runs after the approvals of helper_sync; an
+ * unapproved file there gains nothing. */
+static void helper_iset_add_installed(struct helper_iset *s, const char *path)
 {
-	static const char del[] = " (deleted)";
-	const size_t dl = sizeof(del) - 1;
-	char path[PATH_MAX];
 	struct stat st;
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
 
-	if (n <= 0)
-		return;
-	path[n] = '\0';
-	if ((size_t)n > dl && !strcmp(path + n - dl, del))
-		path[n - dl] = '\0';
 	if (path[0] != '/' || stat(path, &st) || !S_ISREG(st.st_mode) ||
 	    !helper_approved(st.st_dev, st.st_ino))
 		return;
-	helper_iset_add(s, path, HMK_P_FILE | HMK_P_DAEMON | HMK_P_PKG);
+	helper_iset_add_st(s, &st, path, HMK_P_FILE | HMK_P_DAEMON | HMK_P_PKG);
 }
 
 /* What the protected files' paths name now: (dev, ino) per kind, 0 where
  * absent. helper_protect_tick() compares it with the last fill. */
-static void helper_protect_print(const struct hmd_config *cfg, uint64_t out[HMK_PF__MAX][2])
+static void helper_protect_print(const struct protect_file *f, uint64_t out[HMK_PF__MAX][2])
 {
-	struct protect_file f[HMK_PF__MAX];
 	struct stat st;
 
-	protect_paths(cfg, f);
 	for (int i = 0; i < HMK_PF__MAX; i++) {
 		out[i][0] = out[i][1] = 0;
 		if (f[i].path[0] && !stat(f[i].path, &st)) {
@@ -590,7 +578,9 @@ static void helper_protect_print(const struct hmd_config *cfg, uint64_t out[HMK_
 
 static uint64_t helper_protect_last[HMK_PF__MAX][2];
 
-static int helper_protect_defaults(const struct hmd_config *cfg)
+/* Fill hmk_protected: the files f names, the directories above them, the
+ * running binary, an approved upgrade of it, the pins. */
+static int helper_protect_fill(const struct protect_file *f)
 {
 	struct helper_iset *s = calloc(1, sizeof(*s));
 	struct dirent *de;
@@ -599,10 +589,10 @@ static int helper_protect_defaults(const struct hmd_config *cfg)
 
 	if (!s)
 		return -ENOMEM;
-	helper_protect_print(cfg, helper_protect_last);
-	helper_iset_add_files(s, cfg);
+	helper_protect_print(f, helper_protect_last);
+	helper_iset_add_files(s, f);
 	helper_iset_add(s, "/proc/self/exe", HMK_P_FILE | HMK_P_DAEMON | HMK_P_PKG);
-	helper_iset_add_installed(s);
+	helper_iset_add_installed(s, f[HMK_PF_DAEMON].path);
 	d = opendir(HMK_PIN_DIR);
 	while (d && (de = readdir(d))) {
 		char path[sizeof(HMK_PIN_DIR) + 260];
@@ -619,18 +609,28 @@ static int helper_protect_defaults(const struct hmd_config *cfg)
 	return err;
 }
 
+static int helper_protect_defaults(const struct hmd_config *cfg)
+{
+	struct protect_file f[HMK_PF__MAX];
+
+	protect_paths(cfg, f);
+	return helper_protect_fill(f);
+}
+
 void helper_protect_tick(void)
 {
+	struct protect_file f[HMK_PF__MAX];
 	uint64_t now[HMK_PF__MAX][2];
 
 	if (!hp.active || !hp.dcfg)
 		return;
-	helper_protect_print(hp.dcfg, now);
+	protect_paths(hp.dcfg, f);
+	helper_protect_print(f, now);
 	if (!memcmp(now, helper_protect_last, sizeof(now)))
 		return;
 	/* a file written anew (the state file, the list) or made (a first
 	 * admin password, the journal of a window): protect what is there now */
-	if (helper_protect_defaults(hp.dcfg) < 0)
+	if (helper_protect_fill(f) < 0)
 		log_msg(LOG_ERR, "kernel helper: cannot protect hmilock's files anew");
 }
 

@@ -24,7 +24,6 @@
 #include "exec.h"
 #include "fan.h"
 #include "helper.h"
-#include "protect.h"
 #include "list.h"
 #include "log.h"
 #include "metrics.h"
@@ -62,14 +61,6 @@ static int mod_log(void)
 static int mod_state(void)
 {
 	return state_init(&cfg, start_msg, sizeof(start_msg));
-}
-
-/* Where this hmilockd runs from, read while /proc/self/exe still can be
- * (the sandbox takes the capability that reading it needs). */
-static int mod_protect(void)
-{
-	protect_init();
-	return 0;
 }
 
 /* The change recorder, then the windows (which read an interrupted
@@ -214,21 +205,13 @@ static const struct module {
 	int (*init)(void);
 	void (*fini)(void);
 } modules[] = {
-    {"log", mod_log, log_fini},
-    {"state", mod_state, NULL},
-    {"protect", mod_protect, NULL},
-    {"list", mod_list, list_fini},
-    {"helper", mod_helper, helper_fini},
-    {"cache", mod_cache, cache_fini},
-    {"exec", mod_exec, NULL},
-    {"fanotify", mod_fan, fan_fini},
-    {"workers", mod_workers, workers_fini},
-    {"marks", mod_marks, mounts_fini},
-    {"maintenance", mod_maint, mod_maint_fini},
-    {"control", mod_ctl, ctl_fini},
-    {"metrics", mod_metrics, metrics_fini},
-    {"sandbox", mod_sandbox, NULL},
-    {"threads", mod_threads, fan_stop},
+    {"log", mod_log, log_fini},        {"state", mod_state, NULL},
+    {"list", mod_list, list_fini},     {"helper", mod_helper, helper_fini},
+    {"cache", mod_cache, cache_fini},  {"exec", mod_exec, NULL},
+    {"fanotify", mod_fan, fan_fini},   {"workers", mod_workers, workers_fini},
+    {"marks", mod_marks, mounts_fini}, {"maintenance", mod_maint, mod_maint_fini},
+    {"control", mod_ctl, ctl_fini},    {"metrics", mod_metrics, metrics_fini},
+    {"sandbox", mod_sandbox, NULL},    {"threads", mod_threads, fan_stop},
 };
 #define N_MODULES (sizeof(modules) / sizeof(modules[0]))
 

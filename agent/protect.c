@@ -11,6 +11,7 @@
 #include "journal.h"
 #include "protect.h"
 #include "state.h"
+#include "wl.h"
 
 static const struct {
 	const char *what;
@@ -37,13 +38,12 @@ static void protect_set(struct protect_file *f, const char *path)
 static char protect_daemon[PATH_MAX], protect_cli[PATH_MAX];
 
 /* The running hmilockd (after an upgrade the link reads "... (deleted)":
- * the path is the new binary's) and the CLI next to it. */
-void protect_init(void)
+ * the path is the new binary's) and the CLI next to it; read once. */
+static void protect_self(void)
 {
 	static const char del[] = " (deleted)";
 	const size_t dl = sizeof(del) - 1;
 	ssize_t n = readlink("/proc/self/exe", protect_daemon, sizeof(protect_daemon) - 1);
-	char *slash;
 
 	protect_cli[0] = '\0';
 	if (n <= 0) {
@@ -53,10 +53,7 @@ void protect_init(void)
 	protect_daemon[n] = '\0';
 	if ((size_t)n > dl && !strcmp(protect_daemon + n - dl, del))
 		protect_daemon[n - dl] = '\0';
-	slash = strrchr(protect_daemon, '/');
-	if (slash &&
-	    snprintf(protect_cli, sizeof(protect_cli), "%.*s/hmilock",
-	             (int)(slash - protect_daemon), protect_daemon) >= (int)sizeof(protect_cli))
+	if (wl_path_sibling(protect_daemon, "hmilock", protect_cli, sizeof(protect_cli)))
 		protect_cli[0] = '\0';
 }
 
@@ -86,7 +83,7 @@ void protect_paths(const struct hmd_config *cfg, struct protect_file out[HMK_PF_
 			break;
 		}
 	if (!protect_daemon[0])
-		protect_init(); /* a caller that did not (the tests' guest programs) */
+		protect_self();
 	protect_set(&out[HMK_PF_DAEMON], protect_daemon);
 	protect_set(&out[HMK_PF_CLI], protect_cli);
 }

@@ -14,10 +14,6 @@ struct protect_file {
 	char path[PATH_MAX]; /* "" where this box has none */
 };
 
-/* At start, before the sandbox: read where the running hmilockd is (and
- * so the hmilock CLI next to it); later reads of /proc/self/exe fail. */
-void protect_init(void);
-
 /* The path of each kind of HMK_PROTECTED_FILES, from cfg and the daemon's
  * own (state file, journal, binaries, unit), into out[HMK_PF__MAX]. */
 void protect_paths(const struct hmd_config *cfg, struct protect_file out[HMK_PF__MAX]);

@@ -114,14 +114,7 @@ void state_set_mode(enum hmd_mode m)
 
 int state_sibling(const char *name, char *out, size_t len)
 {
-	const char *db = state_cfg ? state_cfg->db : HMD_DEFAULT_DB;
-	const char *slash = strrchr(db, '/');
-	int n;
-
-	if (!slash)
-		return -EINVAL;
-	n = snprintf(out, len, "%.*s/%s", (int)(slash - db), db, name);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	return wl_path_sibling(state_cfg ? state_cfg->db : HMD_DEFAULT_DB, name, out, len);
 }
 
 #define STATE_MAX_FILE 4096 /* what state_format() writes is under 1 KiB */

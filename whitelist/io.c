@@ -1,5 +1,6 @@
 /* io.c - small I/O helpers shared by the library's writers (db.c, key.c,
- * passwd.c) and its users (wl_mkparents, wl_fsync_dir_of, wl_write_atomic).
+ * passwd.c) and its users (wl_mkparents, wl_path_sibling, wl_fsync_dir_of,
+ * wl_write_atomic).
  * Stateless; any thread. */
 #include <errno.h>
 #include <fcntl.h>
@@ -65,6 +66,17 @@ int wl_mkparents(const char *path, mode_t mode, char *failed)
 			dir[i] = '/';
 	}
 	return 0;
+}
+
+int wl_path_sibling(const char *path, const char *name, char *out, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	int n;
+
+	if (!slash)
+		return -EINVAL;
+	n = snprintf(out, len, "%.*s/%s", (int)(slash - path), path, name);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
 int wl_fsync_dir_of(const char *path)

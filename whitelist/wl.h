@@ -236,6 +236,10 @@ bool wl_path_below(const char *dir, const char *path);
  * gets the directory that could not be made. */
 int wl_mkparents(const char *path, mode_t mode, char *failed);
 
+/* name in the directory holding path ("/a/b", "c" -> "/a/c") into out
+ * (io.c): 0, -EINVAL when path has no '/', -ENAMETOOLONG. */
+int wl_path_sibling(const char *path, const char *name, char *out, size_t len);
+
 /* fsync the directory holding path, so a rename or unlink in it is durable
  * (io.c): 0 or -errno. */
 int wl_fsync_dir_of(const char *path);

@@ -76,6 +76,20 @@ static void test_fsync_dir_of(void **state)
 	assert_int_equal(wl_fsync_dir_of(path), -ENOENT);
 }
 
+static void test_path_sibling(void **state)
+{
+	char out[16];
+
+	(void)state;
+	assert_int_equal(wl_path_sibling("/var/lib/hmilock/approved.db", "state", out, sizeof(out)),
+	                 -ENAMETOOLONG);
+	assert_int_equal(wl_path_sibling("/a/b/db", "state", out, sizeof(out)), 0);
+	assert_string_equal(out, "/a/b/state");
+	assert_int_equal(wl_path_sibling("/db", "state", out, sizeof(out)), 0);
+	assert_string_equal(out, "/state");
+	assert_int_equal(wl_path_sibling("db", "state", out, sizeof(out)), -EINVAL);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 
 int main(void)
@@ -84,6 +98,7 @@ int main(void)
 	    T(test_write_atomic),
 	    T(test_write_atomic_fails),
 	    T(test_fsync_dir_of),
+	    cmocka_unit_test(test_path_sibling),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

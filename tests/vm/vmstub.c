@@ -172,13 +172,7 @@ bool vmstub_msg_seen(const char *s)
 /* state.c's: name next to the list (the test's directory). */
 int state_sibling(const char *name, char *out, size_t len)
 {
-	const char *slash = strrchr(vs_db_path, '/');
-	int n;
-
-	if (!slash)
-		return -EINVAL;
-	n = snprintf(out, len, "%.*s/%s", (int)(slash - vs_db_path), vs_db_path, name);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	return wl_path_sibling(vs_db_path, name, out, len);
 }
 
 /* journal.c's: no journal in the guest programs. */
