@@ -30,6 +30,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "anchor.h"
 #include "helper.h"
 #include "helper_ev.h"
 #include "list.h"
@@ -49,9 +50,10 @@ static struct {
 	struct bpf_link *links[32];
 	size_t n_links;
 	bool active, reattached;
+	bool refused; /* a pinned helper that enforces refused this configuration */
 	struct hmc_helper_counters base; /* hmk_stats when this daemon attached */
 	const struct hmd_config *dcfg; /* the daemon's, for re-protecting after a reload */
-	char status[256];
+	char status[600];
 } hp;
 
 /* What is open when the helper is not there (hmilock status, the log). */
@@ -624,6 +626,7 @@ void helper_protect_tick(void)
 
 	if (!hp.active || !hp.dcfg)
 		return;
+	anchor_set(hp.cfg, hp.dcfg); /* a configuration or password changed while unlocked */
 	protect_paths(hp.dcfg, f);
 	helper_protect_print(f, now);
 	if (!memcmp(now, helper_protect_last, sizeof(now)))
@@ -984,9 +987,15 @@ static int helper_config_interpreters(const struct hmd_config *cfg)
  * stays in force; a (re)started daemon sets its own (see state.c). */
 static int helper_setup(const struct hmd_config *cfg, char *why, size_t len)
 {
+	struct hmk_config pinned = *hp.cfg; /* all zero (OFF) when freshly made */
 	struct stat st;
 	int err;
 
+	err = anchor_check(&pinned, cfg, why, len);
+	if (err) {
+		hp.refused = true;
+		return err;
+	}
 	hp.active = true;
 	if (!stat("/sys/fs/bpf", &st))
 		hp.cfg->pin_dev = helper_kdev(st.st_dev);
@@ -994,6 +1003,7 @@ static int helper_setup(const struct hmd_config *cfg, char *why, size_t len)
 	hp.cfg->flags = cfg->strict_wx ? HMK_CFG_STRICT_WX : 0;
 	hp.cfg->daemon_tgid = (uint32_t)getpid();
 	hp.dcfg = cfg;
+	anchor_set(hp.cfg, cfg); /* while it enforces: those it was locked with */
 	err = helper_self_register();
 	if (!err)
 		err = helper_protect_defaults(cfg);
@@ -1010,7 +1020,18 @@ static int helper_setup(const struct hmd_config *cfg, char *why, size_t len)
 		log_msg(LOG_WARNING, "kernel helper: approving listed files: %s", strerror(-err));
 	/* The daemon's mode (state file, else config; state_init() ran first)
 	 * is the operator's last choice: a pinned mode from before a crash or
-	 * an interrupted maintenance window gives way to it. */
+	 * an interrupted maintenance window gives way to it - but never lowers
+	 * an enforcing one: the lock is the last good state, and a state file
+	 * is not trusted above it (it may be another file mounted over the
+	 * path, or one written while the daemon was away). */
+	if (pinned.mode == HMK_MODE_ENFORCE && state_mode() != HMD_MODE_ENFORCE) {
+		log_msg(LOG_WARNING,
+		        "kernel helper: the pinned helper enforces; the state file's mode %s "
+		        "does not lower it: staying in enforce (unlock with the admin password: "
+		        "hmilock mode audit)",
+		        config_mode_name(state_mode()));
+		state_set_mode(HMD_MODE_ENFORCE);
+	}
 	__atomic_store_n(&hp.cfg->mode, helper_hmk_mode((enum hmd_mode)state_mode()),
 	                 __ATOMIC_RELAXED);
 	return 0;
@@ -1036,7 +1057,7 @@ static void helper_teardown(void)
 
 int helper_init(const struct hmd_config *cfg)
 {
-	char why[200] = "";
+	char why[512] = "";
 	uint32_t abi;
 	int err;
 
@@ -1070,7 +1091,8 @@ int helper_init(const struct hmd_config *cfg)
 		helper_set_status("unavailable — %s", why);
 		log_msg(cfg->helper == HMD_HELPER_REQUIRED ? LOG_ERR : LOG_WARNING,
 		        "kernel helper unavailable: %s; open gaps: %s", why, helper_gap_list);
-		return cfg->helper == HMD_HELPER_REQUIRED ? err : 0;
+		/* refused by a locked helper: never run beside it unregistered */
+		return cfg->helper == HMD_HELPER_REQUIRED || hp.refused ? err : 0;
 	}
 	helper_set_status("active (pinned)");
 	log_msg(LOG_INFO, "kernel helper active (pinned under %s%s)", HMK_PIN_DIR,
@@ -1139,7 +1161,7 @@ int helper_counters(struct hmc_helper_counters *out)
  * helper enforces without it; only its events would not be logged. */
 int helper_start(void)
 {
-	char why[200] = "";
+	char why[512] = "";
 	int err;
 
 	if (!hp.active)

@@ -19,6 +19,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "anchor.h"
+#include "auth.h"
 #include "cache.h"
 #include "ctl.h"
 #include "exec.h"
@@ -496,10 +498,10 @@ report:
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: hmilockd [--foreground] [--config FILE] [--helper=auto|required|off]\n"
-	        "       hmilockd --check-config [--config FILE]\n"
-	        "       hmilockd --unpin   (uninstall: stop the kernel helper, remove its pins)\n");
+	fprintf(f, "usage: hmilockd [--foreground] [--config FILE] [--helper=auto|required|off]\n"
+	           "       hmilockd --check-config [--config FILE]\n"
+	           "       hmilockd --unpin [--config FILE] [--password-file FILE]\n"
+	           "                (uninstall: stop the kernel helper, remove its pins)\n");
 }
 
 static int main_helper_parse(const char *s)
@@ -514,7 +516,7 @@ static int main_helper_parse(const char *s)
 }
 
 struct main_opts {
-	const char *config;
+	const char *config, *pwfile;
 	bool foreground, check, unpin;
 };
 
@@ -522,10 +524,15 @@ struct main_opts {
 static int main_options(int argc, char **argv, struct main_opts *o)
 {
 	static const struct option opts[] = {
-	    {"foreground", no_argument, NULL, 'f'},   {"config", required_argument, NULL, 'c'},
-	    {"check-config", no_argument, NULL, 'n'}, {"unpin", no_argument, NULL, 'U'},
-	    {"helper", required_argument, NULL, 'H'}, {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"check-config", no_argument, NULL, 'n'},
+	    {"unpin", no_argument, NULL, 'U'},
+	    {"helper", required_argument, NULL, 'H'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"password-file", required_argument, NULL, 'P'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -542,6 +549,9 @@ static int main_options(int argc, char **argv, struct main_opts *o)
 			break;
 		case 'U':
 			o->unpin = true;
+			break;
+		case 'P':
+			o->pwfile = optarg;
 			break;
 		case 'H':
 			helper_opt = main_helper_parse(optarg);
@@ -569,6 +579,35 @@ static int main_options(int argc, char **argv, struct main_opts *o)
 	return -1;
 }
 
+/* Package removal (prerm), with hmilockd.service stopped: the helper lets a
+ * process running the protected hmilockd binary remove its pins while no
+ * daemon is registered, and nobody else while it enforces; this binary then
+ * asks for the configuration and the admin password it was locked with
+ * (anchor.c). */
+static int main_unpin(const struct main_opts *o)
+{
+	char why[600] = "", cmsg[512] = "", pw[WL_PASSWD_MAX + 2];
+	bool have_cfg = config_load(&cfg, o->config, cmsg, sizeof(cmsg)) == 0;
+	int rc;
+
+	rc = anchor_password(o->pwfile, pw, sizeof(pw), why, sizeof(why));
+	if (!rc)
+		rc = anchor_unpin(have_cfg ? &cfg : NULL, cmsg, pw, why, sizeof(why));
+	auth_wipe(pw, sizeof(pw));
+	if (rc < 0) {
+		fprintf(stderr, "hmilockd: --unpin refused: %s\n", why);
+		return 1;
+	}
+	rc = helper_unpin();
+	if (rc < 0) {
+		fprintf(stderr, "hmilockd: --unpin: cannot remove %s: %s\n", HMK_PIN_DIR,
+		        strerror(-rc));
+		return 1;
+	}
+	printf("kernel helper unpinned\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct main_opts o = {.config = HMD_DEFAULT_CONFIG};
@@ -577,19 +616,8 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	/* Package removal (prerm), with hmilockd.service stopped: the helper
-	 * lets a process running the protected hmilockd binary remove its pins
-	 * while no daemon is registered, and nobody else while locked. */
-	if (o.unpin) {
-		rc = helper_unpin();
-		if (rc < 0) {
-			fprintf(stderr, "hmilockd: --unpin: cannot remove %s: %s\n",
-			        "/sys/fs/bpf/hmilock", strerror(-rc));
-			return 1;
-		}
-		printf("kernel helper unpinned\n");
-		return 0;
-	}
+	if (o.unpin)
+		return main_unpin(&o);
 	/* -n, ntpd style: the configuration alone, nothing started. */
 	if (config_load(&cfg, o.config, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "hmilockd: %s\n", msg[0] ? msg : o.config);

@@ -10,7 +10,7 @@
 #include <linux/types.h>
 #endif
 
-#define HMK_ABI_VERSION 6
+#define HMK_ABI_VERSION 7
 #define HMK_PIN_DIR "/sys/fs/bpf/hmilock"
 
 /* Map sizes. The approved map is BPF_F_NO_PREALLOC: memory grows with use. */
@@ -47,6 +47,17 @@ struct hmk_config {
 	__u32 n_interp; /* entries in hmk_interp; 0 skips interpreter checks */
 	__u32 epoch; /* loader's current fill pass (see hmk_approved.epoch) */
 	__u64 pin_dev; /* kernel dev_t of the bpffs holding HMK_PIN_DIR */
+	/* The configuration file the registered daemon runs with (st_dev as
+	 * userspace sees it, inode number; 0 before the first): while the helper enforces,
+	 * hmilockd starts (and --unpin acts) only with this same file, which is
+	 * protected, so the list, state, key and password it names are the
+	 * protected ones too (agent/anchor.c). Not read by the programs. */
+	__u64 conf_dev;
+	__u64 conf_ino;
+	/* Its admin password file then (0, 0: none was set): what --unpin
+	 * checks the password against while the helper enforces. */
+	__u64 pw_dev;
+	__u64 pw_ino;
 };
 
 /* An inode as the kernel names it: dev is the kernel's dev_t
@@ -183,7 +194,7 @@ struct hmk_event {
 };
 
 #ifndef __bpf__
-_Static_assert(sizeof(struct hmk_config) == 32, "hmk_config layout");
+_Static_assert(sizeof(struct hmk_config) == 64, "hmk_config layout");
 _Static_assert(sizeof(struct hmk_inode_key) == 16, "hmk_inode_key layout");
 _Static_assert(sizeof(struct hmk_approved) == 8, "hmk_approved layout");
 _Static_assert(sizeof(struct hmk_obj_key) == 8, "hmk_obj_key layout");

@@ -49,7 +49,7 @@ $(B)/agent/helper.o $(B)/vm/obj/agent/helper.o: $(HMK_SKEL)
 # with no shared libraries.
 VM_CFLAGS := -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -Iwhitelist -Iinclude -Iagent -Ikmod \
 	-I$(B)/gen -Itests/vm
-VM_LIBS := -lbpf -lelf -lz -lcrypto -lpthread
+VM_LIBS := -lbpf -lelf -lz -lcrypto -linih -lpthread
 VM_WL_OBJ := $(WL_SRC:%.c=$(B)/vm/obj/%.o)
 
 $(B)/vm/obj/%.o: %.c
@@ -62,13 +62,13 @@ $(B)/vm/libwl.a: $(VM_WL_OBJ)
 
 $(B)/vm/hmk_vmtest: $(B)/vm/obj/tests/vm/hmk_vmtest.o $(B)/vm/obj/tests/vm/vmstub.o \
 		$(B)/vm/obj/agent/helper.o $(B)/vm/obj/agent/helper_ev.o \
-		$(B)/vm/obj/agent/protect.o $(B)/vm/libwl.a
+		$(B)/vm/obj/agent/protect.o $(B)/vm/obj/agent/anchor.o $(B)/vm/libwl.a
 	@$(if $(Q),echo "  LD(vm)  $@")
 	$(Q)$(CC) -static -o $@ $^ $(VM_LIBS)
 
 $(B)/vm/hmk_bench: $(B)/vm/obj/tests/vm/hmk_bench.o $(B)/vm/obj/tests/vm/vmstub.o \
 		$(B)/vm/obj/agent/helper.o $(B)/vm/obj/agent/helper_ev.o \
-		$(B)/vm/obj/agent/protect.o $(B)/vm/libwl.a
+		$(B)/vm/obj/agent/protect.o $(B)/vm/obj/agent/anchor.o $(B)/vm/libwl.a
 	@$(if $(Q),echo "  LD(vm)  $@")
 	$(Q)$(CC) -static -o $@ $^ $(VM_LIBS)
 

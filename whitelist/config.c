@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "hmilock_ctl.h"
@@ -778,6 +779,7 @@ int config_load_stream(struct hmd_config *cfg, FILE *fp, const char *name, char 
 int config_load(struct hmd_config *cfg, const char *path, char *msg, size_t msglen)
 {
 	struct config_ctx c = {.cfg = cfg, .msg = msg, .msglen = msglen};
+	struct stat st;
 	int rc;
 
 	if (!path)
@@ -790,6 +792,10 @@ int config_load(struct hmd_config *cfg, const char *path, char *msg, size_t msgl
 		rc = -errno;
 		snprintf(msg, msglen, "%s: cannot read configuration: %s", path, strerror(-rc));
 		return rc;
+	}
+	if (!fstat(fileno(c.fp), &st)) {
+		cfg->path_dev = st.st_dev;
+		cfg->path_ino = st.st_ino;
 	}
 	rc = config_parse(&c);
 	fclose(c.fp);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define HMD_DEFAULT_CONFIG "/etc/hmilock/hmilock.conf"
 #define HMD_DEFAULT_DB "/var/lib/hmilock/approved.db"
@@ -119,8 +120,13 @@ struct hmd_config {
 	 * Prometheus text file hmilockd rewrites atomically (metrics.c) */
 	char metrics_textfile[PATH_MAX];
 	unsigned metrics_interval_s;
-	/* where the config was read from, for messages */
+	/* where the config was read from, for messages, and the file's
+	 * identity (st_dev, st_ino of the file parsed; 0 for a stream): a
+	 * pinned, locked helper is taken over only by an hmilockd with the
+	 * same configuration file (agent/anchor.c) */
 	char path[PATH_MAX];
+	dev_t path_dev;
+	ino_t path_ino;
 	/* not from the file: main sets it for --foreground; log_msg and events
 	 * then go to stderr too (they always do when stderr is a terminal) */
 	bool log_stderr;

@@ -120,8 +120,10 @@ int wl_passwd_set(const char *path, const char *pw, struct wl_err *err)
 	return rc;
 }
 
-/* Read and parse the file: 0, -ENOENT (none set) or an error. */
-static int passwd_load(const char *path, struct passwd_rec *rec, struct wl_err *err)
+/* Read and parse the file: 0, -ENOENT (none set) or an error; when want
+ * is given, -ESTALE unless the file opened is that inode. */
+static int passwd_load(const char *path, const struct stat *want, struct passwd_rec *rec,
+                       struct wl_err *err)
 {
 	char line[PASSWD_LINE];
 	struct stat st;
@@ -141,6 +143,13 @@ static int passwd_load(const char *path, struct passwd_rec *rec, struct wl_err *
 		                  "password again (hmilock passwd)",
 		                  path);
 	}
+	if (want && (st.st_dev != want->st_dev || st.st_ino != want->st_ino)) {
+		close(fd);
+		return wl_err_set(err, -ESTALE, WL_E_KEY,
+		                  "admin password file %s is not the one hmilock was locked with "
+		                  "(another file, or one mounted over it)",
+		                  path);
+	}
 	n = read(fd, line, sizeof(line) - 1);
 	close(fd);
 	if (n < 0)
@@ -156,13 +165,14 @@ static int passwd_load(const char *path, struct passwd_rec *rec, struct wl_err *
 	return 0;
 }
 
-int wl_passwd_verify(const char *path, const char *pw, struct wl_err *err)
+static int passwd_verify(const char *path, const struct stat *want, const char *pw,
+                         struct wl_err *err)
 {
 	uint8_t got[PASSWD_HASH];
 	struct passwd_rec rec;
 	int rc;
 
-	rc = passwd_load(path, &rec, err);
+	rc = passwd_load(path, want, &rec, err);
 	if (rc)
 		return rc;
 	if (!pw || strlen(pw) > WL_PASSWD_MAX) {
@@ -179,6 +189,19 @@ int wl_passwd_verify(const char *path, const char *pw, struct wl_err *err)
 rec:
 	OPENSSL_cleanse(&rec, sizeof(rec));
 	return rc;
+}
+
+int wl_passwd_verify(const char *path, const char *pw, struct wl_err *err)
+{
+	return passwd_verify(path, NULL, pw, err);
+}
+
+int wl_passwd_verify_id(const char *path, uint64_t dev, uint64_t ino, const char *pw,
+                        struct wl_err *err)
+{
+	struct stat want = {.st_dev = (dev_t)dev, .st_ino = (ino_t)ino};
+
+	return passwd_verify(path, &want, pw, err);
 }
 
 int wl_passwd_exists(const char *path, struct wl_err *err)

@@ -446,6 +446,10 @@ int wl_passwd_set(const char *path, const char *pw, struct wl_err *err);
  * regular file, that group or other may write, or that does not parse is
  * an error (-EPERM / -EINVAL, WL_E_KEY or WL_E_CORRUPT), never a match. */
 int wl_passwd_verify(const char *path, const char *pw, struct wl_err *err);
+/* The same, only if the file path opens is inode ino on st_dev dev:
+ * -ESTALE (WL_E_KEY) when another file is there (a mount over it). */
+int wl_passwd_verify_id(const char *path, uint64_t dev, uint64_t ino, const char *pw,
+                        struct wl_err *err);
 /* Is a password set: 0 yes, -ENOENT no, other -errno: cannot tell. */
 int wl_passwd_exists(const char *path, struct wl_err *err);
 /* Remove the password file: 0, or -ENOENT when none was set. */

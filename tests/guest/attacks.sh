@@ -482,3 +482,76 @@ if grep -q -E '^denied by: .*helper: .*script [0-9]+' <<<"$st"; then
 else
 	fail "counts: text status has no helper breakdown: $(grep -E '^(decisions|denied by)' <<<"$st" | line)"
 fi
+
+# --- root tamper: stop, unpin, a daemon of root's own (issue 10, item 2) -----
+# Last in phase 1 (it restarts hmilockd, which starts status's counts
+# again). As root on the locked box, with an admin password set:
+# `systemctl stop hmilockd` is PID 1's and goes through; the pinned helper
+# must go on enforcing, and nothing root runs next may remove or lower it
+# without the password: `hmilockd --unpin` (no or a wrong password), an
+# hmilockd of its own with another configuration (whose state says audit),
+# and a state file saying audit bind-mounted over the real one for the
+# service's next start.
+rt_denied() { # the dropped copy of true does not run
+	cp /usr/bin/true /tmp/rt-drop 2>/dev/null
+	chmod 755 /tmp/rt-drop
+	! /tmp/rt-drop 2>/dev/null
+}
+rt_pins() { ls /sys/fs/bpf/hmilock 2>/dev/null | wc -l; }
+pins0=$(rt_pins)
+systemctl stop hmilockd.service
+if [ "$(systemctl is-active hmilockd.service)" != active ] && [ "$(rt_pins)" = "$pins0" ] &&
+	[ "$pins0" -gt 0 ] && rt_denied; then
+	pass "root-tamper: after systemctl stop hmilockd the pinned helper ($pins0 pins) still denies a dropped binary"
+else
+	fail "root-tamper: after stop: $(systemctl is-active hmilockd.service), pins $pins0 -> $(rt_pins), drop denied: $(rt_denied && echo yes || echo no)"
+fi
+o1=$(env -u HMILOCK_PASSWORD -u HMILOCK_PASSWORD_FILE timeout 60 hmilockd --unpin 2>&1)
+r1=$?
+o2=$(HMILOCK_PASSWORD=not-the-password timeout 60 hmilockd --unpin 2>&1)
+r2=$?
+if [ $r1 -ne 0 ] && [ $r2 -ne 0 ] && grep -q 'admin password is set' <<<"$o1" &&
+	grep -q 'wrong admin password' <<<"$o2" && [ "$(rt_pins)" = "$pins0" ] && rt_denied; then
+	pass "root-tamper: hmilockd --unpin without the password ($(line <<<"$o1" | cut -c1-110)) and with a wrong one: refused, the helper stays"
+else
+	fail "root-tamper: --unpin: rc $r1 '$(line <<<"$o1")', wrong password rc $r2 '$(line <<<"$o2")', pins $(rt_pins)"
+fi
+rm -rf /tmp/evil && mkdir -p /tmp/evil
+sed 's|^db = .*|db = /tmp/evil/approved.db|; s|^socket = /run.*|socket = /tmp/evil/sock|' \
+	/etc/hmilock/hmilock.conf >/tmp/evil/hmilock.conf
+cp /var/lib/hmilock/approved.db /tmp/evil/approved.db
+printf 'mode=audit\nwindow=none\n' >/tmp/evil/state
+o=$(timeout 60 hmilockd --foreground --config /tmp/evil/hmilock.conf 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q 'enforces under another configuration' <<<"$o" &&
+	[ "$(rt_pins)" = "$pins0" ] && rt_denied; then
+	pass "root-tamper: an hmilockd started with root's own configuration (state: audit) is refused by the locked helper and exits ($rc); the drop stays denied"
+else
+	fail "root-tamper: hmilockd --config /tmp/evil: rc $rc, pins $(rt_pins), drop denied: $(rt_denied && echo yes || echo no): $(grep -i -m1 'helper' <<<"$o" | line)"
+fi
+printf 'mode=audit\nwindow=none\n' >/tmp/evil/fake-state
+if mount --bind /tmp/evil/fake-state /var/lib/hmilock/state; then
+	systemctl start hmilockd.service
+	sleep 2
+	if [ "$(status_json mode)" = enforce ] && [ "$(status_json helper)" = "active (pinned)" ] &&
+		rt_denied && journalctl -u hmilockd -n 80 --no-pager | grep -q 'does not lower it'; then
+		pass "root-tamper: a state file saying audit mounted over the real one: the restarted hmilockd stays in enforce, as the pinned helper (says why)"
+	else
+		fail "root-tamper: restart over a fake state: mode $(status_json mode), helper $(status_json helper), drop denied: $(rt_denied && echo yes || echo no)"
+	fi
+	umount /var/lib/hmilock/state
+else
+	fail "root-tamper: cannot bind-mount a state file for the test"
+fi
+systemctl stop hmilockd.service
+o=$(timeout 60 hmilockd --unpin --password-file "$PW" 2>&1)
+rc=$?
+systemctl start hmilockd.service
+sleep 2
+if [ $rc -eq 0 ] && [ "$(status_json mode)" = enforce ] && rt_denied &&
+	[ "$(status_json helper)" = "active (pinned)" ]; then
+	pass "root-tamper: with the admin password, hmilockd --unpin removes the helper ($(line <<<"$o")); the service's start loads it again, in enforce"
+else
+	fail "root-tamper: --unpin with the password: rc $rc '$(line <<<"$o")'; after start: mode $(status_json mode), helper $(status_json helper)"
+fi
+rm -rf /tmp/evil /tmp/rt-drop

@@ -17,13 +17,16 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "anchor.h"
 #include "vmcommon.h"
 #include "hmilock_abi.h"
+#include "wl.h"
 
 static const char *W;
 static int n_fail;
 
 #define PIN HMK_PIN_DIR
+#define VM_PASSWORD "vm-admin-password"
 #define LINK_PIN PIN "/link_hmk_bprm_check"
 
 static void report(const char *name, bool ok, const char *fmt, ...)
@@ -94,6 +97,8 @@ static bool approved(const char *path)
 
 static void config(struct hmd_config *c, enum hmd_mode mode, bool strict_wx)
 {
+	struct stat st;
+
 	memset(c, 0, sizeof(*c));
 	c->mode = mode;
 	c->helper = HMD_HELPER_REQUIRED;
@@ -103,6 +108,10 @@ static void config(struct hmd_config *c, enum hmd_mode mode, bool strict_wx)
 	snprintf(c->path, sizeof(c->path), "%s", wp("hmilock.conf"));
 	snprintf(c->admin_password_file, sizeof(c->admin_password_file), "%s",
 	         wp("etc/admin.pass"));
+	if (!stat(c->path, &st)) { /* as config_load() records it */
+		c->path_dev = st.st_dev;
+		c->path_ino = st.st_ino;
+	}
 }
 
 /* ---- attempts run in a child: 0 or errno -------------------------------- */
@@ -279,6 +288,7 @@ static int make_files(void)
 	static const char *const listed[] = {"listed",  "listed_m", "audit_t",    "upd_t",
 	                                     "lib.bin", "good.sh",  "dyn_listed", "lib_listed.so"};
 	const char *files[32];
+	struct wl_err err = {0};
 	size_t n = 0, i;
 	int r = 0;
 
@@ -303,9 +313,13 @@ static int make_files(void)
 	r |= vm_write(wp("hmilock.conf"), "[agent]\n", 0644);
 	r |= vm_write(wp("state"), "mode=enforce\n", 0600);
 	r |= mkdir(wp("etc"), 0755) ? -1 : 0;
-	r |= vm_write(wp("etc/admin.pass"), "scrypt$x\n", 0600);
 	if (r)
 		return -EIO;
+	r = wl_passwd_set(wp("etc/admin.pass"), VM_PASSWORD, &err);
+	if (r) {
+		fprintf(stderr, "hmk_vmtest: admin password: %s\n", err.msg);
+		return r;
+	}
 	files[n++] = "/t/hmk_vmtest";
 	files[n++] = "/bin/busybox";
 	files[n++] = "/lib64/ld-linux-x86-64.so.2";
@@ -852,6 +866,39 @@ static void t_survived(void)
 	       "shell append to a listed file: status %d: %.200s", r.status, r.out);
 }
 
+/* hmilockd started by root with another configuration file while the
+ * pinned helper enforces and no daemon is registered (agent/anchor.c): it
+ * is refused, and so is --unpin, without the admin password too. */
+static void t_anchor(void)
+{
+	static struct hmd_config o; /* helper.c keeps a pointer */
+	char why[600] = "";
+	struct stat st;
+	int r;
+
+	config(&o, HMD_MODE_AUDIT, true);
+	if (!stat(wp("list.key"), &st)) {
+		o.path_dev = st.st_dev; /* another file as the configuration */
+		o.path_ino = st.st_ino;
+	}
+	vmstub_state_mode = HMD_MODE_AUDIT;
+	r = helper_init(&o);
+	report("anchor-other-config-refused",
+	       r < 0 && !helper_active() && vmstub_msg_seen("enforces under another configuration"),
+	       "helper_init with another configuration file: %d", r);
+	expect_exec("anchor-still-enforcing", wp("unlisted"), EPERM);
+	r = anchor_unpin(&o, "", VM_PASSWORD, why, sizeof(why));
+	report("anchor-unpin-other-config-refused", r == -EPERM, "%d: %s", r, why);
+	config(&o, HMD_MODE_AUDIT, true);
+	r = anchor_unpin(&o, "", "", why, sizeof(why));
+	report("anchor-unpin-no-password-refused", r == -ENOKEY, "%d: %s", r, why);
+	r = anchor_unpin(&o, "", "not-the-password", why, sizeof(why));
+	report("anchor-unpin-wrong-password-refused", r == -EACCES, "%d: %s", r, why);
+	why[0] = '\0';
+	r = anchor_unpin(&o, "", VM_PASSWORD, why, sizeof(why));
+	report("anchor-unpin-password-allowed", r == 0, "%d: %s", r, why);
+}
+
 static int phase2(void)
 {
 	int link_before = map_id(LINK_PIN, true), link_after, r, e;
@@ -862,8 +909,10 @@ static int phase2(void)
 	t_survived();
 	if (vmstub_list_open(wp("approved.db"), wp("list.key")))
 		return 1;
+	t_anchor();
 	config(&c, HMD_MODE_AUDIT, true);
-	vmstub_state_mode = HMD_MODE_ENFORCE; /* the state file: the last run-time choice */
+	/* a state file saying audit under a pinned helper that enforces */
+	vmstub_state_mode = HMD_MODE_AUDIT;
 	r = helper_init(&c);
 	if (r == 0)
 		helper_start();
@@ -875,8 +924,10 @@ static int phase2(void)
 	       "helper_init %d, status \"%s\"", r, st);
 	report("reattach-keeps-links", link_before > 0 && link_before == link_after,
 	       "link id before %d, after %d", link_before, link_after);
-	report("reattach-mode-from-state", !helper_mode(&m) && m == HMD_MODE_ENFORCE,
-	       "mode %d (state file said enforce, config audit)", m);
+	report("reattach-enforce-not-lowered",
+	       !helper_mode(&m) && m == HMD_MODE_ENFORCE && vmstub_state_mode == HMD_MODE_ENFORCE &&
+	           vmstub_msg_seen("does not lower it"),
+	       "mode %d, daemon %d (state file said audit, pinned enforce)", m, vmstub_state_mode);
 	report("reattach-list-approved", approved(wp("listed")) && !approved(wp("unlisted")),
 	       "approved map out of step");
 	expect_exec("reattach-unlisted-denied", wp("unlisted"), EPERM);

@@ -58,6 +58,11 @@ int state_mode(void)
 	return (int)vmstub_state_mode;
 }
 
+void state_set_mode(enum hmd_mode m)
+{
+	vmstub_state_mode = m;
+}
+
 /* The list is never reloaded and the mode is set by the tests directly:
  * nobody to announce to. */
 int list_add_handler(list_handler fn, void *arg)
