@@ -6,12 +6,11 @@
  * the configuration file the helper was locked under (which the helper
  * protects, and with it the list, state, key and password files it names),
  * and remove the helper (--unpin) only with the admin password of the
- * password file it was locked with. The anchors live in the pinned config
- * map (hmk_config.conf_*, pw_*), which only the daemon writes. Stateless;
+ * password file it was locked with. Both are recorded in the pinned config
+ * map (hmk_config.files, which only the daemon writes: helper.c). Stateless;
  * main thread. */
 #include <bpf/bpf.h>
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,37 +30,19 @@ static const char *anchor_pwfile(const struct hmd_config *cfg)
 int anchor_check(const struct hmk_config *pinned, const struct hmd_config *cfg, char *why,
                  size_t len)
 {
-	if (pinned->mode != HMK_MODE_ENFORCE || !pinned->conf_ino)
+	const __u64 *conf = pinned->files[HMK_PF_CONFIG];
+
+	if (pinned->mode != HMK_MODE_ENFORCE || !conf[1])
 		return 0;
-	if (pinned->conf_dev == (uint64_t)cfg->path_dev && pinned->conf_ino == cfg->path_ino)
+	if (conf[0] == (uint64_t)cfg->path_dev && conf[1] == (uint64_t)cfg->path_ino)
 		return 0;
 	snprintf(why, len,
 	         "the pinned helper enforces under another configuration file (inode %llu on "
 	         "device %llu:%llu), not %s: start hmilockd with the configuration it was "
 	         "locked with, or unlock it first (hmilock mode audit, or a maintenance window)",
-	         (unsigned long long)pinned->conf_ino,
-	         (unsigned long long)major((dev_t)pinned->conf_dev),
-	         (unsigned long long)minor((dev_t)pinned->conf_dev), cfg->path);
+	         (unsigned long long)conf[1], (unsigned long long)major((dev_t)conf[0]),
+	         (unsigned long long)minor((dev_t)conf[0]), cfg->path);
 	return -EPERM;
-}
-
-void anchor_set(struct hmk_config *live, const struct hmd_config *cfg)
-{
-	bool locked = __atomic_load_n(&live->mode, __ATOMIC_RELAXED) == HMK_MODE_ENFORCE;
-	struct stat st;
-
-	/* a first password while locked: no weaker than none */
-	if ((!locked || !live->pw_ino) && !lstat(anchor_pwfile(cfg), &st)) {
-		__atomic_store_n(&live->pw_dev, (uint64_t)st.st_dev, __ATOMIC_RELAXED);
-		__atomic_store_n(&live->pw_ino, (uint64_t)st.st_ino, __ATOMIC_RELAXED);
-	} else if (!locked) {
-		__atomic_store_n(&live->pw_ino, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&live->pw_dev, 0, __ATOMIC_RELAXED);
-	}
-	if ((!locked || !live->conf_ino) && cfg->path_ino) {
-		__atomic_store_n(&live->conf_dev, (uint64_t)cfg->path_dev, __ATOMIC_RELAXED);
-		__atomic_store_n(&live->conf_ino, (uint64_t)cfg->path_ino, __ATOMIC_RELAXED);
-	}
 }
 
 static int anchor_pinned(struct hmk_config *out, char *why, size_t len)
@@ -115,7 +96,7 @@ int anchor_unpin(const struct hmd_config *cfg, const char *cfg_msg, const char *
 	rc = anchor_check(&c, cfg, why, len);
 	if (rc < 0)
 		return rc;
-	if (!c.pw_ino)
+	if (!c.files[HMK_PF_PASSWORD][1])
 		return 0; /* no admin password was set: root alone is enough */
 	if (!password || !password[0]) {
 		snprintf(why, len,
@@ -124,7 +105,8 @@ int anchor_unpin(const struct hmd_config *cfg, const char *cfg_msg, const char *
 		         "maintenance window first (hmilock maintenance begin)");
 		return -ENOKEY;
 	}
-	rc = wl_passwd_verify_id(anchor_pwfile(cfg), c.pw_dev, c.pw_ino, password, &e);
+	rc = wl_passwd_verify_id(anchor_pwfile(cfg), c.files[HMK_PF_PASSWORD][0],
+	                         c.files[HMK_PF_PASSWORD][1], password, &e);
 	if (rc < 0)
 		snprintf(why, len, "%s", e.msg);
 	return rc;

@@ -4,6 +4,7 @@
 #define HMD_ANCHOR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "../kmod/hmilock_abi.h"
@@ -13,12 +14,6 @@
  * configuration file; -EPERM with why naming both files otherwise. */
 int anchor_check(const struct hmk_config *pinned, const struct hmd_config *cfg, char *why,
                  size_t len);
-/* Record cfg's configuration file and admin password file (st_dev and
- * inode; 0 for an absent password) in the live config map. The registered
- * daemon calls it at start and each tick. While the helper enforces an
- * anchor only goes from none to one: nothing can change the files then,
- * and a mount over their paths must not move it. */
-void anchor_set(struct hmk_config *live, const struct hmd_config *cfg);
 /* hmilockd --unpin: 0 when the pinned helper may be removed by this process
  * (nothing pinned, the helper does not enforce, or it was locked under
  * cfg and password matches the admin password file it was locked with, or

@@ -37,6 +37,8 @@
 #include "log.h"
 #include "protect.h"
 #include "state.h"
+#include "written.h"
+#include "stats.h"
 #include "../kmod/hmilock_abi.h"
 #include "hmilock.skel.h"
 
@@ -531,13 +533,15 @@ static void helper_iset_add_dirs(struct helper_iset *s, const char *path)
 	}
 }
 
-/* The files f names and the directories above each. */
-static void helper_iset_add_files(struct helper_iset *s, const struct protect_file *f)
+/* The files of use (an identity per kind, chosen by helper_protect_choose)
+ * and the directories above each path. */
+static void helper_iset_add_files(struct helper_iset *s, const struct protect_file *f,
+                                  const uint64_t use[HMK_PF__MAX][2])
 {
-	struct stat st;
-
 	for (int i = 0; i < HMK_PF__MAX; i++) {
-		if (!f[i].path[0] || stat(f[i].path, &st))
+		struct stat st = {.st_dev = (dev_t)use[i][0], .st_ino = (ino_t)use[i][1]};
+
+		if (!use[i][1])
 			continue;
 		/* HMK_P_DAEMON only for the running binary and an approved
 		 * one at its path (helper_iset_add_installed): an unapproved
@@ -578,11 +582,58 @@ static void helper_protect_print(const struct protect_file *f, uint64_t out[HMK_
 	}
 }
 
+/* The identity each kind's protection holds (what the last fill chose),
+ * and the one last refused per kind (logged once). */
 static uint64_t helper_protect_last[HMK_PF__MAX][2];
+static uint64_t helper_protect_refused[HMK_PF__MAX][2];
 
-/* Fill hmk_protected: the files f names, the directories above them, the
- * running binary, an approved upgrade of it, the pins. */
-static int helper_protect_fill(const struct protect_file *f)
+/* A new file at a protected path. While the helper enforces nothing but
+ * hmilockd can write these files or rename onto their paths, so a new
+ * inode there is hmilockd's own write (written_note), a file where
+ * none was (a first admin password, a journal), a package file a trusted
+ * update installed - or another file mounted over the path, which the
+ * helper does not see as a write. That one is not taken: the old inode
+ * stays protected and is what hmilockd trusts (anchors, list check). */
+static bool helper_protect_takes(const struct protect_file *f, int i, const uint64_t now[2],
+                                 unsigned own)
+{
+	if (__atomic_load_n(&hp.cfg->mode, __ATOMIC_RELAXED) != HMK_MODE_ENFORCE)
+		return true;
+	if (!helper_protect_last[i][1] || (own & (1u << i)))
+		return now[1] != 0;
+	return f[i].pkg && now[1] &&
+	       (helper_approved(now[0], now[1]) || helper_update_wrote(now[0], now[1]));
+}
+
+static void helper_protect_choose(const struct protect_file *f, const uint64_t now[HMK_PF__MAX][2],
+                                  uint64_t use[HMK_PF__MAX][2])
+{
+	unsigned own = written_take();
+
+	for (int i = 0; i < HMK_PF__MAX; i++) {
+		if (!memcmp(now[i], helper_protect_last[i], sizeof(now[i])) ||
+		    helper_protect_takes(f, i, now[i], own)) {
+			memcpy(use[i], now[i], sizeof(use[i]));
+			continue;
+		}
+		memcpy(use[i], helper_protect_last[i], sizeof(use[i]));
+		if (!memcmp(now[i], helper_protect_refused[i], sizeof(now[i])))
+			continue;
+		memcpy(helper_protect_refused[i], now[i], sizeof(now[i]));
+		atomic_fetch_add(&hmd_stats.errors, 1);
+		log_msg(LOG_ERR,
+		        "kernel helper: the %s path %s names %s while the box is locked (another "
+		        "file mounted over it?): not taken; the file that was there stays "
+		        "protected and is the one hmilockd trusts",
+		        f[i].what, f[i].path, now[i][1] ? "another file" : "nothing");
+	}
+}
+
+/* Fill hmk_protected: the files use names, the directories above them,
+ * the running binary, an approved upgrade of it, the pins; and record the
+ * choice in the pinned config map (the next daemon starts from it; the
+ * configuration and password there are anchor.c's). */
+static int helper_protect_fill(const struct protect_file *f, const uint64_t use[HMK_PF__MAX][2])
 {
 	struct helper_iset *s = calloc(1, sizeof(*s));
 	struct dirent *de;
@@ -591,8 +642,8 @@ static int helper_protect_fill(const struct protect_file *f)
 
 	if (!s)
 		return -ENOMEM;
-	helper_protect_print(f, helper_protect_last);
-	helper_iset_add_files(s, f);
+	memcpy(helper_protect_last, use, sizeof(helper_protect_last));
+	helper_iset_add_files(s, f, use);
 	helper_iset_add(s, "/proc/self/exe", HMK_P_FILE | HMK_P_DAEMON | HMK_P_PKG);
 	helper_iset_add_installed(s, f[HMK_PF_DAEMON].path);
 	d = opendir(HMK_PIN_DIR);
@@ -608,32 +659,41 @@ static int helper_protect_fill(const struct protect_file *f)
 		closedir(d);
 	err = helper_map_replace(bpf_map__fd(hp.skel->maps.hmk_protected), s->keys, s->vals, s->n);
 	free(s);
+	memcpy(hp.cfg->files, use, sizeof(helper_protect_last)); /* carried across restarts */
 	return err;
 }
 
-static int helper_protect_defaults(const struct hmd_config *cfg)
+/* At start: while a pinned helper enforces, the files the last daemon
+ * protected are the ones held (not what a mount may show now). */
+static int helper_protect_defaults(const struct hmd_config *cfg, const struct hmk_config *pinned)
 {
 	struct protect_file f[HMK_PF__MAX];
+	uint64_t now[HMK_PF__MAX][2], use[HMK_PF__MAX][2];
 
+	memset(helper_protect_last, 0, sizeof(helper_protect_last));
+	if (pinned->mode == HMK_MODE_ENFORCE)
+		memcpy(helper_protect_last, pinned->files, sizeof(helper_protect_last));
 	protect_paths(cfg, f);
-	return helper_protect_fill(f);
+	helper_protect_print(f, now);
+	helper_protect_choose(f, now, use);
+	return helper_protect_fill(f, use);
 }
 
 void helper_protect_tick(void)
 {
 	struct protect_file f[HMK_PF__MAX];
-	uint64_t now[HMK_PF__MAX][2];
+	uint64_t now[HMK_PF__MAX][2], use[HMK_PF__MAX][2];
 
 	if (!hp.active || !hp.dcfg)
 		return;
-	anchor_set(hp.cfg, hp.dcfg); /* a configuration or password changed while unlocked */
 	protect_paths(hp.dcfg, f);
 	helper_protect_print(f, now);
-	if (!memcmp(now, helper_protect_last, sizeof(now)))
+	if (!memcmp(now, helper_protect_last, sizeof(now)) && !written_pending())
 		return;
-	/* a file written anew (the state file, the list) or made (a first
-	 * admin password, the journal of a window): protect what is there now */
-	if (helper_protect_fill(f) < 0)
+	helper_protect_choose(f, now, use);
+	if (!memcmp(use, helper_protect_last, sizeof(use)))
+		return;
+	if (helper_protect_fill(f, use) < 0)
 		log_msg(LOG_ERR, "kernel helper: cannot protect hmilock's files anew");
 }
 
@@ -943,14 +1003,45 @@ int helper_sync(void)
 	}
 	list_put(l);
 	e = helper_sweep(bpf_map__fd(hp.skel->maps.hmk_approved), epoch);
-	/* a new list file is a new inode: protect what the paths name now */
-	if (!e && hp.dcfg)
-		e = helper_protect_defaults(hp.dcfg);
+	/* a new list file is a new inode: protect it (by the tick's rules) */
+	if (!e)
+		helper_protect_tick();
 	log_msg(LOG_INFO, "kernel helper: %zu of %zu listed files approved in the kernel", ok, n);
 	return err ? err : e;
 }
 
 /* ---- init, fini --------------------------------------------------------- */
+
+/* While the helper enforces, a list is loaded only from the file it
+ * protects: while locked nobody but hmilockd writes the list, so another
+ * file at its path was mounted over it (a list root signed with the key
+ * it can read). hmilockd's own new list is taken first (the tick). */
+static int helper_list_ok(const struct wl_db *db, const struct hmk_config *c, struct wl_err *err)
+{
+	struct hmk_inode_key k;
+	uint64_t dev, ino;
+	uint32_t v = 0;
+
+	wl_db_file_id(db, &dev, &ino);
+	if (c->mode != HMK_MODE_ENFORCE || !ino)
+		return 0; /* unlocked, or the empty list of a fresh install */
+	k = helper_key(dev, ino);
+	if (!bpf_map_lookup_elem(bpf_map__fd(hp.skel->maps.hmk_protected), &k, &v) &&
+	    (v & HMK_P_FILE))
+		return 0;
+	return wl_err_set(err, -EPERM, WL_E_KEY,
+	                  "approved list %s is not the file the kernel helper protects (another "
+	                  "file mounted or put in its place): not loaded while the box is locked",
+	                  wl_db_path(db));
+}
+
+static int helper_list_check(const struct wl_db *db, struct wl_err *err)
+{
+	if (!hp.active)
+		return 0;
+	helper_protect_tick();
+	return helper_list_ok(db, hp.cfg, err);
+}
 
 static void helper_on_list(enum list_event ev, void *arg)
 {
@@ -982,6 +1073,19 @@ static int helper_config_interpreters(const struct hmd_config *cfg)
 	return helper_set_interpreters(p, cfg->n_interp);
 }
 
+/* The list this daemon loaded, against the set the pinned helper protects. */
+static int helper_start_list_ok(const struct hmk_config *pinned, char *why, size_t len)
+{
+	struct hmd_list *l = list_get();
+	struct wl_err e = {0};
+	int err = helper_list_ok(list_db(l), pinned, &e);
+
+	list_put(l);
+	if (err)
+		snprintf(why, len, "%s", e.msg);
+	return err;
+}
+
 /* Configuration, protection and list, then the mode: a fresh helper holds
  * HMK_MODE_OFF (allow all) until here. While no daemon runs the pinned mode
  * stays in force; a (re)started daemon sets its own (see state.c). */
@@ -992,6 +1096,8 @@ static int helper_setup(const struct hmd_config *cfg, char *why, size_t len)
 	int err;
 
 	err = anchor_check(&pinned, cfg, why, len);
+	if (!err)
+		err = helper_start_list_ok(&pinned, why, len);
 	if (err) {
 		hp.refused = true;
 		return err;
@@ -1003,10 +1109,9 @@ static int helper_setup(const struct hmd_config *cfg, char *why, size_t len)
 	hp.cfg->flags = cfg->strict_wx ? HMK_CFG_STRICT_WX : 0;
 	hp.cfg->daemon_tgid = (uint32_t)getpid();
 	hp.dcfg = cfg;
-	anchor_set(hp.cfg, cfg); /* while it enforces: those it was locked with */
 	err = helper_self_register();
 	if (!err)
-		err = helper_protect_defaults(cfg);
+		err = helper_protect_defaults(cfg, &pinned);
 	if (!err)
 		err = helper_config_interpreters(cfg);
 	if (!err)
@@ -1099,6 +1204,7 @@ int helper_init(const struct hmd_config *cfg)
 	        hp.reattached ? ", re-attached" : "");
 	/* Subscribe: a reload re-approves, a mode change is copied. */
 	list_add_handler(helper_on_list, NULL);
+	list_set_checker(helper_list_check);
 	state_add_mode_handler(helper_on_mode, NULL);
 	return 0;
 }

@@ -47,6 +47,7 @@ HELPER_EV_SAME(HMC_OP_BPF, HMK_OP_BPF);
 HELPER_EV_SAME(HMC_OP_UMOUNT, HMK_OP_UMOUNT);
 HELPER_EV_SAME(HMC_OP_WX, HMK_OP_WX);
 HELPER_EV_SAME(HMC_OP_PROCMEM, HMK_OP_PROCMEM);
+HELPER_EV_SAME(HMC_OP_LINK, HMK_OP_LINK);
 
 /* Mount point of the filesystem with kernel dev kdev, from mountinfo. */
 static bool helper_ev_mountpoint(uint64_t kdev, char *out, size_t len)

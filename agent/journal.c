@@ -18,6 +18,8 @@
 #include "journal.h"
 #include "log.h"
 #include "stats.h"
+#include "written.h"
+#include "../kmod/hmilock_abi.h"
 
 static struct {
 	pthread_mutex_t lock;
@@ -156,6 +158,8 @@ int journal_create(const char *kind, uint32_t timeout_s, uint64_t generation, co
 		rc = -EIO;
 	}
 	jour.dirty = false;
+	if (!rc)
+		written_note(HMK_PF_JOURNAL);
 unlock:
 	pthread_mutex_unlock(&jour.lock);
 	return rc;

@@ -64,6 +64,13 @@ int list_add_handler(list_handler fn, void *arg)
 	return 0;
 }
 
+static list_checker list_check;
+
+void list_set_checker(list_checker fn)
+{
+	list_check = fn;
+}
+
 static void list_announce(enum list_event ev)
 {
 	size_t i;
@@ -347,6 +354,11 @@ int list_reload(struct wl_err *err)
 
 	pthread_mutex_lock(&list_reload_lock);
 	rc = list_open(&l, err);
+	if (rc == 0 && list_check) {
+		rc = list_check(l->db, err);
+		if (rc < 0)
+			list_free(l);
+	}
 	if (rc < 0) {
 		log_msg(LOG_ERR, "reload refused, the list in force stays: %s", err->msg);
 		goto unlock_reload;

@@ -27,6 +27,11 @@ int list_init(const struct hmd_config *cfg, struct wl_err *err);
 enum list_event { LIST_SWAPPED, LIST_LOADED };
 typedef void (*list_handler)(enum list_event ev, void *arg);
 int list_add_handler(list_handler fn, void *arg);
+/* One check a reloaded list must pass before it takes over (the kernel
+ * helper's: while it enforces, only the file it protects): 0, or -errno
+ * with err saying why. Set at start-up, before any thread runs. */
+typedef int (*list_checker)(const struct wl_db *db, struct wl_err *err);
+void list_set_checker(list_checker fn);
 /* Open the list file again; on success swap atomically and announce it
  * (list_add_handler). On failure the old list stays in force and
  * err says why. Safe from any thread. */

@@ -17,6 +17,8 @@
 #include "log.h"
 #include "state.h"
 #include "stats.h"
+#include "written.h"
+#include "../kmod/hmilock_abi.h"
 
 static _Atomic int state_mode_now; /* enum hmd_mode */
 static atomic_bool state_is_ready;
@@ -282,6 +284,7 @@ int state_file_put(const struct state_file *in)
 		rc = wl_write_atomic(state_path, buf, (size_t)rc, 0600);
 	if (!rc) {
 		state_cur = f;
+		written_note(HMK_PF_STATE);
 		return 0;
 	}
 	atomic_fetch_add(&hmd_stats.errors, 1);

@@ -28,6 +28,8 @@
 #include "state.h"
 #include "stats.h"
 #include "window.h"
+#include "written.h"
+#include "../kmod/hmilock_abi.h"
 
 #define WN_WAITERS 16 /* requests waiting for one plan */
 
@@ -716,6 +718,9 @@ static void wn_commit_finish(void)
 	j->running = false;
 	rc = j->rc;
 	if (rc == 0 && j->wrote) {
+		/* our own write: the reload's check takes it (helper.c) */
+		written_note(HMK_PF_LIST);
+		written_note(HMK_PF_LIST_PREV);
 		rc = list_reload(&err);
 		if (rc) {
 			rc = rc < 0 ? rc : -EIO;

@@ -140,6 +140,7 @@ enum hmc_op {
 	HMC_OP_UMOUNT,
 	HMC_OP_WX,
 	HMC_OP_PROCMEM,
+	HMC_OP_LINK,
 	HMC_OP__MAX
 };
 
@@ -632,6 +633,7 @@ static inline const char *hmc_op_name(uint32_t op)
 	    [HMC_OP_UMOUNT] = "umount",
 	    [HMC_OP_WX] = "wx",
 	    [HMC_OP_PROCMEM] = "proc-mem",
+	    [HMC_OP_LINK] = "link",
 	};
 
 	return op < HMC_OP__MAX ? names[op] : "unknown";

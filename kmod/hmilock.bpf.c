@@ -1154,6 +1154,29 @@ int BPF_PROG(hmk_inode_rename, struct inode *old_dir, struct dentry *old_dentry,
 	return write_check(c, HMK_OP_RENAME, new_dentry->d_inode, new_dentry, 0, true);
 }
 
+/* A new name for one of hmilock's own files (HMK_P_FILE, a pin): refused
+ * like a rename while locked. A hard link of a plain approved file names
+ * the same approved content: it stays allowed. */
+SEC("lsm/inode_link")
+int BPF_PROG(hmk_inode_link, struct dentry *old_dentry, struct inode *dir,
+             struct dentry *new_dentry, int ret)
+{
+	struct hmk_inode_key k;
+	struct inode *inode;
+	__u32 *pv;
+
+	if (ret)
+		return ret;
+	inode = old_dentry->d_inode;
+	if (!inode)
+		return 0;
+	inode_key(inode, &k);
+	pv = bpf_map_lookup_elem(&hmk_protected, &k);
+	if (!pv || !(*pv & (HMK_P_FILE | HMK_P_PIN)))
+		return 0;
+	return write_check(cfg_get(), HMK_OP_LINK, inode, old_dentry, 0, false);
+}
+
 /* ---- self-protection: signals, ptrace, the helper's own BPF objects ------ */
 
 /* Allowed to act on the daemon: the daemon itself, PID 1 (the service

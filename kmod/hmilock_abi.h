@@ -12,6 +12,7 @@
 
 #define HMK_ABI_VERSION 7
 #define HMK_PIN_DIR "/sys/fs/bpf/hmilock"
+#define HMK_PF_SLOTS 16 /* room in hmk_config.files for the HMK_PF_* kinds */
 
 /* Map sizes. The approved map is BPF_F_NO_PREALLOC: memory grows with use. */
 #define HMK_APPROVED_MAX 262144
@@ -47,17 +48,16 @@ struct hmk_config {
 	__u32 n_interp; /* entries in hmk_interp; 0 skips interpreter checks */
 	__u32 epoch; /* loader's current fill pass (see hmk_approved.epoch) */
 	__u64 pin_dev; /* kernel dev_t of the bpffs holding HMK_PIN_DIR */
-	/* The configuration file the registered daemon runs with (st_dev as
-	 * userspace sees it, inode number; 0 before the first): while the helper enforces,
-	 * hmilockd starts (and --unpin acts) only with this same file, which is
-	 * protected, so the list, state, key and password it names are the
-	 * protected ones too (agent/anchor.c). Not read by the programs. */
-	__u64 conf_dev;
-	__u64 conf_ino;
-	/* Its admin password file then (0, 0: none was set): what --unpin
-	 * checks the password against while the helper enforces. */
-	__u64 pw_dev;
-	__u64 pw_ino;
+	/* Per HMK_PF_* kind (HMK_PROTECTED_FILES below), the file the
+	 * registered daemon protects: st_dev as userspace sees it, inode
+	 * number; 0, 0 for none. Not read by the programs: it carries the
+	 * daemon's choice across restarts. While the helper enforces, a new
+	 * inode at a path is taken only when hmilockd wrote it, none was there,
+	 * or a trusted update installed a package file - not a file mounted
+	 * over the path; hmilockd starts (and --unpin acts) only with the
+	 * configuration file recorded here, and --unpin checks the admin
+	 * password against the file recorded here (agent/anchor.c). */
+	__u64 files[HMK_PF_SLOTS][2];
 };
 
 /* An inode as the kernel names it: dev is the kernel's dev_t
@@ -148,6 +148,7 @@ enum hmk_op {
 	HMK_OP_UMOUNT, /* unmounting the bpffs that holds the pins */
 	HMK_OP_WX, /* W^X: writable and executable at once, or written memory made executable */
 	HMK_OP_PROCMEM, /* W^X: opening /proc/<pid>/mem for writing */
+	HMK_OP_LINK, /* inode_link: a hard link of one of hmilock's own files */
 	HMK_OP__MAX
 };
 
@@ -194,7 +195,8 @@ struct hmk_event {
 };
 
 #ifndef __bpf__
-_Static_assert(sizeof(struct hmk_config) == 64, "hmk_config layout");
+_Static_assert(sizeof(struct hmk_config) == 32 + HMK_PF_SLOTS * 16, "hmk_config layout");
+_Static_assert(HMK_PF__MAX <= HMK_PF_SLOTS, "hmk_config.files too small");
 _Static_assert(sizeof(struct hmk_inode_key) == 16, "hmk_inode_key layout");
 _Static_assert(sizeof(struct hmk_approved) == 8, "hmk_approved layout");
 _Static_assert(sizeof(struct hmk_obj_key) == 8, "hmk_obj_key layout");

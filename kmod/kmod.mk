@@ -62,13 +62,13 @@ $(B)/vm/libwl.a: $(VM_WL_OBJ)
 
 $(B)/vm/hmk_vmtest: $(B)/vm/obj/tests/vm/hmk_vmtest.o $(B)/vm/obj/tests/vm/vmstub.o \
 		$(B)/vm/obj/agent/helper.o $(B)/vm/obj/agent/helper_ev.o \
-		$(B)/vm/obj/agent/protect.o $(B)/vm/obj/agent/anchor.o $(B)/vm/libwl.a
+		$(B)/vm/obj/agent/protect.o $(B)/vm/obj/agent/anchor.o $(B)/vm/obj/agent/written.o $(B)/vm/libwl.a
 	@$(if $(Q),echo "  LD(vm)  $@")
 	$(Q)$(CC) -static -o $@ $^ $(VM_LIBS)
 
 $(B)/vm/hmk_bench: $(B)/vm/obj/tests/vm/hmk_bench.o $(B)/vm/obj/tests/vm/vmstub.o \
 		$(B)/vm/obj/agent/helper.o $(B)/vm/obj/agent/helper_ev.o \
-		$(B)/vm/obj/agent/protect.o $(B)/vm/obj/agent/anchor.o $(B)/vm/libwl.a
+		$(B)/vm/obj/agent/protect.o $(B)/vm/obj/agent/anchor.o $(B)/vm/obj/agent/written.o $(B)/vm/libwl.a
 	@$(if $(Q),echo "  LD(vm)  $@")
 	$(Q)$(CC) -static -o $@ $^ $(VM_LIBS)
 

@@ -30,6 +30,7 @@ struct wl_db {
 	size_t count;
 	uint64_t generation;
 	char *path;
+	uint64_t dev, ino; /* the file mapped (fstat of the fd) */
 };
 
 /* ---- reading ------------------------------------------------------------ */
@@ -64,7 +65,7 @@ int db_hmac(const uint8_t key[WL_KEY_LEN], const void *data, size_t len, uint8_t
 }
 
 /* Open and map path; refuses what is not a regular file or too short. */
-static int db_map(const char *path, const uint8_t **map, size_t *size, struct wl_err *err)
+static int db_map(const char *path, struct wl_db *db, struct wl_err *err)
 {
 	struct stat st;
 	void *p;
@@ -100,8 +101,10 @@ static int db_map(const char *path, const uint8_t **map, size_t *size, struct wl
 		                 strerror(errno));
 		goto close_fd;
 	}
-	*map = p;
-	*size = (size_t)st.st_size;
+	db->map = p;
+	db->size = (size_t)st.st_size;
+	db->dev = (uint64_t)st.st_dev;
+	db->ino = (uint64_t)st.st_ino;
 close_fd:
 	close(fd);
 	return ret;
@@ -263,7 +266,7 @@ int wl_db_open(const char *path, const uint8_t key[WL_KEY_LEN], struct wl_db **o
 		ret = wl_err_set(err, -ENOMEM, WL_E_NOMEM, "out of memory opening %s", path);
 		goto free_db;
 	}
-	ret = db_map(path, &db->map, &db->size, err);
+	ret = db_map(path, db, err);
 	if (ret)
 		goto free_db;
 	ret = db_check_outer(path, db->map, db->size, err);
@@ -343,6 +346,12 @@ size_t wl_db_count(const struct wl_db *db)
 const char *wl_db_path(const struct wl_db *db)
 {
 	return db->path;
+}
+
+void wl_db_file_id(const struct wl_db *db, uint64_t *dev, uint64_t *ino)
+{
+	*dev = db->dev;
+	*ino = db->ino;
 }
 
 static void db_rec_view(const struct wl_db *db, const struct db_rec *r, struct wl_rec *out)

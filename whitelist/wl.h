@@ -296,6 +296,8 @@ void wl_db_drop_pages(const struct wl_db *db);
 uint64_t wl_db_generation(const struct wl_db *db);
 size_t wl_db_count(const struct wl_db *db);
 const char *wl_db_path(const struct wl_db *db);
+/* The file the list was mapped from (st_dev, st_ino of the open file). */
+void wl_db_file_id(const struct wl_db *db, uint64_t *dev, uint64_t *ino);
 /* i-th record in path order. */
 void wl_db_at(const struct wl_db *db, size_t i, struct wl_rec *out);
 /* Exact path lookup, O(log n): 0 or -ENOENT. */

@@ -45,8 +45,8 @@ FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)
 # has any (db, ctl, classify, config and export have none; ctl is
 # header-only). The agent/ ones get log_msg and the counters from
 # tests/fuzz/fuzz_stubs.h.
-FUZZ_SRCS_state := agent/state.c
-FUZZ_SRCS_journal := agent/journal.c
+FUZZ_SRCS_state := agent/state.c agent/written.c
+FUZZ_SRCS_journal := agent/journal.c agent/written.c
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -fno-omit-frame-pointer $(FUZZ_SAN)

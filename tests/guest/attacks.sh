@@ -399,13 +399,15 @@ o1=$(rm -f /etc/hmilock/admin.pass 2>&1)
 o2=$(mv /etc/hmilock /etc/hmilock.off 2>&1)
 o3=$( (printf 'mode=audit\n' >/var/lib/hmilock/state) 2>&1)
 o4=$(mv /var/lib/hmilock /var/lib/hmilock.off 2>&1)
+o5=$(ln /etc/hmilock/list.key /root/list.key.link 2>&1)
 if [ -s /etc/hmilock/admin.pass ] && [ -d /etc/hmilock ] && [ -d /var/lib/hmilock ] &&
+	[ ! -e /root/list.key.link ] && grep -q -i 'not permitted' <<<"$o5" &&
 	grep -q '^mode=enforce$' /var/lib/hmilock/state && [ "$(status_json mode)" = enforce ] &&
 	grep -q -i 'not permitted' <<<"$o1" && grep -q -i 'not permitted' <<<"$o2" &&
 	grep -q -i 'not permitted' <<<"$o3" && grep -q -i 'not permitted' <<<"$o4"; then
-	pass "root-tamper: rm admin.pass, mv /etc/hmilock, mode=audit into the state file, mv /var/lib/hmilock: each refused ($(line <<<"$o1")); the mode stays enforce"
+	pass "root-tamper: rm admin.pass, mv /etc/hmilock, mode=audit into the state file, mv /var/lib/hmilock, a hard link of the list key: each refused ($(line <<<"$o1")); the mode stays enforce"
 else
-	fail "root-tamper: protected files: rm '$(line <<<"$o1")' mv '$(line <<<"$o2")' state '$(line <<<"$o3")' mv '$(line <<<"$o4")'; admin.pass $(stat -c %s /etc/hmilock/admin.pass 2>&1), state $(tr '\n' ' ' </var/lib/hmilock/state 2>&1 | cut -c1-80), mode $(status_json mode)"
+	fail "root-tamper: protected files: rm '$(line <<<"$o1")' mv '$(line <<<"$o2")' state '$(line <<<"$o3")' mv '$(line <<<"$o4")' ln '$(line <<<"$o5")'; admin.pass $(stat -c %s /etc/hmilock/admin.pass 2>&1), state $(tr '\n' ' ' </var/lib/hmilock/state 2>&1 | cut -c1-80), mode $(status_json mode)"
 fi
 o=$(timeout 60 hmilock passwd --remove --password-file "$PW" 2>&1)
 rc=$?
@@ -543,6 +545,40 @@ if mount --bind /tmp/evil/fake-state /var/lib/hmilock/state; then
 else
 	fail "root-tamper: cannot bind-mount a state file for the test"
 fi
+# A forged list (issue 10, item 4): root copies the list, adds a program of
+# its own, signs it with the list key (root can read it), mounts it over the
+# list path and asks for a reload (no password needed for a reload).
+rm -rf /tmp/forge && mkdir -p /tmp/forge
+cp /usr/bin/true /tmp/forge/evil && chmod 755 /tmp/forge/evil
+cp /var/lib/hmilock/approved.db /tmp/forge/approved.db
+ao=$(timeout 300 hmilock --db /tmp/forge/approved.db --socket /tmp/forge/sock add /tmp/forge/evil 2>&1)
+if hmilock --db /tmp/forge/approved.db check /tmp/forge/evil >/dev/null 2>&1 &&
+	mount --bind /tmp/forge/approved.db /var/lib/hmilock/approved.db; then
+	o=$(timeout 60 hmilock reload 2>&1)
+	rc=$?
+	/tmp/forge/evil 2>/dev/null
+	erc=$?
+	ps=$(hl status --json 2>/dev/null | python3 -c '
+import json, sys
+for f in json.load(sys.stdin)["protected"]:
+    if f["what"] == "approved list": print(f["state"])')
+	if [ $rc -ne 0 ] && grep -q 'not the file the kernel helper protects' <<<"$o" && [ $erc -ne 0 ] &&
+		[ "$(status_json mode)" = enforce ] && [ "$ps" = "not protected" ]; then
+		pass "root-tamper: a list signed with the box's key and mounted over the list path: hmilock reload refused ($(line <<<"$o" | cut -c1-120)); its program stays denied, status shows the path as not protected"
+	else
+		fail "root-tamper: forged list over the list path: reload rc $rc '$(line <<<"$o")', evil exit $erc, mode $(status_json mode), list '$ps'"
+	fi
+	umount /var/lib/hmilock/approved.db
+	o=$(timeout 60 hmilock reload 2>&1)
+	if [ $? -eq 0 ] && ! /tmp/forge/evil 2>/dev/null; then
+		pass "root-tamper: with the mount gone the list reloads as before ($(line <<<"$o" | cut -c1-80))"
+	else
+		fail "root-tamper: reload after the mount went: $(line <<<"$o")"
+	fi
+else
+	fail "root-tamper: cannot forge a list for the test: $(line <<<"$ao")"
+fi
+rm -rf /tmp/forge
 systemctl stop hmilockd.service
 o=$(timeout 60 hmilockd --unpin --password-file "$PW" 2>&1)
 rc=$?

@@ -72,7 +72,8 @@ guest_run() {
 # Ansible role (tests/guest/ansible.sh). HMILOCK_GUEST_KERNELS picks a
 # subset of the kernels. HMILOCK_GUEST_ONLY (a quicker turn while working on
 # one part, never in CI): workflow leaves phase 1's attacks and the Ansible
-# boot out (a SKIP line); ansible boots only for the role.
+# boot out (a SKIP line); kernels leaves only the Ansible boot out; ansible
+# boots only for the role.
 runs="${HMILOCK_GUEST_KERNELS:-6.1 6.12} ansible"
 case ${HMILOCK_GUEST_ONLY:-} in
 '') ;;
@@ -81,8 +82,12 @@ workflow)
 	runs=${HMILOCK_GUEST_KERNELS:-6.1 6.12}
 	skip "guest-ansible: left out (HMILOCK_GUEST_ONLY=workflow)"
 	;;
+kernels)
+	runs=${HMILOCK_GUEST_KERNELS:-6.1 6.12}
+	skip "guest-ansible: left out (HMILOCK_GUEST_ONLY=kernels)"
+	;;
 ansible) runs=ansible ;;
-*) fail "guest-only: unknown HMILOCK_GUEST_ONLY '$HMILOCK_GUEST_ONLY' (workflow, ansible)" ;;
+*) fail "guest-only: unknown HMILOCK_GUEST_ONLY '$HMILOCK_GUEST_ONLY' (workflow, kernels, ansible)" ;;
 esac
 for k in $runs; do
 	case $k in

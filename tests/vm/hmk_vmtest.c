@@ -160,6 +160,15 @@ static int try_rename_away(const void *p)
 	return rename(p, wp("moved")) ? errno : 0;
 }
 
+static int try_link(const void *p)
+{
+	int e = link(p, wp("linked")) ? errno : 0;
+
+	if (!e)
+		unlink(wp("linked"));
+	return e;
+}
+
 static int try_rename_over(const void *p)
 {
 	return rename(wp("blob2"), p) ? errno : 0;
@@ -454,6 +463,12 @@ static void t_write(void)
 	       "rename onto the admin password allowed");
 	report("protected-state-write-denied", vm_in_child(try_open_write, wp("state")) == EPERM,
 	       "write to the state file allowed");
+	report("protected-password-link-denied",
+	       vm_in_child(try_link, wp("etc/admin.pass")) == EPERM,
+	       "a hard link of the admin password was made");
+	expect_event("event-link-deny-path", "link", HMD_V_DENY, wp("etc/admin.pass"));
+	report("plain-link-allowed", vm_in_child(try_link, wp("data.txt")) == 0,
+	       "a hard link of a plain file refused");
 	report("protected-dir-rename-denied", vm_in_child(try_rename_away, wp("etc")) == EPERM,
 	       "the directory above the admin password was renamed away");
 	report("protected-dir-chmod-allowed", vm_in_child(try_chmod, wp("etc")) == 0,
@@ -899,6 +914,41 @@ static void t_anchor(void)
 	report("anchor-unpin-password-allowed", r == 0, "%d: %s", r, why);
 }
 
+/* Root signs a list of its own with the key (it can read it), mounts it
+ * over the list path and asks for a reload: while the helper enforces the
+ * list is taken only from the file the helper protects. */
+static void t_forged_list(void)
+{
+	uint8_t key[WL_KEY_LEN];
+	struct wl_err err = {0};
+	struct wl_db *db = NULL;
+	int r = -1;
+
+	if (vm_copy(wp("approved.db"), wp("forged.db"), -1) ||
+	    mount(wp("forged.db"), wp("approved.db"), NULL, MS_BIND, NULL)) {
+		report("reload-forged-list-refused", false, "cannot set up the bind mount: %s",
+		       strerror(errno));
+		return;
+	}
+	if (!wl_key_load(wp("list.key"), key, &err) &&
+	    !wl_db_open(wp("approved.db"), key, &db, &err))
+		r = vmstub_list_checker ? vmstub_list_checker(db, &err) : 0;
+	report("reload-forged-list-refused",
+	       r == -EPERM && strstr(err.msg, "not the file the kernel helper protects"),
+	       "reload check of a list mounted over the path: %d: %s", r, err.msg);
+	wl_db_close(db);
+	db = NULL;
+	umount2(wp("approved.db"), MNT_DETACH);
+	err.msg[0] = '\0';
+	r = -1;
+	if (!wl_db_open(wp("approved.db"), key, &db, &err))
+		r = vmstub_list_checker(db, &err);
+	report("reload-protected-list-ok", r == 0, "reload check of the list itself: %d: %s", r,
+	       err.msg);
+	wl_db_close(db);
+	explicit_bzero(key, sizeof(key));
+}
+
 static int phase2(void)
 {
 	int link_before = map_id(LINK_PIN, true), link_after, r, e;
@@ -931,6 +981,7 @@ static int phase2(void)
 	report("reattach-list-approved", approved(wp("listed")) && !approved(wp("unlisted")),
 	       "approved map out of step");
 	expect_exec("reattach-unlisted-denied", wp("unlisted"), EPERM);
+	t_forged_list();
 	e = vm_in_child(try_anon_exec, NULL);
 	report("strict-wx-anon-exec-denied", e == EPERM, "anonymous PROT_EXEC: %d", e);
 	e = vm_in_child(try_anon_mprotect, NULL);

@@ -26,5 +26,6 @@ extern bool vmstub_verbose;
 
 /* What state_mode() returns to helper.c (default enforce). */
 extern enum hmd_mode vmstub_state_mode;
+extern list_checker vmstub_list_checker; /* helper.c's reload check */
 
 #endif
