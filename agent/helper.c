@@ -587,22 +587,27 @@ static void helper_protect_print(const struct protect_file *f, uint64_t out[HMK_
 static uint64_t helper_protect_last[HMK_PF__MAX][2];
 static uint64_t helper_protect_refused[HMK_PF__MAX][2];
 
-/* A new file at a protected path. While the helper enforces nothing but
- * hmilockd can write these files or rename onto their paths, so a new
- * inode there is hmilockd's own write (written_note), a file where
- * none was (a first admin password, a journal), a package file a trusted
- * update installed - or another file mounted over the path, which the
- * helper does not see as a write. That one is not taken: the old inode
- * stays protected and is what hmilockd trusts (anchors, list check). */
+/* Another inode (or none) at a protected path. While the helper enforces
+ * nothing but hmilockd can write, remove or rename onto these files, so
+ * the change is hmilockd's own (written.c: written or removed), a file
+ * where none was (a first admin password), a package file a trusted update
+ * installed or removed - or another file (or directory) mounted over the
+ * path, which the helper does not see as a write. That one is not taken:
+ * the old inode, alive under the mount, stays protected and is what
+ * hmilockd trusts (anchors, list check). A removed file must not stay
+ * protected: its inode number is given out again. */
 static bool helper_protect_takes(const struct protect_file *f, int i, const uint64_t now[2],
                                  unsigned own)
 {
 	if (__atomic_load_n(&hp.cfg->mode, __ATOMIC_RELAXED) != HMK_MODE_ENFORCE)
 		return true;
-	if (!helper_protect_last[i][1] || (own & (1u << i)))
+	if (own & (1u << i))
+		return true; /* written or removed by hmilockd itself */
+	if (!helper_protect_last[i][1])
 		return now[1] != 0;
-	return f[i].pkg && now[1] &&
-	       (helper_approved(now[0], now[1]) || helper_update_wrote(now[0], now[1]));
+	/* a package file: removed by the package's removal, or replaced */
+	return f[i].pkg &&
+	       (!now[1] || helper_approved(now[0], now[1]) || helper_update_wrote(now[0], now[1]));
 }
 
 static void helper_protect_choose(const struct protect_file *f, const uint64_t now[HMK_PF__MAX][2],
@@ -1129,6 +1134,11 @@ static int helper_setup(const struct hmd_config *cfg, char *why, size_t len)
 	 * an enforcing one: the lock is the last good state, and a state file
 	 * is not trusted above it (it may be another file mounted over the
 	 * path, or one written while the daemon was away). */
+	if (!state_authentic() && pinned.mode == HMK_MODE_AUDIT) {
+		log_msg(LOG_WARNING, "kernel helper: the state file was not taken; the pinned "
+		                     "helper's mode audit is the last good state");
+		state_set_mode(HMD_MODE_AUDIT);
+	}
 	if (pinned.mode == HMK_MODE_ENFORCE && state_mode() != HMD_MODE_ENFORCE) {
 		log_msg(LOG_WARNING,
 		        "kernel helper: the pinned helper enforces; the state file's mode %s "

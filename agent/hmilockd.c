@@ -100,11 +100,20 @@ static int mod_helper(void)
 	return rc;
 }
 
+static void main_on_list(enum list_event ev, void *arg)
+{
+	(void)arg;
+	if (ev == LIST_LOADED)
+		state_resign();
+}
+
 static int mod_list(void)
 {
 	struct wl_err err = {0};
 	int rc = list_init(&cfg, &err);
 
+	if (rc == 0)
+		list_add_handler(main_on_list, NULL);
 	if (rc < 0)
 		snprintf(start_msg, sizeof(start_msg), "cannot load the approved list: %s",
 		         err.msg[0] ? err.msg : strerror(-rc));
@@ -596,7 +605,7 @@ static int main_unpin(const struct main_opts *o)
 	auth_wipe(pw, sizeof(pw));
 	if (rc < 0) {
 		fprintf(stderr, "hmilockd: --unpin refused: %s\n", why);
-		return 1;
+		return 3; /* the prerm tells it from a failure (1) */
 	}
 	rc = helper_unpin();
 	if (rc < 0) {

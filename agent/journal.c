@@ -211,11 +211,13 @@ void journal_remove(void)
 	if (unlink(jour.path) < 0 && errno != ENOENT)
 		log_msg(LOG_WARNING, "maintenance journal %s: cannot remove it: %s", jour.path,
 		        strerror(errno));
+	written_note(HMK_PF_JOURNAL); /* gone by our hand: nothing to protect there */
 }
 
 int journal_expire(char *out, size_t len)
 {
 	snprintf(out, len, "%s.expired", jour.path);
+	written_note(HMK_PF_JOURNAL);
 	return rename(jour.path, out) < 0 ? -errno : 0;
 }
 

@@ -26,6 +26,8 @@ static uint64_t state_start;
 static const struct hmd_config *state_cfg;
 static struct state_file state_cur;
 static char state_path[PATH_MAX];
+static bool state_untrusted; /* the file at start did not authenticate */
+static bool state_signed; /* the last write carried a MAC */
 
 #define STATE_MAX_HANDLERS 4
 static struct {
@@ -109,10 +111,15 @@ void state_set_mode(enum hmd_mode m)
  *   start=, deadline=         CLOCK_REALTIME seconds of the open window
  *   generation=               list generation the window began on
  *   last=                     one line: how the last window ended
+ *   mac=                      HMAC-SHA256 of every byte before this line
+ *                             with the list key (hex); last line
  * It wins over the config's mode at start (a mode set at run time stays
  * set); the config's mode applies only while no state file exists. The
  * file is replaced atomically, so a power cut leaves the old or the new
- * one. Only the main thread reads or writes it. */
+ * one. One that does not authenticate (edited, no MAC while a list key
+ * exists) is not taken: hmilockd starts in enforce, and a pinned kernel
+ * helper's mode, the last good state, then wins (helper.c). Only the main
+ * thread reads or writes it. */
 
 int state_sibling(const char *name, char *out, size_t len)
 {
@@ -140,6 +147,8 @@ static int state_parse_line(struct state_file *f, const char *k, const char *v)
 	}
 	if (!strcmp(k, "last"))
 		return snprintf(f->last, sizeof(f->last), "%s", v), 0;
+	if (!strcmp(k, "mac"))
+		return 0; /* checked by state_authenticate() */
 	errno = 0;
 	unsigned long long n = strtoull(v, &end, 10);
 	if (errno || *end || end == v)
@@ -191,8 +200,47 @@ int state_parse(const char *buf, size_t len, const char *name, struct state_file
 	return 0;
 }
 
-/* 0, -ENOENT (no file) or -errno with msg naming the file (and line). */
-static int state_read(struct state_file *f, char *msg, size_t msglen)
+/* Is the text authentic? 0 yes (or no list key yet: nothing to check
+ * with), -ENOMSG no mac= line, -EBADMSG a MAC that does not verify (or a
+ * key that cannot be read). The mac= line must be the last. */
+static int state_authenticate(const char *buf, size_t len)
+{
+	uint8_t key[WL_KEY_LEN];
+	struct wl_err err = {0};
+	char hex[65] = "";
+	const char *m = NULL, *p;
+	int rc;
+
+	for (p = buf; p < buf + len;) {
+		const char *nl = memchr(p, '\n', (size_t)(buf + len - p));
+
+		if ((size_t)(buf + len - p) > 4 && !memcmp(p, "mac=", 4))
+			m = p;
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	rc = wl_key_load(state_cfg->key, key, &err);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return -EBADMSG;
+	if (!m) {
+		rc = -ENOMSG;
+	} else {
+		size_t n = strcspn(m + 4, "\n");
+
+		if (n == 64 && m + 4 + n + (m[4 + n] == '\n') == buf + len)
+			memcpy(hex, m + 4, 64);
+		rc = wl_mac_hex_check(key, buf, (size_t)(m - buf), hex) ? -EBADMSG : 0;
+	}
+	explicit_bzero(key, sizeof(key));
+	return rc;
+}
+
+/* 0, -ENOENT (no file) or -errno with msg naming the file (and line);
+ * *auth: state_authenticate()'s answer. */
+static int state_read(struct state_file *f, int *auth, char *msg, size_t msglen)
 {
 	char buf[STATE_MAX_FILE];
 	ssize_t n;
@@ -213,14 +261,25 @@ static int state_read(struct state_file *f, char *msg, size_t msglen)
 		return snprintf(msg, msglen, "state file %s: larger than %d bytes", state_path,
 		                STATE_MAX_FILE),
 		       -EFBIG;
-	return state_parse(buf, (size_t)n, state_path, f, msg, msglen);
+	rc = state_parse(buf, (size_t)n, state_path, f, msg, msglen);
+	if (!rc)
+		*auth = state_authenticate(buf, (size_t)n);
+	return rc;
+}
+
+void state_resign(void)
+{
+	struct stat st;
+
+	if (state_path[0] && !state_signed && !stat(state_path, &st))
+		state_file_put(&state_cur);
 }
 
 int state_init(const struct hmd_config *cfg, char *msg, size_t msglen)
 {
 	struct state_file f = {.mode = cfg->mode == HMD_MODE_MAINTENANCE ? HMD_MODE_ENFORCE
 	                                                                 : cfg->mode};
-	int rc;
+	int rc, auth = 0;
 
 	state_cfg = cfg;
 	state_start = stats_now_ns();
@@ -229,7 +288,7 @@ int state_init(const struct hmd_config *cfg, char *msg, size_t msglen)
 	if (rc < 0)
 		return snprintf(msg, msglen, "state file next to %s: %s", cfg->db, strerror(-rc)),
 		       rc;
-	rc = state_read(&f, msg, msglen);
+	rc = state_read(&f, &auth, msg, msglen);
 	if (rc == -ENOENT) {
 		log_msg(LOG_INFO, "mode %s from the config %s (no state file %s yet)",
 		        config_mode_name(cfg->mode), cfg->path, state_path);
@@ -239,6 +298,19 @@ int state_init(const struct hmd_config *cfg, char *msg, size_t msglen)
 	}
 	if (rc < 0)
 		return rc;
+	if (auth < 0) {
+		log_msg(
+		    LOG_WARNING,
+		    "state file %s %s: not taken; starting in enforce (a pinned kernel helper's "
+		    "mode, the last good state, wins)",
+		    state_path,
+		    auth == -ENOMSG ? "carries no MAC while a list key exists"
+		                    : "does not authenticate with the list key (edited, or "
+		                      "written with another key)");
+		atomic_fetch_add(&hmd_stats.errors, 1);
+		f = (struct state_file){.mode = HMD_MODE_ENFORCE};
+		state_untrusted = true;
+	}
 	if (f.window == STATE_W_MAINT || f.window == STATE_W_UPDATE) {
 		log_msg(LOG_WARNING,
 		        "hmilockd stopped during a %s (started %llu): back in mode %s with the "
@@ -250,9 +322,18 @@ int state_init(const struct hmd_config *cfg, char *msg, size_t msglen)
 	}
 	state_cur = f;
 	atomic_store(&state_mode_now, (int)f.mode);
-	log_msg(LOG_NOTICE, "mode %s from the state file %s (it wins over the config's %s)",
-	        config_mode_name(f.mode), state_path, config_mode_name(cfg->mode));
-	return state_file_put(&f);
+	if (!state_untrusted)
+		log_msg(LOG_NOTICE, "mode %s from the state file %s (it wins over the config's %s)",
+		        config_mode_name(f.mode), state_path, config_mode_name(cfg->mode));
+	/* not fatal: the mode is in force; a file that cannot be written
+	 * (a mount over it) is logged, counted and tried again at each change */
+	state_file_put(&f);
+	return 0;
+}
+
+bool state_authentic(void)
+{
+	return !state_untrusted;
 }
 
 void state_file_get(struct state_file *out)
@@ -260,16 +341,33 @@ void state_file_get(struct state_file *out)
 	*out = state_cur;
 }
 
+/* The file's text; with a list key (none before the first `hmilock init`)
+ * a last line mac= authenticates it. */
 static int state_format(const struct state_file *f, char *buf, size_t len)
 {
-	int n = snprintf(
-	    buf, len,
-	    "# hmilockd run-time state; written by hmilockd, read at its start\n"
-	    "mode=%s\nwindow=%s\nstart=%llu\ndeadline=%llu\ngeneration=%llu\nlast=%s\n",
-	    config_mode_name(f->mode), state_wnames[f->window], (unsigned long long)f->start,
-	    (unsigned long long)f->deadline, (unsigned long long)f->generation, f->last);
+	uint8_t key[WL_KEY_LEN];
+	struct wl_err err = {0};
+	char hex[65];
+	int m, n = snprintf(
+	           buf, len,
+	           "# hmilockd run-time state; written by hmilockd, read at its start\n"
+	           "mode=%s\nwindow=%s\nstart=%llu\ndeadline=%llu\ngeneration=%llu\nlast=%s\n",
+	           config_mode_name(f->mode), state_wnames[f->window], (unsigned long long)f->start,
+	           (unsigned long long)f->deadline, (unsigned long long)f->generation, f->last);
 
-	return n < 0 || (size_t)n >= len ? -EOVERFLOW : n;
+	if (n < 0 || (size_t)n >= len)
+		return -EOVERFLOW;
+	m = wl_key_load(state_cfg->key, key, &err);
+	state_signed = m == 0;
+	if (m == -ENOENT)
+		return n;
+	if (m == 0)
+		m = wl_mac_hex(key, buf, (size_t)n, hex);
+	explicit_bzero(key, sizeof(key));
+	if (m < 0)
+		return m;
+	m = snprintf(buf + n, len - (size_t)n, "mac=%s\n", hex);
+	return m < 0 || (size_t)m >= len - (size_t)n ? -EOVERFLOW : n + m;
 }
 
 int state_file_put(const struct state_file *in)

@@ -46,6 +46,12 @@ struct state_file {
  * source was used. 0 or -errno (a malformed file is refused, naming it). */
 int state_init(const struct hmd_config *cfg, char *msg, size_t msglen);
 void state_file_get(struct state_file *out);
+/* false when the state file at start did not authenticate (not taken:
+ * started in enforce); helper.c then takes a pinned helper's mode. */
+bool state_authentic(void);
+/* Main thread, after a list reload: a list key made since the file was
+ * last written (`hmilock init` on a fresh install) authenticates it now. */
+void state_resign(void);
 /* The state file's text (len bytes, not NUL-terminated) into *f, which
  * holds the defaults; name is for msg. Pure: no I/O (fuzz target
  * tests/fuzz/fuzz_state.c). 0 or -EINVAL with msg naming name and line. */

@@ -1,6 +1,7 @@
 /* key.c - the per-machine HMAC key file (32 random bytes, root, mode 0600)
- * that authenticates the approved list. Creates it once, loads it with
- * strict checks; key bytes are wiped from every buffer this file fills. */
+ * that authenticates the approved list (and hmilockd's state file: the hex
+ * MAC helpers). Creates it once, loads it with strict checks; key bytes are
+ * wiped from every buffer this file fills. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "io.h"
@@ -165,4 +167,35 @@ int wl_key_load(const char *path, uint8_t key[WL_KEY_LEN], struct wl_err *err)
 		OPENSSL_cleanse(key, WL_KEY_LEN);
 	close(fd);
 	return ret;
+}
+
+int wl_mac_hex(const uint8_t key[WL_KEY_LEN], const void *data, size_t len, char out[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	uint8_t mac[32];
+	size_t outlen = 0;
+
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, WL_KEY_LEN, data, len, mac,
+	               sizeof(mac), &outlen) ||
+	    outlen != sizeof(mac))
+		return -EIO;
+	for (size_t i = 0; i < sizeof(mac); i++) {
+		out[2 * i] = digits[mac[i] >> 4];
+		out[2 * i + 1] = digits[mac[i] & 15];
+	}
+	out[64] = '\0';
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return 0;
+}
+
+int wl_mac_hex_check(const uint8_t key[WL_KEY_LEN], const void *data, size_t len, const char *hex)
+{
+	char want[65];
+	int rc = wl_mac_hex(key, data, len, want);
+
+	if (rc)
+		return rc;
+	if (strlen(hex) != 64 || CRYPTO_memcmp(want, hex, 64))
+		return -EBADMSG;
+	return 0;
 }

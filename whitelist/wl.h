@@ -256,6 +256,11 @@ int wl_key_create(const char *path, struct wl_err *err);
 /* Load a key; refuses a file of the wrong size or one that group/other can
  * read or write (WL_E_KEY). */
 int wl_key_load(const char *path, uint8_t key[WL_KEY_LEN], struct wl_err *err);
+/* HMAC-SHA256 of data with key as 64 lower-case hex digits and a NUL (a
+ * small text file's authentication: the state file). 0 or -EIO. */
+int wl_mac_hex(const uint8_t key[WL_KEY_LEN], const void *data, size_t len, char out[65]);
+/* Does hex (64 digits) equal wl_mac_hex of data? Constant time. 0, -EBADMSG. */
+int wl_mac_hex_check(const uint8_t key[WL_KEY_LEN], const void *data, size_t len, const char *hex);
 
 /* ---- the approved-list file (db.c) ------------------------------------- */
 

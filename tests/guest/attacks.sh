@@ -536,8 +536,8 @@ if mount --bind /tmp/evil/fake-state /var/lib/hmilock/state; then
 	systemctl start hmilockd.service
 	sleep 2
 	if [ "$(status_json mode)" = enforce ] && [ "$(status_json helper)" = "active (pinned)" ] &&
-		rt_denied && journalctl -u hmilockd -n 80 --no-pager | grep -q 'does not lower it'; then
-		pass "root-tamper: a state file saying audit mounted over the real one: the restarted hmilockd stays in enforce, as the pinned helper (says why)"
+		rt_denied && journalctl -u hmilockd -n 80 --no-pager | grep -q 'carries no MAC while a list key exists'; then
+		pass "root-tamper: a state file saying audit (no MAC) mounted over the real one: the restarted hmilockd does not take it and stays in enforce, as the pinned helper (says why)"
 	else
 		fail "root-tamper: restart over a fake state: mode $(status_json mode), helper $(status_json helper), drop denied: $(rt_denied && echo yes || echo no)"
 	fi

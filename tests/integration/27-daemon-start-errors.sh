@@ -45,7 +45,7 @@ expect_exec "start: unknown option refused" 2 "$HMILOCKD" --frobnicate
 expect_exec "start: bad --helper value refused" 2 "$HMILOCKD" --helper=maybe --config "$CONF"
 expect_exec "start: stray argument refused" 2 "$HMILOCKD" --config "$CONF" extra
 # --unpin reads the admin password (for a helper that enforces) first
-expect_exec "start: --unpin with an unreadable --password-file refused" 1 \
+expect_exec "start: --unpin with an unreadable --password-file refused" 3 \
 	"$HMILOCKD" --unpin --config "$CONF" --password-file "$T/no-such-password"
 check "start: --unpin names the password file" grep -q "password file $T/no-such-password" "$T/exec.out"
 

@@ -265,14 +265,40 @@ static void test_mkparents(void **state)
 	assert_int_equal(wl_mkparents(big, 0700, NULL), -ENAMETOOLONG);
 }
 
+/* wl_mac_hex: HMAC-SHA256, lower-case hex (Python's hmac gives the same);
+ * the check takes only that exact string. */
+static void test_mac_hex(void **state)
+{
+	static const char want[] =
+	    "8e45fbef26c393dde705d3993fbe9abcc367faac2ec5c20c6a71692dcab0579f";
+	uint8_t key[WL_KEY_LEN];
+	char hex[65], bad[65];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)i;
+	assert_int_equal(wl_mac_hex(key, "mode=audit\n", 11, hex), 0);
+	assert_string_equal(hex, want);
+	assert_int_equal(wl_mac_hex_check(key, "mode=audit\n", 11, want), 0);
+	assert_int_equal(wl_mac_hex_check(key, "mode=enforce\n", 13, want), -EBADMSG);
+	memcpy(bad, want, sizeof(bad));
+	bad[0] = '9';
+	assert_int_equal(wl_mac_hex_check(key, "mode=audit\n", 11, bad), -EBADMSG);
+	assert_int_equal(wl_mac_hex_check(key, "mode=audit\n", 11, ""), -EBADMSG);
+	key[0] ^= 1;
+	assert_int_equal(wl_mac_hex_check(key, "mode=audit\n", 11, want), -EBADMSG);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_create_load),  T(test_create_exists),     T(test_random),
-	    T(test_load_missing), T(test_load_bad_files),    T(test_load_not_regular),
-	    T(test_load_owner),   T(test_create_bad_parent), T(test_mkparents),
+	    T(test_create_load),    T(test_create_exists),
+	    T(test_random),         T(test_load_missing),
+	    T(test_load_bad_files), T(test_load_not_regular),
+	    T(test_load_owner),     T(test_create_bad_parent),
+	    T(test_mkparents),      cmocka_unit_test(test_mac_hex),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -323,6 +323,8 @@ static void test_state_parse(void **state)
 	    {"mode=audit\0\n", 12, -EINVAL, 0, 0, "not text"},
 	    {longline, 0, -EINVAL, 0, 0, "too long"},
 	    {"generation=18446744073709551616\n", 0, -EINVAL, 0, 0, "S:1:"},
+	    /* the MAC line is read by state_authenticate(), not here */
+	    {"mode=audit\nmac=00\n", 0, 0, HMD_MODE_AUDIT, STATE_W_NONE, NULL},
 	};
 	char msg[256];
 

@@ -59,6 +59,11 @@ int state_mode(void)
 	return (int)vmstub_state_mode;
 }
 
+bool state_authentic(void)
+{
+	return true;
+}
+
 void state_set_mode(enum hmd_mode m)
 {
 	vmstub_state_mode = m;
