@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "journal.h"
 #include "log.h"
 #include "stats.h"
@@ -26,6 +28,12 @@ static struct {
 	int fd; /* -1 when closed */
 	bool dirty; /* appended since the last fdatasync */
 	char path[PATH_MAX];
+	char key_path[PATH_MAX];
+	/* While open, with a list key: the key and the MAC of the last line
+	 * (hex), which the next line's MAC covers (journal.h). */
+	bool keyed;
+	uint8_t key[WL_KEY_LEN];
+	char chain[65];
 } jour = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
 
 /* ---- the codec: the library's %HH escapes (wl_pct_encode/decode) ------ */
@@ -94,11 +102,38 @@ int journal_parse_line(const char *line, size_t len, char *op, char *path, size_
 
 /* ---- the file ------------------------------------------------------------ */
 
-int journal_init(const char *path)
+int journal_init(const char *path, const char *key_path)
 {
-	if (snprintf(jour.path, sizeof(jour.path), "%s", path) >= (int)sizeof(jour.path))
+	if (snprintf(jour.path, sizeof(jour.path), "%s", path) >= (int)sizeof(jour.path) ||
+	    snprintf(jour.key_path, sizeof(jour.key_path), "%s", key_path) >=
+	        (int)sizeof(jour.key_path))
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+/* The MAC of a line: HMAC-SHA256 of the previous MAC (hex; the header's
+ * for the first line) and the line without its '\n' and mac field. */
+static int jn_mac(const uint8_t key[WL_KEY_LEN], const char prev[65], const char *body, size_t len,
+                  char out[65])
+{
+	char buf[64 + JOURNAL_LINE_MAX];
+
+	if (len > JOURNAL_LINE_MAX)
+		return -EINVAL;
+	memcpy(buf, prev, 64);
+	memcpy(buf + 64, body, len);
+	return wl_mac_hex(key, buf, 64 + len, out);
+}
+
+/* The list key, or none yet (a fresh install: the journal is not
+ * authenticated then). 0 with *keyed set, or -errno (an unreadable key). */
+static int jn_key(uint8_t key[WL_KEY_LEN], bool *keyed)
+{
+	struct wl_err err = {0};
+	int rc = wl_key_load(jour.key_path, key, &err);
+
+	*keyed = rc == 0;
+	return rc == -ENOENT ? 0 : rc;
 }
 
 const char *journal_path(void)
@@ -152,10 +187,13 @@ int journal_create(const char *kind, uint32_t timeout_s, uint64_t generation, co
 	                           "prev_mode=%s\n",
 	             kind, (long long)time(NULL), timeout_s, (unsigned long long)generation,
 	             prev_mode);
-	if (jn_write(hdr, (size_t)n) < 0 || fdatasync(jour.fd) < 0) {
+	rc = jn_key(jour.key, &jour.keyed);
+	if (!rc && jour.keyed)
+		rc = wl_mac_hex(jour.key, hdr, (size_t)n, jour.chain);
+	if (rc || jn_write(hdr, (size_t)n) < 0 || fdatasync(jour.fd) < 0) {
 		close(jour.fd);
 		jour.fd = -1;
-		rc = -EIO;
+		rc = rc ? rc : -EIO;
 	}
 	jour.dirty = false;
 	if (!rc)
@@ -173,18 +211,28 @@ int journal_append(char op, const char *path, uint32_t uid)
 
 	line[0] = op;
 	line[1] = ' ';
-	n = wl_pct_encode(path, strlen(path), line + 2, sizeof(line) - 3 - JOURNAL_UID_FIELD_MAX);
-	if (n >= sizeof(line) - 3 - JOURNAL_UID_FIELD_MAX) {
+	n = wl_pct_encode(path, strlen(path), line + 2,
+	                  sizeof(line) - 3 - JOURNAL_UID_FIELD_MAX - JOURNAL_MAC_FIELD);
+	if (n >= sizeof(line) - 3 - JOURNAL_UID_FIELD_MAX - JOURNAL_MAC_FIELD) {
 		log_msg(LOG_ERR, "maintenance journal: a path too long to record (%.64s...)", path);
 		return -ENAMETOOLONG;
 	}
 	n += 2;
 	if (uid == JOURNAL_UID_NONE)
-		n += (size_t)snprintf(line + n, sizeof(line) - n, " uid=?\n");
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " uid=?");
 	else
-		n += (size_t)snprintf(line + n, sizeof(line) - n, " uid=%u\n", uid);
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " uid=%u", uid);
 	pthread_mutex_lock(&jour.lock);
-	rc = jn_write(line, n);
+	rc = jour.fd < 0 ? -EBADF : 0;
+	if (!rc && jour.keyed) {
+		rc = jn_mac(jour.key, jour.chain, line, n, jour.chain);
+		if (!rc)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " mac=%s", jour.chain);
+	}
+	if (!rc) {
+		line[n++] = '\n';
+		rc = jn_write(line, n);
+	}
 	pthread_mutex_unlock(&jour.lock);
 	return rc;
 }
@@ -203,6 +251,8 @@ void journal_close(void)
 	if (jour.fd >= 0)
 		close(jour.fd);
 	jour.fd = -1;
+	explicit_bzero(jour.key, sizeof(jour.key));
+	jour.keyed = false;
 	pthread_mutex_unlock(&jour.lock);
 }
 
@@ -221,20 +271,88 @@ int journal_expire(char *out, size_t len)
 	return rename(jour.path, out) < 0 ? -errno : 0;
 }
 
+/* Load state: the key, the chain of MACs, where authentication broke. */
+struct jn_auth {
+	bool keyed;
+	uint8_t key[WL_KEY_LEN];
+	char chain[65];
+	char hdr[1024]; /* the header's bytes, until the first change line */
+	size_t hdr_len;
+	bool started;
+	size_t broken_at; /* line number; 0: every line so far authenticates */
+};
+
+/* A change line (n bytes, '\n' included) of a keyed journal: 0 and *body_len
+ * when its mac field is the MAC of the chain and the rest, else -EBADMSG. */
+static int jn_auth_line(struct jn_auth *a, const char *line, size_t n, size_t *body_len)
+{
+	const size_t field = 5 + 64; /* " mac=" and the hex */
+	char want[65];
+
+	if (!a->started) {
+		a->started = true;
+		if (wl_mac_hex(a->key, a->hdr, a->hdr_len, a->chain))
+			return -EBADMSG;
+	}
+	if (n && line[n - 1] == '\n')
+		n--;
+	if (n <= field || memcmp(line + n - field, " mac=", 5) ||
+	    jn_mac(a->key, a->chain, line, n - field, want) ||
+	    CRYPTO_memcmp(want, line + n - 64, 64))
+		return -EBADMSG;
+	memcpy(a->chain, want, sizeof(a->chain));
+	*body_len = n - field;
+	return 0;
+}
+
+/* One line after the first: a header line is kept for the chain, a change
+ * line authenticated (keyed), parsed and handed to fn. 0, or -1: bad. */
+static int jn_load_line(struct jn_auth *a, const char *line, size_t n, size_t lineno,
+                        journal_fn *fn, void *arg)
+{
+	char path[PATH_MAX], op;
+	size_t len = n;
+	uint32_t uid;
+	int rc;
+
+	if (a->keyed && !a->started && n && line[0] == '#') {
+		if (a->hdr_len + n > sizeof(a->hdr))
+			return -1;
+		memcpy(a->hdr + a->hdr_len, line, n);
+		a->hdr_len += n;
+		return 0;
+	}
+	if (a->broken_at)
+		return -1;
+	if (a->keyed && jn_auth_line(a, line, n, &len) < 0) {
+		a->broken_at = lineno;
+		return -1;
+	}
+	rc = journal_parse_line(line, len, &op, path, sizeof(path), &uid);
+	if (rc == 0)
+		fn(arg, op, path, uid);
+	return rc < 0 ? -1 : 0;
+}
+
 int journal_load(journal_fn *fn, void *arg, size_t *bad)
 {
 	const size_t magic = sizeof(JOURNAL_MAGIC) - 1;
-	char path[PATH_MAX], op;
-	uint32_t uid;
+	struct jn_auth a = {0};
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
 	ssize_t n;
 	int rc = 0;
-	FILE *f = fopen(jour.path, "re");
+	FILE *f;
 
 	*bad = 0;
-	if (!f)
-		return -errno;
+	rc = jn_key(a.key, &a.keyed);
+	if (rc < 0)
+		return rc;
+	f = fopen(jour.path, "re");
+	if (!f) {
+		rc = -errno;
+		goto wipe;
+	}
 	while ((n = getline(&line, &cap, f)) > 0) {
 		if (++lineno == 1) {
 			if ((size_t)n < magic || memcmp(line, JOURNAL_MAGIC, magic) ||
@@ -243,21 +361,27 @@ int journal_load(journal_fn *fn, void *arg, size_t *bad)
 				rc = -EINVAL;
 				break;
 			}
+			memcpy(a.hdr, line, (size_t)n);
+			a.hdr_len = (size_t)n;
 			continue;
 		}
-		rc = journal_parse_line(line, (size_t)n, &op, path, sizeof(path), &uid);
-		if (rc == 0)
-			fn(arg, op, path, uid);
-		else if (rc < 0)
-			(*bad)++; /* a line cut by the power loss */
-		rc = 0;
+		if (jn_load_line(&a, line, (size_t)n, lineno, fn, arg) < 0)
+			(*bad)++; /* a line cut by the power loss, or not ours */
 	}
 	if (rc == 0 && ferror(f))
 		rc = -EIO;
 	free(line);
 	fclose(f);
+	if (a.broken_at)
+		log_msg(LOG_WARNING,
+		        "maintenance journal %s: line %zu does not authenticate with the list key "
+		        "(cut by a power loss, or edited): it and the lines after it are not "
+		        "replayed",
+		        jour.path, a.broken_at);
 	if (*bad)
 		log_msg(LOG_WARNING, "maintenance journal %s: %zu unreadable lines skipped",
 		        jour.path, *bad);
+wipe:
+	explicit_bzero(&a, sizeof(a));
 	return rc;
 }

@@ -13,7 +13,14 @@
  * (the header: kind, start, timeout, list generation, mode before), then
  * one line per change:
  *
- *     <op> ' ' <path, percent-encoded> ' uid=' <writer> '\n'
+ *     <op> ' ' <path, percent-encoded> ' uid=' <writer> [' mac=' <MAC>] '\n'
+ *
+ * MAC (with a list key; none before the first `hmilock init`): 64 hex
+ * digits of HMAC-SHA256, with the list key, of the previous line's MAC
+ * (the first line: of the header's bytes, the magic line included) and
+ * this line up to the mac field. journal_load() replays nothing from the
+ * first line that does not authenticate on (edited, or cut by a power
+ * loss); journal_parse_line() takes the line without the field.
  *
  * op is 'W' (written, present), 'D' (removed) or 'T' (a directory tree
  * removed or moved away). In the path every byte <= 0x20, >= 0x7f and '%'
@@ -32,12 +39,14 @@
 /* The uid of a change nobody could be found for. */
 #define JOURNAL_UID_NONE UINT32_MAX
 #define JOURNAL_UID_FIELD_MAX 16 /* " uid=4294967294" */
+#define JOURNAL_MAC_FIELD 69 /* " mac=" and 64 hex digits */
 /* The longest line the writer makes: op, space, PATH_MAX - 1 bytes as %HH,
- * the uid field, '\n'. */
-#define JOURNAL_LINE_MAX (2 + 3 * (PATH_MAX - 1) + JOURNAL_UID_FIELD_MAX + 1)
+ * the uid field, the mac field, '\n'. */
+#define JOURNAL_LINE_MAX (2 + 3 * (PATH_MAX - 1) + JOURNAL_UID_FIELD_MAX + JOURNAL_MAC_FIELD + 1)
 
-/* At start: where the journal lives. 0 or -ENAMETOOLONG. */
-int journal_init(const char *path);
+/* At start: where the journal lives, and the list key that authenticates
+ * it. 0 or -ENAMETOOLONG. */
+int journal_init(const char *path, const char *key_path);
 const char *journal_path(void);
 /* Create (truncate) the journal, write the header and fdatasync it. kind
  * is "maintenance" or "update", prev_mode the mode before the window.

@@ -912,7 +912,7 @@ int window_init(const struct hmd_config *cfg, char *msg, size_t msglen)
 	wn.cfg = cfg;
 	rc = state_sibling("maintenance.journal", path, sizeof(path));
 	if (rc == 0)
-		rc = journal_init(path);
+		rc = journal_init(path, cfg->key);
 	if (rc < 0)
 		return snprintf(msg, msglen, "maintenance: %s", strerror(-rc)), rc;
 	wn.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -56,7 +56,8 @@ for p, a in want.items():
     assert got.get(p) == a, (p, got.get(p), got)
 assert got.get(w+"/opt/app/tool.tmp") in ("skip", None), got
 ' "$T/st.json" "$W"
-check "journal is on disk while the window is open" grep -q "^W $W/tmp/newprog uid=0\$" "$T/maintenance.journal"
+check "journal is on disk while the window is open (each line authenticated)" \
+	grep -qE "^W $W/tmp/newprog uid=0 mac=[0-9a-f]{64}\$" "$T/maintenance.journal"
 check "state file says the window is open" grep -qx "window=maintenance" "$T/state"
 check "nothing approved before end" test "$(list_gen)" = "$gen0"
 

@@ -30,7 +30,7 @@ check "timeout: list generation unchanged" test "$(list_gen)" = "$gen0"
 check "timeout: recorded binary not listed" unlisted "$W/tmp/late"
 expect_exec "timeout: recorded binary refused after the timeout" 126 "$W/tmp/late" x
 check "timeout: the log says so" grep -q "reached its timeout.*nothing approved" "$DLOG"
-check "timeout: journal kept as .expired" grep -q "^W $W/tmp/late uid=0\$" "$T/maintenance.journal.expired"
+check "timeout: journal kept as .expired" grep -qE "^W $W/tmp/late uid=0 mac=[0-9a-f]{64}\$" "$T/maintenance.journal.expired"
 expect_exec "timeout: end afterwards is refused" 1 hl maintenance end
 check "timeout: state file says no window" grep -qx "window=none" "$T/state"
 finish

@@ -80,4 +80,23 @@ check "CLI killed in begin: state and mode agree ($s, $m)" \
 	bash -c '[ "$1" = none -a "$2" = enforce ] || [ "$1" = open -a "$2" = maintenance ]' _ "$s" "$m"
 [ "$s" = open ] && hl maintenance end --discard >/dev/null
 check "CLI killed in begin: locked after cleanup" test "$(status_field mode)" = enforce
+
+# 7. the journal is authenticated with the list key (issue 10): a line
+# added by hand while the daemon was down (root's own program, as root's
+# write) is not replayed; what hmilockd wrote before it is
+hl maintenance begin >/dev/null
+cp /bin/echo "$W/tmp/made2"
+hl maintenance status >/dev/null 2>&1
+sleep 0.2
+kill_daemon
+cp /bin/echo "$W/tmp/forged"
+printf 'W %s uid=0\n' "$W/tmp/forged" >>"$T/maintenance.journal"
+start_daemon || { fail "crash: restart 7"; finish; }
+check "forged journal line: pending review" test "$(mstatus state)" = pending-review
+hl maintenance status >"$T/st7.txt"
+check "forged journal line: the recorded change is offered" grep -q "add .*$W/tmp/made2" "$T/st7.txt"
+check "forged journal line: the added line is not" bash -c '! grep -q "forged" "$1"' _ "$T/st7.txt"
+check "forged journal line: the log says it does not authenticate" \
+	grep -q "line [0-9]* does not authenticate with the list key" "$DLOG"
+hl maintenance end --discard >/dev/null
 finish

@@ -51,7 +51,7 @@ assert got[w + "/tmp/rootprog"] == ("add", 0), got
 assert got[w + "/tmp/userprog"] == ("held", int(sys.argv[3])), got
 ' "$T/st1.json" "$W" $U
 check "writers: the journal keeps the writer of each change" \
-	grep -qx "W $W/tmp/userprog uid=$U" "$T/maintenance.journal"
+	grep -qxE "W $W/tmp/userprog uid=$U mac=[0-9a-f]{64}" "$T/maintenance.journal"
 hl maintenance end >"$T/end1.out" 2>&1
 check "writers: end succeeds" test $? -eq 0
 check "writers: end approves root's program" grep -q "^1 added" "$T/end1.out"

@@ -21,6 +21,7 @@
 
 #include "fixture.h"
 #include "journal.h"
+#include "wl.h"
 
 /* ---- the line parser ------------------------------------------------------ */
 
@@ -149,12 +150,13 @@ static void test_parse_table(void **state)
 static int setup(void **state)
 {
 	char *dir = strdup("/tmp/test_journal.XXXXXX");
-	char path[PATH_MAX];
+	char path[PATH_MAX], key[PATH_MAX];
 
 	if (!dir || !mkdtemp(dir))
 		return -1;
 	snprintf(path, sizeof(path), "%s/maintenance.journal", dir);
-	if (journal_init(path) < 0)
+	snprintf(key, sizeof(key), "%s/list.key", dir); /* none yet: not authenticated */
+	if (journal_init(path, key) < 0)
 		return -1;
 	*state = dir;
 	return 0;
@@ -256,12 +258,63 @@ static void test_load_cut_line(void **state)
 	assert_int_equal(journal_load(collect, &l, &bad), -ENOENT);
 }
 
+/* With a list key every change line carries the MAC of the chain: the
+ * journal replays as written; from an edited line (or one added by hand)
+ * on, nothing is replayed; a line cut at the end costs only itself. */
+static void test_authenticated(void **state)
+{
+	struct loaded l = {0};
+	struct wl_err err = {0};
+	char key[PATH_MAX], buf[4096], *p;
+	size_t bad = 99;
+	FILE *f;
+
+	snprintf(key, sizeof(key), "%s/list.key", (char *)*state);
+	assert_int_equal(wl_key_create(key, &err), 0);
+	assert_int_equal(journal_create("update", 60, 3, "enforce"), 0);
+	assert_int_equal(journal_append('W', "/opt/a", 0), 0);
+	assert_int_equal(journal_append('W', "/opt/b", 0), 0);
+	assert_int_equal(journal_append('D', "/opt/c", 1000), 0);
+	journal_close();
+	assert_true(fx_read(journal_path(), buf, sizeof(buf)) >= 0);
+	assert_non_null(strstr(buf, "\nW /opt/a uid=0 mac="));
+	assert_int_equal(journal_load(collect, &l, &bad), 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(l.n, 3);
+	/* root edits the second line: it and the third are not replayed */
+	p = strstr(buf, "W /opt/b uid=0");
+	assert_non_null(p);
+	memcpy(p, "W /tmp/x uid=0", 14);
+	f = fopen(journal_path(), "w");
+	assert_non_null(f);
+	fputs(buf, f);
+	fclose(f);
+	l.n = 0;
+	assert_int_equal(journal_load(collect, &l, &bad), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.path[0], "/opt/a");
+	assert_int_equal(bad, 2);
+	/* a line without a MAC, added by hand at the end */
+	assert_int_equal(journal_create("update", 60, 3, "enforce"), 0);
+	assert_int_equal(journal_append('W', "/opt/a", 0), 0);
+	journal_close();
+	f = fopen(journal_path(), "a");
+	assert_non_null(f);
+	fputs("W /tmp/evil uid=0\n", f);
+	fclose(f);
+	l.n = 0;
+	assert_int_equal(journal_load(collect, &l, &bad), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(bad, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_table),
 	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_load_cut_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_authenticated, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
