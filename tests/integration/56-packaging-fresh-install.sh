@@ -66,6 +66,11 @@ else
 	fail "fresh: mode '$mode', list_entries '$entries' (want audit, 0)"
 fi
 expect_exec "fresh: an unlisted program still runs in audit mode" 0 "$W/tmp/dropped"
+# (the event is recorded after the exec is answered: give it a moment)
+for _ in $(seq 20); do
+	hl events 2>/dev/null | grep -q -F "$W/tmp/dropped" && break
+	sleep 0.1
+done
 if hl events 2>/dev/null | grep -q -F "$W/tmp/dropped"; then
 	pass "fresh: hmilock events shows the would-deny"
 else
