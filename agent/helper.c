@@ -582,9 +582,9 @@ static void helper_protect_print(const struct protect_file *f, uint64_t out[HMK_
 	}
 }
 
-/* The identity each kind's protection holds (what the last fill chose),
- * and the one last refused per kind (logged once). */
-static uint64_t helper_protect_last[HMK_PF__MAX][2];
+/* The identity each kind's protection holds is what the last fill chose,
+ * kept in the pinned config map (hp.cfg->files: a restarted daemon starts
+ * from it). The one last refused per kind is logged once. */
 static uint64_t helper_protect_refused[HMK_PF__MAX][2];
 
 /* Another inode (or none) at a protected path. While the helper enforces
@@ -603,7 +603,7 @@ static bool helper_protect_takes(const struct protect_file *f, int i, const uint
 		return true;
 	if (own & (1u << i))
 		return true; /* written or removed by hmilockd itself */
-	if (!helper_protect_last[i][1])
+	if (!hp.cfg->files[i][1])
 		return now[1] != 0;
 	/* a package file: removed by the package's removal, or replaced */
 	return f[i].pkg &&
@@ -616,12 +616,12 @@ static void helper_protect_choose(const struct protect_file *f, const uint64_t n
 	unsigned own = written_take();
 
 	for (int i = 0; i < HMK_PF__MAX; i++) {
-		if (!memcmp(now[i], helper_protect_last[i], sizeof(now[i])) ||
+		if (!memcmp(now[i], hp.cfg->files[i], sizeof(now[i])) ||
 		    helper_protect_takes(f, i, now[i], own)) {
 			memcpy(use[i], now[i], sizeof(use[i]));
 			continue;
 		}
-		memcpy(use[i], helper_protect_last[i], sizeof(use[i]));
+		memcpy(use[i], hp.cfg->files[i], sizeof(use[i]));
 		if (!memcmp(now[i], helper_protect_refused[i], sizeof(now[i])))
 			continue;
 		memcpy(helper_protect_refused[i], now[i], sizeof(now[i]));
@@ -647,7 +647,6 @@ static int helper_protect_fill(const struct protect_file *f, const uint64_t use[
 
 	if (!s)
 		return -ENOMEM;
-	memcpy(helper_protect_last, use, sizeof(helper_protect_last));
 	helper_iset_add_files(s, f, use);
 	helper_iset_add(s, "/proc/self/exe", HMK_P_FILE | HMK_P_DAEMON | HMK_P_PKG);
 	helper_iset_add_installed(s, f[HMK_PF_DAEMON].path);
@@ -664,7 +663,7 @@ static int helper_protect_fill(const struct protect_file *f, const uint64_t use[
 		closedir(d);
 	err = helper_map_replace(bpf_map__fd(hp.skel->maps.hmk_protected), s->keys, s->vals, s->n);
 	free(s);
-	memcpy(hp.cfg->files, use, sizeof(helper_protect_last)); /* carried across restarts */
+	memcpy(hp.cfg->files, use, sizeof(use[0]) * HMK_PF__MAX);
 	return err;
 }
 
@@ -675,9 +674,8 @@ static int helper_protect_defaults(const struct hmd_config *cfg, const struct hm
 	struct protect_file f[HMK_PF__MAX];
 	uint64_t now[HMK_PF__MAX][2], use[HMK_PF__MAX][2];
 
-	memset(helper_protect_last, 0, sizeof(helper_protect_last));
-	if (pinned->mode == HMK_MODE_ENFORCE)
-		memcpy(helper_protect_last, pinned->files, sizeof(helper_protect_last));
+	if (pinned->mode != HMK_MODE_ENFORCE) /* else hp.cfg->files holds the pinned set */
+		memset(hp.cfg->files, 0, sizeof(hp.cfg->files));
 	protect_paths(cfg, f);
 	helper_protect_print(f, now);
 	helper_protect_choose(f, now, use);
@@ -693,10 +691,10 @@ void helper_protect_tick(void)
 		return;
 	protect_paths(hp.dcfg, f);
 	helper_protect_print(f, now);
-	if (!memcmp(now, helper_protect_last, sizeof(now)) && !written_pending())
+	if (!memcmp(now, hp.cfg->files, sizeof(now)) && !written_pending())
 		return;
 	helper_protect_choose(f, now, use);
-	if (!memcmp(use, helper_protect_last, sizeof(use)))
+	if (!memcmp(use, hp.cfg->files, sizeof(use)))
 		return;
 	if (helper_protect_fill(f, use) < 0)
 		log_msg(LOG_ERR, "kernel helper: cannot protect hmilock's files anew");
