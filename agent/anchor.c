@@ -11,7 +11,6 @@
  * main thread. */
 #include <bpf/bpf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,29 +114,25 @@ int anchor_unpin(const struct hmd_config *cfg, const char *cfg_msg, const char *
 int anchor_password(const char *file, char *out, size_t len, char *why, size_t wlen)
 {
 	const char *env = getenv("HMILOCK_PASSWORD");
-	ssize_t n;
-	int fd;
+	struct wl_err err = {0};
 
 	out[0] = '\0';
 	if (!file || !file[0])
 		file = getenv("HMILOCK_PASSWORD_FILE");
-	if (!file || !file[0]) {
-		snprintf(out, len, "%s", env ? env : "");
+	if (file && file[0]) {
+		if (wl_passwd_read_file(file, out, len, &err) < 0) {
+			snprintf(why, wlen, "password file %s", err.msg);
+			return err.code;
+		}
 		return 0;
 	}
-	fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(why, wlen, "password file %s: %s", file, strerror(errno));
-		return -errno;
+	if (!env)
+		return 0;
+	if (!env[0] || strlen(env) >= len) {
+		snprintf(why, wlen, "HMILOCK_PASSWORD: %s",
+		         env[0] ? "longer than the longest password" : "empty");
+		return -EINVAL;
 	}
-	n = read(fd, out, len - 1);
-	close(fd);
-	if (n < 0) {
-		snprintf(why, wlen, "password file %s: %s", file, strerror(errno));
-		out[0] = '\0';
-		return -EIO;
-	}
-	out[n] = '\0';
-	out[strcspn(out, "\n")] = '\0';
+	memcpy(out, env, strlen(env) + 1);
 	return 0;
 }

@@ -319,30 +319,10 @@ int util_read_password(const char *prompt, char *buf, size_t len)
 /* First line of file (a --password-file), mode-checked like a key. */
 static int util_password_file(const char *file, char *buf, size_t len)
 {
-	struct stat st;
-	int fd, rc;
+	struct wl_err err = {0};
 
-	fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		util_err("--password-file %s: %s", file, strerror(errno));
-		return EXIT_USAGE;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-		close(fd);
-		util_err("--password-file %s: want a regular file only its owner may read "
-		         "(chmod 600 %s)",
-		         file, file);
-		return EXIT_USAGE;
-	}
-	rc = util_read_line(fd, buf, len);
-	close(fd);
-	if (rc == -ENODATA || (!rc && !buf[0])) {
-		util_err("--password-file %s: empty", file);
-		return EXIT_USAGE;
-	}
-	if (rc) {
-		util_err("--password-file %s: %s", file,
-		         rc == -EMSGSIZE ? "password longer than 127 bytes" : strerror(-rc));
+	if (wl_passwd_read_file(file, buf, len, &err) < 0) {
+		util_err("--password-file %s", err.msg);
 		return EXIT_USAGE;
 	}
 	return 0;

@@ -222,3 +222,56 @@ int wl_passwd_remove(const char *path, struct wl_err *err)
 	(void)wl_fsync_dir_of(path);
 	return 0;
 }
+
+/* The first line of fd into buf: 0, -ENODATA (empty), -EMSGSIZE (longer
+ * than len - 1), -errno. */
+static int passwd_first_line(int fd, char *buf, size_t len)
+{
+	const char *nl;
+	size_t n = 0, eol;
+	ssize_t r;
+
+	while (n < len && (r = read(fd, buf + n, len - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		n += (size_t)r;
+	}
+	nl = memchr(buf, '\n', n);
+	eol = nl ? (size_t)(nl - buf) : n;
+	if (eol == len) {
+		explicit_bzero(buf, len);
+		return -EMSGSIZE;
+	}
+	if (eol > 0 && buf[eol - 1] == '\r')
+		eol--;
+	explicit_bzero(buf + eol, len - eol);
+	return eol ? 0 : -ENODATA;
+}
+
+int wl_passwd_read_file(const char *file, char *buf, size_t len, struct wl_err *err)
+{
+	struct stat st;
+	int fd, rc;
+
+	fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return wl_err_set(err, -errno, WL_E_IO, "%s: %s", file, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
+		close(fd);
+		return wl_err_set(err, -EPERM, WL_E_KEY,
+		                  "%s: want a regular file only its owner may read (chmod 600 %s)",
+		                  file, file);
+	}
+	rc = passwd_first_line(fd, buf, len);
+	close(fd);
+	if (rc == -ENODATA)
+		return wl_err_set(err, rc, WL_E_USAGE, "%s: empty", file);
+	if (rc == -EMSGSIZE)
+		return wl_err_set(err, rc, WL_E_USAGE, "%s: password longer than %zu bytes", file,
+		                  len - 1);
+	if (rc)
+		return wl_err_set(err, rc, WL_E_IO, "%s: %s", file, strerror(-rc));
+	return 0;
+}

@@ -461,5 +461,11 @@ int wl_passwd_verify_id(const char *path, uint64_t dev, uint64_t ino, const char
 int wl_passwd_exists(const char *path, struct wl_err *err);
 /* Remove the password file: 0, or -ENOENT when none was set. */
 int wl_passwd_remove(const char *path, struct wl_err *err);
+/* A password given in a file (--password-file, HMILOCK_PASSWORD_FILE): its
+ * first line ('\r' before the '\n' dropped) into buf. The file must be a
+ * regular file only its owner may read or write (WL_E_KEY, -EPERM); an
+ * empty one is -ENODATA, a line longer than len - 1 bytes -EMSGSIZE
+ * (WL_E_USAGE); err names the file. */
+int wl_passwd_read_file(const char *file, char *buf, size_t len, struct wl_err *err);
 
 #endif /* HMILOCK_WL_H */

@@ -48,6 +48,13 @@ expect_exec "start: stray argument refused" 2 "$HMILOCKD" --config "$CONF" extra
 expect_exec "start: --unpin with an unreadable --password-file refused" 3 \
 	"$HMILOCKD" --unpin --config "$CONF" --password-file "$T/no-such-password"
 check "start: --unpin names the password file" grep -q "password file $T/no-such-password" "$T/exec.out"
+printf 'pw\n' >"$T/pw-open" && chmod 644 "$T/pw-open"
+expect_exec "start: --unpin with a password file others may read refused" 3 \
+	"$HMILOCKD" --unpin --config "$CONF" --password-file "$T/pw-open"
+check "start: --unpin says why, naming the file" grep -q "$T/pw-open: want a regular file only its owner may read" "$T/exec.out"
+expect_exec "start: --unpin with an empty HMILOCK_PASSWORD refused" 3 \
+	env HMILOCK_PASSWORD= "$HMILOCKD" --unpin --config "$CONF"
+check "start: --unpin names HMILOCK_PASSWORD" grep -q "HMILOCK_PASSWORD: empty" "$T/exec.out"
 
 rm -f "$DB"
 refuses "start: missing list refused" "$DB"

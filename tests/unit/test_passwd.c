@@ -130,6 +130,42 @@ static void test_bad_passwords(void **state)
 	assert_int_equal(wl_passwd_verify(t->pw, longpw, &err), 0);
 }
 
+/* wl_passwd_read_file: the first line of an owner-only regular file; what
+ * else it is given is refused, naming the file. */
+static void test_read_file(void **state)
+{
+	struct tdir *t = *state;
+	struct wl_err err = {0};
+	char buf[WL_PASSWD_MAX + 1], longline[300];
+
+	write_line(t->pw, "s3cret pass\r\nsecond line\n", 0600);
+	assert_int_equal(wl_passwd_read_file(t->pw, buf, sizeof(buf), &err), 0);
+	assert_string_equal(buf, "s3cret pass");
+	write_line(t->pw, "no newline", 0600);
+	assert_int_equal(wl_passwd_read_file(t->pw, buf, sizeof(buf), &err), 0);
+	assert_string_equal(buf, "no newline");
+	write_line(t->pw, "s3cret\n", 0640);
+	assert_int_equal(wl_passwd_read_file(t->pw, buf, sizeof(buf), &err), -EPERM);
+	assert_non_null(strstr(err.msg, "only its owner may read"));
+	assert_non_null(strstr(err.msg, t->pw));
+	write_line(t->pw, "\nsecond line\n", 0600);
+	assert_int_equal(wl_passwd_read_file(t->pw, buf, sizeof(buf), &err), -ENODATA);
+	assert_non_null(strstr(err.msg, "empty"));
+	memset(longline, 'a', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = '\0';
+	write_line(t->pw, longline, 0600);
+	assert_int_equal(wl_passwd_read_file(t->pw, buf, sizeof(buf), &err), -EMSGSIZE);
+	assert_non_null(strstr(err.msg, "longer than 127 bytes"));
+	/* exactly 127 bytes fit */
+	longline[WL_PASSWD_MAX] = '\0';
+	write_line(t->pw, longline, 0600);
+	assert_int_equal(wl_passwd_read_file(t->pw, buf, sizeof(buf), &err), 0);
+	assert_int_equal(strlen(buf), WL_PASSWD_MAX);
+	unlink(t->pw);
+	assert_int_equal(wl_passwd_read_file(t->pw, buf, sizeof(buf), &err), -ENOENT);
+	assert_non_null(strstr(err.msg, t->pw));
+}
+
 /* A file that does not parse or is unsafe is an error, never a match. */
 static void test_bad_files(void **state)
 {
@@ -185,6 +221,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_set_verify, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_passwords, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_file, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
