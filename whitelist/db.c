@@ -251,14 +251,47 @@ static const char *db_check_hashidx(const struct wl_db *db)
 	return NULL;
 }
 
-int wl_db_open(const char *path, const uint8_t key[WL_KEY_LEN], struct wl_db **out,
-               struct wl_err *err)
+/* SHA-256 of the whole file (MAC included): what wl_db_open_digest takes
+ * in place of the key. */
+static int db_sha256(const uint8_t *map, size_t size, uint8_t out[WL_SHA256_LEN])
+{
+	unsigned int len = 0;
+
+	return EVP_Digest(map, size, out, &len, EVP_sha256(), NULL) == 1 && len == WL_SHA256_LEN
+	           ? 0
+	           : -EIO;
+}
+
+static int db_check_digest(const char *path, const uint8_t *map, size_t size,
+                           const uint8_t want[WL_SHA256_LEN], struct wl_err *err)
+{
+	uint8_t got[WL_SHA256_LEN];
+
+	if (db_sha256(map, size, got))
+		return wl_err_set(err, -EIO, WL_E_IO,
+		                  "cannot check approved list %s: OpenSSL SHA-256 failed", path);
+	if (CRYPTO_memcmp(got, want, sizeof(got)) != 0)
+		return db_refuse(err, -EBADMSG, WL_E_MAC, path,
+		                 "is not the list hmilockd verified with the list key (its SHA-256 "
+		                 "differs)");
+	return 0;
+}
+
+int wl_db_digest(const struct wl_db *db, uint8_t out[WL_SHA256_LEN])
+{
+	return db->size ? db_sha256(db->map, db->size, out) : -ENODATA;
+}
+
+/* wl_db_open and wl_db_open_digest: the MAC checked with key, or the whole
+ * file's SHA-256 compared with digest. */
+static int db_open(const char *path, const uint8_t *key, const uint8_t *digest, struct wl_db **out,
+                   struct wl_err *err)
 {
 	struct wl_db *db;
 	const char *bad;
 	int ret;
 
-	if (!path || !key || !out)
+	if (!path || (!key && !digest) || !out)
 		return wl_err_set(err, -EINVAL, WL_E_USAGE, "wl_db_open: missing argument");
 	*out = NULL;
 	db = calloc(1, sizeof(*db));
@@ -271,7 +304,8 @@ int wl_db_open(const char *path, const uint8_t key[WL_KEY_LEN], struct wl_db **o
 		goto free_db;
 	ret = db_check_outer(path, db->map, db->size, err);
 	if (!ret)
-		ret = db_check_mac(path, db->map, db->size, key, err);
+		ret = key ? db_check_mac(path, db->map, db->size, key, err)
+		          : db_check_digest(path, db->map, db->size, digest, err);
 	if (ret)
 		goto unmap;
 	bad = db_check_layout(db);
@@ -298,6 +332,20 @@ free_db:
 		free(db->path);
 	free(db);
 	return ret;
+}
+
+int wl_db_open(const char *path, const uint8_t key[WL_KEY_LEN], struct wl_db **out,
+               struct wl_err *err)
+{
+	return key ? db_open(path, key, NULL, out, err)
+	           : wl_err_set(err, -EINVAL, WL_E_USAGE, "wl_db_open: missing argument");
+}
+
+int wl_db_open_digest(const char *path, const uint8_t sha256[WL_SHA256_LEN], struct wl_db **out,
+                      struct wl_err *err)
+{
+	return sha256 ? db_open(path, NULL, sha256, out, err)
+	              : wl_err_set(err, -EINVAL, WL_E_USAGE, "wl_db_open: missing argument");
 }
 
 int wl_db_empty(const char *path, struct wl_db **out, struct wl_err *err)

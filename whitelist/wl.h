@@ -288,6 +288,15 @@ struct wl_db; /* opaque, read-only mmap of one list file */
  * message that says how to recover; the file is never modified. */
 int wl_db_open(const char *path, const uint8_t key[WL_KEY_LEN], struct wl_db **out,
                struct wl_err *err);
+/* The same, for a reader that cannot read the key (the kernel helper lets
+ * only hmilockd read it while the box is locked): the file is taken when
+ * its SHA-256 (the whole file) is sha256, the one hmilockd computed
+ * (wl_db_digest) of the list it verified with the key; else WL_E_MAC. */
+int wl_db_open_digest(const char *path, const uint8_t sha256[WL_SHA256_LEN], struct wl_db **out,
+                      struct wl_err *err);
+/* SHA-256 of the whole list file as mapped: 0, -ENODATA for an empty list
+ * (wl_db_empty), -EIO. Reads every page. */
+int wl_db_digest(const struct wl_db *db, uint8_t out[WL_SHA256_LEN]);
 /* An empty list standing for `path` (which does not exist yet): generation
  * 0, no records, every lookup -ENOENT. hmilockd runs on it before the
  * first `hmilock init` (fresh install, audit mode). */

@@ -575,6 +575,41 @@ static void test_other_key(void **state)
 	check_list(t->db, 10, 1, key_a);
 }
 
+/* The reader without the key (the CLI on a locked box): the list is taken
+ * by the digest hmilockd vouches for, the file's SHA-256 as a whole. */
+static void test_open_digest(void **state)
+{
+	struct tdir *t = *state;
+	uint8_t d[WL_SHA256_LEN], other[WL_SHA256_LEN];
+	struct wl_err err = {0};
+	struct wl_db *db = NULL, *db2 = NULL;
+
+	write_list(t->db, 10, 3, key_a);
+	assert_int_equal(wl_db_open(t->db, key_a, &db, &err), 0);
+	assert_int_equal(wl_db_digest(db, d), 0);
+	assert_int_equal(wl_db_open_digest(t->db, d, &db2, &err), 0);
+	assert_int_equal(wl_db_count(db2), 10);
+	assert_int_equal(wl_db_generation(db2), 3);
+	wl_db_close(db2);
+	db2 = NULL;
+	memcpy(other, d, sizeof(d));
+	other[31] ^= 1;
+	assert_int_equal(wl_db_open_digest(t->db, other, &db2, &err), -EBADMSG);
+	assert_null(db2);
+	assert_int_equal(err.kind, WL_E_MAC);
+	assert_non_null(strstr(err.msg, t->db));
+	assert_non_null(strstr(err.msg, "is not the list hmilockd verified"));
+	/* another generation of the same list (same key): another digest */
+	write_list(t->db, 10, 4, key_a);
+	assert_int_equal(wl_db_open_digest(t->db, d, &db2, &err), -EBADMSG);
+	assert_int_equal(wl_db_open_digest(t->db, NULL, &db2, &err), -EINVAL);
+	assert_int_equal(err.kind, WL_E_USAGE);
+	wl_db_close(db);
+	assert_int_equal(wl_db_empty(t->db, &db, &err), 0);
+	assert_int_equal(wl_db_digest(db, d), -ENODATA);
+	wl_db_close(db);
+}
+
 static void remac(uint8_t *buf, size_t size, const uint8_t *key)
 {
 	unsigned int len = 0;
@@ -1227,25 +1262,16 @@ int main(void)
 	/* The SIGKILL test first: forking is cheapest while the heap (and
 	 * ASan's quarantine) is still small. */
 	const struct CMUnitTest tests[] = {
-	    T(test_kill_during_write),
-	    T(test_roundtrip_100k),
-	    T(test_roundtrip_empty),
-	    T(test_odd_paths),
-	    T(test_empty_file),
-	    T(test_missing_and_special),
-	    T(test_truncated),
-	    T(test_flipped_bytes),
-	    T(test_other_key),
-	    T(test_future_version),
-	    T(test_garbage),
-	    T(test_corrupt_valid_mac),
-	    T(test_prev_kept),
-	    T(test_bad_current_kept),
-	    T(test_write_refused_changes_nothing),
-	    T(test_write_enospc),
-	    T(test_stale_tmp),
-	    T(test_write_stale),
-	    T(test_write_over_bad),
+	    T(test_kill_during_write), T(test_roundtrip_100k),
+	    T(test_roundtrip_empty),   T(test_odd_paths),
+	    T(test_empty_file),        T(test_missing_and_special),
+	    T(test_truncated),         T(test_flipped_bytes),
+	    T(test_other_key),         T(test_open_digest),
+	    T(test_future_version),    T(test_garbage),
+	    T(test_corrupt_valid_mac), T(test_prev_kept),
+	    T(test_bad_current_kept),  T(test_write_refused_changes_nothing),
+	    T(test_write_enospc),      T(test_stale_tmp),
+	    T(test_write_stale),       T(test_write_over_bad),
 	    T(test_lock_excludes),
 	};
 
