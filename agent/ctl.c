@@ -99,6 +99,7 @@ static struct {
 	struct ctl_client cl[CTL_MAX_CLIENTS];
 	uint64_t next_id;
 	bool deferred; /* the request being served replies later */
+	bool stop_asked; /* `hmilock stop` was granted: the main loop exits */
 	/* one message at a time: 64 KiB each, kept off the stack */
 	unsigned char in[HMC_MAX_MSG];
 	struct hmc_msg req, rep;
@@ -362,6 +363,7 @@ static void ctl_fill_list(struct hmc_status *s)
 	s->list_generation = list_generation(l);
 	s->list_entries = wl_db_count(db);
 	snprintf(s->list_path, sizeof(s->list_path), "%s", wl_db_path(db));
+	memcpy(s->list_sha256, list_sha256(l), sizeof(s->list_sha256));
 	list_put(l);
 }
 
@@ -483,6 +485,30 @@ static void ctl_set_mode(const struct ctl_client *c, uint32_t seq, uint32_t mode
 	state_set_mode((enum hmd_mode)mode);
 	ctl_result(seq, 0, "mode %s (was %s)", config_mode_name((enum hmd_mode)mode),
 	           config_mode_name(old));
+}
+
+/* `hmilock stop`: the sanctioned stop, with the admin password. hmilockd
+ * exits once the reply is sent (main loop: ctl_stop_asked), with the status
+ * the unit does not restart on (HMD_EXIT_STOPPED). */
+static void ctl_stop(const struct ctl_client *c, uint32_t seq, struct hmd_ctl_auth *a)
+{
+	if (!ctl_auth(c, seq, a, "stop"))
+		return;
+	log_msg(LOG_NOTICE,
+	        "control socket: pid %d stops hmilockd (admin password given); "
+	        "the kernel helper goes on enforcing",
+	        (int)c->pid);
+	ctl.stop_asked = true;
+	ctl_result(seq, 0, "hmilockd (pid %d) stops; the kernel helper goes on enforcing",
+	           (int)getpid());
+}
+
+bool ctl_stop_asked(void)
+{
+	bool asked = ctl.stop_asked;
+
+	ctl.stop_asked = false;
+	return asked;
 }
 
 static void ctl_reload(const struct ctl_client *c, uint32_t seq)
@@ -882,6 +908,9 @@ static bool ctl_serve(struct ctl_client *c, size_t len)
 		break;
 	case HMC_REQ_RELOAD:
 		ctl_reload(c, ctl.req.h.seq);
+		break;
+	case HMC_REQ_STOP:
+		ctl_stop(c, ctl.req.h.seq, &ctl.req.u.stop);
 		break;
 	case HMC_REQ_EVENTS:
 		ctl_events(ctl.req.h.seq, &ctl.req.u.events_req);

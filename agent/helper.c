@@ -24,6 +24,7 @@
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -62,7 +63,8 @@ static struct {
 static const char helper_gap_list[] =
     "unlisted libraries mapped executable (dlopen, LD_PRELOAD, ld.so ./prog, mmap/mprotect "
     "PROT_EXEC); exec of memfd and of filesystems not yet marked; writes, truncation, "
-    "rename and unlink of approved files and of hmilock's own files; kill and ptrace of "
+    "rename and unlink of approved files and of hmilock's own files, mounts over them; kill and "
+    "ptrace of "
     "hmilockd; scripts run by listed interpreters; machine code a listed program writes into "
     "memory and runs (W^X, /proc/PID/mem); enforcement while hmilockd is not running";
 
@@ -216,23 +218,37 @@ static void helper_link_path(const struct bpf_program *p, char *out, size_t len)
 }
 
 /* ABI of what is pinned: 0 if nothing is, -errno if it cannot be read. */
-static int helper_pinned_abi(uint32_t *abi)
+/* The pinned config map's value: 1, 0 when nothing is pinned, -errno. */
+static int helper_pinned_cfg(struct hmk_config *c)
 {
 	LIBBPF_OPTS(bpf_obj_get_opts, o, .file_flags = BPF_F_RDONLY);
-	struct hmk_config c;
 	uint32_t k = 0;
-	int fd, err = 0;
+	int fd, err = 1;
 
-	*abi = 0;
+	memset(c, 0, sizeof(*c));
 	fd = bpf_obj_get_opts(HMK_PIN_DIR "/hmk_config", &o);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (bpf_map_lookup_elem(fd, &k, &c))
+	if (bpf_map_lookup_elem(fd, &k, c))
 		err = -errno;
-	else
-		*abi = c.abi;
 	close(fd);
 	return err;
+}
+
+static int helper_pinned_abi(uint32_t *abi)
+{
+	struct hmk_config c;
+	int err = helper_pinned_cfg(&c);
+
+	*abi = err > 0 ? c.abi : 0;
+	return err < 0 ? err : 0;
+}
+
+bool helper_pinned_stop_ok(void)
+{
+	struct hmk_config c;
+
+	return helper_pinned_cfg(&c) > 0 && c.abi == HMK_ABI_VERSION && (c.flags & HMK_CFG_STOP_OK);
 }
 
 /* Open the skeleton, reuse pinned maps (libbpf does that for maps pinned by
@@ -546,7 +562,9 @@ static void helper_iset_add_files(struct helper_iset *s, const struct protect_fi
 		/* HMK_P_DAEMON only for the running binary and an approved
 		 * one at its path (helper_iset_add_installed): an unapproved
 		 * file put there by an update must not be trusted as hmilockd */
-		helper_iset_add_st(s, &st, f[i].path, HMK_P_FILE | (f[i].pkg ? HMK_P_PKG : 0));
+		helper_iset_add_st(s, &st, f[i].path,
+		                   HMK_P_FILE | (f[i].pkg ? HMK_P_PKG : 0) |
+		                       (i == HMK_PF_KEY ? HMK_P_SECRET : 0));
 		helper_iset_add_dirs(s, f[i].path);
 	}
 }
@@ -650,6 +668,8 @@ static int helper_protect_fill(const struct protect_file *f, const uint64_t use[
 	helper_iset_add_files(s, f, use);
 	helper_iset_add(s, "/proc/self/exe", HMK_P_FILE | HMK_P_DAEMON | HMK_P_PKG);
 	helper_iset_add_installed(s, f[HMK_PF_DAEMON].path);
+	/* the directories above the pins: not renamed, nothing mounted over */
+	helper_iset_add_dirs(s, HMK_PIN_DIR "/hmk_config");
 	d = opendir(HMK_PIN_DIR);
 	while (d && (de = readdir(d))) {
 		char path[sizeof(HMK_PIN_DIR) + 260];
@@ -1095,6 +1115,7 @@ static int helper_start_list_ok(const struct hmk_config *pinned, char *why, size
 static int helper_setup(const struct hmd_config *cfg, char *why, size_t len)
 {
 	struct hmk_config pinned = *hp.cfg; /* all zero (OFF) when freshly made */
+	struct timespec now;
 	struct stat st;
 	int err;
 
@@ -1111,6 +1132,11 @@ static int helper_setup(const struct hmd_config *cfg, char *why, size_t len)
 	hp.cfg->abi = HMK_ABI_VERSION;
 	hp.cfg->flags = cfg->strict_wx ? HMK_CFG_STRICT_WX : 0;
 	hp.cfg->daemon_tgid = (uint32_t)getpid();
+	/* beats from now: a daemon that hangs before its first beat goes stale */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	hp.cfg->beat_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	if (!stat("/proc/self/ns/mnt", &st))
+		hp.cfg->mntns = (uint32_t)st.st_ino;
 	hp.dcfg = cfg;
 	err = helper_self_register();
 	if (!err)
@@ -1365,6 +1391,22 @@ int helper_mode(enum hmd_mode *out)
 	       : m == HMK_MODE_AUDIT ? HMD_MODE_AUDIT
 	                             : HMD_MODE_MAINTENANCE;
 	return 0;
+}
+
+void helper_beat(uint64_t beat_ns, const uint64_t *cgroups, size_t n)
+{
+	if (!hp.active ||
+	    __atomic_load_n(&hp.cfg->daemon_tgid, __ATOMIC_RELAXED) != (uint32_t)getpid())
+		return;
+	__atomic_store_n(&hp.cfg->beat_ns, beat_ns, __ATOMIC_RELAXED);
+	for (size_t i = 0; i < HMK_CG_DEPTH; i++)
+		__atomic_store_n(&hp.cfg->cgroups[i], i < n ? cgroups[i] : 0, __ATOMIC_RELAXED);
+}
+
+void helper_allow_stop(void)
+{
+	if (hp.active)
+		__atomic_or_fetch(&hp.cfg->flags, HMK_CFG_STOP_OK, __ATOMIC_RELAXED);
 }
 
 int helper_set_daemon(pid_t tgid)

@@ -49,6 +49,16 @@ void helper_protect_tick(void);
 void helper_protected_describe(const struct hmd_config *cfg, char *out, size_t len);
 int helper_set_interpreters(const char *const *patterns, size_t n); /* glob(3) patterns */
 int helper_set_daemon(pid_t tgid);
+/* The daemon's heartbeat (CLOCK_MONOTONIC ns of its reader loop's last
+ * round) and its cgroups (cgroup2 ids, n of them), every second: the helper
+ * lets PID 1 end a daemon whose heartbeat went stale, and guards those
+ * cgroups' cgroup.kill and cgroup.freeze (stop.c). */
+void helper_beat(uint64_t beat_ns, const uint64_t *cgroups, size_t n);
+/* hmilockd agreed to stop: PID 1 may end it from now on. */
+void helper_allow_stop(void);
+/* Did the last registered hmilockd agree to stop (read from the pins, by
+ * a standby once it exited)? */
+bool helper_pinned_stop_ok(void);
 int helper_set_updater_cgroup(const char *cgroup_dir, bool on);
 /* Did the update session's cgroup write this inode, with nobody else
  * writing it since (the helper's notes; false without the helper)? */

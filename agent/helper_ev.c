@@ -48,6 +48,8 @@ HELPER_EV_SAME(HMC_OP_UMOUNT, HMK_OP_UMOUNT);
 HELPER_EV_SAME(HMC_OP_WX, HMK_OP_WX);
 HELPER_EV_SAME(HMC_OP_PROCMEM, HMK_OP_PROCMEM);
 HELPER_EV_SAME(HMC_OP_LINK, HMK_OP_LINK);
+HELPER_EV_SAME(HMC_OP_MOUNT, HMK_OP_MOUNT);
+HELPER_EV_SAME(HMC_OP_READ, HMK_OP_READ);
 
 /* Mount point of the filesystem with kernel dev kdev, from mountinfo. */
 static bool helper_ev_mountpoint(uint64_t kdev, char *out, size_t len)
@@ -76,6 +78,12 @@ static void helper_ev_path(const struct hmk_event *e, char *out, size_t len)
 	int i;
 
 	out[0] = 0;
+	if (e->op == HMK_OP_KILL &&
+	    (e->arg == HMK_ARG_CGROUP_KILL || e->arg == HMK_ARG_CGROUP_FREEZE)) {
+		snprintf(out, len, "hmilockd (pid %u), %s", e->target,
+		         e->arg == HMK_ARG_CGROUP_KILL ? "cgroup.kill" : "cgroup.freeze");
+		return;
+	}
 	if (e->op == HMK_OP_KILL && e->arg >= HMK_ARG_RLIMIT) {
 		snprintf(out, len, "hmilockd (pid %u), rlimit %u", e->target,
 		         e->arg - HMK_ARG_RLIMIT);

@@ -34,6 +34,7 @@
 #include "recorder.h"
 #include "sandbox.h"
 #include "state.h"
+#include "stop.h"
 #include "stats.h"
 #include "update.h"
 #include "window.h"
@@ -48,6 +49,7 @@ static struct hmd_config cfg;
 static char start_msg[2 * PATH_MAX]; /* why start-up failed, for stderr/the parent */
 static int helper_opt = -1; /* --helper, -1 = as configured */
 static int oom_errno; /* why oom_score_adj could not be lowered */
+static int main_status; /* exit status of a clean stop: 0, or HMD_EXIT_STOPPED */
 
 /* ---- modules, in start-up order ------------------------------------------ */
 
@@ -216,21 +218,39 @@ static const struct module {
 	int (*init)(void);
 	void (*fini)(void);
 } modules[] = {
-    {"log", mod_log, log_fini},        {"state", mod_state, NULL},
-    {"list", mod_list, list_fini},     {"helper", mod_helper, helper_fini},
-    {"cache", mod_cache, cache_fini},  {"exec", mod_exec, NULL},
-    {"fanotify", mod_fan, fan_fini},   {"workers", mod_workers, workers_fini},
-    {"marks", mod_marks, mounts_fini}, {"maintenance", mod_maint, mod_maint_fini},
-    {"control", mod_ctl, ctl_fini},    {"metrics", mod_metrics, metrics_fini},
-    {"sandbox", mod_sandbox, NULL},    {"threads", mod_threads, fan_stop},
+    {"log", mod_log, log_fini},
+    {"state", mod_state, NULL},
+    {"list", mod_list, list_fini},
+    {"helper", mod_helper, helper_fini},
+    {"stop", stop_init, NULL},
+    {"cache", mod_cache, cache_fini},
+    {"exec", mod_exec, NULL},
+    {"fanotify", mod_fan, fan_fini},
+    {"workers", mod_workers, workers_fini},
+    {"marks", mod_marks, mounts_fini},
+    {"maintenance", mod_maint, mod_maint_fini},
+    {"control", mod_ctl, ctl_fini},
+    {"metrics", mod_metrics, metrics_fini},
+    {"sandbox", mod_sandbox, NULL},
+    {"threads", mod_threads, fan_stop},
 };
 #define N_MODULES (sizeof(modules) / sizeof(modules[0]))
 
+/* Bottom-up; a module slow to stop is named (a shutdown waits for us). */
 static void modules_fini(size_t n_started)
 {
-	while (n_started-- > 0)
-		if (modules[n_started].fini)
-			modules[n_started].fini();
+	uint64_t t;
+
+	while (n_started-- > 0) {
+		if (!modules[n_started].fini)
+			continue;
+		t = stats_now_ns();
+		modules[n_started].fini();
+		t = stats_now_ns() - t;
+		if (n_started > 0 && t > 500000000ull) /* module 0 is the log */
+			log_msg(LOG_WARNING, "stopping %s took %llu ms", modules[n_started].name,
+			        (unsigned long long)(t / 1000000));
+	}
 }
 
 static int modules_init(size_t *n_started)
@@ -262,8 +282,8 @@ static void main_signal(int sfd, bool *quit)
 		switch (si.ssi_signo) {
 		case SIGTERM:
 		case SIGINT:
-			log_msg(LOG_NOTICE, "signal %u: stopping", si.ssi_signo);
-			*quit = true;
+			if (stop_on_term(&si)) /* logs either way */
+				*quit = true;
 			break;
 		case SIGHUP:
 			/* list_reload logs success or why the old list stays. */
@@ -279,19 +299,22 @@ static void main_signal(int sfd, bool *quit)
 	}
 }
 
-static void main_timer(int tfd)
+/* Every second; true: exit now (stop.c). */
+static bool main_timer(int tfd)
 {
 	static struct hmc_status snap; /* for the metrics file */
 	static bool stall_logged;
+	bool quit;
 	uint64_t ticks, now = stats_now_ns(), beat = fan_reader_heartbeat();
 
 	if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-		return;
+		return false;
 	workers_expire(now);
 	window_tick();
 	update_tick();
 	list_trim();
 	helper_protect_tick();
+	quit = stop_tick(beat);
 	if (metrics_due(now)) {
 		ctl_status_fill(&snap);
 		metrics_publish(&snap);
@@ -304,6 +327,7 @@ static void main_timer(int tfd)
 	} else {
 		stall_logged = false;
 	}
+	return quit;
 }
 
 static int main_loop(int sfd, int tfd)
@@ -330,11 +354,17 @@ static int main_loop(int sfd, int tfd)
 		if (pfd[PFD_CTL].revents) {
 			ctl_handle();
 			helper_protect_tick(); /* a request may have written a file */
+			if (ctl_stop_asked() && stop_sanctioned()) {
+				quit = true;
+				main_status = HMD_EXIT_STOPPED;
+			}
 		}
 		if (pfd[PFD_MOUNTS].revents & (POLLPRI | POLLERR))
 			mounts_handle();
-		if (pfd[PFD_TIMER].revents)
-			main_timer(tfd);
+		if (pfd[PFD_TIMER].revents && main_timer(tfd)) {
+			quit = true;
+			main_status = HMD_EXIT_STOPPED;
+		}
 		if (pfd[PFD_RECORDER].revents)
 			recorder_handle();
 		if (pfd[PFD_COMMIT].revents)
@@ -472,6 +502,8 @@ static int main_run(bool foreground)
 		status_fd = main_daemonize();
 		main_null_stdio();
 	}
+	if (stop_standby(cfg.socket) < 0)
+		return 0;
 	main_limits();
 	rc = main_fds(&sfd, &tfd);
 	if (rc < 0) {
@@ -502,7 +534,7 @@ report:
 		 * journal has it from syslog */
 		fprintf(stderr, "hmilockd: %s\n", start_msg);
 	}
-	return rc < 0 ? 1 : 0;
+	return rc < 0 ? 1 : main_status;
 }
 
 static void usage(FILE *f)

@@ -38,6 +38,7 @@ struct hmd_list {
 	size_t n_big;
 	struct list_link *links;
 	size_t n_links;
+	uint8_t sha256[WL_SHA256_LEN]; /* of the file verified with the key; 0s for none */
 };
 
 static const struct hmd_config *list_cfg;
@@ -189,6 +190,9 @@ static int list_open(struct hmd_list **out, struct wl_err *err)
 	rc = list_index(l, err);
 	if (rc < 0)
 		goto close_db;
+	/* what the CLI compares the file with while it cannot read the key */
+	if (wl_db_digest(l->db, l->sha256))
+		memset(l->sha256, 0, sizeof(l->sha256));
 	atomic_store(&l->refs, 1);
 	*out = l;
 	return 0;
@@ -309,6 +313,11 @@ const struct wl_db *list_db(const struct hmd_list *l)
 uint64_t list_generation(const struct hmd_list *l)
 {
 	return wl_db_generation(l->db);
+}
+
+const uint8_t *list_sha256(const struct hmd_list *l)
+{
+	return l->sha256;
 }
 
 uint64_t list_serial(const struct hmd_list *l)

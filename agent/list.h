@@ -18,6 +18,10 @@ struct hmd_list *list_get(void);
 void list_put(struct hmd_list *l);
 const struct wl_db *list_db(const struct hmd_list *l);
 uint64_t list_generation(const struct hmd_list *l);
+/* SHA-256 of the list file as verified with the key (all zero for the empty
+ * list of a fresh install): status gives it to the CLI, which may not read
+ * the key while the box is locked (wl_db_open_digest). */
+const uint8_t *list_sha256(const struct hmd_list *l);
 int list_init(const struct hmd_config *cfg, struct wl_err *err);
 /* A reload is announced twice: LIST_SWAPPED on the reloading thread under
  * the write side of the swap lock, right after the new snapshot took over

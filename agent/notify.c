@@ -18,7 +18,13 @@ static struct {
 	atomic_uint_least64_t interval_ns; /* half of WATCHDOG_USEC; 0: off */
 	atomic_uint_least64_t last_ns; /* last WATCHDOG=1 sent */
 	atomic_bool probed;
+	atomic_bool off; /* no longer the unit's main process (notify_off) */
 } nt;
+
+void notify_off(void)
+{
+	atomic_store(&nt.off, true);
+}
 
 /* Ask libsystemd once whether (and how often) the service manager wants a
  * watchdog ping for this process. */
@@ -45,7 +51,7 @@ void notify_watchdog(void)
 {
 	uint64_t iv = notify_interval(), now, last;
 
-	if (iv == 0)
+	if (iv == 0 || atomic_load(&nt.off))
 		return;
 	now = stats_now_ns();
 	last = atomic_load_explicit(&nt.last_ns, memory_order_relaxed);
@@ -62,6 +68,8 @@ void notify_status(const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	if (atomic_load(&nt.off))
+		return;
 	n = snprintf(buf, sizeof(buf), "STATUS=");
 	va_start(ap, fmt);
 	vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
@@ -71,5 +79,6 @@ void notify_status(const char *fmt, ...)
 
 void notify_stopping(void)
 {
-	sd_notify(0, "STOPPING=1");
+	if (!atomic_load(&nt.off))
+		sd_notify(0, "STOPPING=1");
 }

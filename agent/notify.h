@@ -16,4 +16,7 @@ void notify_ready(void);
 void notify_watchdog(void); /* rate-limited; call from the reader loop */
 void notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void notify_stopping(void);
+/* Another process became the unit's main one (stop.c): nothing more is
+ * sent, or systemd would log each message as from a stranger. */
+void notify_off(void);
 #endif /* HMD_NOTIFY_H */

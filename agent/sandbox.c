@@ -244,6 +244,11 @@ static const char *const sandbox_allow[] = {
     "geteuid",
     "getgid",
     "getegid",
+    /* stop.c asks systemd over its private socket (sd-bus: connect, SASL,
+	 * one call, replies) whether the system is shutting down, and after a
+	 * refused stop for the unit's state and a start */
+    "recvmsg",
+    "getsockname",
     /* time: vDSO fallbacks, short sleeps (fan.c backs off 1 ms) */
     "clock_gettime",
     "gettimeofday",
@@ -373,13 +378,18 @@ static int sandbox_add_args(scmp_filter_ctx ctx, bool helper)
 	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 	             SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	/* sockets: AF_UNIX datagrams for syslog and sd_notify only; sd_notify
-	 * enlarges its socket's send buffer */
+	/* sockets: AF_UNIX only (syslog and sd_notify datagrams, systemd's
+	 * private bus); sd_notify enlarges its socket's send buffer */
 	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
 	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2, SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
 	             SCMP_A2(SCMP_CMP_EQ, SO_SNDBUF));
 	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2, SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
 	             SCMP_A2(SCMP_CMP_EQ, SO_SNDBUFFORCE));
+	/* sd-bus (stop.c) enlarges both buffers of its socket */
+	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2, SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
+	             SCMP_A2(SCMP_CMP_EQ, SO_RCVBUF));
+	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2, SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
+	             SCMP_A2(SCMP_CMP_EQ, SO_RCVBUFFORCE));
 	/* signals: only to ourselves (abort(), raise()) */
 	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 	             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));

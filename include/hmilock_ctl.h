@@ -30,6 +30,7 @@ enum hmc_type {
 	HMC_REQ_SET_MODE = 0x02, /* struct hmc_set_mode */
 	HMC_REQ_RELOAD = 0x03, /* no body */
 	HMC_REQ_EVENTS = 0x04, /* struct hmc_events_req */
+	HMC_REQ_STOP = 0x05, /* struct hmd_ctl_auth -> RESULT, then hmilockd exits (status 4) */
 	/* maintenance window and trusted updater (agent/window.c, update.c) */
 	HMC_REQ_MAINT_BEGIN = 0x10, /* struct hmc_maint_begin -> RESULT */
 	HMC_REQ_MAINT_STATUS = 0x11, /* no body -> MAINT_STATUS */
@@ -141,6 +142,8 @@ enum hmc_op {
 	HMC_OP_WX,
 	HMC_OP_PROCMEM,
 	HMC_OP_LINK,
+	HMC_OP_MOUNT,
+	HMC_OP_READ,
 	HMC_OP__MAX
 };
 
@@ -168,6 +171,9 @@ struct hmc_status {
 	struct hmc_counters c;
 	struct hmc_helper_counters h; /* zero while the helper is not active */
 	char list_path[HMC_PATH_LEN];
+	/* SHA-256 of the list file hmilockd verified with the list key (all
+	 * zero: none, the empty list of a fresh install) */
+	uint8_t list_sha256[32];
 	char sandbox[128]; /* NUL-terminated strings */
 	char helper[256];
 	char audit[128];
@@ -321,6 +327,7 @@ struct hmc_msg {
 	struct hmc_hdr h;
 	union {
 		struct hmc_set_mode set_mode;
+		struct hmd_ctl_auth stop;
 		struct hmc_events_req events_req;
 		struct hmc_result result;
 		struct hmc_status status;
@@ -345,7 +352,7 @@ _Static_assert(sizeof(struct hmc_counters) == 21 * 8, "hmc_counters layout");
 _Static_assert(sizeof(struct hmc_helper_counters) == (2 * HMC_OP__MAX + 2) * 8,
                "hmc_helper_counters layout");
 _Static_assert(sizeof(struct hmc_status) == 96 + 168 + sizeof(struct hmc_helper_counters) + 4096 +
-                                                128 + 256 + 128 + 1024 + 256 + 256 + 2048,
+                                                32 + 128 + 256 + 128 + 1024 + 256 + 256 + 2048,
                "hmc_status");
 _Static_assert(sizeof(struct hmc_event) == 32 + 32 + 16 + 256 + 4096, "hmc_event layout");
 _Static_assert(offsetof(struct hmc_msg, u) == sizeof(struct hmc_hdr), "no gap after header");
@@ -371,6 +378,8 @@ static inline long hmc_body_size(uint16_t type, enum hmc_dir dir)
 			return 0;
 		case HMC_REQ_SET_MODE:
 			return (long)sizeof(struct hmc_set_mode);
+		case HMC_REQ_STOP:
+			return (long)sizeof(struct hmd_ctl_auth);
 		case HMC_REQ_EVENTS:
 			return (long)sizeof(struct hmc_events_req);
 		case HMC_REQ_MAINT_STATUS:
@@ -512,6 +521,8 @@ static inline const char *hmc_check_body(const struct hmc_msg *m)
 		if (!hmc_auth_ok(&m->u.set_mode.auth))
 			return "password not NUL-terminated";
 		return NULL;
+	case HMC_REQ_STOP:
+		return hmc_auth_ok(&m->u.stop) ? NULL : "password not NUL-terminated";
 	case HMC_REQ_EVENTS:
 		if (m->u.events_req.reserved)
 			return "reserved field not zero";
@@ -634,6 +645,8 @@ static inline const char *hmc_op_name(uint32_t op)
 	    [HMC_OP_WX] = "wx",
 	    [HMC_OP_PROCMEM] = "proc-mem",
 	    [HMC_OP_LINK] = "link",
+	    [HMC_OP_MOUNT] = "mount",
+	    [HMC_OP_READ] = "read",
 	};
 
 	return op < HMC_OP__MAX ? names[op] : "unknown";

@@ -1070,11 +1070,47 @@ static __always_inline bool procmem_write(const struct hmk_config *c, struct fil
 	return buf[0] == 'm' && buf[1] == 'e' && buf[2] == 'm' && buf[3] == 0;
 }
 
+/* PID 1 ending the daemon: only once hmilockd agreed to stop
+ * (HMK_CFG_STOP_OK), or when it hangs and the watchdog must end it. */
+static __always_inline bool pid1_may_end(const struct hmk_config *c)
+{
+	__u64 beat = c->beat_ns;
+
+	return (c->flags & HMK_CFG_STOP_OK) || (beat && bpf_ktime_get_ns() - beat > HMK_HUNG_NS);
+}
+
+/* A write open of cgroup.kill or cgroup.freeze of the daemon's cgroup or
+ * one above it: a kill (or a freeze) the signal guards never see. *arg gets
+ * the event's argument. */
+static __always_inline bool cgroup_guarded(const struct hmk_config *c, struct file *file,
+                                           __u32 *arg)
+{
+	struct dentry *d = file->f_path.dentry;
+	char buf[16] = {};
+	__u64 id;
+
+	if (!c->cgroups[0] || file->f_inode->i_sb->s_magic != CGROUP2_SUPER_MAGIC)
+		return false;
+	bpf_probe_read_kernel_str(buf, sizeof(buf), BPF_CORE_READ(d, d_name.name));
+	if (name_is(buf, "cgroup.kill", 12))
+		*arg = HMK_ARG_CGROUP_KILL;
+	else if (name_is(buf, "cgroup.freeze", 14))
+		*arg = HMK_ARG_CGROUP_FREEZE;
+	else
+		return false;
+	id = BPF_CORE_READ(d, d_parent, d_inode, i_ino);
+	for (int i = 0; i < HMK_CG_DEPTH; i++)
+		if (c->cgroups[i] == id)
+			return true;
+	return false;
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(hmk_file_open, struct file *file, int ret)
 {
 	struct hmk_config *c;
 	struct inode *inode;
+	__u32 arg = 0;
 
 	if (ret)
 		return ret;
@@ -1085,12 +1121,28 @@ int BPF_PROG(hmk_file_open, struct file *file, int ret)
 	if ((file->f_mode & FMODE_WRITE) && procmem_write(c, file))
 		return violation(c, HMK_OP_PROCMEM, inode, file->f_path.dentry, file->f_path.mnt, 0,
 		                 0);
+	/* PID 1: cgroup.kill once the daemon agreed (or hangs); cgroup.freeze
+	 * always, as it thaws the unit and its slices before every stop */
+	if ((file->f_mode & FMODE_WRITE) && cfg_locked(c) && cgroup_guarded(c, file, &arg) &&
+	    !cur_is_daemon(c) &&
+	    !(cur_tgid() == 1 && (arg == HMK_ARG_CGROUP_FREEZE || pid1_may_end(c))))
+		return violation(c, HMK_OP_KILL, inode, file->f_path.dentry, file->f_path.mnt,
+		                 c->daemon_tgid, arg);
 	if (file->f_mode & FMODE_WRITE) {
 		upd_note(c, inode);
 		return write_check(c, HMK_OP_WRITE, inode, file->f_path.dentry, file->f_path.mnt,
 		                   true);
 	}
-	if (!c->n_interp || !cfg_locked(c) || (file->f_mode & FMODE_EXEC))
+	if (!cfg_locked(c) || (file->f_mode & FMODE_EXEC))
+		return 0; /* an exec open needs an x bit: never the key's */
+	/* The list key, read by anyone but the daemon while enforcing: with it
+	 * root could sign a list (or a state file) of its own. In audit the
+	 * operator's hmilock init and add read it. */
+	if (c->mode == HMK_MODE_ENFORCE && (inode_protected(inode) & HMK_P_SECRET) &&
+	    !cur_is_daemon(c))
+		return violation(c, HMK_OP_READ, inode, file->f_path.dentry, file->f_path.mnt, 0,
+		                 0);
+	if (!c->n_interp)
 		return 0;
 	if ((inode->i_mode & S_IFMT) != S_IFREG || cur_in_updater())
 		return 0; /* the updater runs its new scripts (hmk_bprm_check) */
@@ -1177,10 +1229,64 @@ int BPF_PROG(hmk_inode_link, struct dentry *old_dentry, struct inode *dir,
 	return write_check(cfg_get(), HMK_OP_LINK, inode, old_dentry, 0, false);
 }
 
+/* ---- mounts over hmilock's files ---------------------------------------- */
+
+/* A mount at `to` (sb_mount's mount point, move_mount's target) over one of
+ * hmilock's files, a pin, or a directory above one of them puts other
+ * content at the path hmilockd and its CLI read (a list signed by root, a
+ * state file saying audit): refused while locked, for all but the daemon,
+ * where the daemon can see it - the target mount is in the daemon's mount
+ * namespace, or shared and so propagates to peers (the host's among them).
+ * A mount in a private or slave namespace (systemd's sandboxing, a
+ * container) changes no path the daemon reads: allowed. */
+static __always_inline int mount_check(struct dentry *d, struct vfsmount *v)
+{
+	struct hmk_config *c = cfg_get();
+	struct inode *inode;
+	struct mount *m;
+	__u32 ns;
+
+	if (!c || !cfg_locked(c) || cur_is_daemon(c) || !d || !v)
+		return 0;
+	inode = d->d_inode;
+	if (!(inode_protected(inode) & (HMK_P_FILE | HMK_P_PIN | HMK_P_DIR)))
+		return 0;
+	m = (void *)v - bpf_core_field_offset(struct mount, mnt);
+	ns = BPF_CORE_READ(m, mnt_ns, ns.inum);
+	if (ns != c->mntns && !(BPF_CORE_READ(v, mnt_flags) & MNT_SHARED))
+		return 0;
+	return violation(c, HMK_OP_MOUNT, inode, d, v, 0, 0);
+}
+
+/* mount(2): a new mount, a bind or a move (MS_MOVE: path is where it goes).
+ * A remount and a change of propagation put nothing new at the path. */
+SEC("lsm/sb_mount")
+int BPF_PROG(hmk_sb_mount, const char *dev_name, const struct path *path, const char *type,
+             unsigned long flags, void *data, int ret)
+{
+	if (ret)
+		return ret;
+	if (flags & (MS_REMOUNT | MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE))
+		return 0;
+	return mount_check(path->dentry, path->mnt);
+}
+
+/* move_mount(2): a mount made by fsmount(2) or open_tree(OPEN_TREE_CLONE),
+ * or an attached one, put at to_path. */
+SEC("lsm/move_mount")
+int BPF_PROG(hmk_move_mount, const struct path *from_path, const struct path *to_path, int ret)
+{
+	if (ret)
+		return ret;
+	return mount_check(to_path->dentry, to_path->mnt);
+}
+
 /* ---- self-protection: signals, ptrace, the helper's own BPF objects ------ */
 
-/* Allowed to act on the daemon: the daemon itself, PID 1 (the service
- * manager stopping it), anyone outside enforce/audit (maintenance). */
+/* Allowed to trace the daemon, set its limits, use the helper's maps and
+ * unmount bpffs: the daemon itself, PID 1 (the service manager, which
+ * unmounts everything at shutdown), anyone outside enforce/audit
+ * (maintenance). PID 1's signals have task_kill's own rule. */
 static __always_inline bool guard_exempt(const struct hmk_config *c)
 {
 	return !cfg_locked(c) || cur_tgid() == 1 || cur_is_daemon(c);
@@ -1199,7 +1305,11 @@ int BPF_PROG(hmk_task_kill, struct task_struct *p, struct kernel_siginfo *info, 
 		return 0;
 	if (sig == 0 || sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH)
 		return 0; /* probes and signals that neither stop nor end it */
-	if (guard_exempt(c))
+	if (!cfg_locked(c) || cur_is_daemon(c))
+		return 0;
+	/* the service manager: SIGTERM and SIGHUP hmilockd answers itself
+	 * (a stop it may refuse, a reload); the rest once it agreed */
+	if (cur_tgid() == 1 && (sig == SIGTERM || sig == SIGHUP || pid1_may_end(c)))
 		return 0;
 	return violation(c, HMK_OP_KILL, 0, 0, 0, c->daemon_tgid, sig);
 }

@@ -10,7 +10,7 @@
 #include <linux/types.h>
 #endif
 
-#define HMK_ABI_VERSION 7
+#define HMK_ABI_VERSION 8
 #define HMK_PIN_DIR "/sys/fs/bpf/hmilock"
 #define HMK_PF_SLOTS 16 /* room in hmk_config.files for the HMK_PF_* kinds */
 
@@ -21,7 +21,7 @@
 #define HMK_WXEXEMPT_MAX 64
 #define HMK_UPDATERS_MAX 16
 #define HMK_UPDWRITES_MAX 65536
-#define HMK_SELF_MAX 64
+#define HMK_SELF_MAX 128 /* the helper's maps, links and programs (2 per hook), with room */
 #define HMK_EVENTS_BYTES (256 * 1024)
 
 /* Helper modes. 0 (OFF) is what a freshly created config map holds: the
@@ -37,6 +37,16 @@ enum hmk_mode {
 /* hmk_config flags */
 #define HMK_CFG_STRICT_WX 0x1u /* deny PROT_EXEC on anonymous memory too */
 #define HMK_CFG_UPDATING 0x2u /* a trusted update session is open: note its writes */
+#define HMK_CFG_STOP_OK                                                                            \
+	0x4u /* hmilockd agreed to stop: PID 1 may end it (any signal, cgroup.kill) */
+
+/* While locked PID 1 (the service manager) may send the daemon SIGTERM and
+ * SIGHUP, which hmilockd answers itself (agent/stop.c), and anything else
+ * only once hmilockd set HMK_CFG_STOP_OK, or when it is hung: its reader
+ * loop has not beaten (hmk_config.beat_ns) for this long, and the service
+ * manager's watchdog (WatchdogSec=30s) must be able to end it. */
+#define HMK_HUNG_NS (20ull * 1000000000ull)
+#define HMK_CG_DEPTH 8 /* hmk_config.cgroups: the daemon's cgroup and its ancestors */
 
 /* The single value of the hmk_config array (BPF_F_MMAPABLE: the loader writes
  * single fields in place, the task_free hook clears daemon_tgid). */
@@ -58,6 +68,20 @@ struct hmk_config {
 	 * configuration file recorded here, and --unpin checks the admin
 	 * password against the file recorded here (agent/anchor.c). */
 	__u64 files[HMK_PF_SLOTS][2];
+	/* The daemon's mount namespace (its /proc/self/ns/mnt inode number): a
+	 * mount there, or on a shared mount that propagates to it, over one of
+	 * hmilock's files or the directories above them is refused while
+	 * locked. Last, so that --unpin's read of files[] holds across ABIs. */
+	__u32 mntns;
+	__u32 pad;
+	/* bpf_ktime_get_ns() of the daemon reader loop's last round, written
+	 * every second by the main loop: stale when either hangs */
+	__u64 beat_ns;
+	/* cgroup2 ids (directory inode numbers) of the daemon's cgroup and
+	 * every ancestor but the root, refreshed every second; 0: unused.
+	 * Writes to their cgroup.kill and cgroup.freeze are refused while
+	 * locked, as a kill of the daemon. */
+	__u64 cgroups[HMK_CG_DEPTH];
 };
 
 /* An inode as the kernel names it: dev is the kernel's dev_t
@@ -84,6 +108,7 @@ struct hmk_approved {
 #define HMK_P_PIN 0x4u /* a pin under HMK_PIN_DIR */
 #define HMK_P_DIR 0x8u /* a directory above a protected file: never renamed away */
 #define HMK_P_PKG 0x10u /* shipped by the package: an upgrade replaces it */
+#define HMK_P_SECRET 0x20u /* the list key: read by the daemon only while locked */
 
 /*
  * The files that decide enforcement: what hmilockd protects (each that
@@ -149,11 +174,16 @@ enum hmk_op {
 	HMK_OP_WX, /* W^X: writable and executable at once, or written memory made executable */
 	HMK_OP_PROCMEM, /* W^X: opening /proc/<pid>/mem for writing */
 	HMK_OP_LINK, /* inode_link: a hard link of one of hmilock's own files */
+	HMK_OP_MOUNT, /* sb_mount, move_mount: a mount over one of hmilock's files or
+	               * a directory above one, where the daemon would see it */
+	HMK_OP_READ, /* file_open for reading of the list key by another than the daemon */
 	HMK_OP__MAX
 };
 
 /* HMK_OP_KILL's arg: the signal, or this plus the rlimit resource. */
 #define HMK_ARG_RLIMIT 0x10000u
+#define HMK_ARG_CGROUP_KILL 0x20000u /* a write to cgroup.kill above the daemon */
+#define HMK_ARG_CGROUP_FREEZE 0x20001u /* a write to cgroup.freeze above the daemon */
 
 enum hmk_verdict {
 	HMK_V_DENY = 0, /* enforce: -EPERM returned */
@@ -195,7 +225,8 @@ struct hmk_event {
 };
 
 #ifndef __bpf__
-_Static_assert(sizeof(struct hmk_config) == 32 + HMK_PF_SLOTS * 16, "hmk_config layout");
+_Static_assert(sizeof(struct hmk_config) == 32 + HMK_PF_SLOTS * 16 + 16 + 8 * HMK_CG_DEPTH,
+               "hmk_config layout");
 _Static_assert(HMK_PF__MAX <= HMK_PF_SLOTS, "hmk_config.files too small");
 _Static_assert(sizeof(struct hmk_inode_key) == 16, "hmk_inode_key layout");
 _Static_assert(sizeof(struct hmk_approved) == 8, "hmk_approved layout");

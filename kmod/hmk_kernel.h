@@ -44,12 +44,21 @@ typedef struct {
 #define PROT_WRITE 0x2
 #define PROT_EXEC 0x4
 #define PROC_SUPER_MAGIC 0x9fa0
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#define SIGHUP 1
+#define SIGTERM 15
 #define VM_EXEC 0x4
 #define S_IFMT 00170000
 #define S_IFREG 0100000
 #define S_IWGRP 00020
 #define S_IWOTH 00002
 #define MNT_NOSUID 0x01
+#define MNT_SHARED 0x1000
+#define MS_REMOUNT 32
+#define MS_UNBINDABLE (1 << 17)
+#define MS_PRIVATE (1 << 18)
+#define MS_SLAVE (1 << 19)
+#define MS_SHARED (1 << 20)
 #define PTRACE_MODE_ATTACH 0x02
 #define ATTR_MODE (1 << 0)
 #define ATTR_UID (1 << 1)
@@ -105,11 +114,21 @@ struct vfsmount {
 	int mnt_flags;
 } __attribute__((preserve_access_index));
 
-/* fs/mount.h: the mount that embeds a vfsmount (walked up for paths). */
+struct ns_common {
+	unsigned int inum;
+} __attribute__((preserve_access_index));
+
+struct mnt_namespace {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+/* fs/mount.h: the mount that embeds a vfsmount (walked up for paths; its
+ * namespace for mounts over hmilock's files). */
 struct mount {
 	struct mount *mnt_parent;
 	struct dentry *mnt_mountpoint;
 	struct vfsmount mnt;
+	struct mnt_namespace *mnt_ns;
 } __attribute__((preserve_access_index));
 
 struct path {

@@ -213,6 +213,14 @@ static void cd_status_json(const struct hmc_status *s)
 	cd_json_str(o, "list_path", s->list_path);
 	CD_U64(o, "list_generation", s->list_generation);
 	CD_U64(o, "list_entries", s->list_entries);
+	{
+		static const uint8_t none[sizeof(s->list_sha256)];
+		char hex[WL_HEX_LEN] = "";
+
+		if (memcmp(s->list_sha256, none, sizeof(none)))
+			wl_hex(s->list_sha256, hex);
+		json_object_object_add(o, "list_sha256", json_object_new_string(hex));
+	}
 	json_object_object_add(o, "match", json_object_new_string(s->match ? "hash" : "path+hash"));
 	json_object_object_add(o, "on_error_policy",
 	                       json_object_new_string(s->on_error ? "allow" : "deny"));
@@ -449,6 +457,36 @@ int cmd_reload(const struct cli *cli, int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	rc = ctlc_request(HMC_REQ_RELOAD, HMC_REP_RESULT, json);
+	if (rc == EXIT_OK)
+		rc = ctlc_print_result(json, NULL, NULL);
+	ctlc_close();
+	return rc;
+}
+
+/* The sanctioned stop of a locked box: hmilockd checks the admin password,
+ * answers and exits with HMD_EXIT_STOPPED (4), which the unit neither
+ * restarts nor counts as a failure; the kernel helper goes on enforcing. */
+int cmd_stop(const struct cli *cli, int argc, char **argv)
+{
+	static const char usage[] = "hmilock [--socket PATH] stop [--json] [--password-file FILE]";
+	struct hmd_ctl_auth *a = &ctlc_req()->u.stop;
+	const char *pwfile = NULL;
+	bool json;
+	int first, rc = EXIT_OK;
+
+	first = cd_mode_opts(argc, argv, usage, &json, &pwfile, &rc);
+	if (first < 0)
+		return rc;
+	if (first < argc)
+		return util_usage(usage, "stop: unexpected argument '%s'", argv[first]);
+	ctlc_password_file(pwfile);
+	rc = ctlc_connect(cli, CD_TIMEOUT_S);
+	if (rc)
+		return rc;
+	memset(a, 0, sizeof(*a));
+	rc = ctlc_call_auth(HMC_REQ_STOP, a);
+	if (rc == EXIT_OK)
+		rc = ctlc_expect(HMC_REP_RESULT, json);
 	if (rc == EXIT_OK)
 		rc = ctlc_print_result(json, NULL, NULL);
 	ctlc_close();

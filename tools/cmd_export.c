@@ -178,7 +178,7 @@ int cmd_export(const struct cli *cli, int argc, char **argv)
 			                "key with --sign-key FILE)\n");
 		return rc;
 	}
-	rc = list_open(cli, &ctx);
+	rc = list_open_ro(cli, &ctx);
 	if (rc)
 		goto key;
 	if (wl_export_build(ctx.db, k, &buf, &len, &err) < 0)

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "hmilock.h"
+#include "hmilock_ctl.h"
 #include "wl.h"
 
 static const char *const list_default_roots[] = {
@@ -64,6 +65,78 @@ int list_open(const struct cli *cli, struct list_ctx *ctx)
 
 	ctx->db = NULL;
 	if (wl_key_load(cli->key, ctx->key, &err) < 0)
+		return list_fail(&err);
+	if (wl_db_open(cli->db, ctx->key, &ctx->db, &err) < 0)
+		return list_fail(&err);
+	return 0;
+}
+
+/* The SHA-256 hmilockd vouches for when it has cli->db loaded (it verified
+ * that file with the key): 1 and d; else 0, with the list it has loaded in
+ * loaded ("" when it did not answer: why says so). */
+static int list_daemon_digest(const struct cli *cli, uint8_t d[WL_SHA256_LEN], char *loaded,
+                              size_t llen, char *why, size_t wlen)
+{
+	static const uint8_t none[WL_SHA256_LEN];
+	const struct hmc_status *st;
+	char db[PATH_MAX];
+	int rc, have = 0;
+
+	loaded[0] = '\0';
+	if (!realpath(cli->db, db))
+		snprintf(db, sizeof(db), "%s", cli->db);
+	ctlc_quiet(why, wlen);
+	rc = ctlc_connect(cli, 10);
+	if (!rc)
+		rc = ctlc_request(HMC_REQ_STATUS, HMC_REP_STATUS, false);
+	ctlc_quiet(NULL, 0);
+	if (!rc) {
+		st = &ctlc_rep()->u.status;
+		snprintf(loaded, llen, "%s", st->list_path[0] ? st->list_path : "none");
+		have = !strcmp(st->list_path, db) && memcmp(st->list_sha256, none, sizeof(none));
+		if (have)
+			memcpy(d, st->list_sha256, WL_SHA256_LEN);
+	}
+	ctlc_close();
+	return have;
+}
+
+/* While the box is locked the kernel helper lets only hmilockd read the
+ * list key. So a reader first asks hmilockd: the file is taken when its
+ * SHA-256 is the one hmilockd computed of the list it verified with the
+ * key. Otherwise (no hmilockd, another file, a list changed since it was
+ * loaded) the key is read, which works while the box is not locked. */
+int list_open_ro(const struct cli *cli, struct list_ctx *ctx)
+{
+	uint8_t d[WL_SHA256_LEN];
+	char loaded[PATH_MAX] = "", why[512] = "";
+	struct wl_err err = {0}, derr = {0};
+	int rc, have = list_daemon_digest(cli, d, loaded, sizeof(loaded), why, sizeof(why));
+
+	ctx->db = NULL;
+	if (have && wl_db_open_digest(cli->db, d, &ctx->db, &derr) == 0)
+		return 0;
+	rc = wl_key_load(cli->key, ctx->key, &err);
+	if (rc == -EPERM || rc == -EACCES) {
+		if (have)
+			util_err(
+			    "%s (the kernel helper lets only hmilockd read it while the box is "
+			    "locked), and %s",
+			    err.msg, derr.msg);
+		else if (loaded[0])
+			util_err(
+			    "%s (the kernel helper lets only hmilockd read it while the box is "
+			    "locked), and hmilockd vouches only for the list it has loaded (%s), "
+			    "not %s",
+			    err.msg, loaded, cli->db);
+		else
+			util_err(
+			    "%s (the kernel helper lets only hmilockd read it while the box is "
+			    "locked), and hmilockd cannot vouch for the list: %s",
+			    err.msg, why[0] ? why : "no answer");
+		return EXIT_USAGE;
+	}
+	if (rc < 0)
 		return list_fail(&err);
 	if (wl_db_open(cli->db, ctx->key, &ctx->db, &err) < 0)
 		return list_fail(&err);
@@ -792,7 +865,7 @@ int cmd_list(const struct cli *cli, int argc, char **argv)
 		return rc;
 	if (first < argc)
 		return util_usage(LIST_USAGE, "list: unexpected argument '%s'", argv[first]);
-	rc = list_open(cli, &ctx);
+	rc = list_open_ro(cli, &ctx);
 	if (rc)
 		goto out;
 	n = wl_db_count(ctx.db);

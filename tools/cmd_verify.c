@@ -278,7 +278,7 @@ int cmd_verify(const struct cli *cli, int argc, char **argv)
 		return rc;
 	if (first < argc)
 		return util_usage(VERIFY_USAGE, "verify: unexpected argument '%s'", argv[first]);
-	rc = list_open(cli, &ctx);
+	rc = list_open_ro(cli, &ctx);
 	if (rc)
 		goto out;
 	job.db = ctx.db;
@@ -454,7 +454,7 @@ int cmd_check(const struct cli *cli, int argc, char **argv)
 	if (argc - first != 1)
 		return util_usage(CHECK_USAGE, "check: %s",
 		                  first >= argc ? "no PATH given" : "one PATH only");
-	rc = list_open(cli, &ctx);
+	rc = list_open_ro(cli, &ctx);
 	if (rc)
 		goto out;
 	/* The kernel runs the resolved file and hmilockd sees its resolved path. */

@@ -32,6 +32,7 @@ static const struct main_cmd main_cmds[] = {
     {"status", cmd_status, "daemon state: mode, list, counters, sandbox, helper"},
     {"mode", cmd_mode, "show or switch the daemon's mode (enforce, audit)"},
     {"reload", cmd_reload, "make the daemon load the list file again"},
+    {"stop", cmd_stop, "stop hmilockd on a locked box (admin password); the helper stays"},
     {"events", cmd_events, "recent decisions from the daemon's event ring"},
     {"maintenance", cmd_maintenance, "open, show or end a maintenance window (begin|status|end)"},
     {"update", cmd_update, "run a command as a trusted updater: what it writes is approved"},

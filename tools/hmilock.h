@@ -63,6 +63,10 @@ struct list_ctx {
 int list_fail(const struct wl_err *e);
 /* Load the key and open (verify) the list; 0 or an exit code. */
 int list_open(const struct cli *cli, struct list_ctx *ctx);
+/* For commands that only read the list: the same, and while the box is
+ * locked (the key unreadable but to hmilockd) the list hmilockd has loaded,
+ * checked against the SHA-256 hmilockd vouches for. ctx->key stays zero. */
+int list_open_ro(const struct cli *cli, struct list_ctx *ctx);
 void list_close(struct list_ctx *ctx); /* also wipes the key */
 /* Take the writer lock of cli->db (wl.h: one writer at a time), making its
  * directory first when create (a new list); when another writer holds it,
@@ -90,6 +94,7 @@ struct json_object *list_rec_json(const struct wl_rec *r);
 int cmd_status(const struct cli *cli, int argc, char **argv);
 int cmd_mode(const struct cli *cli, int argc, char **argv);
 int cmd_reload(const struct cli *cli, int argc, char **argv);
+int cmd_stop(const struct cli *cli, int argc, char **argv);
 int cmd_events(const struct cli *cli, int argc, char **argv);
 
 /* ctlc.c: the control-socket client (include/hmilock_ctl.h) shared by the

@@ -36,6 +36,30 @@ else
 fi
 # The HMI stack came up at boot, locked.
 hmi_check "after the reboot"
+# The shutdown before this boot (phase 1's reboot, locked): hmilockd agreed
+# to stop at once (the system is shutting down), so hmilock adds no more to
+# a reboot than its own stop, from systemd's "Stopping" to "Stopped".
+sd=$(journalctl -b -1 -o short-unix --no-pager -u hmilockd 2>&1)
+st=$(python3 -c '
+import re, sys
+t0 = t1 = None
+for l in sys.stdin:  # the last stop of the boot: the shutdown
+    m = re.match(r"([0-9]+\.[0-9]+) ", l)
+    if not m:
+        continue
+    if re.search(r"Stopping hmilockd", l):
+        t0, t1 = float(m.group(1)), None
+    if t0 is not None and t1 is None and re.search(r"Stopped hmilockd|hmilockd.service: Deactivated", l):
+        t1 = float(m.group(1))
+print("%.3f" % (t1 - t0) if t0 is not None and t1 is not None else "none")' <<<"$sd")
+if [ "$st" != none ] && python3 -c "import sys; sys.exit(0 if float('$st') < 1.0 else 1)" &&
+	grep -q 'stopping: the system is shutting down' <<<"$sd"; then
+	pass "reboot: at the shutdown before this boot hmilockd agreed at once (the system is shutting down) and stopped in $st s (< 1 s: all a reboot waits for hmilock)"
+else
+	fail "reboot: hmilockd's stop at the shutdown took '$st' s: $(grep -E 'signal 15' <<<"$sd" | tail -1 | sed 's/^[0-9.]* [^ ]* //' | line)"
+	grep -E 'signal 15|timed out|Killing|still around|Failed|took|Deactivated|Stopp' <<<"$sd" | tail -12 |
+		cut -c1-220 | while read -r l; do say "    $l"; done
+fi
 
 # For the console log (printed when a check fails), from now on: hmilockd's
 # log and the kernel's lines on segfaults and traps, as they happen (started
@@ -205,6 +229,32 @@ if [ "$(status_json mode)" = enforce ]; then
 else
 	fail "end: mode $(status_json mode) at the end"
 fi
+# --- removal of hmilock from the locked box (last: it unlocks the box) -------
+# The prerm stops hmilockd the sanctioned way (hmilock stop) and unpins the
+# helper with hmilockd --unpin, both with the admin password: without it
+# nothing is removed and hmilockd runs on; with it the package goes, and
+# with it the daemon, the pins and (purge) the list.
+pidr=$(systemctl show -p MainPID --value hmilockd.service)
+# (dpkg itself: apt's hook would refuse before dpkg without the password)
+o=$(env -u HMILOCK_PASSWORD_FILE DEBIAN_FRONTEND=noninteractive timeout 300 dpkg --purge hmilock </dev/null 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && dpkg-query -W -f '${Status}' hmilock 2>/dev/null | grep -q ' installed' &&
+	kill -0 "$pidr" 2>/dev/null && [ "$(status_json mode)" = enforce ] && [ -e /sys/fs/bpf/hmilock ] &&
+	grep -q 'the box is locked and hmilockd stays' <<<"$o"; then
+	pass "purge: dpkg --purge hmilock without the admin password on the locked box is refused by the prerm; nothing removed, hmilockd ($pidr) runs on"
+else
+	fail "purge without the password: rc $rc, package $(dpkg-query -W -f '${Status}' hmilock 2>&1), hmilockd $pidr $(kill -0 "$pidr" 2>/dev/null && echo alive || echo gone): $(tail -4 <<<"$o" | line)"
+fi
+o=$(HMILOCK_PASSWORD_FILE=$PW DEBIAN_FRONTEND=noninteractive timeout 300 apt-get purge -y hmilock </dev/null 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && ! dpkg-query -W -f '${Status}' hmilock 2>/dev/null | grep -q installed &&
+	! kill -0 "$pidr" 2>/dev/null && [ ! -e /sys/fs/bpf/hmilock ] && [ ! -e /var/lib/hmilock/approved.db ] &&
+	! systemctl is-active -q hmilockd.service && cp /usr/bin/true /tmp/after-purge && /tmp/after-purge; then
+	pass "purge: with HMILOCK_PASSWORD_FILE the prerm stops hmilockd (hmilock stop) and unpins the helper; package, daemon, pins and list are gone and a dropped binary runs"
+else
+	fail "purge with the password: rc $rc, package $(dpkg-query -W -f '${Status}' hmilock 2>&1), hmilockd $(kill -0 "$pidr" 2>/dev/null && echo alive || echo gone), pins $(ls /sys/fs/bpf/hmilock 2>&1 | wc -l): $(tail -4 <<<"$o" | line)"
+fi
+
 # For the record on the console (not the report): hmilockd's log of this
 # boot, which explains a failed update or apt run above.
 echo "--- journalctl -b -u hmilockd (phase 2) ---"

@@ -488,12 +488,13 @@ fi
 # --- root tamper: stop, unpin, a daemon of root's own (issue 10, item 2) -----
 # Last in phase 1 (it restarts hmilockd, which starts status's counts
 # again). As root on the locked box, with an admin password set:
-# `systemctl stop hmilockd` is PID 1's and goes through; the pinned helper
-# must go on enforcing, and nothing root runs next may remove or lower it
-# without the password: `hmilockd --unpin` (no or a wrong password), an
-# hmilockd of its own with another configuration (whose state says audit),
-# and a state file saying audit bind-mounted over the real one for the
-# service's next start.
+# `systemctl stop hmilockd`, `systemctl kill -s KILL` and cgroup.kill are
+# refused, and hmilockd runs on; `hmilock stop` with the password stops it,
+# the pinned helper going on enforcing, and nothing root runs next may
+# remove or lower it without the password: `hmilockd --unpin` (no or a
+# wrong password), an hmilockd of its own with another configuration
+# (whose state says audit), and mounts over its files before the service's
+# next start.
 rt_denied() { # the dropped copy of true does not run
 	cp /usr/bin/true /tmp/rt-drop 2>/dev/null
 	chmod 755 /tmp/rt-drop
@@ -501,12 +502,59 @@ rt_denied() { # the dropped copy of true does not run
 }
 rt_pins() { ls /sys/fs/bpf/hmilock 2>/dev/null | wc -l; }
 pins0=$(rt_pins)
-systemctl stop hmilockd.service
-if [ "$(systemctl is-active hmilockd.service)" != active ] && [ "$(rt_pins)" = "$pins0" ] &&
-	[ "$pins0" -gt 0 ] && rt_denied; then
-	pass "root-tamper: after systemctl stop hmilockd the pinned helper ($pins0 pins) still denies a dropped binary"
+# wait_unit STATE SECONDS: until hmilockd.service is STATE
+wait_unit() {
+	local i=0
+	while [ "$(systemctl is-active hmilockd.service)" != "$1" ] && [ $i -lt "$2" ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	[ "$(systemctl is-active hmilockd.service)" = "$1" ]
+}
+pid0=$(systemctl show -p MainPID --value hmilockd.service)
+t0=$(date +%s)
+o=$(timeout 100 systemctl stop hmilockd.service 2>&1)
+rc=$?
+t1=$(date +%s)
+wait_unit active 40
+pid1=$(systemctl show -p MainPID --value hmilockd.service)
+if [ "$pid0" -gt 0 ] && kill -0 "$pid0" 2>/dev/null && rt_denied &&
+	[ "$(status_json pid)" = "$pid0" ] && [ "$(status_json mode)" = enforce ] &&
+	journalctl -u hmilockd -n 200 --no-pager | grep -q "from pid 1 (systemd): stop refused: the box is locked" &&
+	[ "$(systemctl is-active hmilockd.service)" = active ] && [ "$pid1" != "$pid0" ]; then
+	pass "root-tamper: systemctl stop hmilockd on the locked box is refused (systemctl returned $rc after $((t1 - t0)) s without stopping it); hmilockd ($pid0) runs on and enforces, and the unit is active again (pid $pid1 stands by)"
 else
-	fail "root-tamper: after stop: $(systemctl is-active hmilockd.service), pins $pins0 -> $(rt_pins), drop denied: $(rt_denied && echo yes || echo no)"
+	fail "root-tamper: systemctl stop: rc $rc '$(line <<<"$o")' after $((t1 - t0)) s; hmilockd $pid0 $(kill -0 "$pid0" 2>/dev/null && echo alive || echo gone), status pid $(status_json pid), unit $(systemctl is-active hmilockd.service) (main $pid1); $(journalctl -u hmilockd -n 200 --no-pager | grep -i 'stop' | tail -3 | line)"
+fi
+cg=/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$pid0/cgroup")
+o1=$(systemctl kill -s KILL hmilockd.service 2>&1)
+sleep 2
+o2=$(sh -c "echo 1 >$cg/cgroup.kill" 2>&1)
+r2=$?
+o3=$(sh -c "echo 1 >$cg/cgroup.freeze" 2>&1)
+r3=$?
+[ $r3 -eq 0 ] && echo 0 >"$cg/cgroup.freeze"
+sleep 1
+if kill -0 "$pid0" 2>/dev/null && [ $r2 -ne 0 ] && [ $r3 -ne 0 ] && [ "$(status_json pid)" = "$pid0" ] &&
+	grep -qi 'not permitted' <<<"$o2"; then
+	pass "root-tamper: systemctl kill -s KILL, cgroup.kill and cgroup.freeze of $cg: hmilockd ($pid0) runs on ($(line <<<"$o2" | cut -c1-80))"
+else
+	fail "root-tamper: kill routes: hmilockd $pid0 $(kill -0 "$pid0" 2>/dev/null && echo alive || echo gone); systemctl kill '$(line <<<"$o1")', cgroup.kill rc $r2 '$(line <<<"$o2")', cgroup.freeze rc $r3"
+fi
+# (systemd cleans up after the killed standby, hmilockd refuses that stop
+# too and has the unit started again)
+wait_unit active 60
+o=$(hl stop --password-file "$PW" 2>&1)
+rc=$?
+wait_unit inactive 30
+sleep 1
+if [ $rc -eq 0 ] && ! kill -0 "$pid0" 2>/dev/null && [ "$(systemctl is-active hmilockd.service)" = inactive ] &&
+	[ "$(rt_pins)" = "$pins0" ] && [ "$pins0" -gt 0 ] && rt_denied; then
+	pass "root-tamper: hmilock stop with the admin password stops hmilockd ($(line <<<"$o" | cut -c1-80)); the unit is inactive, not failed, and the pinned helper ($pins0 pins) still denies a dropped binary"
+else
+	fail "root-tamper: hmilock stop: rc $rc '$(line <<<"$o")'; hmilockd $pid0 $(kill -0 "$pid0" 2>/dev/null && echo alive || echo gone), unit $(systemctl is-active hmilockd.service) ($(systemctl show -p Result -p ExecMainCode -p ExecMainStatus hmilockd.service | line)), pins $pins0 -> $(rt_pins), drop denied: $(rt_denied && echo yes || echo no)"
+	journalctl -u hmilockd -n 60 --no-pager | grep -E 'systemd\[1\]|took|stopping|standing' | tail -12 | cut -c17-220 |
+		while read -r l; do say "    $l"; done
 fi
 o1=$(env -u HMILOCK_PASSWORD -u HMILOCK_PASSWORD_FILE timeout 60 hmilockd --unpin 2>&1)
 r1=$?
@@ -531,55 +579,98 @@ if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q 'enforces under another configura
 else
 	fail "root-tamper: hmilockd --config /tmp/evil: rc $rc, pins $(rt_pins), drop denied: $(rt_denied && echo yes || echo no): $(grep -i -m1 'helper' <<<"$o" | line)"
 fi
+# Mounts over hmilock's files (issue 10, item 4), while no daemon runs:
+# the pinned helper refuses each one where hmilockd would see it (the host's
+# namespace, or a namespace whose mounts propagate back to it); in a private
+# namespace a mount is allowed and changes nothing hmilockd reads.
 printf 'mode=audit\nwindow=none\n' >/tmp/evil/fake-state
-if mount --bind /tmp/evil/fake-state /var/lib/hmilock/state; then
-	systemctl start hmilockd.service
-	sleep 2
-	if [ "$(status_json mode)" = enforce ] && [ "$(status_json helper)" = "active (pinned)" ] &&
-		rt_denied && journalctl -u hmilockd -n 80 --no-pager | grep -q 'carries no MAC while a list key exists'; then
-		pass "root-tamper: a state file saying audit (no MAC) mounted over the real one: the restarted hmilockd does not take it and stays in enforce, as the pinned helper (says why)"
-	else
-		fail "root-tamper: restart over a fake state: mode $(status_json mode), helper $(status_json helper), drop denied: $(rt_denied && echo yes || echo no)"
-	fi
-	umount /var/lib/hmilock/state
+mkdir -p /tmp/evil/etc
+# mount(2) itself, for its errno (mount(8) words an EPERM from move_mount
+# as "mount point is not a directory")
+rt_mount() { # SOURCE TARGET TYPE|"" FLAGS
+	python3 -c '
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+t = sys.argv[3].encode() or None
+r = libc.mount(sys.argv[1].encode(), sys.argv[2].encode(), t, int(sys.argv[4]), None)
+print("mounted" if r == 0 else os.strerror(ctypes.get_errno()))
+sys.exit(0 if r == 0 else 1)' "$@"
+}
+o1=$(rt_mount /tmp/evil/fake-state /var/lib/hmilock/state "" 4096 2>&1)
+r1=$?
+o2=$(rt_mount evil /etc/hmilock tmpfs 0 2>&1)
+r2=$?
+o3=$(unshare -m --propagation shared python3 -c '
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+r = libc.mount(b"/tmp/evil/fake-state", b"/var/lib/hmilock/state", None, 4096, None)
+print("mounted" if r == 0 else os.strerror(ctypes.get_errno()))
+sys.exit(0 if r == 0 else 1)' 2>&1)
+r3=$?
+o4=$(unshare -m --propagation private sh -c 'mount --bind /tmp/evil/fake-state /var/lib/hmilock/state && cat /var/lib/hmilock/state' 2>&1)
+r4=$?
+[ $r1 -eq 0 ] && umount /var/lib/hmilock/state
+[ $r2 -eq 0 ] && umount /etc/hmilock
+if [ $r1 -ne 0 ] && [ $r2 -ne 0 ] && [ $r3 -ne 0 ] && [ "$o1" = "Operation not permitted" ] &&
+	[ "$o2" = "Operation not permitted" ] && [ "$o3" = "Operation not permitted" ] &&
+	! grep -q 'mode=audit' /var/lib/hmilock/state; then
+	pass "root-tamper: a bind mount over the state file, a tmpfs over /etc/hmilock, and a bind in a namespace that propagates back: each refused by the pinned helper (EPERM)"
 else
-	fail "root-tamper: cannot bind-mount a state file for the test"
+	fail "root-tamper: mounts over hmilock's files: state rc $r1 '$(line <<<"$o1")', /etc/hmilock rc $r2 '$(line <<<"$o2")', shared ns rc $r3 '$(line <<<"$o3")'"
 fi
-# A forged list (issue 10, item 4): root copies the list, adds a program of
-# its own, signs it with the list key (root can read it), mounts it over the
-# list path and asks for a reload (no password needed for a reload).
+if [ $r4 -eq 0 ] && grep -q 'mode=audit' <<<"$o4" && ! grep -q 'mode=audit' /var/lib/hmilock/state; then
+	pass "root-tamper: the same bind in a private mount namespace is allowed (systemd's sandboxing keeps working) and leaves the host's file as it was"
+else
+	fail "root-tamper: bind in a private namespace: rc $r4 '$(line <<<"$o4")', host's state: $(tr '\n' ' ' </var/lib/hmilock/state | cut -c1-60)"
+fi
+systemctl start hmilockd.service
+sleep 2
+if [ "$(status_json mode)" = enforce ] && [ "$(status_json helper)" = "active (pinned)" ] && rt_denied; then
+	pass "root-tamper: the restarted hmilockd re-attaches in enforce"
+else
+	fail "root-tamper: restart: mode $(status_json mode), helper $(status_json helper), drop denied: $(rt_denied && echo yes || echo no)"
+fi
+# A forged list (issue 10, item 4): root would copy the list, add a program
+# of its own and sign it with the list key. The key is readable only by
+# hmilockd while locked, so that fails; the CLI's readers still work (they
+# take the list hmilockd vouches for). The unchanged copy cannot be put at
+# the list path either: mounted over it (refused, above) or renamed over it
+# (refused: the list is protected).
 rm -rf /tmp/forge && mkdir -p /tmp/forge
 cp /usr/bin/true /tmp/forge/evil && chmod 755 /tmp/forge/evil
 cp /var/lib/hmilock/approved.db /tmp/forge/approved.db
+ko=$(cat /etc/hmilock/list.key 2>&1 >/dev/null)
+kr=$?
 ao=$(timeout 300 hmilock --db /tmp/forge/approved.db --socket /tmp/forge/sock add /tmp/forge/evil 2>&1)
-if hmilock --db /tmp/forge/approved.db check /tmp/forge/evil >/dev/null 2>&1 &&
-	mount --bind /tmp/forge/approved.db /var/lib/hmilock/approved.db; then
-	o=$(timeout 60 hmilock reload 2>&1)
-	rc=$?
-	/tmp/forge/evil 2>/dev/null
-	erc=$?
-	ps=$(hl status --json 2>/dev/null | python3 -c '
-import json, sys
-for f in json.load(sys.stdin)["protected"]:
-    if f["what"] == "approved list": print(f["state"])')
-	if [ $rc -ne 0 ] && grep -q 'not the file the kernel helper protects' <<<"$o" && [ $erc -ne 0 ] &&
-		[ "$(status_json mode)" = enforce ] && [ "$ps" = "not protected" ]; then
-		pass "root-tamper: a list signed with the box's key and mounted over the list path: hmilock reload refused ($(line <<<"$o" | cut -c1-120)); its program stays denied, status shows the path as not protected"
-	else
-		fail "root-tamper: forged list over the list path: reload rc $rc '$(line <<<"$o")', evil exit $erc, mode $(status_json mode), list '$ps'"
-	fi
-	umount /var/lib/hmilock/approved.db
-	o=$(timeout 60 hmilock reload 2>&1)
-	if [ $? -eq 0 ] && ! /tmp/forge/evil 2>/dev/null; then
-		pass "root-tamper: with the mount gone the list reloads as before ($(line <<<"$o" | cut -c1-80))"
-	else
-		fail "root-tamper: reload after the mount went: $(line <<<"$o")"
-	fi
+ar=$?
+lo=$(hl list 2>&1)
+lr=$?
+if [ $kr -ne 0 ] && grep -qi 'not permitted' <<<"$ko" && [ $ar -ne 0 ] &&
+	grep -q 'cannot open key file' <<<"$ao" && [ $lr -eq 0 ] && grep -q ' /usr/bin/true$' <<<"$lo" &&
+	hl check /usr/bin/true >/dev/null 2>&1 && ! hmilock --db /tmp/forge/approved.db check /tmp/forge/evil >/dev/null 2>&1; then
+	pass "root-tamper: root cannot read the list key (cat: $(line <<<"$ko" | cut -c1-60)), so cannot sign a list of its own ($(line <<<"$ao" | cut -c1-100)); hmilock list and check still work"
 else
-	fail "root-tamper: cannot forge a list for the test: $(line <<<"$ao")"
+	fail "root-tamper: list key: cat rc $kr '$(line <<<"$ko")', add to a copy rc $ar '$(line <<<"$ao")', list rc $lr '$(head -3 <<<"$lo" | line)'"
+fi
+o1=$(rt_mount /tmp/forge/approved.db /var/lib/hmilock/approved.db "" 4096 2>&1)
+r1=$?
+[ $r1 -eq 0 ] && umount /var/lib/hmilock/approved.db
+o2=$(cp /tmp/forge/approved.db /var/lib/hmilock/approved.db.new 2>&1 && mv /var/lib/hmilock/approved.db.new /var/lib/hmilock/approved.db 2>&1)
+r2=$?
+rm -f /var/lib/hmilock/approved.db.new
+o=$(timeout 60 hmilock reload 2>&1)
+rc=$?
+/tmp/forge/evil 2>/dev/null
+erc=$?
+if [ "$o1" = "Operation not permitted" ] && [ $r2 -ne 0 ] && [ $rc -eq 0 ] && [ $erc -ne 0 ] &&
+	[ "$(status_json mode)" = enforce ]; then
+	pass "root-tamper: another list file cannot be put at the list path (mount: $(line <<<"$o1" | cut -c1-80); rename: $(line <<<"$o2" | cut -c1-80)); the reload keeps the real list and a dropped program stays denied"
+else
+	fail "root-tamper: list path: mount rc $r1 '$(line <<<"$o1")', rename rc $r2 '$(line <<<"$o2")', reload rc $rc '$(line <<<"$o")', evil exit $erc, mode $(status_json mode)"
 fi
 rm -rf /tmp/forge
-systemctl stop hmilockd.service
+hl stop --password-file "$PW" >/dev/null 2>&1
+wait_unit inactive 30
 o=$(timeout 60 hmilockd --unpin --password-file "$PW" 2>&1)
 rc=$?
 systemctl start hmilockd.service

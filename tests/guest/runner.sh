@@ -360,6 +360,10 @@ else
 fi
 
 # --- reboot: phase 2 is tests/guest/after-reboot.sh ---------------------------
+# A persistent journal from here on: phase 2 reads how long hmilockd took to
+# stop at this shutdown (journalctl -b -1).
+mkdir -p /var/log/journal && systemd-tmpfiles --create --prefix /var/log/journal >/dev/null 2>&1
+journalctl --flush >/dev/null 2>&1
 if mkdir -p "$(dirname "$PHASE")" && echo 2 >"$PHASE" && sync; then
 	_next=reboot
 else

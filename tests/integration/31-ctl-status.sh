@@ -48,7 +48,7 @@ assert s["mode"] == "enforce" and s["ready"] is True, s
 assert s["list_entries"] == 1 and s["marks"] >= 1 and s["workers"] >= 1, s
 ops = ["exec", "mmap", "mprotect", "anon-exec", "write", "truncate", "setattr", "unlink",
        "rename", "kill", "ptrace", "script", "bpf", "umount", "wx", "proc-mem",
-       "link"]
+       "link", "mount", "read"]
 for k in ["denied_by", "would_deny_by"]:
     by = s[k]
     assert sorted(by) == ["fanotify", "helper"], by

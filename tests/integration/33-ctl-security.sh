@@ -29,6 +29,55 @@ else
 	fail "ctlsec: nobody connect: exit $rc: $(cat "$T/err")"
 fi
 
+# A reader that cannot read the list key (on a locked box the kernel helper
+# lets only hmilockd read it; here the file mode) asks hmilockd to vouch for
+# the list; nobody cannot reach it: the error names the key and why.
+chmod 0755 "$(dirname "$KEY")" "$(dirname "$DB")"
+as_nobody "$HMILOCK" --socket "$SOCK" --db "$DB" --key "$KEY" list >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc -eq 2 ] && grep -q "cannot open key file $KEY" "$T/err" &&
+	grep -q "hmilockd cannot vouch for the list: .*Permission denied" "$T/err" && [ ! -s "$T/out" ]; then
+	pass "ctlsec: nobody's list without the key: hmilockd cannot vouch (socket refused), exit 2, names the key"
+else
+	fail "ctlsec: nobody's list without the key: exit $rc: $(cat "$T/err")"
+fi
+
+# Root without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH cannot open a key of
+# mode 000, as a locked box's helper refuses it: list, check and verify
+# take the loaded list on hmilockd's word (the SHA-256 status gives), and
+# nothing else: another file, or the list changed behind hmilockd's back.
+noread() { setpriv --bounding-set=-dac_override,-dac_read_search "$HMILOCK" --socket "$SOCK" --db "$1" --key "$KEY" "${@:2}"; }
+sha=$(status_field list_sha256)
+chmod 000 "$KEY"
+o1=$(noread "$DB" list 2>&1)
+r1=$?
+o2=$(noread "$DB" check "$W/bin/true" 2>&1)
+r2=$?
+o3=$(noread "$DB" verify 2>&1)
+r3=$?
+if [ ${#sha} -eq 64 ] && [ "$sha" = "$(sha256sum "$DB" | cut -c1-64)" ] && [ $r1 -eq 0 ] &&
+	grep -q "$W/bin/true" <<<"$o1" && [ $r2 -eq 0 ] && [ $r3 -eq 0 ]; then
+	pass "ctlsec: key unreadable: list, check, verify take the list hmilockd vouches for (status list_sha256 = the file's)"
+else
+	fail "ctlsec: key unreadable: sha '$sha', list rc $r1 '$o1', check rc $r2 '$o2', verify rc $r3 '$o3'"
+fi
+cp "$DB" "$T/copy.db"
+o1=$(noread "$T/copy.db" list 2>&1)
+r1=$?
+chmod 600 "$KEY"
+cp /bin/echo "$T/extra" && hl add "$T/extra" >/dev/null 2>&1
+chmod 000 "$KEY"
+o2=$(noread "$DB" check "$W/bin/true" 2>&1)
+r2=$?
+chmod 600 "$KEY"
+if [ $r1 -eq 2 ] && grep -q "vouches only for the list it has loaded ($DB), not $T/copy.db" <<<"$o1" &&
+	[ $r2 -eq 2 ] && grep -q "is not the list hmilockd verified with the list key" <<<"$o2"; then
+	pass "ctlsec: key unreadable: a copy elsewhere and a list changed without a reload are refused, each saying why (exit 2)"
+else
+	fail "ctlsec: key unreadable, refusals: copy rc $r1 '$o1', changed rc $r2 '$o2'"
+fi
+hl reload >/dev/null 2>&1
+
 # Open the file mode: now only SO_PEERCRED stands between nobody and the daemon.
 chmod 0666 "$SOCK"
 as_nobody "$HMILOCK" --socket "$SOCK" status >"$T/out" 2>"$T/err"

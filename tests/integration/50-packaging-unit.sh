@@ -94,6 +94,9 @@ expect() { # NAME GOT WANT
 expect Type "$(val Service Type)" notify
 expect NotifyAccess "$(val Service NotifyAccess)" main
 expect Restart "$(val Service Restart)" always
+# `hmilock stop` exits 4: the unit goes inactive, neither restarted nor failed
+expect RestartPreventExitStatus "$(val Service RestartPreventExitStatus)" 4
+expect SuccessExitStatus "$(val Service SuccessExitStatus)" 4
 expect DefaultDependencies "$(val Unit DefaultDependencies)" no
 expect NoNewPrivileges "$(val Service NoNewPrivileges)" yes
 start=$(val Service ExecStart)

@@ -5,8 +5,8 @@
 # right after a wrong one (refused at once, with the wait) is refused and
 # the mode stays; the delay doubles; the right one works from the
 # environment, from standard input (the prompt) and from --password-file;
-# changing or removing the password needs the old one; import asks for it
-# too. (helper G2)
+# changing or removing the password needs the old one; import and
+# hmilock stop ask for it too. (helper G2)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_fixture.sh"
 need_root
@@ -96,6 +96,27 @@ gen=$(status_field list_generation)
 HMILOCK_PASSWORD="pw one" expect_rc 0 "import with the password" hl import --pubkey "$T/export.pub" "$T/exp"
 grep_ok "import asks the daemon to reload" "list reloaded" "$T/out"
 [ "$(status_field list_generation)" -gt "$gen" ] && pass "the daemon runs the imported list" || fail "generation did not move after import"
+
+# ---- hmilock stop: the sanctioned stop, with the password ----
+expect_rc 1 "stop with a wrong password is refused" env HMILOCK_PASSWORD=bad "$HMILOCK" --socket "$SOCK" stop
+grep_ok "stop: the refusal says why" "wrong admin password" "$T/err"
+kill -0 "$DPID" 2>/dev/null && pass "refused stop: hmilockd runs on" || fail "a refused stop stopped hmilockd"
+expect_rc 2 "stop: an unexpected argument is a usage error" hl stop now
+sleep 2.2 # the delay after the wrong password
+HMILOCK_PASSWORD="pw one" expect_rc 0 "stop with the password" hl stop
+grep_ok "stop: says hmilockd stops and the helper stays" "stops; the kernel helper goes on enforcing" "$T/out"
+for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$DPID" 2>/dev/null; then
+	fail "hmilockd still runs 5 s after hmilock stop"
+	stop_daemon
+else
+	wait "$DPID" 2>/dev/null
+	rc=$?
+	if [ "$rc" -eq 4 ]; then pass "stopped hmilockd exits 4 (no service manager to stop its unit)"; else fail "hmilockd after hmilock stop: exit $rc, want 4"; fi
+fi
+grep_ok "stop is logged with the requester" "stops hmilockd (admin password given)" "$DLOG"
+DPID=
+start_daemon || fail "hmilockd did not start again after the stop"
 
 # ---- change and remove ----
 expect_rc 0 "passwd: change with the old password" hl passwd <<<$'pw one\npw two'

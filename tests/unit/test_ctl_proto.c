@@ -414,6 +414,8 @@ static void test_names(void **state)
 	assert_string_equal(hmc_op_name(HMC_OP__MAX), "unknown");
 	assert_string_equal(hmc_op_name(HMC_OP_PROCMEM), "proc-mem");
 	assert_string_equal(hmc_op_name(HMC_OP_LINK), "link");
+	assert_string_equal(hmc_op_name(HMC_OP_MOUNT), "mount");
+	assert_string_equal(hmc_op_name(HMC_OP_READ), "read");
 }
 
 /* denied / would-deny in status: both layers, each op once, the two

@@ -1,6 +1,7 @@
 # tests/vm/daemon.sh - the real hmilockd with the kernel helper, in the
 # guest. Sourced by /init (tests/vm/init.sh) after the helper's own tests, so
-# that it runs as PID 1: the one sender the helper lets kill the daemon.
+# that it runs as PID 1: the service manager's place, whose SIGTERM
+# hmilockd answers itself and whose other signals wait for its consent.
 # Everything runs on the tmpfs /d; the list holds what the guest runs (/t,
 # /lib, /lib64, busybox) plus /d/bin. Sets rc=1 on any FAIL.
 # With the helper, /bin/sh (busybox) is a listed interpreter: no busybox
@@ -136,12 +137,14 @@ dtests() {
 	fi
 	dpass start
 	dtests_locked
-	kill -9 $dpid
+	dstop_guard
+	hl stop >$D/stop.out 2>&1
+	dexpect stop-cli 0 dstatus $?
 	wait $dpid
 	st=$?
-	dexpect sigkill-by-pid1 137 dstatus $st
-	dexpect killed-dropped-still-denied 126 $D/tmp/dropped
-	dexpect killed-listed-still-runs 0 $D/bin/listed
+	dexpect stop-exit-4 4 dstatus $st
+	dexpect stopped-dropped-still-denied 126 $D/tmp/dropped
+	dexpect stopped-listed-still-runs 0 $D/bin/listed
 	if dstart; then dpass restart; else
 		dfail restart "hmilockd not ready; its log:"
 		dlog
@@ -150,11 +153,53 @@ dtests() {
 	dreload_storm
 	dexpect mode-audit 0 hl mode audit
 	dexpect audit-dropped-runs 0 $D/tmp/dropped
-	dexpect mode-enforce 0 hl mode enforce
-	dexpect enforce-dropped-denied 126 $D/tmp/dropped
+	# not locked: a SIGTERM stops it, and the helper lets PID 1 finish it
 	kill -TERM $dpid
 	wait $dpid
+	dexpect sigterm-in-audit-stops 0 dstatus $?
+	dcontains sigterm-in-audit-logged "$(dlog)" "*stopping: the box is not locked*"
+	if dstart; then dpass restart-audit; else dfail restart-audit "hmilockd not ready"; fi
+	dexpect mode-enforce 0 hl mode enforce
+	dexpect enforce-dropped-denied 126 $D/tmp/dropped
+	hl stop >/dev/null 2>&1
+	wait $dpid
 	dexpect stopped-helper-still-enforces 126 $D/tmp/dropped
+}
+
+# PID 1 (this shell) against the locked daemon: SIGKILL refused, SIGTERM
+# answered by hmilockd (no systemd here: not a shutdown, refused), and
+# cgroup.kill / cgroup.freeze of the cgroup it runs in refused; then a
+# daemon whose heartbeat went stale (hung) may be ended by PID 1.
+dstop_guard() {
+	if kill -9 $dpid 2>/dev/null; then
+		dfail sigkill-by-pid1-denied "PID 1 killed the locked daemon"
+		return
+	fi
+	dpass sigkill-by-pid1-denied
+	kill -TERM $dpid
+	sleep 1
+	if kill -0 $dpid 2>/dev/null; then dpass sigterm-by-pid1-refused; else
+		dfail sigterm-by-pid1-refused "the locked daemon stopped on SIGTERM"
+		return
+	fi
+	dcontains sigterm-refusal-logged "$(dlog)" "*from pid 1 (*): stop refused: the box is locked*"
+	mkdir -p /sys/fs/cgroup/hmd && echo $dpid >/sys/fs/cgroup/hmd/cgroup.procs
+	sleep 2 # hmilockd notes its new cgroup within a second
+	if (echo 1 >/sys/fs/cgroup/hmd/cgroup.kill) 2>/dev/null; then
+		dfail cgroup-kill-denied "cgroup.kill of the daemon's cgroup was written"
+	else
+		dpass cgroup-kill-denied
+	fi
+	if (echo 1 >/sys/fs/cgroup/hmd/cgroup.freeze) 2>/dev/null; then
+		echo 0 >/sys/fs/cgroup/hmd/cgroup.freeze
+		dfail cgroup-freeze-denied "cgroup.freeze of the daemon's cgroup was written"
+	else
+		dpass cgroup-freeze-denied
+	fi
+	kill -0 $dpid 2>/dev/null && dpass survived-pid1 || dfail survived-pid1 "hmilockd is gone"
+	echo $dpid >/sys/fs/cgroup/cgroup.procs
+	rmdir /sys/fs/cgroup/hmd
+	dcontains events-cgroup-kill "$(hl events 2>&1)" "*cgroup.kill*"
 }
 
 dtests

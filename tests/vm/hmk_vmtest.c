@@ -8,6 +8,8 @@
  *   phase2 DIR  enforcement survived; re-attach; pinned mode; strict_wx; unpin
  * The process running the tests is the registered daemon; every attempt
  * that must be refused runs in a forked child, which is not. */
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/mman.h>
@@ -133,6 +135,16 @@ static int try_open_write(const void *p)
 static int try_open_rdwr(const void *p)
 {
 	int fd = open(p, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+static int try_open_read(const void *p)
+{
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return errno;
@@ -473,6 +485,13 @@ static void t_write(void)
 	       "the directory above the admin password was renamed away");
 	report("protected-dir-chmod-allowed", vm_in_child(try_chmod, wp("etc")) == 0,
 	       "chmod of a directory above a protected file refused");
+	report("protected-key-read-denied", vm_in_child(try_open_read, wp("list.key")) == EPERM,
+	       "another process read the list key");
+	expect_event("event-read-deny-path", "read", HMD_V_DENY, wp("list.key"));
+	report("protected-key-read-daemon-allowed", try_open_read(wp("list.key")) == 0,
+	       "the daemon could not read the list key");
+	report("protected-list-read-allowed", vm_in_child(try_open_read, wp("approved.db")) == 0,
+	       "reading the approved list refused");
 }
 
 static pid_t standin(void)
@@ -611,6 +630,113 @@ static int g_umount(const void *p)
 	return umount2(p, MNT_DETACH) ? errno : 0;
 }
 
+/* ---- mounts over hmilock's files ---------------------------------------- */
+
+static int m_bind(const void *p)
+{
+	return mount(wp("data.txt"), p, NULL, MS_BIND, NULL) ? errno : (umount2(p, MNT_DETACH), 0);
+}
+
+static int m_tmpfs(const void *p)
+{
+	return mount("t", p, "tmpfs", 0, NULL) ? errno : (umount2(p, MNT_DETACH), 0);
+}
+
+/* the new mount API: a clone of data.txt's mount put over p */
+static int m_move_mount(const void *p)
+{
+	int fd = open_tree(AT_FDCWD, wp("data.txt"), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC), e = 0;
+
+	if (fd < 0)
+		return errno;
+	if (move_mount(fd, "", AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH))
+		e = errno;
+	else
+		umount2(p, MNT_DETACH);
+	close(fd);
+	return e;
+}
+
+/* mount --move of a plain mount onto p */
+static int m_move(const void *p)
+{
+	int e = 0;
+
+	if (mount("t", wp("mnt"), "tmpfs", 0, NULL))
+		return errno;
+	if (mount(wp("mnt"), p, NULL, MS_MOVE, NULL))
+		e = errno;
+	umount2(e ? wp("mnt") : p, MNT_DETACH);
+	return e;
+}
+
+static int m_remount(const void *p)
+{
+	return mount("w", p, NULL, MS_REMOUNT, "mode=0755") ? errno : 0;
+}
+
+/* In a mount namespace of its own (private, or keeping its peers): a bind
+ * mount over p. */
+static int m_ns_bind(const void *p, bool private)
+{
+	if (unshare(CLONE_NEWNS))
+		return errno;
+	if (private && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return errno;
+	return m_bind(p);
+}
+
+static int m_private_ns_bind(const void *p)
+{
+	return m_ns_bind(p, true);
+}
+
+static int m_shared_ns_bind(const void *p)
+{
+	return m_ns_bind(p, false);
+}
+
+static void t_mount(void)
+{
+	char pw[256], st[256], dir[256];
+	int e;
+
+	snprintf(pw, sizeof(pw), "%s", wp("etc/admin.pass"));
+	snprintf(st, sizeof(st), "%s", wp("state"));
+	snprintf(dir, sizeof(dir), "%s", wp("etc"));
+	mkdir(wp("mnt"), 0755);
+	e = vm_in_child(m_bind, pw);
+	report("mount-bind-over-password-denied", e == EPERM, "bind mount over admin.pass: %d", e);
+	expect_event("event-mount-deny-path", "mount", HMD_V_DENY, "etc/admin.pass");
+	e = vm_in_child(m_tmpfs, dir);
+	report("mount-over-protected-dir-denied", e == EPERM,
+	       "tmpfs over the directory above admin.pass: %d", e);
+	e = vm_in_child(m_move_mount, st);
+	report("move-mount-over-state-denied", e == EPERM,
+	       "open_tree + move_mount over the state file: %d", e);
+	e = vm_in_child(m_move, dir);
+	report("mount-move-onto-protected-dir-denied", e == EPERM, "mount --move onto etc/: %d", e);
+	e = vm_in_child(m_tmpfs, "/sys/fs/bpf");
+	report("mount-over-pin-dir-denied", e == EPERM, "tmpfs over /sys/fs/bpf: %d", e);
+	e = vm_in_child(m_tmpfs, wp("mnt"));
+	report("mount-plain-allowed", e == 0, "tmpfs on a plain directory: %d", e);
+	e = vm_in_child(m_remount, W);
+	report("remount-protected-dir-allowed", e == 0, "remount of %s: %d", W, e);
+	e = vm_in_child(m_private_ns_bind, pw);
+	report("mount-private-ns-allowed", e == 0,
+	       "bind over admin.pass in a private mount namespace: %d", e);
+	if (mount(NULL, W, NULL, MS_SHARED, NULL)) {
+		report("mount-shared-ns-denied", false, "cannot make %s shared: %s", W,
+		       strerror(errno));
+		return;
+	}
+	e = vm_in_child(m_shared_ns_bind, pw);
+	report("mount-shared-ns-denied", e == EPERM,
+	       "bind over admin.pass in a namespace whose mount propagates back: %d", e);
+	mount(NULL, W, NULL, MS_PRIVATE, NULL);
+	expect_exec("mount-helper-still-enforcing", wp("unlisted"), EPERM);
+}
+
 static void t_guard(void)
 {
 	enum bpf_prog_type kp = BPF_PROG_TYPE_KPROBE, sf = BPF_PROG_TYPE_SOCKET_FILTER,
@@ -717,6 +843,11 @@ static void t_audit(void)
 	e = vm_in_child(try_open_write, wp("audit_t"));
 	report("audit-write-allowed-and-unapproved", e == 0 && !approved(wp("audit_t")),
 	       "write %d, still approved %d", e, approved(wp("audit_t")));
+	/* the operator's hmilock init and add read the key before the lock */
+	e = vm_in_child(try_open_read, wp("list.key"));
+	report("audit-key-read-allowed",
+	       e == 0 && !vmstub_wait_event("read", HMD_V_WOULD_DENY, NULL, 300),
+	       "reading the list key in audit: %d (or a would-deny was reported)", e);
 	helper_set_mode(HMD_MODE_ENFORCE);
 }
 
@@ -728,6 +859,9 @@ static void t_maintenance(void)
 	helper_set_mode(HMD_MODE_MAINTENANCE);
 	e = vm_in_child(try_open_write, f);
 	report("maintenance-write-allowed", e == 0, "write in maintenance: %d", e);
+	e = vm_in_child(try_open_read, wp("list.key"));
+	report("maintenance-key-read-allowed", e == 0, "reading the list key in maintenance: %d",
+	       e);
 	report("maintenance-write-leaves-approved-map", !approved(f), "inode still approved");
 	expect_event("event-changed", "changed", HMD_V_ALLOW, wp("listed_m"));
 	helper_set_mode(HMD_MODE_ENFORCE);
@@ -828,6 +962,7 @@ static int phase1(void)
 	t_write();
 	t_self();
 	t_guard();
+	t_mount();
 	t_interp();
 	t_audit();
 	t_maintenance();
@@ -854,8 +989,24 @@ static int daemon_phase(void)
 	helper_set_interpreters(NULL, 0);
 	if (vm_write(wp("daemon.ready"), "1\n", 0644))
 		return 1;
-	for (;;)
-		pause();
+	/* beat as hmilockd does (PID 1 may not end a live daemon), until
+	 * init.sh asks for a hang: then the beat goes stale, as a hung
+	 * daemon's, and PID 1 (the watchdog) may end it */
+	for (;;) {
+		struct timespec ts;
+		uint64_t now;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		if (!access(wp("daemon.hang"), F_OK)) {
+			helper_beat(now - HMK_HUNG_NS - 1000000000ull, NULL, 0);
+			vm_write(wp("daemon.hung"), "1\n", 0644);
+			for (;;)
+				pause();
+		}
+		helper_beat(now, NULL, 0);
+		usleep(200000);
+	}
 }
 
 static void t_survived(void)

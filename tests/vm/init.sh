@@ -1,8 +1,8 @@
 #!/bin/busybox sh
 # tests/vm/init.sh - /init of the test guest (tests/vm/run.sh): mounts the
 # pseudo filesystems, runs the helper tests phase by phase, prints
-# "RESULT: PASS|FAIL" and powers off. PID 1 is this shell: the one sender
-# the helper lets kill the daemon.
+# "RESULT: PASS|FAIL" and powers off. PID 1 is this shell, in the service
+# manager's place: it may end the daemon once it agreed or hangs.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -34,7 +34,26 @@ if /bin/busybox kill -9 $dpid 2>/dev/null; then
 else
 	echo "PASS: kill-9-daemon-from-shell-denied"
 fi
-kill -9 $dpid
+# PID 1 too, while the daemon beats and has not agreed to stop
+if kill -9 $dpid 2>/dev/null; then
+	echo "FAIL: kill-9-daemon-from-pid1-denied: PID 1 killed a live locked daemon"
+	rc=1
+else
+	echo "PASS: kill-9-daemon-from-pid1-denied"
+fi
+# a hung daemon (stale heartbeat): the watchdog's kill goes through
+: >/w/daemon.hang
+i=0
+while [ ! -e /w/daemon.hung ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if kill -9 $dpid 2>/dev/null; then
+	echo "PASS: kill-9-hung-daemon-from-pid1-allowed"
+else
+	echo "FAIL: kill-9-hung-daemon-from-pid1-allowed: refused although its heartbeat is stale"
+	rc=1
+fi
 wait $dpid
 echo $? >/w/daemon.status
 /t/hmk_vmtest phase2 /w || rc=1
