@@ -63,10 +63,10 @@ static struct {
 static const char helper_gap_list[] =
     "unlisted libraries mapped executable (dlopen, LD_PRELOAD, ld.so ./prog, mmap/mprotect "
     "PROT_EXEC); exec of memfd and of filesystems not yet marked; writes, truncation, "
-    "rename and unlink of approved files and of hmilock's own files, mounts over them; kill and "
-    "ptrace of "
-    "hmilockd; scripts run by listed interpreters; machine code a listed program writes into "
-    "memory and runs (W^X, /proc/PID/mem); enforcement while hmilockd is not running";
+    "rename and unlink of approved files and of hmilock's own files, mounts over them; kill "
+    "and ptrace of hmilockd; scripts run by listed interpreters; machine code a listed "
+    "program writes into memory and runs (W^X, /proc/PID/mem); enforcement while hmilockd is "
+    "not running";
 
 static const char *const helper_default_interp[] = {
     "/usr/bin/sh",     "/usr/bin/bash",   "/usr/bin/dash", "/usr/bin/python3*", "/usr/bin/perl",
@@ -217,7 +217,6 @@ static void helper_link_path(const struct bpf_program *p, char *out, size_t len)
 	snprintf(out, len, "%s/link_%s", HMK_PIN_DIR, bpf_program__name(p));
 }
 
-/* ABI of what is pinned: 0 if nothing is, -errno if it cannot be read. */
 /* The pinned config map's value: 1, 0 when nothing is pinned, -errno. */
 static int helper_pinned_cfg(struct hmk_config *c)
 {
@@ -235,6 +234,7 @@ static int helper_pinned_cfg(struct hmk_config *c)
 	return err;
 }
 
+/* ABI of what is pinned: 0 if nothing is, -errno if it cannot be read. */
 static int helper_pinned_abi(uint32_t *abi)
 {
 	struct hmk_config c;

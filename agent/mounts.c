@@ -150,6 +150,24 @@ int mounts_parse_line(char *line, struct mnt_info *out)
 	return 0;
 }
 
+int mounts_find_fstype(const char *fstype, char *out, size_t len)
+{
+	char line[2 * PATH_MAX];
+	struct mnt_info mi;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	out[0] = '\0';
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (mounts_parse_line(line, &mi) == 0 && !strcmp(mi.fstype, fstype)) {
+			snprintf(out, len, "%s", mi.mountpoint);
+			break;
+		}
+	fclose(f);
+	return 0;
+}
+
 static bool mounts_wanted(const struct mnt_info *mi)
 {
 	if (mounts_fstype_pseudo(mi->fstype))

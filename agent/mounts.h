@@ -22,6 +22,10 @@ struct mnt_info {
 
 /* Parse one mountinfo line (modifies line). 0 or -EINVAL. */
 int mounts_parse_line(char *line, struct mnt_info *out);
+/* The first mount point of a filesystem of type fstype in
+ * /proc/self/mountinfo into out ("" for none): 0, or -errno when it cannot
+ * be read. */
+int mounts_find_fstype(const char *fstype, char *out, size_t len);
 bool mounts_fstype_pseudo(const char *fstype);
 /* Left out of the change recorder by rule (pseudo, ramfs, FUSE views). */
 bool mounts_fstype_unrecorded(const char *fstype);

@@ -55,7 +55,6 @@ static struct {
 	char unit[256]; /* this process's unit, "" outside one */
 	uint64_t refused_ns; /* the last refused stop, 0: none followed */
 	uint64_t sanctioned_ns; /* `hmilock stop` granted, 0: not */
-	bool restarted; /* the unit was asked to start again: no longer its main process */
 } st;
 
 /* ---- the service manager, over its private socket ----------------------- */
@@ -273,7 +272,6 @@ static void stop_follow(uint64_t now)
 	    (!strcmp(state, "failed") || !strcmp(state, "inactive"))) {
 		st.refused_ns = 0;
 		if (!stop_unit_job(b, "StartUnit")) {
-			st.restarted = true;
 			notify_off();
 			log_msg(LOG_NOTICE,
 			        "the service manager gave up the refused stop (%s %s): asked it to "
@@ -315,18 +313,9 @@ bool stop_sanctioned(void)
 
 int stop_init(void)
 {
-	char line[2 * PATH_MAX];
-	struct mnt_info mi;
 	char *unit = NULL;
-	FILE *f = fopen("/proc/self/mountinfo", "re");
 
-	while (f && fgets(line, sizeof(line), f))
-		if (mounts_parse_line(line, &mi) == 0 && !strcmp(mi.fstype, "cgroup2")) {
-			snprintf(st.c2, sizeof(st.c2), "%s", mi.mountpoint);
-			break;
-		}
-	if (f)
-		fclose(f);
+	mounts_find_fstype("cgroup2", st.c2, sizeof(st.c2));
 	if (sd_pid_get_unit(0, &unit) >= 0)
 		snprintf(st.unit, sizeof(st.unit), "%s", unit);
 	free(unit);

@@ -79,23 +79,6 @@ static struct {
 	} done;
 } up = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-static int up_find_c2(void)
-{
-	char line[2 * PATH_MAX];
-	struct mnt_info mi;
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (mounts_parse_line(line, &mi) == 0 && !strcmp(mi.fstype, "cgroup2")) {
-			snprintf(up.c2, sizeof(up.c2), "%s", mi.mountpoint);
-			break;
-		}
-	fclose(f);
-	return 0;
-}
-
 /* Session cgroups left by an hmilockd that died during an update: their
  * session is PENDING now; remove the ones that have emptied. */
 static void up_sweep(void)
@@ -119,7 +102,7 @@ static void up_sweep(void)
 int update_init(const struct hmd_config *cfg)
 {
 	up.cfg = cfg;
-	if (up_find_c2() < 0 || !up.c2[0]) {
+	if (mounts_find_fstype("cgroup2", up.c2, sizeof(up.c2)) < 0 || !up.c2[0]) {
 		log_msg(LOG_WARNING, "no cgroup v2 mount: `hmilock update` is refused on this box "
 		                     "(trusted updates need cgroup v2)");
 		return 0;

@@ -337,15 +337,13 @@ free_db:
 int wl_db_open(const char *path, const uint8_t key[WL_KEY_LEN], struct wl_db **out,
                struct wl_err *err)
 {
-	return key ? db_open(path, key, NULL, out, err)
-	           : wl_err_set(err, -EINVAL, WL_E_USAGE, "wl_db_open: missing argument");
+	return db_open(path, key, NULL, out, err);
 }
 
 int wl_db_open_digest(const char *path, const uint8_t sha256[WL_SHA256_LEN], struct wl_db **out,
                       struct wl_err *err)
 {
-	return sha256 ? db_open(path, NULL, sha256, out, err)
-	              : wl_err_set(err, -EINVAL, WL_E_USAGE, "wl_db_open: missing argument");
+	return db_open(path, NULL, sha256, out, err);
 }
 
 int wl_db_empty(const char *path, struct wl_db **out, struct wl_err *err)
