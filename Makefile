@@ -16,7 +16,7 @@ BUILD ?= build/$(FLAVOR)
 B := $(BUILD)
 
 CC ?= cc
-PKGS := libcrypto libelf json-c inih libseccomp audit libsystemd libbpf libcap-ng
+PKGS := libcrypto libelf json-c inih libseccomp audit libsystemd libbpf libcap-ng libclamav
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

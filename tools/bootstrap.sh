@@ -13,10 +13,11 @@ cd "$(dirname "$0")/.."
 # notification daemon on a virtual display and takes a screenshot.
 # rsyslog, iproute2: test 79 forwards denials to a second rsyslog in a
 # network namespace. ansible-core: test 57 checks the Ansible role
-# (packaging/ansible) before the guest runs it.
+# (packaging/ansible) before the guest runs it. clamav: its sigtool makes
+# the prescan tests' signature databases from the tests' own samples.
 PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format llvm bpftool
 libelf-dev zlib1g-dev libssl-dev openssl libjson-c-dev libinih-dev libseccomp-dev
-libaudit-dev libsystemd-dev libbpf-dev libcap-ng-dev libcmocka-dev
+libaudit-dev libsystemd-dev libbpf-dev libcap-ng-dev libclamav-dev clamav libcmocka-dev
 auditd debootstrap util-linux coreutils findutils python3 git
 qemu-system-x86 busybox-static xz-utils cpio
 debhelper devscripts lintian fakeroot man-db groff-base systemd

@@ -21,6 +21,7 @@
 
 #include "hmilock_ctl.h"
 #include "config.h"
+#include "wl.h"
 
 #define CONFIG_MAX_LINE 16384 /* one [watch] mounts line may be long */
 #define CONFIG_SHOW_VALUE 80 /* bytes of a bad value quoted in a message */
@@ -42,7 +43,7 @@ struct config_ctx {
 	int line; /* lines handed to inih so far */
 	char *raw; /* the last of them, newline stripped */
 	size_t raw_cap;
-	int seen[32]; /* line each key was given on (0: not given) */
+	int seen[40]; /* line each key was given on (0: not given) */
 	char *msg;
 	size_t msglen;
 	int err; /* first error (-errno), 0 while none */
@@ -316,22 +317,40 @@ static int config_k_wx_exempt(struct hmd_config *cfg, const char *v)
  * not by the daemon; the daemon checks it like every other key so that a
  * typo in the shared file is caught by --check-config too. Blank-separated
  * absolute paths, at least one; whether they exist is init's business. */
-static int config_k_roots(struct hmd_config *cfg, const char *v)
+static int config_paths(const char *v, char (*out)[PATH_MAX], size_t max, size_t *n)
 {
 	size_t len;
 
-	cfg->n_roots = 0;
+	*n = 0;
 	for (;;) {
 		v += strspn(v, " \t");
 		if (*v == '\0')
-			return cfg->n_roots ? 0 : -EINVAL;
+			return *n ? 0 : -EINVAL;
 		len = strcspn(v, " \t");
-		if (v[0] != '/' || len >= PATH_MAX || cfg->n_roots >= HMD_MAX_ROOTS)
+		if (v[0] != '/' || len >= PATH_MAX || *n >= max)
 			return -EINVAL;
-		memcpy(cfg->roots[cfg->n_roots], v, len);
-		cfg->roots[cfg->n_roots++][len] = '\0';
+		memcpy(out[*n], v, len);
+		out[(*n)++][len] = '\0';
 		v += len;
 	}
+}
+
+static int config_k_roots(struct hmd_config *cfg, const char *v)
+{
+	return config_paths(v, cfg->roots, HMD_MAX_ROOTS, &cfg->n_roots);
+}
+
+/* [prescan]: read by whatever approves files (the CLI's init and add,
+ * hmilockd's maintenance end and update); whether they load is theirs to
+ * say, naming the file, when they do. */
+static int config_k_prescan_db(struct hmd_config *cfg, const char *v)
+{
+	return config_paths(v, cfg->prescan_db, HMD_MAX_PRESCAN, &cfg->n_prescan_db);
+}
+
+static int config_k_blocklists(struct hmd_config *cfg, const char *v)
+{
+	return config_paths(v, cfg->blocklists, HMD_MAX_PRESCAN, &cfg->n_blocklists);
 }
 
 static int config_k_maint_timeout(struct hmd_config *cfg, const char *v)
@@ -496,6 +515,12 @@ static const struct config_key config_keys[] = {
     {"init", "roots", config_k_roots,
      "absolute paths separated by blanks, at most " CONFIG_STR(
          HMD_MAX_ROOTS) " (for hmilock init)"},
+    {"prescan", "databases", config_k_prescan_db,
+     "absolute paths of ClamAV signature files or directories separated by blanks, at "
+     "most " CONFIG_STR(HMD_MAX_PRESCAN)},
+    {"prescan", "blocklists", config_k_blocklists,
+     "absolute paths of SHA-256 blocklist files or directories separated by blanks, at "
+     "most " CONFIG_STR(HMD_MAX_PRESCAN)},
     {"maintenance", "default_timeout", config_k_maint_timeout,
      "a duration from 1s to 7d (e.g. 90s, 30m, 2h, 1d)"},
     {"maintenance", "writers", config_k_writers,
@@ -591,8 +616,9 @@ static void config_fail(struct config_ctx *c, const char *fmt, ...)
 static bool config_known_section(const char *s)
 {
 	return strcmp(s, "agent") == 0 || strcmp(s, "watch") == 0 || strcmp(s, "init") == 0 ||
-	       strcmp(s, "maintenance") == 0 || strcmp(s, "update") == 0 ||
-	       strcmp(s, "events") == 0 || strcmp(s, "notify") == 0 || strcmp(s, "metrics") == 0;
+	       strcmp(s, "prescan") == 0 || strcmp(s, "maintenance") == 0 ||
+	       strcmp(s, "update") == 0 || strcmp(s, "events") == 0 || strcmp(s, "notify") == 0 ||
+	       strcmp(s, "metrics") == 0;
 }
 
 static const struct config_key *config_find(const char *section, const char *name)
@@ -682,8 +708,8 @@ static void config_check_header(struct config_ctx *c, const char *s)
 	config_quote(s, q, sizeof(q));
 	config_fail(
 	    c,
-	    "%s: unknown section (known: [agent], [watch], [init], [maintenance], [update], "
-	    "[events], [notify], [metrics])",
+	    "%s: unknown section (known: [agent], [watch], [init], [prescan], [maintenance], "
+	    "[update], [events], [notify], [metrics])",
 	    q);
 }
 
@@ -800,4 +826,24 @@ int config_load(struct hmd_config *cfg, const char *path, char *msg, size_t msgl
 	rc = config_parse(&c);
 	fclose(c.fp);
 	return rc;
+}
+
+bool config_has_prescan(const struct hmd_config *cfg)
+{
+	return cfg->n_prescan_db + cfg->n_blocklists > 0;
+}
+
+int config_prescan_load(const struct hmd_config *cfg, struct wl_prescan **out, struct wl_err *err)
+{
+	const char *db[HMD_MAX_PRESCAN], *bl[HMD_MAX_PRESCAN];
+	size_t i;
+
+	*out = NULL;
+	if (!config_has_prescan(cfg))
+		return 0;
+	for (i = 0; i < cfg->n_prescan_db; i++)
+		db[i] = cfg->prescan_db[i];
+	for (i = 0; i < cfg->n_blocklists; i++)
+		bl[i] = cfg->blocklists[i];
+	return wl_prescan_load(db, cfg->n_prescan_db, bl, cfg->n_blocklists, out, err);
 }

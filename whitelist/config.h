@@ -21,6 +21,7 @@
 #define HMD_MAX_WATCH 64
 #define HMD_MAX_WRITERS 32 /* [maintenance] writers, root included */
 #define HMD_MAX_ROOTS 64 /* [init] roots */
+#define HMD_MAX_PRESCAN 16 /* [prescan] databases, and blocklists */
 
 enum hmd_mode { HMD_MODE_ENFORCE = 0, HMD_MODE_AUDIT, HMD_MODE_MAINTENANCE, HMD_MODE__MAX };
 enum hmd_match { HMD_MATCH_PATH_HASH = 0, HMD_MATCH_HASH };
@@ -98,6 +99,12 @@ struct hmd_config {
 	 * n_roots 0 = the built-in list (the daemon only checks them) */
 	size_t n_roots;
 	char roots[HMD_MAX_ROOTS][PATH_MAX];
+	/* [prescan] databases (ClamAV signature files or directories) and
+	 * blocklists (SHA-256 lists): what every file is checked against
+	 * before init, add, a maintenance end or an update approves it */
+	size_t n_prescan_db, n_blocklists;
+	char prescan_db[HMD_MAX_PRESCAN][PATH_MAX];
+	char blocklists[HMD_MAX_PRESCAN][PATH_MAX];
 	/* [maintenance] default_timeout: seconds a window stays open */
 	unsigned maint_timeout_s;
 	/* [maintenance] writers: the uids whose writes `maintenance end`
@@ -144,5 +151,13 @@ const char *config_mode_name(enum hmd_mode m);
 /* Is uid one of [maintenance] writers (root always is)? */
 bool config_is_writer(const struct hmd_config *cfg, uint32_t uid);
 int config_mode_parse(const char *s, enum hmd_mode *out);
+/* Does the configuration name a prescan ([prescan] databases or
+ * blocklists)? */
+bool config_has_prescan(const struct hmd_config *cfg);
+/* Load what [prescan] names (wl_prescan_load): *out NULL and 0 when it
+ * names nothing. */
+struct wl_prescan;
+struct wl_err;
+int config_prescan_load(const struct hmd_config *cfg, struct wl_prescan **out, struct wl_err *err);
 
 #endif /* HMILOCK_CONFIG_H */

@@ -29,6 +29,7 @@ struct wl_db {
 	size_t strtab_size;
 	size_t count;
 	uint64_t generation;
+	uint32_t flags; /* WL_DB_F_* */
 	char *path;
 	uint64_t dev, ino; /* the file mapped (fstat of the fd) */
 };
@@ -174,7 +175,8 @@ static const char *db_check_layout(struct wl_db *db)
 		return "header or record size";
 	if (le32toh(h->hash_alg) != DB_ALG_SHA256 || le32toh(h->mac_alg) != DB_MAC_HMAC_SHA256)
 		return "unknown algorithm";
-	if (le32toh(h->flags) != 0 || memcmp(h->reserved, zero, sizeof(zero)) != 0)
+	if ((le32toh(h->flags) & ~WL_DB_F_KNOWN) != 0 ||
+	    memcmp(h->reserved, zero, sizeof(zero)) != 0)
 		return "reserved fields set";
 	if (n > end / sizeof(struct db_rec) ||
 	    le64toh(h->records_size) != n * sizeof(struct db_rec) ||
@@ -189,6 +191,7 @@ static const char *db_check_layout(struct wl_db *db)
 		return "string table not terminated";
 	db->count = (size_t)n;
 	db->generation = le64toh(h->generation);
+	db->flags = le32toh(h->flags);
 	db->recs = (const struct db_rec *)(db->map + rec_off);
 	db->hashidx = (const uint32_t *)(db->map + idx_off);
 	db->strtab = (const char *)db->map + str_off;
@@ -384,6 +387,27 @@ uint64_t wl_db_generation(const struct wl_db *db)
 	return db->generation;
 }
 
+uint32_t wl_db_flags(const struct wl_db *db)
+{
+	return db->flags;
+}
+
+uint32_t wl_db_flags_after(uint32_t flags, bool prescanned, bool no_prescan)
+{
+	if (!prescanned)
+		flags &= ~WL_DB_F_PRESCANNED;
+	return no_prescan ? flags | WL_DB_F_NO_PRESCAN : flags;
+}
+
+const char *wl_db_flags_provenance(uint32_t flags)
+{
+	if (flags & WL_DB_F_NO_PRESCAN)
+		return "not every entry prescanned: the prescan was skipped (--no-prescan)";
+	if (flags & WL_DB_F_PRESCANNED)
+		return "every entry prescanned when approved";
+	return "not prescanned (no [prescan] database or blocklist when approved)";
+}
+
 size_t wl_db_count(const struct wl_db *db)
 {
 	return db->count;
@@ -522,6 +546,7 @@ static int db_copy(const struct wl_db *db, struct wl_set *s, bool keep, struct w
 
 int wl_db_to_set(const struct wl_db *db, struct wl_set *s, struct wl_err *err)
 {
+	wl_set_set_flags(s, db->flags);
 	return db_copy(db, s, false, err);
 }
 

@@ -206,7 +206,8 @@ static int db_qsort_idx(const void *a, const void *b, void *recs)
 }
 
 /* Header in little-endian; plan holds the host-order sizes. */
-static void db_image_header(struct db_image *im, const struct db_header *plan, uint64_t gen)
+static void db_image_header(struct db_image *im, const struct db_header *plan, uint64_t gen,
+                            uint32_t flags)
 {
 	struct db_header *h = im->h;
 
@@ -218,6 +219,7 @@ static void db_image_header(struct db_image *im, const struct db_header *plan, u
 	h->hash_alg = htole32(DB_ALG_SHA256);
 	h->mac_alg = htole32(DB_MAC_HMAC_SHA256);
 	h->record_size = htole32(sizeof(struct db_rec));
+	h->flags = htole32(flags & WL_DB_F_KNOWN);
 	h->records_off = htole64(plan->records_off);
 	h->records_size = htole64(plan->records_size);
 	h->hashidx_off = htole64(plan->hashidx_off);
@@ -248,7 +250,7 @@ static int db_image_build(struct db_image *im, struct wl_set *s, uint64_t gen,
 	im->hashidx = (uint32_t *)(im->buf + plan.hashidx_off);
 	im->strtab = (char *)im->buf + plan.strtab_off;
 	im->str_used = 1;
-	db_image_header(im, &plan, gen);
+	db_image_header(im, &plan, gen, wl_set_flags(s));
 	for (i = 0; i < plan.count; i++) {
 		db_image_record(im, wl_set_at(s, i), &im->recs[i]);
 		im->hashidx[i] = (uint32_t)i;

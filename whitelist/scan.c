@@ -34,6 +34,7 @@ struct scan_cand {
 	dev_t dev;
 	ino_t ino;
 	uint8_t result; /* a wl_skip, or SCAN_APPROVED with e filled */
+	bool unscanned; /* approved, too large for the prescan's engine */
 	struct wl_entry e;
 };
 
@@ -63,6 +64,7 @@ static const char *const scan_skip_names[WL_SKIP__MAX] = {
     [WL_SKIP_SYMLINK] = "symlink",         [WL_SKIP_PSEUDOFS] = "pseudo-fs",
     [WL_SKIP_OTHER_FS] = "other-fs",       [WL_SKIP_UNREADABLE] = "unreadable",
     [WL_SKIP_UNSTABLE] = "unstable",       [WL_SKIP_TOO_LONG] = "too-long",
+    [WL_SKIP_KNOWN_BAD] = "known-bad",     [WL_SKIP_PRESCAN_FAILED] = "prescan-failed",
 };
 
 const char *wl_skip_name(enum wl_skip s)
@@ -542,7 +544,33 @@ static int scan_root(struct scan *s, const char *root, struct wl_err *err)
 
 /* ---- the workers ------------------------------------------------------- */
 
-/* Open, check, classify and hash one candidate; returns its result. */
+/* The prescan of a hashed candidate, on its fd: its result. */
+static uint8_t scan_prescan(struct scan *s, struct scan_cand *c, int fd)
+{
+	char sig[WL_PRESCAN_SIG_LEN];
+	struct wl_err err;
+	int rc = wl_prescan_fd(s->opts->prescan, fd, c->path, c->e.sha256, c->e.size, sig,
+	                       sizeof(sig), &err);
+
+	if (rc == WL_PRESCAN_UNSCANNED)
+		c->unscanned = true;
+	if (rc >= 0 && rc != WL_PRESCAN_BAD)
+		return SCAN_APPROVED;
+	wl_entry_free(&c->e);
+	if (rc < 0) {
+		scan_problem(s, NULL, err.msg); /* names the file */
+		return rc == -ESTALE ? WL_SKIP_UNSTABLE : WL_SKIP_PRESCAN_FAILED;
+	}
+	if (s->opts->known_bad) {
+		pthread_mutex_lock(&s->lock);
+		s->opts->known_bad(c->path, sig, s->opts->known_bad_arg);
+		pthread_mutex_unlock(&s->lock);
+	}
+	return WL_SKIP_KNOWN_BAD;
+}
+
+/* Open, check, classify, hash and prescan one candidate; returns its
+ * result. */
 static uint8_t scan_one(struct scan *s, struct scan_cand *c)
 {
 	bool all = s->opts->all_files;
@@ -567,6 +595,8 @@ static uint8_t scan_one(struct scan *s, struct scan_cand *c)
 		if (!all && !wl_class_qualifies(&cls, c->e.mode)) {
 			wl_entry_free(&c->e);
 			res = WL_SKIP_NOT_EXEC;
+		} else if (s->opts->prescan) {
+			res = scan_prescan(s, c, fd);
 		}
 		wl_class_free(&cls);
 	}
@@ -679,6 +709,7 @@ static int scan_collect(struct scan *s, struct wl_set *out, struct wl_err *err)
 		if (!ret) {
 			st->approved++;
 			st->bytes_hashed += c->e.size;
+			st->prescan_unscanned += c->unscanned;
 		}
 		wl_entry_free(&c->e);
 	}

@@ -17,6 +17,7 @@ struct wl_set {
 	size_t nslots; /* power of two, at least 2 * n */
 	const struct wl_entry **order; /* cap pointers; path order when !dirty */
 	bool dirty;
+	uint32_t flags; /* WL_DB_F_*, written with the set */
 };
 
 /* FNV-1a: a table hash, not a security boundary (paths come from the
@@ -30,6 +31,16 @@ static uint64_t set_hash(const char *s)
 		h *= 0x100000001b3ULL;
 	}
 	return h;
+}
+
+uint32_t wl_set_flags(const struct wl_set *s)
+{
+	return s->flags;
+}
+
+void wl_set_set_flags(struct wl_set *s, uint32_t flags)
+{
+	s->flags = flags;
 }
 
 struct wl_set *wl_set_new(void)

@@ -168,6 +168,10 @@ void wl_entry_free(struct wl_entry *e); /* frees path and interp */
 struct wl_set; /* opaque: entries unique by path */
 
 struct wl_set *wl_set_new(void);
+/* The list flags (WL_DB_F_*) a set is written with; a new set has 0,
+ * wl_db_to_set copies the list's. */
+uint32_t wl_set_flags(const struct wl_set *s);
+void wl_set_set_flags(struct wl_set *s, uint32_t flags);
 void wl_set_free(struct wl_set *s);
 /* Insert or replace (by path). Takes ownership of e->path/e->interp on
  * success and clears them in *e. */
@@ -190,6 +194,8 @@ enum wl_skip {
 	WL_SKIP_UNREADABLE, /* open/read failed (EACCES, EIO...) */
 	WL_SKIP_UNSTABLE, /* kept changing while hashed */
 	WL_SKIP_TOO_LONG, /* path longer than PATH_MAX */
+	WL_SKIP_KNOWN_BAD, /* the prescan named it (wl_scan_opts.prescan) */
+	WL_SKIP_PRESCAN_FAILED, /* the prescan could not scan it: not approved */
 	WL_SKIP__MAX
 };
 const char *wl_skip_name(enum wl_skip s); /* "not-executable", "special", ... */
@@ -202,6 +208,9 @@ struct wl_scan_progress {
 
 struct wl_scan_stats {
 	uint64_t files_seen, approved, bytes_hashed;
+	/* approved without a look by the prescan's engine (larger than it
+	 * scans); the blocklists were checked */
+	uint64_t prescan_unscanned;
 	uint64_t skipped[WL_SKIP__MAX];
 	double seconds;
 	/* Up to 16 remembered problems (unreadable, unstable, too long) for the
@@ -217,6 +226,14 @@ struct wl_scan_opts {
 	/* Called from the calling thread about every 100 ms and once at the end. */
 	void (*progress)(const struct wl_scan_progress *p, void *arg);
 	void *progress_arg;
+	/* NULL: no prescan. Else every qualifying file is checked after it
+	 * is hashed, on the same fd and thread; one it names is not put into
+	 * the set (WL_SKIP_KNOWN_BAD) and known_bad (may be NULL) is called
+	 * with its path and the signature, one call at a time, from a
+	 * worker thread. */
+	const struct wl_prescan *prescan;
+	void (*known_bad)(const char *path, const char *sig, void *arg);
+	void *known_bad_arg;
 };
 
 /* Walk each root (a file or a directory) without following symlinks, hash
@@ -226,6 +243,48 @@ struct wl_scan_opts {
  * at all, or out of memory, fails the call. */
 int wl_scan(const char *const *roots, size_t n_roots, const struct wl_scan_opts *opts,
             struct wl_set *out, struct wl_scan_stats *stats, struct wl_err *err);
+
+/* ---- prescan (prescan.c) ----------------------------------------------------- */
+
+/* What a file about to be approved is checked against: ClamAV signature
+ * databases (libclamav) and plain SHA-256 blocklists. Loaded once, then
+ * read-only and shared by threads. */
+struct wl_prescan;
+
+enum {
+	WL_PRESCAN_CLEAN = 0, /* nothing named it */
+	WL_PRESCAN_BAD = 1, /* named: sig holds the signature (or blocklist entry) */
+	WL_PRESCAN_UNSCANNED = 2, /* too large for the engine; blocklists checked */
+};
+
+#define WL_PRESCAN_SIG_LEN 160 /* room for a signature name */
+
+/* libclamav's process-wide start (cl_init), once: a sandboxed caller makes
+ * it before its filter is in. wl_prescan_load makes it too. */
+int wl_prescan_init(struct wl_err *err);
+/* Load the databases (files or directories, as libclamav's cl_load takes
+ * them) and blocklists (files, or directories of files: one SHA-256 per
+ * line in hex, an optional name after blanks, '#' comments). Any one that
+ * does not load, or holds nothing, fails the call with a message naming
+ * it: a prescan never runs on part of what the operator configured. */
+int wl_prescan_load(const char *const *databases, size_t n_databases, const char *const *blocklists,
+                    size_t n_blocklists, struct wl_prescan **out, struct wl_err *err);
+void wl_prescan_free(struct wl_prescan *p); /* NULL is fine */
+/* What was loaded, one line ("off" for NULL). */
+const char *wl_prescan_describe(const struct wl_prescan *p);
+/* The blocklists only, by a hash already known: WL_PRESCAN_CLEAN or _BAD. */
+int wl_prescan_hash(const struct wl_prescan *p, const uint8_t sha256[WL_SHA256_LEN], char *sig,
+                    size_t siglen);
+/* The blocklists by sha256 (the file's, computed by the caller), then the
+ * engine on the file behind fd (size bytes; read with pread, the offset is
+ * left alone): up to 128 MiB from a buffer whose bytes must hash to
+ * sha256, larger ones through libclamav's map of fd, which must not change
+ * meanwhile. WL_PRESCAN_*, or -errno (err names the file; the file must
+ * not be approved): -ESTALE (WL_E_UNSTABLE) when it changed since it was
+ * hashed, -EIO when the engine failed. */
+int wl_prescan_fd(const struct wl_prescan *p, int fd, const char *name,
+                  const uint8_t sha256[WL_SHA256_LEN], uint64_t size, char *sig, size_t siglen,
+                  struct wl_err *err);
 
 /* Is path dir itself or below it (io.c)? Both absolute and resolved; by
  * whole components: /a/bc is not below /a/b. Everything is below "/". */
@@ -307,7 +366,18 @@ void wl_db_close(struct wl_db *db);
  * what it touches between two calls. Safe while other threads look up. */
 void wl_db_drop_pages(const struct wl_db *db);
 
+/* Provenance flags of a list (its header): */
+#define WL_DB_F_PRESCANNED 0x1u /* every entry was prescanned when approved */
+#define WL_DB_F_NO_PRESCAN 0x2u /* a change since init skipped it (--no-prescan) */
+#define WL_DB_F_KNOWN (WL_DB_F_PRESCANNED | WL_DB_F_NO_PRESCAN)
+/* The flags of the next generation when a change approves new content:
+ * prescanned stays only while every change was; no_prescan is sticky. */
+uint32_t wl_db_flags_after(uint32_t flags, bool prescanned, bool no_prescan);
+/* "every entry prescanned", "not prescanned", ... (one phrase). */
+const char *wl_db_flags_provenance(uint32_t flags);
+
 uint64_t wl_db_generation(const struct wl_db *db);
+uint32_t wl_db_flags(const struct wl_db *db);
 size_t wl_db_count(const struct wl_db *db);
 const char *wl_db_path(const struct wl_db *db);
 /* The file the list was mapped from (st_dev, st_ino of the open file). */

@@ -233,8 +233,13 @@ static const struct tc_bad tc_bads[] = {
     {"[agent]\nmounts = /a\n", "2: [agent] mounts: unknown key"},
     {"[watch]\nmode = audit\n", "2: [watch] mode: unknown key (known: mounts)"},
     {"[agents]\nmode = audit\n",
-     "1: [agents]: unknown section (known: [agent], [watch], [init], [maintenance], [update], "
-     "[events], [notify], [metrics])"},
+     "1: [agents]: unknown section (known: [agent], [watch], [init], [prescan], [maintenance], "
+     "[update], [events], [notify], [metrics])"},
+    {"[prescan]\ndatabases = clamav\n",
+     "2: [prescan] databases: bad value 'clamav' (expected absolute paths of ClamAV"},
+    {"[prescan]\nblocklists =\n", "2: [prescan] blocklists: bad value ''"},
+    {"[prescan]\ndatabase = /x\n",
+     "2: [prescan] database: unknown key (known: databases, blocklists)"},
     {"[notify]\nmessage =\n", "2: [notify] message: bad value '' (expected one line of text"},
     {"[notify]\nmessage = call\x01x\n", "2: [notify] message: bad value 'call\\x01x'"},
     {"[notify]\ninterval = 2h\n",

@@ -719,7 +719,7 @@ static void m_mac_alg(uint8_t *b)
 }
 static void m_flags(uint8_t *b)
 {
-	add32(&HDR(b)->flags, 1);
+	add32(&HDR(b)->flags, 4); /* the known ones are 1 and 2 */
 }
 static void m_reserved(uint8_t *b)
 {

@@ -825,8 +825,9 @@ static void test_entry_from_fd(void **state)
 
 static void test_skip_names(void **state)
 {
-	static const char *const names[] = {"not-executable", "special",    "symlink",  "pseudo-fs",
-	                                    "other-fs",       "unreadable", "unstable", "too-long"};
+	static const char *const names[] = {
+	    "not-executable", "special",  "symlink",  "pseudo-fs", "other-fs",
+	    "unreadable",     "unstable", "too-long", "known-bad", "prescan-failed"};
 	int i;
 
 	(void)state;
