@@ -361,6 +361,7 @@ static void ctl_fill_list(struct hmc_status *s)
 	const struct wl_db *db = list_db(l);
 
 	s->list_generation = list_generation(l);
+	s->list_flags = wl_db_flags(db);
 	s->list_entries = wl_db_count(db);
 	snprintf(s->list_path, sizeof(s->list_path), "%s", wl_db_path(db));
 	memcpy(s->list_sha256, list_sha256(l), sizeof(s->list_sha256));
@@ -390,6 +391,7 @@ static void ctl_fill_counters(struct hmc_status *s, const struct log_info *li)
 	CTL_C(mountinfo_unparsed);
 	CTL_C(maint_windows);
 	CTL_C(update_sessions);
+	CTL_C(known_bad);
 	s->c.audit_records = li->audit_records;
 	s->c.audit_failed = li->audit_failed;
 }
@@ -490,6 +492,18 @@ static void ctl_set_mode(const struct ctl_client *c, uint32_t seq, uint32_t mode
 /* `hmilock stop`: the sanctioned stop, with the admin password. hmilockd
  * exits once the reply is sent (main loop: ctl_stop_asked), with the status
  * the unit does not restart on (HMD_EXIT_STOPPED). */
+/* `hmilock verify --prescan` found a listed file known-bad: an event and
+ * the count (the list stays the operator's to change). */
+static void ctl_known_bad(const struct ctl_client *c, uint32_t seq, const struct hmc_known_bad *k)
+{
+	log_msg(LOG_WARNING,
+	        "known-bad on the list: %s (%s), found by hmilock verify --prescan (pid %d); "
+	        "it stays approved until the operator removes it",
+	        k->path, k->sig, (int)c->pid);
+	log_known_bad("verify", c->pid, k->path, k->sha256);
+	ctl_result(seq, 0, "counted");
+}
+
 static void ctl_stop(const struct ctl_client *c, uint32_t seq, struct hmd_ctl_auth *a)
 {
 	if (!ctl_auth(c, seq, a, "stop"))
@@ -586,10 +600,13 @@ static void ctl_done(void *arg, int rc, const char *msg)
 	}
 	c->waiting = false;
 	ctl_epoll_watch(c, true);
-	if (w->type == HMC_REQ_MAINT_PLAN && rc == 0)
+	if (w->type == HMC_REQ_MAINT_PLAN && rc == 0) {
 		ctl_plan_page(w->seq, w->offset);
-	else
+	} else {
 		ctl_result(w->seq, rc, "%s", msg);
+		if (w->type != HMC_REQ_MAINT_PLAN && window_known_bad())
+			ctl.rep.u.result.flags |= HMC_RESULT_KNOWN_BAD;
+	}
 	e = ctl_send(c->fd, &ctl.rep);
 	if (e) {
 		log_msg(LOG_WARNING, "control socket: reply to pid %d failed: %s (%s: %s)",
@@ -727,8 +744,8 @@ static void ctl_maint_end(struct ctl_client *c, uint32_t seq, struct hmc_maint_e
 			ctl_result(seq, -ENOMEM, "out of memory");
 			return;
 		}
-		rc = window_end(c->id, c->pid, e->flags & HMC_END_DISCARD, ctl_done, w, msg,
-		                sizeof(msg));
+		rc = window_end(c->id, c->pid, e->flags & HMC_END_DISCARD,
+		                e->flags & HMC_END_NO_PRESCAN, ctl_done, w, msg, sizeof(msg));
 		if (rc == -EINPROGRESS) {
 			ctl_defer(c);
 			return;
@@ -793,7 +810,8 @@ static void ctl_update_commit(struct ctl_client *c, uint32_t seq, const struct h
 		ctl_result(seq, -ENOMEM, "out of memory");
 		return;
 	}
-	rc = update_commit(u->session, u->ok, u->keep, ctl_done, w, msg, sizeof(msg));
+	rc = update_commit(u->session, u->ok, u->flags & HMC_UC_KEEP, u->flags & HMC_UC_NO_PRESCAN,
+	                   ctl_done, w, msg, sizeof(msg));
 	if (rc == -EINPROGRESS) {
 		ctl_defer(c);
 		return;
@@ -911,6 +929,9 @@ static bool ctl_serve(struct ctl_client *c, size_t len)
 		break;
 	case HMC_REQ_STOP:
 		ctl_stop(c, ctl.req.h.seq, &ctl.req.u.stop);
+		break;
+	case HMC_REQ_KNOWN_BAD:
+		ctl_known_bad(c, ctl.req.h.seq, &ctl.req.u.known_bad);
 		break;
 	case HMC_REQ_EVENTS:
 		ctl_events(ctl.req.h.seq, &ctl.req.u.events_req);

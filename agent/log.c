@@ -96,7 +96,8 @@ _Static_assert((int)HMD_R__MAX == HMC_R__MAX && (int)HMD_R_LISTED == HMC_R_LISTE
                    (int)HMD_R_UNRESOLVED == HMC_R_UNRESOLVED &&
                    (int)HMD_R_NOT_REGULAR == HMC_R_NOT_REGULAR && (int)HMD_R_ERROR == HMC_R_ERROR &&
                    (int)HMD_R_QUEUE_FULL == HMC_R_QUEUE_FULL && (int)HMD_R_HELPER == HMC_R_HELPER &&
-                   (int)HMD_R_TOO_LARGE == HMC_R_TOO_LARGE,
+                   (int)HMD_R_TOO_LARGE == HMC_R_TOO_LARGE &&
+                   (int)HMD_R_KNOWN_BAD == HMC_R_KNOWN_BAD,
                "hmd_reason and hmc_reason differ");
 
 const char *log_verdict_name(enum hmd_verdict v)
@@ -186,6 +187,27 @@ void log_event(const struct hmd_event *ev)
 	it->kind = LOG_K_EVENT;
 	it->ev = *ev;
 	log_publish(pos);
+}
+
+void log_known_bad(const char *op, pid_t pid, const char *path, const uint8_t *sha256)
+{
+	struct hmd_event ev;
+	struct timespec ts;
+
+	memset(&ev, 0, sizeof(ev));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ev.time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	ev.pid = pid;
+	ev.verdict = HMD_V_DENY;
+	ev.reason = HMD_R_KNOWN_BAD;
+	snprintf(ev.op, sizeof(ev.op), "%s", op);
+	snprintf(ev.path, sizeof(ev.path), "%s", path);
+	if (sha256) {
+		ev.has_hash = 1;
+		memcpy(ev.sha256, sha256, WL_SHA256_LEN);
+	}
+	atomic_fetch_add_explicit(&hmd_stats.known_bad, 1, memory_order_relaxed);
+	log_event(&ev);
 }
 
 static void log_write_msg(int prio, const char *text)

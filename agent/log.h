@@ -31,6 +31,10 @@ struct hmd_event {
 };
 
 int log_init(const struct hmd_config *cfg); /* no thread yet: messages go out at once */
+/* A file a prescan named (op "approve": a commit did not approve it; op
+ * "verify": a listed file `hmilock verify --prescan` flagged): an event
+ * (deny, known-bad) and hmd_stats.known_bad. Any thread. */
+void log_known_bad(const char *op, pid_t pid, const char *path, const uint8_t *sha256);
 /* Is stderr the journal (JOURNAL_STREAM names it)? Then lines go to
  * syslog only, which journald receives too: one line per message. */
 bool log_stderr_is_journal(void);

@@ -170,6 +170,10 @@ size_t metrics_format(const struct hmc_status *s, char *buf, size_t len)
 	            "Maintenance windows opened.", c->maint_windows);
 	metrics_one(&o, "hmilock_update_sessions_total", "counter",
 	            "Trusted update sessions opened.", c->update_sessions);
+	metrics_one(&o, "hmilock_known_bad_total", "counter",
+	            "Files a prescan named known-bad: not approved by a maintenance end or an "
+	            "update, or on the list and flagged by hmilock verify --prescan.",
+	            c->known_bad);
 	metrics_one(&o, "hmilock_helper_events_lost_total", "counter",
 	            "Kernel helper events lost (ring buffer full; the decision is still counted).",
 	            s->h.events_lost);

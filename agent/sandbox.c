@@ -412,6 +412,10 @@ static int sandbox_add_args(scmp_filter_ctx ctx, bool helper)
 	/* the change recorder: is a writer's pidfd still its process
 	 * (recorder_pidfd_alive)? Signal 0 only, a liveness probe */
 	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(pidfd_send_signal), 1, SCMP_A1(SCMP_CMP_EQ, 0));
+	/* the prescan of a commit (libclamav, window.c): its per-scan temp
+	 * directory is chmod'ed before it is removed, the result unused; a
+	 * chmod by path fails here instead of being allowed */
+	SANDBOX_RULE(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(chmod), 0);
 	return rc;
 }
 

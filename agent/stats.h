@@ -30,6 +30,7 @@ struct hmd_stats {
 	atomic_uint_least64_t mountinfo_unparsed; /* lines of the latest scan */
 	atomic_uint_least64_t maint_windows; /* maintenance windows opened */
 	atomic_uint_least64_t update_sessions; /* trusted update sessions opened */
+	atomic_uint_least64_t known_bad; /* files a prescan named (log_known_bad) */
 };
 extern struct hmd_stats hmd_stats;
 void stats_max(atomic_uint_least64_t *max, uint64_t v);

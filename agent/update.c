@@ -321,7 +321,7 @@ int update_begin(pid_t by, pid_t who, uint64_t *session, char *cgroup, char *ori
 	if (rc < 0) {
 		char m2[64];
 
-		window_session_commit(false, NULL, NULL, m2, sizeof(m2)); /* at once */
+		window_session_commit(false, false, NULL, NULL, m2, sizeof(m2)); /* at once */
 		return rc;
 	}
 	/* The kernel helper lets this cgroup write approved files (no-op
@@ -390,8 +390,8 @@ static void up_committed(void *arg, int rc, const char *res)
 	up.done.fn = NULL;
 }
 
-int update_commit(uint64_t session, bool ok, bool keep, window_done_fn *done, void *arg, char *msg,
-                  size_t len)
+int update_commit(uint64_t session, bool ok, bool keep, bool no_prescan, window_done_fn *done,
+                  void *arg, char *msg, size_t len)
 {
 	char res[512], dir[PATH_MAX];
 	bool approve = ok || keep;
@@ -408,7 +408,7 @@ int update_commit(uint64_t session, bool ok, bool keep, window_done_fn *done, vo
 		       -ENOENT;
 	/* Still a session while the recorder reads what is queued (through
 	 * up_attribute); hashing comes after, on the committer thread. */
-	rc = window_session_commit(approve, up_committed, NULL, res, sizeof(res));
+	rc = window_session_commit(approve, no_prescan, up_committed, NULL, res, sizeof(res));
 	pthread_mutex_lock(&up.lock);
 	snprintf(dir, sizeof(dir), "%s", up.dir);
 	up.session = 0;

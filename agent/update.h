@@ -24,8 +24,8 @@ int update_info(uint64_t *session, pid_t *who, char *cgroup, char *origin, size_
  * window_session_commit(): -EINPROGRESS while the files are hashed (then
  * done(arg, rc, msg) follows on the main thread), -EBUSY while another
  * commit runs, 0 or -errno when settled at once. Main thread. */
-int update_commit(uint64_t session, bool ok, bool keep, window_done_fn *done, void *arg, char *msg,
-                  size_t len);
+int update_commit(uint64_t session, bool ok, bool keep, bool no_prescan, window_done_fn *done,
+                  void *arg, char *msg, size_t len);
 /* Is pid (alive or a zombie: the exec gate's, blocked) in the open session's cgroup: 1 yes, 0 no,
  * -ESRCH when it is gone (reaped) and cannot be told. */
 int update_pid_member(pid_t pid);

@@ -35,6 +35,7 @@
 
 struct wn_count {
 	size_t add, change, same, remove, skip, dropped, held, accepted;
+	size_t known_bad, unscannable; /* NOT approved by the prescan */
 	size_t refresh; /* of same: a new file (inode, times, mode) with the listed content */
 };
 
@@ -49,6 +50,9 @@ struct wn_job {
 	bool running; /* started, not yet joined (main thread) */
 	bool commit; /* a commit, else a plan */
 	bool hold; /* hold the changes of writers that are not [maintenance] writers */
+	bool no_prescan; /* commit: the operator skipped the prescan */
+	struct wl_prescan *ps; /* commit: [prescan], loaded by the thread (owned) */
+	char bad[2][160]; /* commit: the first known-bad files, with signatures */
 	atomic_bool done; /* the thread has finished its work */
 	atomic_bool cancel; /* window_fini: stop between two files */
 	struct recorder_entry *ents; /* the snapshot worked on (owned) */
@@ -91,7 +95,11 @@ static struct {
 	pid_t end_by;
 	bool end_discard, end_restore;
 	enum hmd_mode end_mode;
+	size_t known_bad; /* of the commit finished last (main thread) */
 } wn = {.efd = -1};
+
+/* Internal results of wn_plan_one, never in a plan sent out. */
+enum { WN_KNOWN_BAD = HMC_PK__MAX, WN_UNSCANNABLE };
 
 #define WN_LOCK_WAIT_MS 10000 /* on the committer thread: the main loop runs on */
 
@@ -116,17 +124,53 @@ static size_t wn_tree_gone(const struct wl_db *db, const char *dir, struct wl_se
 	return n;
 }
 
+/* An ADD or CHANGE of a commit, prescanned on its fd: kind, or
+ * WN_KNOWN_BAD / WN_UNSCANNABLE (logged; e freed). */
+static uint32_t wn_prescan(struct wn_job *j, int fd, struct wl_entry *e, uint32_t kind)
+{
+	char sig[WL_PRESCAN_SIG_LEN];
+	struct wl_err err = {0};
+	int rc;
+
+	if (!j->ps || (kind != HMC_PK_ADD && kind != HMC_PK_CHANGE))
+		return kind;
+	rc = wl_prescan_fd(j->ps, fd, e->path, e->sha256, e->size, sig, sizeof(sig), &err);
+	if (rc == WL_PRESCAN_UNSCANNED)
+		log_msg(LOG_NOTICE,
+		        "maintenance: %s is larger than the prescan's engine scans: checked "
+		        "against the blocklists only",
+		        e->path);
+	if (rc >= 0 && rc != WL_PRESCAN_BAD)
+		return kind;
+	if (rc < 0) {
+		log_msg(LOG_ERR, "maintenance: NOT approved: %s", err.msg);
+		kind = WN_UNSCANNABLE;
+	} else {
+		log_msg(LOG_WARNING, "maintenance: NOT approved, known-bad: %s (%s)", e->path, sig);
+		if (j->c.known_bad < sizeof(j->bad) / sizeof(j->bad[0]))
+			snprintf(j->bad[j->c.known_bad], sizeof(j->bad[0]), "%.100s (%.50s)",
+			         e->path, sig);
+		log_known_bad("approve", getpid(), e->path, e->sha256);
+		kind = WN_KNOWN_BAD;
+	}
+	wl_entry_free(e);
+	memset(e, 0, sizeof(*e));
+	return kind;
+}
+
 /* What the end does with one recorded path; *e filled (caller frees) for
  * ADD and CHANGE. Hashes through an fd opened O_NOFOLLOW: a symlink or a
- * special file put in place of a path is never followed or read. */
-static uint32_t wn_plan_path(const struct wl_db *db, const struct recorder_entry *r,
-                             struct wl_entry *e)
+ * special file put in place of a path is never followed or read. A commit
+ * prescans (j->ps) what it would approve on the same fd. */
+static uint32_t wn_plan_path(struct wn_job *j, const struct wl_db *db,
+                             const struct recorder_entry *r, struct wl_entry *e)
 {
 	struct wl_class cls = {0};
 	struct wl_err err = {0};
 	struct wl_rec rec;
 	bool listed = wl_db_find_path(db, r->path, &rec) == 0, qual;
 	struct stat st;
+	uint32_t kind;
 	int fd;
 
 	memset(e, 0, sizeof(*e));
@@ -144,12 +188,16 @@ static uint32_t wn_plan_path(const struct wl_db *db, const struct recorder_entry
 		        r->path, err.msg);
 		return HMC_PK_SKIP;
 	}
-	close(fd);
 	qual = wl_class_qualifies(&cls, e->mode);
 	wl_class_free(&cls);
 	if (listed)
-		return memcmp(rec.sha256, e->sha256, WL_SHA256_LEN) ? HMC_PK_CHANGE : HMC_PK_SAME;
-	return qual ? HMC_PK_ADD : HMC_PK_SKIP;
+		kind = memcmp(rec.sha256, e->sha256, WL_SHA256_LEN) ? HMC_PK_CHANGE : HMC_PK_SAME;
+	else
+		kind = qual ? HMC_PK_ADD : HMC_PK_SKIP;
+	if (!j->hold || config_is_writer(wn.cfg, r->uid)) /* held: not approved anyway */
+		kind = wn_prescan(j, fd, e, kind);
+	close(fd);
+	return kind;
 }
 
 /* wn_plan_path, and a change that would add or change an entry is HELD
@@ -157,12 +205,12 @@ static uint32_t wn_plan_path(const struct wl_db *db, const struct recorder_entry
  * (another user, or nobody could be named: recorder.c): only the
  * operator's explicit accept in a review approves it. A removal is never
  * held: it only takes an entry of a file that is gone off the list. */
-static uint32_t wn_plan_one(const struct wl_db *db, const struct recorder_entry *r,
-                            struct wl_entry *e, bool hold)
+static uint32_t wn_plan_one(struct wn_job *j, const struct wl_db *db,
+                            const struct recorder_entry *r, struct wl_entry *e)
 {
-	uint32_t kind = wn_plan_path(db, r, e);
+	uint32_t kind = wn_plan_path(j, db, r, e);
 
-	if (hold && (kind == HMC_PK_ADD || kind == HMC_PK_CHANGE) &&
+	if (j->hold && (kind == HMC_PK_ADD || kind == HMC_PK_CHANGE) &&
 	    !config_is_writer(wn.cfg, r->uid)) {
 		wl_entry_free(e);
 		memset(e, 0, sizeof(*e));
@@ -179,7 +227,7 @@ static void wn_plan_run(struct wn_job *j)
 
 	j->serial = list_serial(l);
 	for (i = 0; i < j->n && !atomic_load(&j->cancel); i++) {
-		j->kinds[i] = wn_plan_one(list_db(l), &j->ents[i], &e, j->hold);
+		j->kinds[i] = wn_plan_one(j, list_db(l), &j->ents[i], &e);
 		wl_entry_free(&e);
 	}
 	list_put(l);
@@ -233,9 +281,13 @@ static int wn_apply(struct wn_job *j, const struct wl_db *db, struct wl_set *s)
 		if (atomic_load(&j->cancel))
 			return -ECANCELED;
 		r = &j->ents[i];
-		kind = wn_plan_one(db, r, &e, j->hold);
+		kind = wn_plan_one(j, db, r, &e);
 		if (kind == HMC_PK_HELD)
 			wn_held_log(r, c->held++);
+		else if (kind == WN_KNOWN_BAD)
+			c->known_bad++;
+		else if (kind == WN_UNSCANNABLE)
+			c->unscannable++;
 		else if (r->op == 'T' && kind == HMC_PK_REMOVE)
 			c->remove += wn_tree_gone(db, r->path, s);
 		else if ((kind == HMC_PK_ADD || kind == HMC_PK_CHANGE) && wl_set_put(s, &e) == 0)
@@ -253,6 +305,33 @@ static int wn_apply(struct wn_job *j, const struct wl_db *db, struct wl_set *s)
 	return 0;
 }
 
+/* [prescan] for a commit, loaded anew each time (the operator may have
+ * copied newer databases in): one that does not load fails the commit,
+ * which approves nothing and leaves the changes waiting for review. */
+static int wn_prescan_load(struct wn_job *j)
+{
+	int rc;
+
+	if (j->no_prescan) {
+		log_msg(LOG_WARNING,
+		        "maintenance: --no-prescan: the changes are approved without a "
+		        "prescan; the list says so in hmilock status");
+		return 0;
+	}
+	rc = config_prescan_load(wn.cfg, &j->ps, &j->err);
+	if (rc < 0) {
+		char why[sizeof(j->err.msg)];
+
+		snprintf(why, sizeof(why), "%s", j->err.msg);
+		snprintf(j->err.msg, sizeof(j->err.msg), "%.80s: [prescan]: %.380s", wn.cfg->path,
+		         why);
+		return rc;
+	}
+	if (j->ps)
+		log_msg(LOG_INFO, "maintenance: prescan: %s", wl_prescan_describe(j->ps));
+	return 0;
+}
+
 /* Hash, build the set and write the next list generation (not loaded:
  * that is the main thread's, in wn_commit_finish). */
 static void wn_commit_run(struct wn_job *j)
@@ -264,9 +343,14 @@ static void wn_commit_run(struct wn_job *j)
 	int rc = s ? wl_key_load(wn.cfg->key, key, &j->err) : -ENOMEM;
 
 	if (rc == 0)
+		rc = wn_prescan_load(j);
+	if (rc == 0)
 		rc = wl_db_to_set(list_db(l), s, &j->err);
 	if (rc == 0)
 		rc = wn_apply(j, list_db(l), s);
+	if (rc == 0 && j->c.add + j->c.change)
+		wl_set_set_flags(s,
+		                 wl_db_flags_after(wl_set_flags(s), j->ps != NULL, j->no_prescan));
 	if (rc == -ECANCELED)
 		snprintf(j->err.msg, sizeof(j->err.msg),
 		         "hmilockd stopped before every change was hashed");
@@ -283,6 +367,8 @@ static void wn_commit_run(struct wn_job *j)
 	explicit_bzero(key, sizeof(key));
 	list_put(l);
 	wl_set_free(s);
+	wl_prescan_free(j->ps);
+	j->ps = NULL;
 	j->rc = rc;
 }
 
@@ -615,7 +701,7 @@ static void wn_session_close(int rc, const char *res, char *msg, size_t len)
 /* The record without the review's drops, to the committer thread; a held
  * change the review accepted is approved as if a writer had made it
  * (logged: the operator said so). */
-static int wn_commit_start(bool hold)
+static int wn_commit_start(bool hold, bool no_prescan)
 {
 	struct wn_job *j = &wn.commit_job;
 	struct recorder_entry *r;
@@ -641,6 +727,8 @@ static int wn_commit_start(bool hold)
 		j->ents[o++] = *r;
 	}
 	j->hold = hold;
+	j->no_prescan = no_prescan;
+	memset(j->bad, 0, sizeof(j->bad));
 	j->c.dropped = j->n - o;
 	j->n = o;
 	wn_drops_clear(); /* applied */
@@ -650,7 +738,13 @@ static int wn_commit_start(bool hold)
 	return rc;
 }
 
-int window_session_commit(bool approve, window_done_fn *done, void *arg, char *msg, size_t len)
+size_t window_known_bad(void)
+{
+	return wn.known_bad;
+}
+
+int window_session_commit(bool approve, bool no_prescan, window_done_fn *done, void *arg, char *msg,
+                          size_t len)
 {
 	struct state_file sf;
 	char res[300];
@@ -658,6 +752,7 @@ int window_session_commit(bool approve, window_done_fn *done, void *arg, char *m
 
 	if (window_busy(msg, len))
 		return -EBUSY;
+	wn.known_bad = 0;
 	state_file_get(&sf);
 	recorder_stop();
 	journal_close();
@@ -665,7 +760,7 @@ int window_session_commit(bool approve, window_done_fn *done, void *arg, char *m
 		wn_session_close(0, "nothing approved", msg, len);
 		return 0;
 	}
-	rc = wn_commit_start(sf.window != STATE_W_UPDATE);
+	rc = wn_commit_start(sf.window != STATE_W_UPDATE, no_prescan);
 	if (rc < 0) {
 		snprintf(res, sizeof(res), "the list was NOT changed: cannot start hashing: %s",
 		         strerror(-rc));
@@ -681,7 +776,7 @@ int window_session_commit(bool approve, window_done_fn *done, void *arg, char *m
 
 /* What a commit did, in one line: the held changes named with where they
  * are listed and how to approve one. */
-static void wn_result(const struct wn_count *c, char *res, size_t len)
+static void wn_result(const struct wn_count *c, const char (*bad)[160], char *res, size_t len)
 {
 	int n = snprintf(res, len,
 	                 "%zu added, %zu changed, %zu removed, %zu unchanged, %zu not qualifying "
@@ -695,6 +790,15 @@ static void wn_result(const struct wn_count *c, char *res, size_t len)
 	if (n > 0 && (size_t)n < len && c->accepted)
 		n += snprintf(res + n, len - (size_t)n,
 		              ", %zu written by other users accepted by review", c->accepted);
+	if (n > 0 && (size_t)n < len && c->known_bad)
+		n += snprintf(res + n, len - (size_t)n, "; %zu NOT approved as known-bad: %s%s%s%s",
+		              c->known_bad, bad[0], c->known_bad > 1 ? ", " : "", bad[1],
+		              c->known_bad > 2 ? ", ... (all in hmilockd's log)" : "");
+	if (n > 0 && (size_t)n < len && c->unscannable)
+		n += snprintf(res + n, len - (size_t)n,
+		              "; %zu NOT approved: the prescan could not scan them (in hmilockd's "
+		              "log)",
+		              c->unscannable);
 	if (n > 0 && (size_t)n < len && c->held)
 		snprintf(
 		    res + n, len - (size_t)n,
@@ -732,7 +836,8 @@ static void wn_commit_finish(void)
 		         j->err.msg[0] ? j->err.msg : strerror(-rc),
 		         rc == -ESTALE ? " after `hmilock reload`" : "");
 	else
-		wn_result(&j->c, res, sizeof(res));
+		wn_result(&j->c, (const char(*)[160])j->bad, res, sizeof(res));
+	wn.known_bad = rc < 0 ? 0 : j->c.known_bad + j->c.unscannable;
 	wn_job_clear(j);
 	wn.commit_done = (struct wn_waiter){0};
 	wn_session_close(rc, res, msg, sizeof(msg));
@@ -786,8 +891,8 @@ static void wn_end_done(void *arg, int rc, const char *res)
 		w.fn(w.arg, rc, msg);
 }
 
-int window_end(uint64_t client, pid_t by, bool discard, window_done_fn *done, void *arg, char *msg,
-               size_t len)
+int window_end(uint64_t client, pid_t by, bool discard, bool no_prescan, window_done_fn *done,
+               void *arg, char *msg, size_t len)
 {
 	struct state_file sf;
 	char res[640];
@@ -812,7 +917,7 @@ int window_end(uint64_t client, pid_t by, bool discard, window_done_fn *done, vo
 	wn.end_discard = discard;
 	wn.end_restore = sf.window == STATE_W_MAINT;
 	wn.end_mode = sf.mode;
-	rc = window_session_commit(!discard, wn_end_done, NULL, res, sizeof(res));
+	rc = window_session_commit(!discard, no_prescan, wn_end_done, NULL, res, sizeof(res));
 	if (rc == -EINPROGRESS) {
 		wn.end_done = (struct wn_waiter){done, arg};
 		snprintf(msg, len, "%s", res);
@@ -904,12 +1009,16 @@ static void wn_replay(void *arg, char op, const char *path, uint32_t uid)
 
 int window_init(const struct hmd_config *cfg, char *msg, size_t msglen)
 {
+	struct wl_err err = {0};
 	char path[PATH_MAX];
 	struct state_file sf;
 	size_t bad;
 	int rc;
 
 	wn.cfg = cfg;
+	/* libclamav's start, before the sandbox: a commit loads [prescan] */
+	if (config_has_prescan(cfg) && wl_prescan_init(&err) < 0)
+		log_msg(LOG_ERR, "%s: no change can be approved until this is mended", err.msg);
 	rc = state_sibling("maintenance.journal", path, sizeof(path));
 	if (rc == 0)
 		rc = journal_init(path, cfg->key);

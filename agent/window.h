@@ -54,8 +54,12 @@ int window_drop(uint64_t client, const char (*paths)[PATH_MAX], size_t n, bool a
                 size_t len);
 /* End the maintenance window (or the one waiting for review): discard
  * approves nothing and finishes at once; otherwise -EINPROGRESS. */
-int window_end(uint64_t client, pid_t by, bool discard, window_done_fn *done, void *arg, char *msg,
-               size_t len);
+int window_end(uint64_t client, pid_t by, bool discard, bool no_prescan, window_done_fn *done,
+               void *arg, char *msg, size_t len);
+/* Files the commit finished last left unapproved because the prescan
+ * named them (or could not scan them): for the reply's
+ * HMC_RESULT_KNOWN_BAD. Main thread. */
+size_t window_known_bad(void);
 void window_client_gone(uint64_t client);
 
 struct window_info {
@@ -87,7 +91,8 @@ int window_session_open(enum state_window kind, uint32_t timeout_s, recorder_att
  * (-EINPROGRESS, done follows), or approve nothing (finished at once). On
  * success the state file says nothing is open and the journal goes; on a
  * failed commit the changes wait for review. */
-int window_session_commit(bool approve, window_done_fn *done, void *arg, char *msg, size_t len);
+int window_session_commit(bool approve, bool no_prescan, window_done_fn *done, void *arg, char *msg,
+                          size_t len);
 /* The session's owner went away without ending it: stop recording,
  * approve nothing, keep the record waiting for review, as after a crash. */
 void window_session_interrupt(const char *why);

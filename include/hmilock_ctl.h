@@ -18,7 +18,7 @@
 #include <string.h>
 
 #define HMC_MAGIC 0x4b4c4d48u /* "HMLK" in a little-endian dump */
-#define HMC_VERSION 1
+#define HMC_VERSION 2
 #define HMC_MAX_MSG 65536 /* no message is longer (SEQPACKET record) */
 #define HMC_DEFAULT_SOCKET "/run/hmilock/hmilockd.sock"
 #define HMC_PATH_LEN 4096 /* PATH_MAX, static-asserted in ctl.c */
@@ -31,6 +31,7 @@ enum hmc_type {
 	HMC_REQ_RELOAD = 0x03, /* no body */
 	HMC_REQ_EVENTS = 0x04, /* struct hmc_events_req */
 	HMC_REQ_STOP = 0x05, /* struct hmd_ctl_auth -> RESULT, then hmilockd exits (status 4) */
+	HMC_REQ_KNOWN_BAD = 0x06, /* struct hmc_known_bad -> RESULT: an event, counted */
 	/* maintenance window and trusted updater (agent/window.c, update.c) */
 	HMC_REQ_MAINT_BEGIN = 0x10, /* struct hmc_maint_begin -> RESULT */
 	HMC_REQ_MAINT_STATUS = 0x11, /* no body -> MAINT_STATUS */
@@ -62,6 +63,7 @@ enum hmc_reason {
 	HMC_R_QUEUE_FULL,
 	HMC_R_HELPER,
 	HMC_R_TOO_LARGE,
+	HMC_R_KNOWN_BAD,
 	HMC_R__MAX
 };
 
@@ -104,9 +106,10 @@ struct hmc_events_req {
 
 #define HMC_MAX_ERRNO 4095 /* Linux MAX_ERRNO: -errno is -1..-4095 */
 
+#define HMC_RESULT_KNOWN_BAD 1u /* a commit left files unapproved: the prescan named them */
 struct hmc_result {
 	int32_t error; /* 0 or -errno (-HMC_MAX_ERRNO..0), checked */
-	uint32_t reserved; /* 0 */
+	uint32_t flags; /* HMC_RESULT_* */
 	char msg[512]; /* NUL-terminated, one line */
 };
 
@@ -117,6 +120,7 @@ struct hmc_counters {
 	uint64_t mountinfo_unparsed; /* mountinfo lines not understood (not marked) */
 	uint64_t audit_records, audit_failed; /* deny records sent / failed to send */
 	uint64_t maint_windows, update_sessions; /* opened since start */
+	uint64_t known_bad; /* files a prescan named: not approved, or flagged */
 };
 
 /* What was refused, by layer and operation. The fanotify gate decides
@@ -162,7 +166,7 @@ struct hmc_status {
 	uint32_t audit_ok; /* 1 while deny records reach the audit system */
 	int32_t pid; /* hmilockd's */
 	uint32_t workers; /* worker threads */
-	uint32_t reserved;
+	uint32_t list_flags; /* the loaded list's WL_DB_F_* (its provenance) */
 	uint64_t uptime_s;
 	uint64_t list_generation, list_entries;
 	uint64_t cache_entries, cache_capacity; /* verdicts cached now / room */
@@ -290,6 +294,7 @@ enum {
 	HMC_END_MORE = 1, /* only add these drops; the end follows */
 	HMC_END_DISCARD = 2, /* approve nothing, drop the record */
 	HMC_END_ACCEPT = 4, /* with MORE: the paths are held changes accepted, not drops */
+	HMC_END_NO_PRESCAN = 8, /* approve without the [prescan] (logged, on the list) */
 };
 
 /* Ending a window: drops of a --review come in messages with HMC_END_MORE
@@ -316,10 +321,20 @@ struct hmc_update {
 	char origin[HMC_PATH_LEN]; /* pid's cgroup directory before the session */
 };
 
+#define HMC_UC_KEEP 1u /* --keep-on-failure */
+#define HMC_UC_NO_PRESCAN 2u /* --no-prescan: approve without the [prescan] */
 struct hmc_update_commit {
 	uint64_t session;
 	uint32_t ok; /* the command exited 0 */
-	uint32_t keep; /* --keep-on-failure */
+	uint32_t flags; /* HMC_UC_* */
+};
+
+/* A listed file `hmilock verify --prescan` found known-bad: hmilockd
+ * makes it an event (deny, known-bad, op "verify") and counts it. */
+struct hmc_known_bad {
+	uint8_t sha256[32]; /* as listed */
+	char sig[160]; /* NUL-terminated: the signature or blocklist entry */
+	char path[HMC_PATH_LEN];
 };
 
 /* A whole message, for buffers. */
@@ -328,6 +343,7 @@ struct hmc_msg {
 	union {
 		struct hmc_set_mode set_mode;
 		struct hmd_ctl_auth stop;
+		struct hmc_known_bad known_bad;
 		struct hmc_events_req events_req;
 		struct hmc_result result;
 		struct hmc_status status;
@@ -348,10 +364,10 @@ _Static_assert(sizeof(struct hmd_ctl_auth) == HMC_PASSWORD_LEN, "hmd_ctl_auth la
 _Static_assert(sizeof(struct hmc_set_mode) == 8 + HMC_PASSWORD_LEN, "hmc_set_mode layout");
 _Static_assert(sizeof(struct hmc_events_req) == 24, "hmc_events_req layout");
 _Static_assert(sizeof(struct hmc_result) == 520, "hmc_result layout");
-_Static_assert(sizeof(struct hmc_counters) == 21 * 8, "hmc_counters layout");
+_Static_assert(sizeof(struct hmc_counters) == 22 * 8, "hmc_counters layout");
 _Static_assert(sizeof(struct hmc_helper_counters) == (2 * HMC_OP__MAX + 2) * 8,
                "hmc_helper_counters layout");
-_Static_assert(sizeof(struct hmc_status) == 96 + 168 + sizeof(struct hmc_helper_counters) + 4096 +
+_Static_assert(sizeof(struct hmc_status) == 96 + 176 + sizeof(struct hmc_helper_counters) + 4096 +
                                                 32 + 128 + 256 + 128 + 1024 + 256 + 256 + 2048,
                "hmc_status");
 _Static_assert(sizeof(struct hmc_event) == 32 + 32 + 16 + 256 + 4096, "hmc_event layout");
@@ -380,6 +396,8 @@ static inline long hmc_body_size(uint16_t type, enum hmc_dir dir)
 			return (long)sizeof(struct hmc_set_mode);
 		case HMC_REQ_STOP:
 			return (long)sizeof(struct hmd_ctl_auth);
+		case HMC_REQ_KNOWN_BAD:
+			return (long)sizeof(struct hmc_known_bad);
 		case HMC_REQ_EVENTS:
 			return (long)sizeof(struct hmc_events_req);
 		case HMC_REQ_MAINT_STATUS:
@@ -455,8 +473,8 @@ static inline const char *hmc_check_maint(const struct hmc_msg *m)
 	case HMC_REQ_MAINT_PLAN:
 		return m->u.maint_plan_req.reserved ? "reserved field not zero" : NULL;
 	case HMC_REQ_MAINT_END:
-		if ((m->u.maint_end.flags &
-		     ~(uint32_t)(HMC_END_MORE | HMC_END_DISCARD | HMC_END_ACCEPT)) ||
+		if ((m->u.maint_end.flags & ~(uint32_t)(HMC_END_MORE | HMC_END_DISCARD |
+		                                        HMC_END_ACCEPT | HMC_END_NO_PRESCAN)) ||
 		    ((m->u.maint_end.flags & HMC_END_ACCEPT) &&
 		     !(m->u.maint_end.flags & HMC_END_MORE)))
 			return "unknown flags";
@@ -472,8 +490,10 @@ static inline const char *hmc_check_maint(const struct hmc_msg *m)
 			return "malformed update request";
 		return hmc_auth_ok(&m->u.update_begin.auth) ? NULL : "password not NUL-terminated";
 	case HMC_REQ_UPDATE_COMMIT:
-		return m->u.update_commit.ok > 1 || m->u.update_commit.keep > 1 ? "malformed commit"
-		                                                                : NULL;
+		return m->u.update_commit.ok > 1 ||
+		               (m->u.update_commit.flags & ~(HMC_UC_KEEP | HMC_UC_NO_PRESCAN))
+		           ? "malformed commit"
+		           : NULL;
 	case HMC_REP_MAINT_STATUS:
 		for (i = 0; i < m->u.maint_status.n_unrecorded && i < HMC_UNRECORDED_MAX; i++)
 			if (!hmc_unrecorded_ok(&m->u.maint_status.unrecorded[i]))
@@ -523,6 +543,12 @@ static inline const char *hmc_check_body(const struct hmc_msg *m)
 		return NULL;
 	case HMC_REQ_STOP:
 		return hmc_auth_ok(&m->u.stop) ? NULL : "password not NUL-terminated";
+	case HMC_REQ_KNOWN_BAD:
+		return hmc_str_ok(m->u.known_bad.sig, sizeof(m->u.known_bad.sig)) &&
+		               hmc_str_ok(m->u.known_bad.path, sizeof(m->u.known_bad.path)) &&
+		               m->u.known_bad.path[0] == '/'
+		           ? NULL
+		           : "bad known-bad report";
 	case HMC_REQ_EVENTS:
 		if (m->u.events_req.reserved)
 			return "reserved field not zero";
@@ -737,6 +763,7 @@ static inline const char *hmc_reason_name(uint32_t r)
 	    [HMC_R_QUEUE_FULL] = "queue-full",
 	    [HMC_R_HELPER] = "helper",
 	    [HMC_R_TOO_LARGE] = "too-large",
+	    [HMC_R_KNOWN_BAD] = "known-bad",
 	};
 
 	return r < HMC_R__MAX ? names[r] : "unknown";

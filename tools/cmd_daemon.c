@@ -161,6 +161,7 @@ static void cd_status_counters(json_object *o, const struct hmc_status *s)
 	CD_U64(o, "audit_failed", c->audit_failed);
 	CD_U64(o, "maint_windows", c->maint_windows);
 	CD_U64(o, "update_sessions", c->update_sessions);
+	CD_U64(o, "known_bad", c->known_bad);
 }
 
 /* Each line "what\tpath\tstate" of s->protected_files to fn. */
@@ -221,6 +222,13 @@ static void cd_status_json(const struct hmc_status *s)
 			wl_hex(s->list_sha256, hex);
 		json_object_object_add(o, "list_sha256", json_object_new_string(hex));
 	}
+	json_object_object_add(o, "list_prescanned",
+	                       json_object_new_boolean((s->list_flags & WL_DB_F_PRESCANNED) &&
+	                                               !(s->list_flags & WL_DB_F_NO_PRESCAN)));
+	json_object_object_add(o, "list_no_prescan",
+	                       json_object_new_boolean(s->list_flags & WL_DB_F_NO_PRESCAN));
+	json_object_object_add(o, "list_provenance",
+	                       json_object_new_string(wl_db_flags_provenance(s->list_flags)));
 	json_object_object_add(o, "match", json_object_new_string(s->match ? "hash" : "path+hash"));
 	json_object_object_add(o, "on_error_policy",
 	                       json_object_new_string(s->on_error ? "allow" : "deny"));
@@ -285,6 +293,10 @@ static void cd_status_text(const struct hmc_status *s)
 	printf(", generation %llu, %llu entries; match %s, on_error %s\n",
 	       (unsigned long long)s->list_generation, (unsigned long long)s->list_entries,
 	       s->match ? "hash" : "path+hash", s->on_error ? "allow" : "deny");
+	printf("provenance: %s\n", wl_db_flags_provenance(s->list_flags));
+	if (c->known_bad)
+		printf("known-bad:  %llu files named by a prescan since start (hmilock events)\n",
+		       (unsigned long long)c->known_bad);
 	printf("decisions:  %llu allowed, %llu denied, %llu would-deny, %llu errors, "
 	       "%llu answered by on_error (%llu queue full), %llu own\n",
 	       (unsigned long long)c->allowed, (unsigned long long)hmc_status_refused(s, true),

@@ -285,6 +285,7 @@ enum imp_outcome {
 	IMP_MISSING,
 	IMP_DIFFERS,
 	IMP_OTHER,
+	IMP_KNOWN_BAD, /* matches, and the prescan named it */
 	IMP_MATCH,
 };
 
@@ -330,8 +331,29 @@ static int imp_open(const struct wl_export_entry *e)
 	return fd;
 }
 
-/* Hash the file on this box; put it into found when it matches. */
-static enum imp_outcome imp_one(struct wl_set *found, const struct wl_export_entry *e)
+/* The prescan of a matching file on its fd (kb->ps may be NULL). */
+static enum imp_outcome imp_prescan(struct knownbad *kb, int fd, const struct wl_entry *ent)
+{
+	char sig[WL_PRESCAN_SIG_LEN];
+	struct wl_err err = {0};
+	int rc;
+
+	if (!kb->ps)
+		return IMP_MATCH;
+	rc = wl_prescan_fd(kb->ps, fd, ent->path, ent->sha256, ent->size, sig, sizeof(sig), &err);
+	if (rc < 0)
+		imp_report("unscanned", ent->path, err.msg);
+	if (rc == WL_PRESCAN_BAD) {
+		imp_report("known-bad", ent->path, sig);
+		knownbad_add(kb, ent->path, sig);
+	}
+	return rc < 0 ? IMP_OTHER : rc == WL_PRESCAN_BAD ? IMP_KNOWN_BAD : IMP_MATCH;
+}
+
+/* Hash the file on this box; put it into found when it matches and the
+ * prescan does not name it. */
+static enum imp_outcome imp_one(struct wl_set *found, struct knownbad *kb,
+                                const struct wl_export_entry *e)
 {
 	char why[2 * WL_HEX_LEN + 64], hex[WL_HEX_LEN], hex2[WL_HEX_LEN];
 	struct wl_entry ent = {0};
@@ -346,16 +368,18 @@ static enum imp_outcome imp_one(struct wl_set *found, const struct wl_export_ent
 		imp_report("unreadable", e->path, err.msg);
 		return IMP_OTHER;
 	}
-	close(fd);
 	if (memcmp(ent.sha256, e->sha256, WL_SHA256_LEN) != 0) {
 		wl_hex(e->sha256, hex);
 		wl_hex(ent.sha256, hex2);
 		snprintf(why, sizeof(why), "exported sha256 %s, here %s", hex, hex2);
 		imp_report("differs", e->path, why);
 		out = IMP_DIFFERS;
-	} else if (wl_set_put(found, &ent) < 0) {
-		out = IMP_OTHER;
+	} else {
+		out = imp_prescan(kb, fd, &ent);
 	}
+	close(fd);
+	if (out == IMP_MATCH && wl_set_put(found, &ent) < 0)
+		out = IMP_OTHER;
 	wl_entry_free(&ent);
 	return out;
 }
@@ -363,10 +387,12 @@ static enum imp_outcome imp_one(struct wl_set *found, const struct wl_export_ent
 /* ---- import: the command ------------------------------------------------------- */
 
 #define IMPORT_USAGE                                                                               \
-	"hmilock import [--merge|--replace] [--pubkey FILE] [--password-file FILE] FILE"
+	"hmilock import [--merge|--replace] [--no-prescan] [--pubkey FILE] [--password-file "      \
+	"FILE] "                                                                                   \
+	"FILE"
 
 struct imp_opts {
-	bool replace;
+	bool replace, no_prescan;
 	const char *pubkey, *pwfile, *file;
 };
 
@@ -377,6 +403,7 @@ static int import_opts(int argc, char **argv, struct imp_opts *o, int *rc)
 	    {"replace", no_argument, NULL, 'r'},
 	    {"pubkey", required_argument, NULL, 'k'},
 	    {"password-file", required_argument, NULL, 'p'},
+	    {"no-prescan", no_argument, NULL, 'N'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -390,6 +417,8 @@ static int import_opts(int argc, char **argv, struct imp_opts *o, int *rc)
 			o->pubkey = optarg;
 		else if (c == 'p')
 			o->pwfile = optarg;
+		else if (c == 'N')
+			o->no_prescan = true;
 		else
 			return *rc = c == 'h' ? util_help(IMPORT_USAGE)
 			                      : util_usage(IMPORT_USAGE, NULL),
@@ -458,7 +487,8 @@ static enum imp_outcome import_classify(const struct wl_db *db, bool replace,
 /* Under the writer lock: count against the list as it is now, lay it under
  * the found files (--merge), write the next generation. */
 static int import_write(const struct cli *cli, const struct imp_opts *o, struct imp_file *f,
-                        enum imp_outcome *out, struct wl_set *found, uint64_t *gen)
+                        const struct knownbad *kb, enum imp_outcome *out, struct wl_set *found,
+                        uint64_t *gen)
 {
 	struct wl_db_lock *lk = NULL;
 	struct list_ctx ctx = {0};
@@ -474,6 +504,10 @@ static int import_write(const struct cli *cli, const struct imp_opts *o, struct 
 	if (!rc && !o->replace && wl_db_merge_into(ctx.db, found, &err) < 0)
 		rc = list_fail(&err);
 	if (!rc)
+		wl_set_set_flags(found, o->replace || !ctx.db
+		                            ? knownbad_flags_new(kb)
+		                            : knownbad_flags(kb, wl_db_flags(ctx.db)));
+	if (!rc)
 		rc = list_write(lk, found, *gen, ctx.key);
 	list_close(&ctx);
 	wl_db_unlock(lk);
@@ -487,6 +521,7 @@ static int import_apply(const struct cli *cli, const struct imp_opts *o, struct 
 	size_t cnt[IMP_MATCH + 1] = {0}, i, ok, bad;
 	struct wl_set *found = wl_set_new();
 	enum imp_outcome *out = calloc(f->x.n ? f->x.n : 1, sizeof(*out));
+	struct knownbad kb = {0};
 	uint64_t gen = 0;
 	int rc;
 
@@ -495,9 +530,18 @@ static int import_apply(const struct cli *cli, const struct imp_opts *o, struct 
 		rc = EXIT_INTERNAL;
 		goto out;
 	}
+	rc = knownbad_start(cli, o->no_prescan, "import", &kb, NULL);
+	if (rc)
+		goto out;
 	for (i = 0, ok = 0; i < f->x.n; i++)
-		ok += (out[i] = imp_one(found, &f->x.v[i])) == IMP_MATCH;
+		ok += (out[i] = imp_one(found, &kb, &f->x.v[i])) == IMP_MATCH;
 	bad = f->x.n - ok;
+	if (ok == 0 && kb.n) {
+		knownbad_report(&kb, 0, 0);
+		util_err("no entry of %s is left to import; list unchanged", o->file);
+		rc = EXIT_NEGATIVE;
+		goto out;
+	}
 	if (ok == 0) {
 		util_err("no entry of %s matches a file on this box; list unchanged (import an "
 		         "export made on a box of the same image)",
@@ -505,22 +549,25 @@ static int import_apply(const struct cli *cli, const struct imp_opts *o, struct 
 		rc = EXIT_NEGATIVE;
 		goto out;
 	}
-	rc = import_write(cli, o, f, out, found, &gen);
+	rc = import_write(cli, o, f, &kb, out, found, &gen);
 	if (rc)
 		goto out;
 	for (i = 0; i < f->x.n; i++)
 		cnt[out[i]]++;
 	printf("imported %zu of %zu entries (%zu new, %zu already listed, %zu updated); not "
-	       "imported: %zu missing, %zu differ, %zu other; %s: generation %llu written to ",
+	       "imported: %zu missing, %zu differ, %zu known-bad, %zu other; %s: generation %llu "
+	       "written to ",
 	       ok, f->x.n, cnt[IMP_NEW], cnt[IMP_SAME], cnt[IMP_UPDATED], cnt[IMP_MISSING],
-	       cnt[IMP_DIFFERS], cnt[IMP_OTHER], o->replace ? "replaced" : "merged",
-	       (unsigned long long)gen);
+	       cnt[IMP_DIFFERS], cnt[IMP_KNOWN_BAD], cnt[IMP_OTHER],
+	       o->replace ? "replaced" : "merged", (unsigned long long)gen);
 	util_print_path(stdout, cli->db);
 	printf(", %zu entries\n", wl_set_count(found));
 	fflush(stdout);
 	import_reload(cli);
 	rc = bad ? EXIT_NEGATIVE : EXIT_OK;
+	knownbad_report(&kb, ok, 0);
 out:
+	knownbad_end(&kb);
 	free(out);
 	wl_set_free(found);
 	return rc;

@@ -190,6 +190,8 @@ static const struct {
     {{"all-files", no_argument, NULL, 'a'}, LO_SCAN, "a"},
     {{"workers", required_argument, NULL, 'w'}, LO_SCAN, "w:"},
     {{"force", no_argument, NULL, 'f'}, LO_FORCE, "f"},
+    {{"no-prescan", no_argument, NULL, 'P'}, LO_SCAN, ""},
+    {{"prescan", no_argument, NULL, 'S'}, LO_PRESCAN, ""},
 };
 #define LIST_NOPTS (sizeof(list_optdefs) / sizeof(list_optdefs[0]))
 
@@ -246,6 +248,12 @@ int list_getopt(int argc, char **argv, unsigned mask, const char *usage, struct 
 			break;
 		case 'f':
 			lo->force = true;
+			break;
+		case 'P':
+			lo->no_prescan = true;
+			break;
+		case 'S':
+			lo->prescan = true;
 			break;
 		case 'h':
 			*rc = util_help(usage);
@@ -434,6 +442,7 @@ static int list_scan(struct list_roots *r, const struct list_opts *lo, struct wl
 	memset(stats, 0, sizeof(*stats));
 	if (isatty(STDERR_FILENO))
 		opts.progress = util_scan_progress;
+
 	for (i = 0; i < 2; i++) {
 		size_t n = i ? nf : nd;
 		if (!n)
@@ -500,7 +509,7 @@ static void list_summary(const char *verb, const struct wl_scan_stats *s, uint64
 
 #define INIT_USAGE                                                                                 \
 	"hmilock init [PATH...] [-x|--one-file-system] [-a|--all-files] [-w|--workers N] "         \
-	"[-f|--force]"
+	"[-f|--force] [--no-prescan]"
 
 /* Key: load it, or create it when there is none. */
 static int init_key(const struct cli *cli, uint8_t key[WL_KEY_LEN])
@@ -580,6 +589,7 @@ static int init_write(const struct cli *cli, bool force, struct wl_set *set,
 
 int cmd_init(const struct cli *cli, int argc, char **argv)
 {
+	struct knownbad kb = {0};
 	struct list_roots roots = {0};
 	struct wl_scan_stats stats;
 	uint8_t key[WL_KEY_LEN];
@@ -608,6 +618,8 @@ int cmd_init(const struct cli *cli, int argc, char **argv)
 		goto roots;
 	}
 	rc = init_key(cli, key);
+	if (!rc)
+		rc = knownbad_start(cli, lo.no_prescan, "init", &kb, &lo.scan);
 	if (rc)
 		goto key;
 	set = wl_set_new();
@@ -619,16 +631,20 @@ int cmd_init(const struct cli *cli, int argc, char **argv)
 	/* The scan runs without the writer lock: other writers wait only
 	 * for the write. */
 	rc = list_scan(&roots, &lo, set, &stats);
-	if (!rc)
+	if (!rc) {
+		wl_set_set_flags(set, knownbad_flags_new(&kb));
 		rc = init_write(cli, lo.force, set, key, &gen);
+	}
 	if (!rc) {
 		if (!stats.approved)
 			util_err("warning: nothing qualified under the roots; the list is empty");
 		list_summary("approved", &stats, gen, cli->db);
 		wxpropose_print(set, cli->conf);
+		rc = knownbad_report(&kb, stats.approved, stats.skipped[WL_SKIP_PRESCAN_FAILED]);
 	}
 	wl_set_free(set);
 key:
+	knownbad_end(&kb);
 	explicit_bzero(key, sizeof(key));
 roots:
 	list_roots_free(&roots);
@@ -637,7 +653,9 @@ roots:
 
 /* ---- add, remove ----------------------------------------------------------- */
 
-#define ADD_USAGE "hmilock add PATH... [-x|--one-file-system] [-a|--all-files] [-w|--workers N]"
+#define ADD_USAGE                                                                                  \
+	"hmilock add PATH... [-x|--one-file-system] [-a|--all-files] [-w|--workers N] "            \
+	"[--no-prescan]"
 #define REMOVE_USAGE "hmilock remove PATH..."
 
 /* Open the list and copy it into a new set for editing. */
@@ -660,7 +678,8 @@ static int list_edit_open(const struct cli *cli, struct list_ctx *ctx, struct wl
 
 /* Under the writer lock: lay the list as it is now under the scanned set
  * and write the next generation. *before gets the entries it had. */
-static int add_write(const struct cli *cli, struct wl_set *set, size_t *before, uint64_t *gen)
+static int add_write(const struct cli *cli, const struct knownbad *kb, struct wl_set *set,
+                     size_t *before, uint64_t *gen)
 {
 	struct wl_db_lock *lk = NULL;
 	struct list_ctx ctx = {0};
@@ -674,6 +693,7 @@ static int add_write(const struct cli *cli, struct wl_set *set, size_t *before, 
 		*gen = wl_db_generation(ctx.db) + 1;
 		if (wl_db_merge_into(ctx.db, set, &err) < 0)
 			rc = list_fail(&err);
+		wl_set_set_flags(set, knownbad_flags(kb, wl_db_flags(ctx.db)));
 	}
 	if (!rc)
 		rc = list_write(lk, set, *gen, ctx.key);
@@ -684,6 +704,7 @@ static int add_write(const struct cli *cli, struct wl_set *set, size_t *before, 
 
 int cmd_add(const struct cli *cli, int argc, char **argv)
 {
+	struct knownbad kb = {0};
 	struct list_roots roots = {0};
 	struct list_ctx ctx = {0};
 	struct wl_scan_stats stats;
@@ -706,6 +727,8 @@ int cmd_add(const struct cli *cli, int argc, char **argv)
 		util_err("out of memory");
 		rc = EXIT_INTERNAL;
 	}
+	if (!rc)
+		rc = knownbad_start(cli, lo.no_prescan, "add", &kb, &lo.scan);
 	if (!rc) /* without the writer lock: other writers wait only for the write */
 		rc = list_scan(&roots, &lo, set, &stats);
 	if (rc)
@@ -715,16 +738,19 @@ int cmd_add(const struct cli *cli, int argc, char **argv)
 		printf("nothing to add (no qualifying file; ");
 		list_print_skipped(stdout, &stats);
 		printf("); list unchanged\n");
+		rc = knownbad_report(&kb, 0, stats.skipped[WL_SKIP_PRESCAN_FAILED]);
 		goto out;
 	}
-	rc = add_write(cli, set, &before, &gen);
+	rc = add_write(cli, &kb, set, &before, &gen);
 	if (!rc) {
 		added = wl_set_count(set) - before;
 		printf("%llu new, %llu replaced; ", (unsigned long long)added,
 		       (unsigned long long)(stats.approved - added));
 		list_summary("added", &stats, gen, cli->db);
+		rc = knownbad_report(&kb, stats.approved, stats.skipped[WL_SKIP_PRESCAN_FAILED]);
 	}
 out:
+	knownbad_end(&kb);
 	wl_set_free(set);
 	list_roots_free(&roots);
 	return rc;

@@ -25,11 +25,12 @@
 
 struct mc_opts {
 	bool json, review, discard, keep, begin, commit, failed;
+	bool no_prescan; /* approve without the [prescan] */
 	uint32_t timeout_s;
 	pid_t pid;
 };
 
-enum { MO_JSON = 1, MO_TIMEOUT = 2, MO_REVIEW = 4, MO_PW = 8, MO_UPDATE = 16 };
+enum { MO_JSON = 1, MO_TIMEOUT = 2, MO_REVIEW = 4, MO_PW = 8, MO_UPDATE = 16, MO_APPROVE = 32 };
 
 static int mc_getopt(int argc, char **argv, unsigned mask, const char *usage, struct mc_opts *o,
                      int *rc)
@@ -45,13 +46,14 @@ static int mc_getopt(int argc, char **argv, unsigned mask, const char *usage, st
 	    {"commit", no_argument, NULL, 'c'},
 	    {"failed", no_argument, NULL, 'f'},
 	    {"pid", required_argument, NULL, 'P'},
+	    {"no-prescan", no_argument, NULL, 'N'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	static const unsigned need[] = {
-	    ['j'] = MO_JSON,   ['t'] = MO_TIMEOUT, ['r'] = MO_REVIEW, ['D'] = MO_REVIEW,
-	    ['p'] = MO_PW,     ['k'] = MO_UPDATE,  ['b'] = MO_UPDATE, ['c'] = MO_UPDATE,
-	    ['f'] = MO_UPDATE, ['P'] = MO_UPDATE,  ['h'] = 0};
+	    ['j'] = MO_JSON,   ['t'] = MO_TIMEOUT, ['r'] = MO_REVIEW,  ['D'] = MO_REVIEW,
+	    ['p'] = MO_PW,     ['k'] = MO_UPDATE,  ['b'] = MO_UPDATE,  ['c'] = MO_UPDATE,
+	    ['f'] = MO_UPDATE, ['P'] = MO_UPDATE,  ['N'] = MO_APPROVE, ['h'] = 0};
 	char *end;
 	long v;
 	int c;
@@ -84,6 +86,9 @@ static int mc_getopt(int argc, char **argv, unsigned mask, const char *usage, st
 			break;
 		case 'f':
 			o->failed = true;
+			break;
+		case 'N':
+			o->no_prescan = true;
 			break;
 		case 't':
 			if (hmc_duration_parse(optarg, &o->timeout_s) == 0)
@@ -330,6 +335,19 @@ close:
 
 /* ---- maintenance end ------------------------------------------------------ */
 
+/* The result of a commit (maintenance end, update): EXIT_NEGATIVE when
+ * the prescan left files unapproved, which the message names. */
+static int mc_print_commit(bool json)
+{
+	bool bad = ctlc_rep()->u.result.flags & HMC_RESULT_KNOWN_BAD;
+	int rc = ctlc_print_result(json, bad ? "refused" : NULL, bad ? "known-bad" : NULL);
+
+	if (rc == EXIT_OK && bad && !json)
+		util_err("not every change was approved: the prescan named files known-bad (see "
+		         "above and hmilockd's log); they cannot run");
+	return rc == EXIT_OK && bad ? EXIT_NEGATIVE : rc;
+}
+
 /* Ask about one entry: true keep (a held one: accept), false drop (a
  * held one: leave it unapproved); -1 at end of input. */
 static int mc_ask(FILE *in, bool tty, const struct hmc_plan_entry *e)
@@ -408,12 +426,13 @@ static int mc_end(const struct cli *cli, const struct mc_opts *o)
 		rc = mc_review();
 	if (rc == EXIT_OK) {
 		memset(q, 0, sizeof(*q));
-		q->flags = o->discard ? HMC_END_DISCARD : 0;
+		q->flags =
+		    (o->discard ? HMC_END_DISCARD : 0) | (o->no_prescan ? HMC_END_NO_PRESCAN : 0);
 		rc = ctlc_call_auth(HMC_REQ_MAINT_END, &q->auth);
 		if (!rc)
 			rc = ctlc_expect(HMC_REP_RESULT, o->json);
 		if (!rc)
-			rc = ctlc_print_result(o->json, NULL, NULL);
+			rc = mc_print_commit(o->json);
 	}
 	ctlc_close();
 	return rc;
@@ -424,7 +443,8 @@ int cmd_maintenance(const struct cli *cli, int argc, char **argv)
 	static const char usage[] =
 	    "hmilock maintenance begin [--timeout DURATION] [--password-file FILE] [--json]\n"
 	    "       hmilock maintenance status [--json]\n"
-	    "       hmilock maintenance end [--review | --discard] [--password-file FILE] [--json]";
+	    "       hmilock maintenance end [--review | --discard] [--no-prescan] [--password-file "
+	    "FILE] [--json]";
 	struct mc_opts o = {0};
 	const char *sub;
 	int first, rc;
@@ -439,7 +459,8 @@ int cmd_maintenance(const struct cli *cli, int argc, char **argv)
 	else if (!strcmp(sub, "status"))
 		first = mc_getopt(argc - 1, argv + 1, MO_JSON, usage, &o, &rc);
 	else if (!strcmp(sub, "end"))
-		first = mc_getopt(argc - 1, argv + 1, MO_JSON | MO_REVIEW | MO_PW, usage, &o, &rc);
+		first = mc_getopt(argc - 1, argv + 1, MO_JSON | MO_REVIEW | MO_PW | MO_APPROVE,
+		                  usage, &o, &rc);
 	else
 		return util_usage(
 		    usage, "maintenance: unknown subcommand '%s' (begin, status or end)", sub);
@@ -495,19 +516,22 @@ static int mc_update_begin(const struct cli *cli, pid_t pid, struct hmc_update *
 	return rc;
 }
 
-static int mc_update_commit(const struct cli *cli, uint64_t session, bool ok, bool keep, bool json)
+static int mc_update_commit(const struct cli *cli, uint64_t session, bool ok,
+                            const struct mc_opts *o)
 {
 	int rc = ctlc_connect(cli, MC_TIMEOUT_S);
 
 	if (rc)
 		return rc;
-	ctlc_req()->u.update_commit =
-	    (struct hmc_update_commit){.session = session, .ok = ok ? 1 : 0, .keep = keep ? 1 : 0};
+	ctlc_req()->u.update_commit = (struct hmc_update_commit){
+	    .session = session,
+	    .ok = ok ? 1 : 0,
+	    .flags = (o->keep ? HMC_UC_KEEP : 0) | (o->no_prescan ? HMC_UC_NO_PRESCAN : 0)};
 	rc = ctlc_call(HMC_REQ_UPDATE_COMMIT);
 	if (!rc)
-		rc = ctlc_expect(HMC_REP_RESULT, json);
+		rc = ctlc_expect(HMC_REP_RESULT, o->json);
 	if (!rc)
-		rc = ctlc_print_result(json, NULL, NULL);
+		rc = mc_print_commit(o->json);
 	ctlc_close();
 	return rc;
 }
@@ -563,7 +587,7 @@ static int mc_update_run(const struct cli *cli, const struct mc_opts *o, char **
 		util_err("cannot join the update cgroup %s: %s; %s was not run, the session is "
 		         "closed (check [update] cgroup_root)",
 		         u.cgroup, strerror(-rc), cmd[0]);
-		mc_update_commit(cli, u.session, false, false, false);
+		mc_update_commit(cli, u.session, false, &(struct mc_opts){0});
 		return EXIT_INTERNAL;
 	}
 	/* Ctrl-C goes to CMD; we stay to close the session. */
@@ -585,7 +609,7 @@ static int mc_update_run(const struct cli *cli, const struct mc_opts *o, char **
 		        o->keep ? " (--keep-on-failure: its changes are approved anyway)"
 		                : ": nothing it wrote is approved; fix it and run the update "
 		                  "again (--keep-on-failure approves what it wrote anyway)");
-	rc = mc_update_commit(cli, u.session, code == 0, o->keep, o->json);
+	rc = mc_update_commit(cli, u.session, code == 0, o);
 	return code ? (code > 255 ? 1 : code) : rc;
 }
 
@@ -606,7 +630,7 @@ static int mc_update_hook(const struct cli *cli, const struct mc_opts *o)
 			util_err("cannot move pid %d into %s: %s; the session is closed, nothing "
 			         "may be installed now (check [update] cgroup_root)",
 			         (int)pid, u.cgroup, strerror(-rc));
-			mc_update_commit(cli, u.session, false, false, false);
+			mc_update_commit(cli, u.session, false, &(struct mc_opts){0});
 			return EXIT_INTERNAL;
 		}
 		printf("trusted update session %llu: pid %d and its children write approved "
@@ -632,27 +656,28 @@ static int mc_update_hook(const struct cli *cli, const struct mc_opts *o)
 		mc_cgroup_join(u.origin, u.pid);
 		mc_cgroup_join(u.origin, getpid());
 	}
-	return mc_update_commit(cli, u.session, !o->failed, false, o->json);
+	return mc_update_commit(cli, u.session, !o->failed, o);
 }
 
 int cmd_update(const struct cli *cli, int argc, char **argv)
 {
 	static const char usage[] =
-	    "hmilock update [--keep-on-failure] [--password-file FILE] [--json] -- CMD [ARGS...]\n"
+	    "hmilock update [--keep-on-failure] [--no-prescan] [--password-file FILE] [--json] -- "
+	    "CMD [ARGS...]\n"
 	    "       hmilock update --begin [--pid PID] [--password-file FILE]\n"
-	    "       hmilock update --commit [--failed] [--json]";
+	    "       hmilock update --commit [--failed] [--no-prescan] [--json]";
 	struct mc_opts o = {0};
 	int first, rc;
 
-	first = mc_getopt(argc, argv, MO_JSON | MO_PW | MO_UPDATE, usage, &o, &rc);
+	first = mc_getopt(argc, argv, MO_JSON | MO_PW | MO_UPDATE | MO_APPROVE, usage, &o, &rc);
 	if (first < 0)
 		return rc;
 	if (o.begin || o.commit) {
 		if ((o.begin && o.commit) || first < argc || o.keep || (o.failed && !o.commit) ||
-		    (o.pid && !o.begin))
+		    (o.pid && !o.begin) || (o.no_prescan && !o.commit))
 			return util_usage(usage,
-			                  "update: --begin [--pid PID] or --commit [--failed], "
-			                  "without a command");
+			                  "update: --begin [--pid PID] or --commit [--failed] "
+			                  "[--no-prescan], without a command");
 		return mc_update_hook(cli, &o);
 	}
 	if (o.pid || o.failed)

@@ -16,11 +16,12 @@
 #include "config.h"
 #include "decide.h"
 #include "hmilock.h"
+#include "hmilock_ctl.h"
 #include "wl.h"
 
 /* ---- verify ---------------------------------------------------------------- */
 
-#define VERIFY_USAGE "hmilock verify [--json]"
+#define VERIFY_USAGE "hmilock verify [--prescan] [--json]"
 
 enum verify_state {
 	V_OK = 0,
@@ -30,21 +31,24 @@ enum verify_state {
 	V_TYPE,
 	V_META,
 	V_UNREADABLE,
+	V_KNOWN_BAD, /* --prescan: named by the prescan */
 	V__MAX
 };
 static const char *const verify_names[V__MAX] = {
-    "ok", "missing", "not-regular", "changed", "type-changed", "metadata", "unreadable",
+    "ok",           "missing",  "not-regular", "changed",
+    "type-changed", "metadata", "unreadable",  "known-bad",
 };
 
 struct verify_res {
 	uint8_t state, type;
 	uint8_t sha256[WL_SHA256_LEN];
 	uint32_t mode, uid, gid;
-	char *msg; /* why (missing, unreadable, not regular), malloc'd or NULL */
+	char *msg; /* why (missing, unreadable, not regular; the signature), malloc'd or NULL */
 };
 
 struct verify_job {
 	const struct wl_db *db;
+	const struct wl_prescan *ps; /* --prescan: check against it instead of hashing */
 	struct verify_res *res;
 	size_t n;
 	atomic_size_t next, done;
@@ -108,6 +112,49 @@ fd:
 	close(fd);
 }
 
+/* --prescan: the listed hash against the blocklists (no read), the file
+ * as it is now through the engine. Not hashed again: drift is plain
+ * verify's to find. */
+static void verify_prescan_one(const struct wl_prescan *ps, const struct wl_rec *r,
+                               struct verify_res *v)
+{
+	char sig[WL_PRESCAN_SIG_LEN];
+	struct wl_err err = {0};
+	struct stat st;
+	int fd, rc;
+
+	v->state = V_OK;
+	if (wl_prescan_hash(ps, r->sha256, sig, sizeof(sig)) == WL_PRESCAN_BAD)
+		goto bad;
+	fd = open(r->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		v->state = errno == ENOENT ? V_MISSING : errno == ELOOP ? V_NOTREG : V_UNREADABLE;
+		v->msg = strdup(strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		v->state = V_NOTREG;
+		close(fd);
+		return;
+	}
+	rc =
+	    wl_prescan_fd(ps, fd, r->path, r->sha256, (uint64_t)st.st_size, sig, sizeof(sig), &err);
+	close(fd);
+	if (rc == WL_PRESCAN_UNSCANNED)
+		v->msg = strdup("larger than the engine scans: blocklists only");
+	if (rc < 0) {
+		v->state = rc == -ESTALE ? V_CHANGED : V_UNREADABLE;
+		v->msg =
+		    strdup(rc == -ESTALE ? "not the listed content: not scanned; see hmilock verify"
+		                         : err.msg);
+	}
+	if (rc != WL_PRESCAN_BAD)
+		return;
+bad:
+	v->state = V_KNOWN_BAD;
+	v->msg = strdup(sig);
+}
+
 static void *verify_worker(void *arg)
 {
 	struct verify_job *job = arg;
@@ -116,7 +163,10 @@ static void *verify_worker(void *arg)
 
 	while ((i = atomic_fetch_add(&job->next, 1)) < job->n) {
 		wl_db_at(job->db, i, &r);
-		verify_one(&r, &job->res[i]);
+		if (job->ps)
+			verify_prescan_one(job->ps, &r, &job->res[i]);
+		else
+			verify_one(&r, &job->res[i]);
 		atomic_fetch_add(&job->bytes, r.size);
 		atomic_fetch_add(&job->done, 1);
 	}
@@ -209,7 +259,8 @@ static struct json_object *verify_json_one(const struct verify_job *job, size_t 
 		json_object_object_add(o, "now_gid", json_object_new_int64(v->gid));
 	}
 	if (v->msg)
-		json_object_object_add(o, "error", json_object_new_string(v->msg));
+		json_object_object_add(o, v->state == V_KNOWN_BAD ? "signature" : "error",
+		                       json_object_new_string(v->msg));
 	return o;
 }
 
@@ -246,12 +297,17 @@ static long verify_report(const struct verify_job *job, const char *db, bool jso
 		json_object_object_add(top, "problems", json_object_get(arr));
 		printf("%s\n", json_object_to_json_string_ext(top, LIST_JSON_FLAGS));
 	} else {
-		printf("verified %zu entries of generation %llu: %zu ok", job->n,
+		printf("%s %zu entries of generation %llu: %zu ok",
+		       job->ps ? "prescanned" : "verified", job->n,
 		       (unsigned long long)wl_db_generation(job->db), count[V_OK]);
 		for (i = 1; i < V__MAX; i++)
 			if (count[i])
 				printf(", %zu %s", count[i], verify_names[i]);
-		printf(drift ? "; drift found\n" : "; no drift\n");
+		if (job->ps)
+			printf(count[V_KNOWN_BAD] ? "; KNOWN-BAD FILES ARE APPROVED\n"
+			                          : "; nothing known-bad\n");
+		else
+			printf(drift ? "; drift found\n" : "; no drift\n");
 	}
 	json_object_put(top);
 	json_object_put(arr);
@@ -265,15 +321,69 @@ nomem:
 	return -1;
 }
 
+/* --prescan: [prescan] must name something to check against. */
+static int verify_prescan_start(const struct cli *cli, struct knownbad *kb)
+{
+	int rc;
+
+	if (!config_has_prescan(cli->conf)) {
+		util_err("verify --prescan: %s names no [prescan] databases or blocklists to check "
+		         "the list against",
+		         cli->config);
+		return EXIT_USAGE;
+	}
+	rc = knownbad_start(cli, false, "verify", kb, NULL);
+	return rc;
+}
+
+/* Tell hmilockd of each known-bad file (an event and hmilock_known_bad_total),
+ * and the operator what to do. */
+static void verify_prescan_tell(const struct cli *cli, const struct verify_job *job, bool json)
+{
+	struct hmc_known_bad *k = &ctlc_req()->u.known_bad;
+	char why[256] = "";
+	size_t i, told = 0, bad = 0;
+	struct wl_rec r;
+	int rc;
+
+	ctlc_quiet(why, sizeof(why));
+	rc = ctlc_connect(cli, 10);
+	for (i = 0; i < job->n; i++) {
+		if (job->res[i].state != V_KNOWN_BAD)
+			continue;
+		bad++;
+		wl_db_at(job->db, i, &r);
+		memset(k, 0, sizeof(*k));
+		memcpy(k->sha256, r.sha256, sizeof(k->sha256));
+		snprintf(k->sig, sizeof(k->sig), "%s", job->res[i].msg ? job->res[i].msg : "");
+		snprintf(k->path, sizeof(k->path), "%s", r.path);
+		if (!rc && ctlc_call(HMC_REQ_KNOWN_BAD) == 0 &&
+		    ctlc_expect(HMC_REP_RESULT, false) == 0)
+			told++;
+	}
+	ctlc_close();
+	ctlc_quiet(NULL, 0);
+	if (json || !bad)
+		return;
+	if (told < bad)
+		fprintf(stderr, "hmilock: note: %zu of %zu not counted by hmilockd (%s)\n",
+		        bad - told, bad, why[0] ? why : "no answer");
+	fprintf(stderr,
+	        "hmilock: known-bad files are on the list and may run; take each off with "
+	        "`hmilock remove PATH` (inside `hmilock maintenance begin ... end` on a locked "
+	        "box) once the plant can do without it\n");
+}
+
 int cmd_verify(const struct cli *cli, int argc, char **argv)
 {
+	struct knownbad kb = {0};
 	struct verify_job job = {0};
 	struct list_ctx ctx = {0};
 	struct list_opts lo;
 	int first, rc;
 	long drift;
 
-	first = list_getopt(argc, argv, LO_JSON, VERIFY_USAGE, &lo, &rc);
+	first = list_getopt(argc, argv, LO_JSON | LO_PRESCAN, VERIFY_USAGE, &lo, &rc);
 	if (first < 0)
 		return rc;
 	if (first < argc)
@@ -289,12 +399,19 @@ int cmd_verify(const struct cli *cli, int argc, char **argv)
 		rc = EXIT_INTERNAL;
 		goto out;
 	}
-	rc = verify_run(&job);
+	if (lo.prescan)
+		rc = verify_prescan_start(cli, &kb);
+	job.ps = kb.ps;
+	if (!rc)
+		rc = verify_run(&job);
 	if (rc)
 		goto res;
 	drift = verify_report(&job, cli->db, lo.json);
 	rc = drift < 0 ? EXIT_INTERNAL : drift > 0 ? EXIT_NEGATIVE : EXIT_OK;
+	if (lo.prescan && drift > 0)
+		verify_prescan_tell(cli, &job, lo.json);
 res:
+	knownbad_end(&kb);
 	for (size_t i = 0; i < job.n; i++)
 		free(job.res[i].msg);
 	free(job.res);

@@ -39,6 +39,32 @@ struct cli {
 /* A command: argv[0] is the command name; getopt_long may permute. */
 typedef int (*cli_cmd_fn)(const struct cli *cli, int argc, char **argv);
 
+/* knownbad.c: the prescan of init, add and import */
+struct knownbad_hit {
+	char *path, *sig;
+};
+struct knownbad {
+	struct wl_prescan *ps; /* NULL: none configured, or --no-prescan */
+	bool no_prescan;
+	struct knownbad_hit *hits; /* the files it refused */
+	size_t n, cap, lost;
+};
+/* Load [prescan] into kb and hook it into opts (may be NULL: the caller
+ * checks files itself with kb->ps). No [prescan], or no_prescan (then
+ * logged to syslog with `what`), is a note on stderr and no prescan.
+ * 0, or an exit code after an error naming what did not load. */
+int knownbad_start(const struct cli *cli, bool no_prescan, const char *what, struct knownbad *kb,
+                   struct wl_scan_opts *opts);
+/* A refusal found outside wl_scan (import): as the scan's callback. */
+void knownbad_add(struct knownbad *kb, const char *path, const char *sig);
+/* The list flags after this change: of a list that was at old, of a new one. */
+uint32_t knownbad_flags(const struct knownbad *kb, uint32_t old);
+uint32_t knownbad_flags_new(const struct knownbad *kb);
+/* "approved N, refused K as known-bad: PATH (SIG), ..." on stderr when it
+ * refused any (or failed to scan some): EXIT_NEGATIVE; else EXIT_OK. */
+int knownbad_report(const struct knownbad *kb, uint64_t approved, uint64_t failed);
+void knownbad_end(struct knownbad *kb);
+
 /* wxpropose.c: the wx_exempt line for the JIT runtimes in set (after init) */
 void wxpropose_print(struct wl_set *set, const struct hmd_config *conf);
 
@@ -76,9 +102,11 @@ int list_lock(const struct cli *cli, bool create, struct wl_db_lock **lk);
  * (0: none) under the same lock. 0 or an exit code after a message. */
 int list_write(struct wl_db_lock *lk, struct wl_set *set, uint64_t gen,
                const uint8_t key[WL_KEY_LEN]);
-enum { LO_JSON = 1, LO_SCAN = 2, LO_FORCE = 4 }; /* option groups for list_getopt */
+enum { LO_JSON = 1, LO_SCAN = 2, LO_FORCE = 4, LO_PRESCAN = 8 }; /* option groups for list_getopt */
 struct list_opts {
 	bool json, force;
+	bool no_prescan; /* --no-prescan: approve without [prescan] */
+	bool prescan; /* verify --prescan: the list against [prescan] */
 	struct wl_scan_opts scan;
 };
 /* getopt_long (GNU permutation) over the option groups in mask plus --help;

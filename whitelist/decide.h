@@ -22,6 +22,7 @@ enum hmd_reason {
 	HMD_R_QUEUE_FULL, /* answered by on_error */
 	HMD_R_HELPER, /* reported by the kernel helper */
 	HMD_R_TOO_LARGE, /* larger than max_unlisted_size, no entry of that size */
+	HMD_R_KNOWN_BAD, /* the prescan named it (not approved, or flagged on the list) */
 	HMD_R__MAX
 };
 

@@ -97,7 +97,7 @@ chmod 0600 "$SOCK"
 python3 - "$SOCK" >"$T/raw.out" 2>&1 <<'EOF'
 import socket, struct, sys, time
 path = sys.argv[1]
-MAGIC, V = 0x4B4C4D48, 1
+MAGIC, V = 0x4B4C4D48, 2
 EBADMSG, EPROTONOSUPPORT = 74, 93
 
 def hdr(t, length, version=V, magic=MAGIC, seq=7):
@@ -139,7 +139,7 @@ cases = [
     ("one byte", b"\x01", EBADMSG, "shorter than its header"),
     ("15 bytes", hdr(1, 16)[:15], EBADMSG, "shorter than its header"),
     ("bad magic", hdr(1, 16, magic=0x12345678), EBADMSG, "bad magic"),
-    ("version 2", hdr(1, 16, version=2), -EPROTONOSUPPORT, "version"),
+    ("version 3", hdr(1, 16, version=3), -EPROTONOSUPPORT, "version"),
     ("version 0", hdr(1, 16, version=0), -EPROTONOSUPPORT, "version"),
     ("unknown type", hdr(9, 16), EBADMSG, "unknown message type"),
     ("reply type", hdr(0x82, 16), EBADMSG, "unknown message type"),

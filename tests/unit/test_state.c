@@ -58,6 +58,8 @@ static size_t tm_valid(uint16_t type, enum hmc_dir dir)
 	hmc_hdr_init(&tm.h, type, dir, 3);
 	if (type == HMC_REP_UPDATE)
 		tm.u.update.session = 1;
+	if (type == HMC_REQ_KNOWN_BAD)
+		snprintf(tm.u.known_bad.path, sizeof(tm.u.known_bad.path), "/usr/bin/x");
 	return tm.h.length;
 }
 
@@ -90,7 +92,11 @@ static void c_begin_pw(void)
 }
 static void c_end_flags(void)
 {
-	tm.u.maint_end.flags = 8;
+	tm.u.maint_end.flags = 16;
+}
+static void c_end_noprescan(void)
+{
+	tm.u.maint_end.flags = HMC_END_NO_PRESCAN;
 }
 static void c_end_many(void)
 {
@@ -120,6 +126,22 @@ static void c_upd_neg(void)
 static void c_commit_ok2(void)
 {
 	tm.u.update_commit.ok = 2;
+}
+static void c_commit_flags(void)
+{
+	tm.u.update_commit.flags = HMC_UC_KEEP | HMC_UC_NO_PRESCAN;
+}
+static void c_commit_flag4(void)
+{
+	tm.u.update_commit.flags = 4;
+}
+static void c_kb_rel(void)
+{
+	snprintf(tm.u.known_bad.path, sizeof(tm.u.known_bad.path), "usr/bin/x");
+}
+static void c_kb_sig(void)
+{
+	memset(tm.u.known_bad.sig, 'S', sizeof(tm.u.known_bad.sig));
 }
 static void c_plan_many(void)
 {
@@ -162,6 +184,14 @@ static void test_proto_table(void **state)
 	    {"update begin negative pid", HMC_REQ_UPDATE_BEGIN, HMC_REQUEST, c_upd_neg,
 	     "malformed"},
 	    {"update commit ok=2", HMC_REQ_UPDATE_COMMIT, HMC_REQUEST, c_commit_ok2, "malformed"},
+	    {"update commit keep, no prescan", HMC_REQ_UPDATE_COMMIT, HMC_REQUEST, c_commit_flags,
+	     NULL},
+	    {"update commit unknown flag", HMC_REQ_UPDATE_COMMIT, HMC_REQUEST, c_commit_flag4,
+	     "malformed"},
+	    {"end no prescan", HMC_REQ_MAINT_END, HMC_REQUEST, c_end_noprescan, NULL},
+	    {"known-bad report", HMC_REQ_KNOWN_BAD, HMC_REQUEST, c_none, NULL},
+	    {"known-bad relative path", HMC_REQ_KNOWN_BAD, HMC_REQUEST, c_kb_rel, "known-bad"},
+	    {"known-bad unterminated", HMC_REQ_KNOWN_BAD, HMC_REQUEST, c_kb_sig, "known-bad"},
 	    {"status request", HMC_REQ_MAINT_STATUS, HMC_REQUEST, c_none, NULL},
 	    {"sync request", HMC_REQ_MAINT_SYNC, HMC_REQUEST, c_none, NULL},
 	    {"plan reply too many", HMC_REP_MAINT_PLAN, HMC_REPLY, c_plan_many, "too many"},
