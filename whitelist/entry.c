@@ -33,7 +33,8 @@ static void entry_fill(struct wl_entry *e, const struct stat *st, const struct w
 /* Classify, then hash; when the file moved between the two, classify and
  * hash once more so type and hash describe the same content. */
 static int entry_class_hash(int fd, const char *path, struct wl_entry *e, struct stat *st,
-                            struct wl_class *c, struct wl_err *err)
+                            struct wl_class *c, const struct wl_hash_limits *lim,
+                            struct wl_err *err)
 {
 	struct stat st0;
 	int attempt, ret;
@@ -50,7 +51,7 @@ static int entry_class_hash(int fd, const char *path, struct wl_entry *e, struct
 		if (ret)
 			return wl_err_set(err, ret, err ? err->kind : WL_E_IO,
 			                  "cannot classify %s: %s", path, strerror(-ret));
-		ret = wl_hash_fd_stable(fd, path, e->sha256, st, err);
+		ret = wl_hash_fd_stable_limited(fd, path, e->sha256, st, lim, err);
 		if (ret || entry_same_state(&st0, st))
 			return ret;
 	}
@@ -63,16 +64,23 @@ static int entry_class_hash(int fd, const char *path, struct wl_entry *e, struct
 int wl_entry_from_fd(int fd, const char *path, struct wl_entry *e, struct wl_class *cls,
                      struct wl_err *err)
 {
+	return wl_entry_from_fd_lim(fd, path, e, cls, NULL, err);
+}
+
+int wl_entry_from_fd_lim(int fd, const char *path, struct wl_entry *e, struct wl_class *cls,
+                         const struct wl_hash_limits *lim, struct wl_err *err)
+{
 	struct wl_class local = {0}, *c = cls ? cls : &local;
 	struct stat st;
 	int ret;
 
 	if (!e || !path)
-		return wl_err_set(err, -EINVAL, WL_E_USAGE, "wl_entry_from_fd: missing argument");
+		return wl_err_set(err, -EINVAL, WL_E_USAGE,
+		                  "wl_entry_from_fd_lim: missing argument");
 	memset(e, 0, sizeof(*e));
 	if (cls)
 		memset(cls, 0, sizeof(*cls));
-	ret = entry_class_hash(fd, path, e, &st, c, err);
+	ret = entry_class_hash(fd, path, e, &st, c, lim, err);
 	if (ret)
 		goto free_class;
 	entry_fill(e, &st, c);

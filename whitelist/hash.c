@@ -75,24 +75,34 @@ static struct hash_tls *hash_tls_get(void)
  * lim (may be NULL): -EFBIG past max_bytes, -ECANCELED once *cancel. */
 static int64_t hash_stream(int fd, struct hash_tls *t, const struct wl_hash_limits *lim)
 {
+	uint8_t *keep = lim ? lim->keep : NULL, *dst;
 	uint64_t off = 0;
+	size_t len;
 	ssize_t n;
 
 	for (;;) {
 		if (lim && lim->cancel && atomic_load_explicit(lim->cancel, memory_order_relaxed))
 			return -ECANCELED;
-		n = pread(fd, t->buf, HASH_BUF_SIZE, (off_t)off);
+		if (keep && off >= lim->keep_cap)
+			keep = NULL; /* it did not fit: the rest as usual, nothing kept */
+		dst = keep ? keep + off : t->buf;
+		len = keep && lim->keep_cap - off < HASH_BUF_SIZE ? (size_t)(lim->keep_cap - off)
+		                                                  : HASH_BUF_SIZE;
+		n = pread(fd, dst, len, (off_t)off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		if (n == 0)
+		if (n == 0) {
+			if (lim && lim->kept)
+				*lim->kept = keep ? off : 0;
 			return (int64_t)off;
+		}
 		off += (uint64_t)n;
 		if (lim && lim->max_bytes && off > lim->max_bytes)
 			return -EFBIG;
-		if (EVP_DigestUpdate(t->ctx, t->buf, (size_t)n) != 1)
+		if (EVP_DigestUpdate(t->ctx, dst, (size_t)n) != 1)
 			return -EIO;
 	}
 }

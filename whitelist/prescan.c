@@ -376,6 +376,13 @@ static uint8_t *prescan_buf_get(size_t len)
 	return b->p;
 }
 
+uint8_t *wl_prescan_buf(const struct wl_prescan *p, uint64_t size)
+{
+	if (!p || !p->engine || size == 0 || size >= PRESCAN_BUF_KEEP)
+		return NULL;
+	return prescan_buf_get((size_t)size + 1);
+}
+
 /* The whole file (size bytes, as fstat said) into buf: 0, or -1 (a read
  * failed or came short: the descriptor is scanned instead). */
 static int prescan_read(int fd, uint8_t *buf, uint64_t size)
@@ -477,6 +484,39 @@ int wl_prescan_fd(const struct wl_prescan *p, int fd, const char *name,
 		return wl_err_set(err, -ESTALE, WL_E_UNSTABLE,
 		                  "%s: changed since it was hashed: not scanned, not approved",
 		                  name ? name : "(file)");
+	if (rc == CL_VIRUS) {
+		snprintf(sig, siglen, "%s", virname ? virname : "unnamed signature");
+		return WL_PRESCAN_BAD;
+	}
+	if (rc != CL_CLEAN)
+		return wl_err_set(err, -EIO, WL_E_IO, "%s: the prescan could not scan it: %s",
+		                  name ? name : "(file)", cl_strerror(rc));
+	return WL_PRESCAN_CLEAN;
+}
+
+int wl_prescan_mem(const struct wl_prescan *p, const uint8_t *buf, uint64_t len, const char *name,
+                   const uint8_t sha256[WL_SHA256_LEN], char *sig, size_t siglen,
+                   struct wl_err *err)
+{
+	struct cl_scan_options opts = {0};
+	const char *virname = NULL;
+	unsigned long scanned = 0;
+	cl_fmap_t *map;
+	cl_error_t rc;
+
+	if (wl_prescan_hash(p, sha256, sig, siglen))
+		return WL_PRESCAN_BAD;
+	if (!p || !p->engine)
+		return WL_PRESCAN_CLEAN;
+	if (len > PRESCAN_MAX_FILE)
+		return WL_PRESCAN_UNSCANNED;
+	map = cl_fmap_open_memory(buf, (size_t)len);
+	if (!map)
+		return wl_err_set(err, -ENOMEM, WL_E_NOMEM, "%s: out of memory for the prescan",
+		                  name ? name : "(file)");
+	opts.parse = ~0u; /* as in prescan_engine */
+	rc = cl_scanmap_callback(map, name, &virname, &scanned, p->engine, &opts, NULL);
+	cl_fmap_close(map);
 	if (rc == CL_VIRUS) {
 		snprintf(sig, siglen, "%s", virname ? virname : "unnamed signature");
 		return WL_PRESCAN_BAD;

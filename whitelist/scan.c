@@ -544,13 +544,16 @@ static int scan_root(struct scan *s, const char *root, struct wl_err *err)
 
 /* ---- the workers ------------------------------------------------------- */
 
-/* The prescan of a hashed candidate, on its fd: its result. */
-static uint8_t scan_prescan(struct scan *s, struct scan_cand *c, int fd)
+/* The prescan of a hashed candidate: of the bytes hashed when the hash
+ * kept them (kept), else on its fd. Its result. */
+static uint8_t scan_prescan(struct scan *s, struct scan_cand *c, int fd, const uint8_t *kept)
 {
+	const struct wl_prescan *ps = s->opts->prescan;
 	char sig[WL_PRESCAN_SIG_LEN];
 	struct wl_err err;
-	int rc = wl_prescan_fd(s->opts->prescan, fd, c->path, c->e.sha256, c->e.size, sig,
-	                       sizeof(sig), &err);
+	int rc =
+	    kept ? wl_prescan_mem(ps, kept, c->e.size, c->path, c->e.sha256, sig, sizeof(sig), &err)
+	         : wl_prescan_fd(ps, fd, c->path, c->e.sha256, c->e.size, sig, sizeof(sig), &err);
 
 	if (rc == WL_PRESCAN_UNSCANNED)
 		c->unscanned = true;
@@ -569,11 +572,30 @@ static uint8_t scan_prescan(struct scan *s, struct scan_cand *c, int fd)
 	return WL_SKIP_KNOWN_BAD;
 }
 
+/* Classify and hash the open candidate into c->e; with a prescan, the
+ * bytes are hashed from the thread's prescan buffer (when the file fits)
+ * so that the scan reads no byte again: *kept then points at them. */
+static int scan_hash(struct scan *s, struct scan_cand *c, int fd, uint64_t size,
+                     struct wl_class *cls, const uint8_t **kept, struct wl_err *err)
+{
+	struct wl_hash_limits lim = {0};
+	uint64_t n = 0;
+	int rc;
+
+	lim.keep = wl_prescan_buf(s->opts->prescan, size);
+	lim.keep_cap = size + 1; /* the spare byte sees the end */
+	lim.kept = &n;
+	rc = wl_entry_from_fd_lim(fd, c->path, &c->e, cls, lim.keep ? &lim : NULL, err);
+	*kept = rc == 0 && lim.keep && n == c->e.size ? lim.keep : NULL;
+	return rc;
+}
+
 /* Open, check, classify, hash and prescan one candidate; returns its
  * result. */
 static uint8_t scan_one(struct scan *s, struct scan_cand *c)
 {
 	bool all = s->opts->all_files;
+	const uint8_t *kept = NULL;
 	struct wl_class cls;
 	struct wl_err err;
 	struct stat st;
@@ -588,7 +610,7 @@ static uint8_t scan_one(struct scan *s, struct scan_cand *c)
 	    st.st_ino != c->ino) {
 		scan_problem(s, c->path, "replaced during the scan");
 		res = WL_SKIP_UNSTABLE;
-	} else if (wl_entry_from_fd(fd, c->path, &c->e, &cls, &err) < 0) {
+	} else if (scan_hash(s, c, fd, (uint64_t)st.st_size, &cls, &kept, &err) < 0) {
 		scan_problem(s, NULL, err.msg); /* names the file */
 		res = err.kind == WL_E_UNSTABLE ? WL_SKIP_UNSTABLE : WL_SKIP_UNREADABLE;
 	} else {
@@ -596,7 +618,7 @@ static uint8_t scan_one(struct scan *s, struct scan_cand *c)
 			wl_entry_free(&c->e);
 			res = WL_SKIP_NOT_EXEC;
 		} else if (s->opts->prescan) {
-			res = scan_prescan(s, c, fd);
+			res = scan_prescan(s, c, fd, kept);
 		}
 		wl_class_free(&cls);
 	}

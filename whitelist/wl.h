@@ -76,6 +76,15 @@ struct wl_hash_limits {
 	/* NULL: none. Read between two buffers (64 KiB); once true the hash
 	 * stops with -ECANCELED (WL_E_CANCELED). */
 	const atomic_bool *cancel;
+	/* NULL: none. Else the bytes are read into keep (keep_cap bytes) at
+	 * their offsets and hashed from there, so that the caller has the very
+	 * bytes hashed (the prescan scans them): *kept gets how many when the
+	 * whole file fit with a byte to spare (a file of size bytes needs
+	 * keep_cap > size: the spare byte sees the end), else 0 (the rest was
+	 * hashed as usual). */
+	uint8_t *keep;
+	uint64_t keep_cap;
+	uint64_t *kept;
 };
 
 /* wl_hash_fd_stable within lim (may be NULL: no limits). */
@@ -163,6 +172,9 @@ struct wl_entry {
  * strdup(path). Returns -EINVAL with WL_E_NOTREG for a non-regular file. */
 int wl_entry_from_fd(int fd, const char *path, struct wl_entry *e, struct wl_class *cls,
                      struct wl_err *err);
+/* The same, its hash within lim (may be NULL: wl_hash_limits). */
+int wl_entry_from_fd_lim(int fd, const char *path, struct wl_entry *e, struct wl_class *cls,
+                         const struct wl_hash_limits *lim, struct wl_err *err);
 void wl_entry_free(struct wl_entry *e); /* frees path and interp */
 
 struct wl_set; /* opaque: entries unique by path */
@@ -272,6 +284,16 @@ int wl_prescan_load(const char *const *databases, size_t n_databases, const char
 void wl_prescan_free(struct wl_prescan *p); /* NULL is fine */
 /* What was loaded, one line ("off" for NULL). */
 const char *wl_prescan_describe(const struct wl_prescan *p);
+/* The calling thread's buffer for a file of size bytes, for the hash to
+ * read into (wl_hash_limits.keep) and wl_prescan_mem to scan: NULL when
+ * the engine is not loaded or the file is larger than a kept buffer. Valid
+ * until the thread's next call. */
+uint8_t *wl_prescan_buf(const struct wl_prescan *p, uint64_t size);
+/* The blocklists by sha256, then the engine on the len bytes at buf,
+ * which must be the bytes sha256 was computed from. As wl_prescan_fd. */
+int wl_prescan_mem(const struct wl_prescan *p, const uint8_t *buf, uint64_t len, const char *name,
+                   const uint8_t sha256[WL_SHA256_LEN], char *sig, size_t siglen,
+                   struct wl_err *err);
 /* The blocklists only, by a hash already known: WL_PRESCAN_CLEAN or _BAD. */
 int wl_prescan_hash(const struct wl_prescan *p, const uint8_t sha256[WL_SHA256_LEN], char *sig,
                     size_t siglen);

@@ -144,6 +144,50 @@ static void test_boundaries(void **state)
 	}
 }
 
+/* The hash through a kept buffer (the prescan's): the bytes land in it and
+ * the hash is the same; a buffer without the spare byte, or too small,
+ * keeps nothing and still hashes right. */
+static void test_keep(void **state)
+{
+	static const size_t sizes[] = {1, 65535, 65536, 65537, 200000};
+	uint8_t h[WL_SHA256_LEN], want[WL_SHA256_LEN];
+	struct wl_hash_limits lim = {0};
+	uint64_t kept;
+	uint8_t *buf;
+	size_t i, j;
+	int fd, spare;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		ref_pattern_hash(sizes[i], want);
+		for (spare = 1; spare >= -1; spare--) {
+			buf = malloc(sizes[i] + 1);
+			assert_non_null(buf);
+			fd = memfd_fill(sizes[i], -1);
+			lim.keep = buf;
+			lim.keep_cap = sizes[i] + (size_t)(spare + 0);
+			if (spare < 0)
+				lim.keep_cap = sizes[i] / 2;
+			lim.kept = &kept;
+			kept = 12345;
+			assert_int_equal(wl_hash_fd_stable_limited(fd, "keep", h, NULL, &lim, NULL),
+			                 0);
+			assert_memory_equal(h, want, WL_SHA256_LEN);
+			if (spare == 1) {
+				assert_int_equal(kept, sizes[i]);
+				for (j = 0; j < sizes[i]; j++)
+					if (buf[j] != pattern_byte(j))
+						fail_msg("size %zu: byte %zu not kept", sizes[i],
+						         j);
+			} else {
+				assert_int_equal(kept, 0);
+			}
+			close(fd);
+			free(buf);
+		}
+	}
+}
+
 /* The same files as sha256sum(1) sees them. */
 static void test_vs_sha256sum(void **state)
 {
@@ -598,6 +642,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_vectors),
 	    cmocka_unit_test(test_boundaries),
+	    cmocka_unit_test(test_keep),
 	    cmocka_unit_test(test_vs_sha256sum),
 	    cmocka_unit_test(test_offset_untouched),
 	    cmocka_unit_test(test_errors),
