@@ -305,20 +305,33 @@ static int wn_apply(struct wn_job *j, const struct wl_db *db, struct wl_set *s)
 	return 0;
 }
 
-/* [prescan] for a commit, loaded anew each time (the operator may have
- * copied newer databases in): one that does not load fails the commit,
- * which approves nothing and leaves the changes waiting for review. */
+/* [prescan] for a commit, read anew each time from the configuration file
+ * with the databases it names (the operator may have named or copied in
+ * newer ones in the window this commit ends; the file is the helper's to
+ * protect while locked): one that does not load fails the commit, which
+ * approves nothing and leaves the changes waiting for review. */
 static int wn_prescan_load(struct wn_job *j)
 {
+	struct hmd_config *now = malloc(sizeof(*now));
+	char msg[400];
 	int rc;
 
 	if (j->no_prescan) {
+		free(now);
 		log_msg(LOG_WARNING,
 		        "maintenance: --no-prescan: the changes are approved without a "
 		        "prescan; the list says so in hmilock status");
 		return 0;
 	}
-	rc = config_prescan_load(wn.cfg, &j->ps, &j->err);
+	if (!now)
+		return wl_err_set(&j->err, -ENOMEM, WL_E_NOMEM, "out of memory");
+	rc = config_load(now, wn.cfg->path, msg, sizeof(msg));
+	if (rc < 0) {
+		free(now);
+		return wl_err_set(&j->err, rc, WL_E_USAGE, "%.400s", msg);
+	}
+	rc = config_prescan_load(now, &j->ps, &j->err);
+	free(now);
 	if (rc < 0) {
 		char why[sizeof(j->err.msg)];
 
@@ -1016,8 +1029,9 @@ int window_init(const struct hmd_config *cfg, char *msg, size_t msglen)
 	int rc;
 
 	wn.cfg = cfg;
-	/* libclamav's start, before the sandbox: a commit loads [prescan] */
-	if (config_has_prescan(cfg) && wl_prescan_init(&err) < 0)
+	/* libclamav's start (0.1 ms), before the sandbox: a commit loads
+	 * [prescan] as the configuration file says then */
+	if (wl_prescan_init(&err) < 0)
 		log_msg(LOG_ERR, "%s: no change can be approved until this is mended", err.msg);
 	rc = state_sibling("maintenance.journal", path, sizeof(path));
 	if (rc == 0)

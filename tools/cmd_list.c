@@ -479,7 +479,7 @@ static void list_print_skipped(FILE *f, const struct wl_scan_stats *s)
 static void list_print_problems(const struct wl_scan_stats *s)
 {
 	uint64_t total = s->skipped[WL_SKIP_UNREADABLE] + s->skipped[WL_SKIP_UNSTABLE] +
-	                 s->skipped[WL_SKIP_TOO_LONG];
+	                 s->skipped[WL_SKIP_TOO_LONG] + s->skipped[WL_SKIP_PRESCAN_FAILED];
 	size_t i;
 
 	for (i = 0; i < s->n_problems; i++) {
