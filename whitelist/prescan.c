@@ -423,6 +423,32 @@ static bool prescan_moved(int fd, const struct stat *a)
 	       b.st_ctim.tv_sec != a->st_ctim.tv_sec || b.st_ctim.tv_nsec != a->st_ctim.tv_nsec;
 }
 
+/* Every parser on, no heuristic alert: a heuristic ("broken ELF") refuses
+ * files no signature names, and a false refusal of a program the plant
+ * needs is what a prescan must not cause. */
+static void prescan_opts(struct cl_scan_options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->parse = ~0u;
+}
+
+/* libclamav on the len bytes at buf. */
+static cl_error_t prescan_scan_mem(const struct wl_prescan *p, const uint8_t *buf, uint64_t len,
+                                   const char *name, const char **virname)
+{
+	struct cl_scan_options opts;
+	unsigned long scanned = 0;
+	cl_fmap_t *map = cl_fmap_open_memory(buf, (size_t)len);
+	cl_error_t rc;
+
+	if (!map)
+		return CL_EMEM;
+	prescan_opts(&opts);
+	rc = cl_scanmap_callback(map, name, virname, &scanned, p->engine, &opts, NULL);
+	cl_fmap_close(map);
+	return rc;
+}
+
 /* libclamav on the file: from memory when it fits a buffer (checked to be
  * the bytes that were hashed), else through its own map of fd (checked
  * not to have changed meanwhile). CL_ESTAT: it changed. */
@@ -430,40 +456,63 @@ static cl_error_t prescan_engine(const struct wl_prescan *p, int fd, const char 
                                  const uint8_t sha256[WL_SHA256_LEN], uint64_t size,
                                  const char **virname)
 {
-	struct cl_scan_options opts = {0};
+	struct cl_scan_options opts;
 	uint8_t *own = NULL, *buf = NULL;
-	cl_fmap_t *map = NULL;
 	unsigned long scanned = 0;
 	struct stat st;
 	cl_error_t rc;
 
-	/* Every parser on, no heuristic alert: a heuristic ("broken ELF")
-	 * refuses files no signature names, and a false refusal of a
-	 * program the plant needs is what a prescan must not cause. */
-	opts.parse = ~0u;
 	if (size > 0 && size <= PRESCAN_BUF_KEEP)
 		buf = prescan_buf_get((size_t)size);
 	else if (size > 0 && size <= PRESCAN_BUF_MAX)
 		buf = own = malloc((size_t)size);
 	if (buf && prescan_read(fd, buf, size) == 0) {
-		if (!prescan_same(buf, size, sha256)) {
-			free(own);
-			return CL_ESTAT;
-		}
-		map = cl_fmap_open_memory(buf, (size_t)size);
-	}
-	if (map) {
-		rc = cl_scanmap_callback(map, name, virname, &scanned, p->engine, &opts, NULL);
-		cl_fmap_close(map);
-	} else if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != size) {
-		rc = CL_ESTAT;
-	} else {
-		rc = cl_scandesc(fd, name, virname, &scanned, p->engine, &opts);
-		if (rc == CL_CLEAN && prescan_moved(fd, &st))
-			rc = CL_ESTAT;
+		rc = prescan_same(buf, size, sha256) ? prescan_scan_mem(p, buf, size, name, virname)
+		                                     : CL_ESTAT;
+		free(own);
+		return rc;
 	}
 	free(own);
-	return rc;
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != size)
+		return CL_ESTAT;
+	prescan_opts(&opts);
+	rc = cl_scandesc(fd, name, virname, &scanned, p->engine, &opts);
+	return rc == CL_CLEAN && prescan_moved(fd, &st) ? CL_ESTAT : rc;
+}
+
+/* What the blocklists and the size decide before the engine looks: a
+ * WL_PRESCAN_* result, or -1 (ask the engine). */
+static int prescan_before(const struct wl_prescan *p, const uint8_t sha256[WL_SHA256_LEN],
+                          uint64_t size, char *sig, size_t siglen)
+{
+	if (wl_prescan_hash(p, sha256, sig, siglen))
+		return WL_PRESCAN_BAD;
+	if (!p || !p->engine)
+		return WL_PRESCAN_CLEAN;
+	return size > PRESCAN_MAX_FILE ? WL_PRESCAN_UNSCANNED : -1;
+}
+
+/* The engine's answer as a WL_PRESCAN_* result or -errno. */
+static int prescan_verdict(cl_error_t rc, const char *virname, const char *name, char *sig,
+                           size_t siglen, struct wl_err *err)
+{
+	if (!name)
+		name = "(file)";
+	if (rc == CL_VIRUS) {
+		snprintf(sig, siglen, "%s", virname ? virname : "unnamed signature");
+		return WL_PRESCAN_BAD;
+	}
+	if (rc == CL_ESTAT)
+		return wl_err_set(err, -ESTALE, WL_E_UNSTABLE,
+		                  "%s: changed since it was hashed: not scanned, not approved",
+		                  name);
+	if (rc == CL_EMEM)
+		return wl_err_set(err, -ENOMEM, WL_E_NOMEM, "%s: out of memory for the prescan",
+		                  name);
+	if (rc != CL_CLEAN)
+		return wl_err_set(err, -EIO, WL_E_IO, "%s: the prescan could not scan it: %s", name,
+		                  cl_strerror(rc));
+	return WL_PRESCAN_CLEAN;
 }
 
 int wl_prescan_fd(const struct wl_prescan *p, int fd, const char *name,
@@ -471,58 +520,25 @@ int wl_prescan_fd(const struct wl_prescan *p, int fd, const char *name,
                   struct wl_err *err)
 {
 	const char *virname = NULL;
+	int pre = prescan_before(p, sha256, size, sig, siglen);
 	cl_error_t rc;
 
-	if (wl_prescan_hash(p, sha256, sig, siglen))
-		return WL_PRESCAN_BAD;
-	if (!p || !p->engine)
-		return WL_PRESCAN_CLEAN;
-	if (size > PRESCAN_MAX_FILE)
-		return WL_PRESCAN_UNSCANNED;
+	if (pre >= 0)
+		return pre;
 	rc = prescan_engine(p, fd, name, sha256, size, &virname);
-	if (rc == CL_ESTAT)
-		return wl_err_set(err, -ESTALE, WL_E_UNSTABLE,
-		                  "%s: changed since it was hashed: not scanned, not approved",
-		                  name ? name : "(file)");
-	if (rc == CL_VIRUS) {
-		snprintf(sig, siglen, "%s", virname ? virname : "unnamed signature");
-		return WL_PRESCAN_BAD;
-	}
-	if (rc != CL_CLEAN)
-		return wl_err_set(err, -EIO, WL_E_IO, "%s: the prescan could not scan it: %s",
-		                  name ? name : "(file)", cl_strerror(rc));
-	return WL_PRESCAN_CLEAN;
+	return prescan_verdict(rc, virname, name, sig, siglen, err);
 }
 
 int wl_prescan_mem(const struct wl_prescan *p, const uint8_t *buf, uint64_t len, const char *name,
                    const uint8_t sha256[WL_SHA256_LEN], char *sig, size_t siglen,
                    struct wl_err *err)
 {
-	struct cl_scan_options opts = {0};
 	const char *virname = NULL;
-	unsigned long scanned = 0;
-	cl_fmap_t *map;
+	int pre = prescan_before(p, sha256, len, sig, siglen);
 	cl_error_t rc;
 
-	if (wl_prescan_hash(p, sha256, sig, siglen))
-		return WL_PRESCAN_BAD;
-	if (!p || !p->engine)
-		return WL_PRESCAN_CLEAN;
-	if (len > PRESCAN_MAX_FILE)
-		return WL_PRESCAN_UNSCANNED;
-	map = cl_fmap_open_memory(buf, (size_t)len);
-	if (!map)
-		return wl_err_set(err, -ENOMEM, WL_E_NOMEM, "%s: out of memory for the prescan",
-		                  name ? name : "(file)");
-	opts.parse = ~0u; /* as in prescan_engine */
-	rc = cl_scanmap_callback(map, name, &virname, &scanned, p->engine, &opts, NULL);
-	cl_fmap_close(map);
-	if (rc == CL_VIRUS) {
-		snprintf(sig, siglen, "%s", virname ? virname : "unnamed signature");
-		return WL_PRESCAN_BAD;
-	}
-	if (rc != CL_CLEAN)
-		return wl_err_set(err, -EIO, WL_E_IO, "%s: the prescan could not scan it: %s",
-		                  name ? name : "(file)", cl_strerror(rc));
-	return WL_PRESCAN_CLEAN;
+	if (pre >= 0)
+		return pre;
+	rc = prescan_scan_mem(p, buf, len, name, &virname);
+	return prescan_verdict(rc, virname, name, sig, siglen, err);
 }
