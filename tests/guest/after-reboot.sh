@@ -171,6 +171,48 @@ else
 	pass "apt: the removed program cannot even be copied back to /usr/bin"
 fi
 
+# --- prescan: apt installs a package that carries a known-bad program --------
+# The signature (ClamAV's .hsb format: sha256:size:name) and [prescan] are
+# put in place in a maintenance window, as an operator copies databases onto
+# a locked box; hmilockd reads [prescan] anew at each end of an update.
+rm -rf /root/hmi-evil && mkdir -p /root/hmi-evil/DEBIAN /root/hmi-evil/usr/bin &&
+	cp /usr/bin/echo /root/hmi-evil/usr/bin/hmi-evil && printf 'hmi-evil sample' >>/root/hmi-evil/usr/bin/hmi-evil &&
+	printf 'Package: hmi-evil\nVersion: 1.0\nArchitecture: amd64\nMaintainer: guest <root@localhost>\nDescription: hmilock guest test package (known-bad)\n' \
+		>/root/hmi-evil/DEBIAN/control &&
+	dpkg-deb --root-owner-group --build /root/hmi-evil /root/hmi-evil_1.0_amd64.deb >/dev/null 2>&1 ||
+	fail "prescan: dpkg-deb --build of the known-bad package"
+evil_sig="$(sha256sum /root/hmi-evil/usr/bin/hmi-evil | cut -c1-64):$(stat -c %s /root/hmi-evil/usr/bin/hmi-evil):Guest.Evil.Sample"
+if o=$(hl maintenance begin --timeout 10m --password-file "$PW" 2>&1) &&
+	mkdir -p /var/lib/hmilock/prescan && printf '%s\n' "$evil_sig" >/var/lib/hmilock/prescan/guest.hsb &&
+	printf '\n[prescan]\ndatabases = /var/lib/hmilock/prescan\n' >>/etc/hmilock/hmilock.conf &&
+	o=$(hl maintenance end --password-file "$PW" 2>&1); then
+	pass "prescan: [prescan] and a signature database put in place in a maintenance window"
+else
+	fail "prescan: setting up [prescan] in a window: $(line <<<"$o")"
+fi
+o=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y /root/hmi-evil_1.0_amd64.deb 2>&1)
+rc=$?
+o2=$(as_operator "/usr/bin/hmi-evil ran; echo rc=\$?")
+if [ $rc -ne 0 ] && grep -q "NOT approved as known-bad: /usr/bin/hmi-evil (Guest.Evil.Sample.UNOFFICIAL)" <<<"$o" &&
+	grep -q '^rc=126$' <<<"$o2"; then
+	pass "prescan: apt-get install of a package with a known-bad program fails loudly (exit $rc, the hook names it) and the program is denied (126)"
+else
+	fail "prescan: apt-get install of the known-bad package: exit $rc: $(grep -i 'known-bad\|E:' <<<"$o" | line); operator: $(line <<<"$o2")"
+fi
+if hl events -n 200 --json 2>/dev/null | python3 -c '
+import json, sys
+ev = [e for e in json.load(sys.stdin) if e["reason"] == "known-bad" and e["op"] == "approve"]
+assert any(e["path"] == "/usr/bin/hmi-evil" for e in ev), ev'; then
+	pass "prescan: an event (deny known-bad approve) names /usr/bin/hmi-evil; known_bad=$(hl status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["known_bad"])')"
+else
+	fail "prescan: no known-bad event for /usr/bin/hmi-evil: $(hl events -n 5 2>&1 | line)"
+fi
+if o=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get remove -y hmi-evil 2>&1) && [ ! -e /usr/bin/hmi-evil ]; then
+	pass "prescan: apt-get remove hmi-evil works"
+else
+	fail "prescan: apt-get remove hmi-evil: $(tail -3 <<<"$o" | line)"
+fi
+
 # --- upgrade of hmilock itself while locked (apt, the hook) -------------------
 # A rebuild of the installed .deb with a higher version.
 v0=$(dpkg-query -W -f '${Version}' hmilock)
