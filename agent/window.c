@@ -330,7 +330,7 @@ static int wn_prescan_load(struct wn_job *j)
 		free(now);
 		return wl_err_set(&j->err, rc, WL_E_USAGE, "%.400s", msg);
 	}
-	rc = config_prescan_load(now, &j->ps, &j->err);
+	rc = wl_prescan_load_config(now, &j->ps, &j->err);
 	free(now);
 	if (rc < 0) {
 		char why[sizeof(j->err.msg)];

@@ -92,4 +92,5 @@ vm-progs: $(B)/vm/hmk_vmtest $(B)/vm/hmk_true $(B)/vm/hmk_dlbench $(B)/vm/hmk_pr
 vm-bench-progs: $(B)/vm/hmk_bench $(B)/vm/hmk_true $(B)/vm/hmk_dlbench $(B)/vm/hmk_preload.so
 
 -include $(VM_WL_OBJ:.o=.d) $(B)/vm/obj/agent/helper.d $(B)/vm/obj/agent/helper_ev.d $(B)/vm/obj/tests/vm/hmk_vmtest.d \
-	$(B)/vm/obj/tests/vm/hmk_bench.d $(B)/vm/obj/tests/vm/vmstub.d
+	$(B)/vm/obj/tests/vm/hmk_bench.d $(B)/vm/obj/tests/vm/vmstub.d $(B)/vm/obj/agent/protect.d \
+	$(B)/vm/obj/agent/anchor.d $(B)/vm/obj/agent/written.d

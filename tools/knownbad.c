@@ -73,7 +73,7 @@ int knownbad_start(const struct cli *cli, bool no_prescan, const char *what, str
 		        cli->config);
 		return 0;
 	}
-	if (config_prescan_load(cli->conf, &kb->ps, &err) < 0) {
+	if (wl_prescan_load_config(cli->conf, &kb->ps, &err) < 0) {
 		util_err("%s: [prescan]: %s", cli->config, err.msg);
 		return err.kind == WL_E_NOMEM ? EXIT_INTERNAL : EXIT_USAGE;
 	}

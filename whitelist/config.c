@@ -21,7 +21,6 @@
 
 #include "hmilock_ctl.h"
 #include "config.h"
-#include "wl.h"
 
 #define CONFIG_MAX_LINE 16384 /* one [watch] mounts line may be long */
 #define CONFIG_SHOW_VALUE 80 /* bytes of a bad value quoted in a message */
@@ -831,19 +830,4 @@ int config_load(struct hmd_config *cfg, const char *path, char *msg, size_t msgl
 bool config_has_prescan(const struct hmd_config *cfg)
 {
 	return cfg->n_prescan_db + cfg->n_blocklists > 0;
-}
-
-int config_prescan_load(const struct hmd_config *cfg, struct wl_prescan **out, struct wl_err *err)
-{
-	const char *db[HMD_MAX_PRESCAN], *bl[HMD_MAX_PRESCAN];
-	size_t i;
-
-	*out = NULL;
-	if (!config_has_prescan(cfg))
-		return 0;
-	for (i = 0; i < cfg->n_prescan_db; i++)
-		db[i] = cfg->prescan_db[i];
-	for (i = 0; i < cfg->n_blocklists; i++)
-		bl[i] = cfg->blocklists[i];
-	return wl_prescan_load(db, cfg->n_prescan_db, bl, cfg->n_blocklists, out, err);
 }

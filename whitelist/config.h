@@ -154,10 +154,5 @@ int config_mode_parse(const char *s, enum hmd_mode *out);
 /* Does the configuration name a prescan ([prescan] databases or
  * blocklists)? */
 bool config_has_prescan(const struct hmd_config *cfg);
-/* Load what [prescan] names (wl_prescan_load): *out NULL and 0 when it
- * names nothing. */
-struct wl_prescan;
-struct wl_err;
-int config_prescan_load(const struct hmd_config *cfg, struct wl_prescan **out, struct wl_err *err);
 
 #endif /* HMILOCK_CONFIG_H */

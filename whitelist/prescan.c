@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "wl.h"
 
 /* Files larger than this are not given to the engine (libclamav would
@@ -320,6 +321,22 @@ int wl_prescan_load(const char *const *databases, size_t n_db, const char *const
 	prescan_describe(p, n_db, n_bl);
 	*out = p;
 	return 0;
+}
+
+int wl_prescan_load_config(const struct hmd_config *cfg, struct wl_prescan **out,
+                           struct wl_err *err)
+{
+	const char *db[HMD_MAX_PRESCAN], *bl[HMD_MAX_PRESCAN];
+	size_t i;
+
+	*out = NULL;
+	if (!config_has_prescan(cfg))
+		return 0;
+	for (i = 0; i < cfg->n_prescan_db; i++)
+		db[i] = cfg->prescan_db[i];
+	for (i = 0; i < cfg->n_blocklists; i++)
+		bl[i] = cfg->blocklists[i];
+	return wl_prescan_load(db, cfg->n_prescan_db, bl, cfg->n_blocklists, out, err);
 }
 
 void wl_prescan_free(struct wl_prescan *p)

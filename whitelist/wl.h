@@ -281,6 +281,12 @@ int wl_prescan_init(struct wl_err *err);
  * it: a prescan never runs on part of what the operator configured. */
 int wl_prescan_load(const char *const *databases, size_t n_databases, const char *const *blocklists,
                     size_t n_blocklists, struct wl_prescan **out, struct wl_err *err);
+/* wl_prescan_load of what [prescan] of cfg names (config.h): *out NULL
+ * and 0 when it names nothing. Here, not in config.c, which programs
+ * linked without libclamav (the static VM test programs) use. */
+struct hmd_config;
+int wl_prescan_load_config(const struct hmd_config *cfg, struct wl_prescan **out,
+                           struct wl_err *err);
 void wl_prescan_free(struct wl_prescan *p); /* NULL is fine */
 /* What was loaded, one line ("off" for NULL). */
 const char *wl_prescan_describe(const struct wl_prescan *p);
