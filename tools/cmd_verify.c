@@ -66,33 +66,42 @@ static const char *verify_kind(mode_t m)
 	                     : "special file";
 }
 
+/* Open the listed file to read it: its fd, or -1 with v saying why not.
+ * lstat first: never open a FIFO or a device that took a listed path. */
+static int verify_open(const struct wl_rec *r, struct verify_res *v, struct stat *st)
+{
+	int fd;
+
+	if (lstat(r->path, st) < 0) {
+		v->state = errno == ENOENT || errno == ENOTDIR ? V_MISSING : V_UNREADABLE;
+		if (v->state == V_UNREADABLE)
+			v->msg = strdup(strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		v->state = V_NOTREG;
+		if (asprintf(&v->msg, "now a %s", verify_kind(st->st_mode)) < 0)
+			v->msg = NULL;
+		return -1;
+	}
+	fd = open(r->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		v->state = errno == ENOENT ? V_MISSING : errno == ELOOP ? V_NOTREG : V_UNREADABLE;
+		v->msg = strdup(strerror(errno));
+	}
+	return fd;
+}
+
 static void verify_one(const struct wl_rec *r, struct verify_res *v)
 {
 	struct wl_entry e = {0};
 	struct wl_class cls = {0};
 	struct wl_err err = {0};
 	struct stat st;
-	int fd;
+	int fd = verify_open(r, v, &st);
 
-	/* lstat first: never open a FIFO or a device that took a listed path. */
-	if (lstat(r->path, &st) < 0) {
-		v->state = errno == ENOENT || errno == ENOTDIR ? V_MISSING : V_UNREADABLE;
-		if (v->state == V_UNREADABLE)
-			v->msg = strdup(strerror(errno));
+	if (fd < 0)
 		return;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		v->state = V_NOTREG;
-		if (asprintf(&v->msg, "now a %s", verify_kind(st.st_mode)) < 0)
-			v->msg = NULL;
-		return;
-	}
-	fd = open(r->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0) {
-		v->state = errno == ENOENT ? V_MISSING : errno == ELOOP ? V_NOTREG : V_UNREADABLE;
-		v->msg = strdup(strerror(errno));
-		return;
-	}
 	if (wl_entry_from_fd(fd, r->path, &e, &cls, &err) < 0) {
 		v->state = err.kind == WL_E_NOTREG ? V_NOTREG : V_UNREADABLE;
 		v->msg = strdup(err.msg);
@@ -126,13 +135,10 @@ static void verify_prescan_one(const struct wl_prescan *ps, const struct wl_rec 
 	v->state = V_OK;
 	if (wl_prescan_hash(ps, r->sha256, sig, sizeof(sig)) == WL_PRESCAN_BAD)
 		goto bad;
-	fd = open(r->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0) {
-		v->state = errno == ENOENT ? V_MISSING : errno == ELOOP ? V_NOTREG : V_UNREADABLE;
-		v->msg = strdup(strerror(errno));
+	fd = verify_open(r, v, &st);
+	if (fd < 0)
 		return;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) { /* replaced since the lstat */
 		v->state = V_NOTREG;
 		close(fd);
 		return;
@@ -324,16 +330,13 @@ nomem:
 /* --prescan: [prescan] must name something to check against. */
 static int verify_prescan_start(const struct cli *cli, struct knownbad *kb)
 {
-	int rc;
-
 	if (!config_has_prescan(cli->conf)) {
 		util_err("verify --prescan: %s names no [prescan] databases or blocklists to check "
 		         "the list against",
 		         cli->config);
 		return EXIT_USAGE;
 	}
-	rc = knownbad_start(cli, false, "verify", kb, NULL);
-	return rc;
+	return knownbad_start(cli, false, "verify", kb, NULL);
 }
 
 /* Tell hmilockd of each known-bad file (an event and hmilock_known_bad_total),

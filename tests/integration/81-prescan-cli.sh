@@ -117,6 +117,11 @@ chmod 000 "$T/tree/bin/ls"
 expect_rc 1 "verify --prescan: blocklists by the listed hash" hl verify --prescan
 chmod 755 "$T/tree/bin/ls"
 grep_ok "verify --prescan: ls named without a read" "^known-bad *$T/tree/bin/ls (Feed" "$T/out"
+# A FIFO put at a listed path is never opened (it would block the worker).
+mv "$T/tree/bin/fine.sh" "$T/fine.sh.saved" && mkfifo "$T/tree/bin/fine.sh"
+expect_rc 1 "verify --prescan: a FIFO at a listed path does not hang it" timeout 30 "$HMILOCK" --db "$T/db" --key "$T/key" --config "$CONF" verify --prescan
+grep_ok "verify --prescan: the FIFO is reported, not opened" "^not-regular *$T/tree/bin/fine.sh (now a fifo)" "$T/out"
+rm -f "$T/tree/bin/fine.sh" && mv "$T/fine.sh.saved" "$T/tree/bin/fine.sh"
 # ---- import: a signed export of a list that holds the samples ----
 conf "databases = $PS_SIGS"
 mkdir -p "$T/keys"
