@@ -489,9 +489,6 @@ static void ctl_set_mode(const struct ctl_client *c, uint32_t seq, uint32_t mode
 	           config_mode_name(old));
 }
 
-/* `hmilock stop`: the sanctioned stop, with the admin password. hmilockd
- * exits once the reply is sent (main loop: ctl_stop_asked), with the status
- * the unit does not restart on (HMD_EXIT_STOPPED). */
 /* `hmilock verify --prescan` found a listed file known-bad: an event and
  * the count (the list stays the operator's to change). */
 static void ctl_known_bad(const struct ctl_client *c, uint32_t seq, const struct hmc_known_bad *k)
@@ -504,6 +501,9 @@ static void ctl_known_bad(const struct ctl_client *c, uint32_t seq, const struct
 	ctl_result(seq, 0, "counted");
 }
 
+/* `hmilock stop`: the sanctioned stop, with the admin password. hmilockd
+ * exits once the reply is sent (main loop: ctl_stop_asked), with the status
+ * the unit does not restart on (HMD_EXIT_STOPPED). */
 static void ctl_stop(const struct ctl_client *c, uint32_t seq, struct hmd_ctl_auth *a)
 {
 	if (!ctl_auth(c, seq, a, "stop"))

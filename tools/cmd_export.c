@@ -504,9 +504,9 @@ static int import_write(const struct cli *cli, const struct imp_opts *o, struct 
 	if (!rc && !o->replace && wl_db_merge_into(ctx.db, found, &err) < 0)
 		rc = list_fail(&err);
 	if (!rc)
-		wl_set_set_flags(found, o->replace || !ctx.db
-		                            ? knownbad_flags_new(kb)
-		                            : knownbad_flags(kb, wl_db_flags(ctx.db)));
+		wl_set_set_flags(found,
+		                 knownbad_flags(kb, o->replace || !ctx.db ? WL_DB_F_PRESCANNED
+		                                                          : wl_db_flags(ctx.db)));
 	if (!rc)
 		rc = list_write(lk, found, *gen, ctx.key);
 	list_close(&ctx);

@@ -410,6 +410,7 @@ static void list_stats_merge(struct wl_scan_stats *to, const struct wl_scan_stat
 	to->files_seen += from->files_seen;
 	to->approved += from->approved;
 	to->bytes_hashed += from->bytes_hashed;
+	to->prescan_unscanned += from->prescan_unscanned;
 	to->seconds += from->seconds;
 	for (i = 0; i < WL_SKIP__MAX; i++)
 		to->skipped[i] += from->skipped[i];
@@ -490,6 +491,12 @@ static void list_print_problems(const struct wl_scan_stats *s)
 	if (total > s->n_problems)
 		fprintf(stderr, "hmilock: warning: %llu more problems not shown\n",
 		        (unsigned long long)(total - s->n_problems));
+	if (s->prescan_unscanned)
+		fprintf(
+		    stderr,
+		    "hmilock: note: %llu files larger than the prescan's engine scans (512 MiB) "
+		    "were checked against the blocklists only\n",
+		    (unsigned long long)s->prescan_unscanned);
 }
 
 /* One summary line on stdout. */
@@ -632,7 +639,7 @@ int cmd_init(const struct cli *cli, int argc, char **argv)
 	 * for the write. */
 	rc = list_scan(&roots, &lo, set, &stats);
 	if (!rc) {
-		wl_set_set_flags(set, knownbad_flags_new(&kb));
+		wl_set_set_flags(set, knownbad_flags(&kb, WL_DB_F_PRESCANNED));
 		rc = init_write(cli, lo.force, set, key, &gen);
 	}
 	if (!rc) {

@@ -57,9 +57,9 @@ int knownbad_start(const struct cli *cli, bool no_prescan, const char *what, str
                    struct wl_scan_opts *opts);
 /* A refusal found outside wl_scan (import): as the scan's callback. */
 void knownbad_add(struct knownbad *kb, const char *path, const char *sig);
-/* The list flags after this change: of a list that was at old, of a new one. */
+/* The list flags after this change, of a list that was at old (a new list:
+ * WL_DB_F_PRESCANNED, nothing on it unscanned yet). */
 uint32_t knownbad_flags(const struct knownbad *kb, uint32_t old);
-uint32_t knownbad_flags_new(const struct knownbad *kb);
 /* "approved N, refused K as known-bad: PATH (SIG), ..." on stderr when it
  * refused any (or failed to scan some): EXIT_NEGATIVE; else EXIT_OK. */
 int knownbad_report(const struct knownbad *kb, uint64_t approved, uint64_t failed);

@@ -3,8 +3,6 @@
  * while wl_scan's workers run, and say at the end what was not approved
  * and why. Also the list's provenance flags such a change writes, and the
  * record (syslog) of an approval made with --no-prescan. */
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,11 +87,6 @@ int knownbad_start(const struct cli *cli, bool no_prescan, const char *what, str
 uint32_t knownbad_flags(const struct knownbad *kb, uint32_t old)
 {
 	return wl_db_flags_after(old, kb->ps != NULL, kb->no_prescan);
-}
-
-uint32_t knownbad_flags_new(const struct knownbad *kb)
-{
-	return (kb->ps ? WL_DB_F_PRESCANNED : 0) | (kb->no_prescan ? WL_DB_F_NO_PRESCAN : 0);
 }
 
 int knownbad_report(const struct knownbad *kb, uint64_t approved, uint64_t failed)
