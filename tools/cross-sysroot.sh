@@ -53,6 +53,7 @@ pkgs=$(sed -n '/^Build-Depends:/,/^[^[:space:]B]/p' "$control" | sed -e 's/^Buil
 pkgs="libc6-dev $pkgs"
 key=$(printf '%s\n' "$suite" "$arch" "$root" "$pkgs" | md5sum | cut -c1-16)
 if [ -f "$stamp" ] && grep -qx "# key $key" "$stamp"; then
+	touch "$stamp" # newer than what make compares it with
 	exit 0
 fi
 
@@ -79,7 +80,10 @@ debs=()
 missing=
 while read -r name version; do
 	# apt names an epoch's colon %3a in the file name; Architecture: all too.
-	f=$(ls "$aptdir/cache/archives/${name}_${version/:/%3a}_"{"$arch",all}.deb 2>/dev/null | head -1) || true
+	f=
+	for c in "$aptdir/cache/archives/${name}_${version/:/%3a}_"{"$arch",all}.deb; do
+		[ -f "$c" ] && f=$c
+	done
 	if [ -z "$f" ]; then
 		missing="$missing $name=$version"
 	else
