@@ -16,9 +16,10 @@
 # symbols and shlibs files: dpkg-shlibdeps --admindir reads it to compute an
 # ARCH package's Depends (packaging/debian/rules).
 #
-# Kept while the package list, the suite and SYSROOT's path are the same;
-# the package lists are fetched again once a day. A package that cannot be
-# resolved or downloaded stops the script with an error naming it.
+# Kept while the package list, the suite, SYSROOT's path and this script
+# stay the same; the package lists are fetched again once a day. A package
+# that cannot be resolved or downloaded stops the script with an error
+# naming it.
 set -euo pipefail
 
 die() {
@@ -51,7 +52,7 @@ pkgs=$(sed -n '/^Build-Depends:/,/^[^[:space:]B]/p' "$control" | sed -e 's/^Buil
 	tr ',' '\n' | sed -e 's/(.*//' -e 's/[[:space:]]//g' | grep -e '-dev$' | sort -u | paste -sd' ' -)
 [ -n "$pkgs" ] || die "no -dev package in the Build-Depends of $control"
 pkgs="libc6-dev $pkgs"
-key=$(printf '%s\n' "$suite" "$arch" "$root" "$pkgs" | md5sum | cut -c1-16)
+key=$( (printf '%s\n' "$suite" "$arch" "$root" "$pkgs"; cat "$0") | md5sum | cut -c1-16)
 if [ -f "$stamp" ] && grep -qx "# key $key" "$stamp"; then
 	touch "$stamp" # newer than what make compares it with
 	exit 0
@@ -97,6 +98,8 @@ rm -rf "$tmp"
 mkdir -p "$tmp/var/lib/dpkg/info" "$tmp/var/lib/dpkg/updates"
 admin=$tmp/var/lib/dpkg
 printf '%s\n' "$(dpkg --print-architecture)" "$arch" | sort -u >"$admin/arch"
+# The multiarch layout of info/ (PKG:ARCH.list for Multi-Arch: same).
+echo 1 >"$admin/info/format"
 : >"$admin/status"
 for f in "${debs[@]}"; do
 	dpkg-deb -x "$f" "$tmp" || die "dpkg-deb -x $f failed"
