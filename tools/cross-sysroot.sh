@@ -51,7 +51,8 @@ control=$top/packaging/debian/control
 pkgs=$(sed -n '/^Build-Depends:/,/^[^[:space:]B]/p' "$control" | sed -e 's/^Build-Depends://' |
 	tr ',' '\n' | sed -e 's/(.*//' -e 's/[[:space:]]//g' | grep -e '-dev$' | sort -u | paste -sd' ' -)
 [ -n "$pkgs" ] || die "no -dev package in the Build-Depends of $control"
-pkgs="libc6-dev $pkgs"
+# HMILOCK_CROSS_EXTRA: more packages (test 83 asks for one that does not exist).
+pkgs="libc6-dev $pkgs${HMILOCK_CROSS_EXTRA:+ $HMILOCK_CROSS_EXTRA}"
 key=$( (printf '%s\n' "$suite" "$arch" "$root" "$pkgs"; cat "$0") | md5sum | cut -c1-16)
 if [ -f "$stamp" ] && grep -qx "# key $key" "$stamp"; then
 	touch "$stamp" # newer than what make compares it with
