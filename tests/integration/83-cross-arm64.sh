@@ -56,18 +56,21 @@ for f in hmilock hmilockd hmilock-notify libwhitelist.a libagent.a; do
 		fail "cross: $f: machine '${m:-none}', want AArch64"
 	fi
 done
+# The commands, whether or not this run had to build (make -n -B only prints).
+mk -n -B ARCH=arm64 BUILD="$out" V=1 all >"$T/cmds.log" 2>&1
 m=$(readelf -h "$out/kmod/hmilock.bpf.o" 2>/dev/null | sed -n 's/^ *Machine: *//p')
-if [ "$m" = "Linux BPF" ] && grep -q -- '-target bpf -D__TARGET_ARCH_arm64 ' "$T/build.log" &&
-	grep -q "idirafter $sysroot/usr/include/aarch64-linux-gnu" "$T/build.log" &&
+if [ "$m" = "Linux BPF" ] && grep -q -- '-target bpf -D__TARGET_ARCH_arm64 ' "$T/cmds.log" &&
+	grep -q "idirafter $sysroot/usr/include/aarch64-linux-gnu" "$T/cmds.log" &&
 	[ -s "$out/gen/hmilock.skel.h" ]; then
 	pass "cross: the BPF object is built for arm64 (__TARGET_ARCH_arm64, the sysroot's headers) with its skeleton"
 else
 	fail "cross: BPF object machine '$m', or no -D__TARGET_ARCH_arm64/sysroot include in the build, or no skeleton"
 fi
-if ! grep -E '^(cc|gcc|clang) ' "$T/build.log" | grep -qv -e '-target bpf'; then
-	pass "cross: no C file is compiled by the build machine's compiler"
+if grep -q "^aarch64-linux-gnu-gcc .*--sysroot=$sysroot .*-c -o $out/tools/hmilock.o" "$T/cmds.log" &&
+	! grep -E '^(cc|gcc|clang) ' "$T/cmds.log" | grep -qv -e '-target bpf'; then
+	pass "cross: every C file is compiled by aarch64-linux-gnu-gcc --sysroot (none by the build machine's compiler)"
 else
-	fail "cross: host compiler used: $(grep -E '^(cc|gcc) ' "$T/build.log" | head -1 | cut -c1-120)"
+	fail "cross: compilers: $(grep -E '^(cc|gcc|clang|aarch64-linux-gnu-gcc) ' "$T/cmds.log" | grep -v -e '-target bpf' | head -1 | cut -c1-160)"
 fi
 
 # The programs run under qemu-aarch64 with the sysroot's libraries.
