@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tools/apt-private.sh - apt-get/apt-cache with a private apt state: its own
 # sources list, package lists, cache and architecture, all under one
 # directory. Sourced by tests/vm/vm.sh (Debian's kernels) and
