@@ -10,15 +10,53 @@
 #                     FUZZ_SECONDS (10); see tests/fuzz/fuzz.mk
 #   make deps         install build and test dependencies (apt-get)
 #   make V=1          show full commands; BUILD=dir to build elsewhere
+#   make ARCH=arm64   cross build for 64-bit ARM into build/arm64 (all, deb):
+#                     aarch64-linux-gnu-gcc against the Debian 12 arm64
+#                     libraries that tools/cross-sysroot.sh unpacks into
+#                     SYSROOT (build/sysroot-arm64)
 VERSION ?= 0.1.0
 FLAVOR ?= rel
+
+# Cross build: ARCH (a Debian architecture) other than unset; the native
+# build is untouched by all of this.
+ifneq ($(ARCH),)
+ifeq ($(ARCH),arm64)
+CROSS_TRIPLET := aarch64-linux-gnu
+else
+$(error ARCH=$(ARCH) is not supported: the cross build knows ARCH=arm64 only (leave ARCH unset for a native build))
+endif
+BUILD ?= build/$(ARCH)$(if $(filter rel,$(FLAVOR)),,-$(FLAVOR))
+SYSROOT ?= build/sysroot-$(ARCH)
+override SYSROOT := $(abspath $(SYSROOT))
+ifeq ($(origin CC),default)
+CC := $(CROSS_TRIPLET)-gcc
+endif
+ifeq ($(origin AR),default)
+AR := $(CROSS_TRIPLET)-ar
+endif
+CROSS_FLAGS := --sysroot=$(SYSROOT)
+PKG_CONFIG_ENV := PKG_CONFIG_LIBDIR=$(SYSROOT)/usr/lib/$(CROSS_TRIPLET)/pkgconfig:$(SYSROOT)/usr/share/pkgconfig \
+	PKG_CONFIG_SYSROOT_DIR=$(SYSROOT)
+# The BPF object: bpf_tracing.h's target, and the target's headers.
+BPF_ARCH := $(ARCH)
+BPF_SYS_INCLUDES := -idirafter $(SYSROOT)/usr/include/$(CROSS_TRIPLET) -idirafter $(SYSROOT)/usr/include
+# The sysroot's stamp is a makefile: when it is missing or older than the
+# script, make runs the script and then reads this Makefile again, so that
+# pkg-config below sees the sysroot. Not for goals that build nothing.
+ifneq ($(filter-out clean check-style format,$(or $(MAKECMDGOALS),all)),)
+include $(SYSROOT)/.hmilock-sysroot
+endif
+$(SYSROOT)/.hmilock-sysroot: tools/cross-sysroot.sh packaging/debian/control
+	$(Q)tools/cross-sysroot.sh $(ARCH) $(SYSROOT)
+endif
+
 BUILD ?= build/$(FLAVOR)
 B := $(BUILD)
 
 CC ?= cc
 PKGS := libcrypto libelf json-c inih libseccomp audit libsystemd libbpf libcap-ng libclamav
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell $(PKG_CONFIG_ENV) pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG_ENV) pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 BASE_CFLAGS := -std=gnu11 -g $(WARN) -D_GNU_SOURCE -DHMILOCK_VERSION='"$(VERSION)"' -Iwhitelist -Iinclude -I$(B)/gen $(PKG_CFLAGS)
@@ -27,8 +65,8 @@ OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-re
 else
 OPT := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 endif
-ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
-ALL_LDFLAGS := $(OPT) $(LDFLAGS)
+ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CROSS_FLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(OPT) $(CROSS_FLAGS) $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lpthread
 
 ifeq ($(V),1)
@@ -75,11 +113,11 @@ $(B)/gen:
 
 $(B)/libwhitelist.a: $(WL_OBJ)
 	@$(if $(Q),echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(B)/libagent.a: $(AGENT_OBJ)
 	@$(if $(Q),echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(B)/hmilock: $(B)/tools/hmilock.o $(TOOLS_OBJ) $(B)/libwhitelist.a
 	@$(if $(Q),echo "  LD      $@")

@@ -8,15 +8,15 @@
 BPF_CLANG ?= clang
 BPFTOOL ?= bpftool
 # The target's architecture, for bpf_tracing.h's __TARGET_ARCH_*: the build
-# machine's unless given (make BPF_ARCH=arm64).
+# machine's unless given (make BPF_ARCH=arm64; make ARCH=arm64 sets it).
 ifeq ($(origin BPF_ARCH),undefined)
 BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 endif
 # clang's own system include directories, which `-target bpf` drops, so that
 # <linux/types.h> finds <asm/types.h> in the multiarch directory
 # (libbpf-bootstrap's CLANG_BPF_SYS_INCLUDES). Expanded only when the BPF
-# object is built.
-BPF_SYS_INCLUDES = $(shell $(BPF_CLANG) -v -E - </dev/null 2>&1 | \
+# object is built. A cross build (make ARCH=) gives the sysroot's instead.
+BPF_SYS_INCLUDES ?= $(shell $(BPF_CLANG) -v -E - </dev/null 2>&1 | \
 	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 
 HMK_SKEL := $(B)/gen/hmilock.skel.h

@@ -19,6 +19,10 @@
 #       temporary copy of the tree (packaging/debian/ becomes its debian/),
 #       so the checkout stays clean. The .deb, .changes, .buildinfo and the
 #       build log land in $(DEB_OUT).
+#   make deb ARCH=arm64 [DEB_OUT=build/deb-arm64]
+#       the same for arm64, cross-built (dpkg-buildpackage -aarm64) against
+#       the sysroot of tools/cross-sysroot.sh, which also gives
+#       dpkg-shlibdeps the arm64 libraries' symbols for Depends.
 #   make deb-lint [DEB_OUT=...]
 #       make deb, then lintian on the result; fails on any lintian error.
 
@@ -33,7 +37,7 @@ MANDIR ?= $(PREFIX)/share/man
 SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
 TMPFILESDIR ?= $(or $(shell pkg-config --variable=tmpfilesdir systemd 2>/dev/null),/usr/lib/tmpfiles.d)
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
-DEB_OUT ?= build/deb
+DEB_OUT ?= build/deb$(if $(ARCH),-$(ARCH))
 
 PKG_MANPAGES := $(wildcard packaging/*.[1-9])
 PKG_CONF_DIR := $(DESTDIR)$(SYSCONFDIR)/hmilock
@@ -73,7 +77,7 @@ install: $(B)/hmilock $(B)/hmilockd $(B)/hmilock-notify
 	done
 
 deb:
-	$(Q)packaging/build-deb.sh $(DEB_OUT)
+	$(Q)$(if $(ARCH),HMILOCK_DEB_ARCH=$(ARCH) HMILOCK_SYSROOT=$(SYSROOT) )packaging/build-deb.sh $(DEB_OUT)
 
 deb-lint: deb
 	$(Q)lintian --fail-on error --tag-display-limit 0 $(DEB_OUT)/hmilock_*.deb

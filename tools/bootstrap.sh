@@ -15,13 +15,18 @@ cd "$(dirname "$0")/.."
 # network namespace. ansible-core: test 57 checks the Ansible role
 # (packaging/ansible) before the guest runs it. clamav: its sigtool makes
 # the prescan tests' signature databases from the tests' own samples.
+# gcc-aarch64-linux-gnu, binutils-aarch64-linux-gnu, qemu-user,
+# debian-archive-keyring: the arm64 cross build (make ARCH=arm64; its
+# libraries come from tools/cross-sysroot.sh, not from here), and test 83
+# runs its programs under qemu-aarch64.
 PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format llvm bpftool
 libelf-dev zlib1g-dev libssl-dev openssl libjson-c-dev libinih-dev libseccomp-dev
 libaudit-dev libsystemd-dev libbpf-dev libcap-ng-dev libclamav-dev clamav libcmocka-dev
 auditd debootstrap util-linux coreutils findutils python3 git
 qemu-system-x86 busybox-static xz-utils cpio
 debhelper devscripts lintian fakeroot man-db groff-base systemd
-prometheus-node-exporter dunst xvfb imagemagick rsyslog iproute2 ansible-core"
+prometheus-node-exporter dunst xvfb imagemagick rsyslog iproute2 ansible-core
+gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user debian-archive-keyring"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bootstrap.sh: must run as root (apt-get install)" >&2

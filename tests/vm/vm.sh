@@ -6,27 +6,21 @@
 VM_CACHE=${HMILOCK_VM_CACHE:-$top/build/vm-cache}
 VM_KERNEL=
 
-# vm_apt SUITE ARGS...: apt-get/apt-cache (ARGS[0]) with a private apt state
-# for Debian SUITE under $VM_CACHE/apt-SUITE (its own sources list, lists and
-# cache): the machine's own sources and architectures are never touched.
+# shellcheck source=tools/apt-private.sh
+. "$top/tools/apt-private.sh"
+
+# vm_apt SUITE ARGS...: apt-get/apt-cache (ARGS[0]) with a private amd64 apt
+# state for Debian SUITE under $VM_CACHE/apt-SUITE (tools/apt-private.sh).
 vm_apt() {
-	local suite=$1 cmd=$2 d=$VM_CACHE/apt-$1
-	shift 2
-	"$cmd" -o Dir::Etc::sourcelist="$d/sources.list" -o Dir::Etc::sourceparts=- \
-		-o Dir::State::Lists="$d/lists" -o Dir::Cache="$d/cache" -o APT::Architecture=amd64 "$@"
+	local suite=$1
+	shift
+	apt_private "$VM_CACHE/apt-$suite" amd64 "$@"
 }
 
 # vm_apt_update SUITE: write SUITE's private sources list and fetch its
 # package lists (once a day: the kernel ABI moves with security updates).
 vm_apt_update() {
-	local suite=$1 d=$VM_CACHE/apt-$1 mirror=${HMILOCK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" || return 1
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" \
-		>"$d/sources.list" || return 1
-	if [ -n "$(find "$d/lists" -maxdepth 1 -name '*_Packages' -mmin -1440 2>/dev/null)" ]; then
-		return 0
-	fi
-	vm_apt "$suite" apt-get update >"$d/update.log" 2>&1
+	apt_private_update "$VM_CACHE/apt-$1" "$1" amd64
 }
 
 # vm_kernel [SUITE]: set VM_KERNEL to Debian's current amd64 kernel image,
