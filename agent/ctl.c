@@ -397,7 +397,8 @@ static void ctl_fill_counters(struct hmc_status *s, const struct log_info *li)
 }
 
 /* What is open without the kernel helper: its own list and the mounts the
- * marks cannot reach. Nothing when the helper is active. */
+ * marks cannot reach. With it: W^X exemptions and the mounts whose file
+ * identity it cannot establish. */
 static void ctl_fill_gaps(struct hmc_status *s)
 {
 	char mnt[sizeof(s->gaps) / 2];
@@ -406,6 +407,11 @@ static void ctl_fill_gaps(struct hmc_status *s)
 	s->gaps[0] = 0;
 	if (!helper_gaps()) {
 		helper_wx_gaps(s->gaps, sizeof(s->gaps));
+		n = (int)strlen(s->gaps);
+		helper_identity_gaps(mnt, sizeof(mnt));
+		if (mnt[0] && (size_t)n < sizeof(s->gaps))
+			snprintf(s->gaps + n, sizeof(s->gaps) - (size_t)n, "%s%s", n ? "; " : "",
+			         mnt);
 		return;
 	}
 	mounts_gaps(mnt, sizeof(mnt));

@@ -408,6 +408,8 @@ static void exec_work(struct hmd_work *w)
 		in.links_listed = exec_links_listed(l, sha, &st);
 	if (in.path_listed && in.match == HMD_MATCH_PATH_HASH)
 		in.path_elsewhere = exec_path_elsewhere(path, &st);
+	if (rc == 0 && (!in.path_listed || in.path_elsewhere))
+		in.layer_listed = helper_layer_approved(w->fd);
 	decide(&in, &out);
 	exec_update_override(w, &st, &in, &out);
 	if (rc == 0)
@@ -576,7 +578,7 @@ static void exec_close_write(int fd)
 
 	if (fstat(fd, &st) == 0) {
 		cache_drop_inode(st.st_dev, st.st_ino);
-		helper_forget(st.st_dev, st.st_ino);
+		helper_forget_fd(fd);
 	}
 	fan_ignore_remove(fd);
 	fan_fd_path(fd, NULL, path, sizeof(path), &resolved);

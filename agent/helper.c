@@ -14,6 +14,7 @@
 #include <glob.h>
 #include <pthread.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,82 @@ static struct hmk_inode_key helper_key(uint64_t st_dev, uint64_t ino)
 	struct hmk_inode_key k = {.dev = helper_kdev(st_dev), .ino = ino};
 
 	return k;
+}
+
+/* ---- identities ---------------------------------------------------------- */
+
+/*
+ * On overlayfs and btrfs the helper's hooks name an inode otherwise than
+ * stat(2) does (kmod/hmilock.bpf.c, inode_key_layered: an overlay file by
+ * its layer's inode, a btrfs file with its subvolume): hmilockd asks the
+ * kernel there (HMK_IDENT_ARG) and uses stat's identity everywhere else.
+ */
+static bool helper_fs_layered(int fd)
+{
+	struct statfs sf;
+
+	return !fstatfs(fd, &sf) &&
+	       (sf.f_type == OVERLAYFS_SUPER_MAGIC || sf.f_type == BTRFS_SUPER_MAGIC);
+}
+
+/* The helper's key for fd's inode (st: its fstat), and in *gen (when not
+ * NULL) the generation the helper compares: the kernel's on overlayfs and
+ * btrfs, else -1 (the caller asks FS_IOC_GETVERSION). 0, or -errno when the
+ * kernel did not answer (then k holds stat's identity, which its hooks do
+ * not match on those filesystems: the file stays denied). */
+static int helper_ident_fd(int fd, const struct stat *st, struct hmk_inode_key *k, int64_t *gen)
+{
+	struct hmk_ident id;
+	int mfd, err = 0;
+	__u32 tid;
+
+	*k = helper_key(st->st_dev, st->st_ino);
+	if (gen)
+		*gen = -1;
+	if (!hp.active || !helper_fs_layered(fd))
+		return 0;
+	mfd = bpf_map__fd(hp.skel->maps.hmk_ident);
+	tid = (__u32)gettid();
+	if (fcntl(fd, F_GETFL, (unsigned long)HMK_IDENT_ARG) < 0 ||
+	    bpf_map_lookup_elem(mfd, &tid, &id))
+		err = -errno;
+	bpf_map_delete_elem(mfd, &tid); /* never read by the next question */
+	if (err)
+		return err;
+	*k = id.key;
+	if (gen)
+		*gen = id.gen;
+	return 0;
+}
+
+/* The helper's key for what path names (symlinks followed when follow),
+ * its stat in st. want: the identity the caller means; when path names
+ * another inode now, want's stat identity is all there is. */
+static int helper_ident_path(const char *path, bool follow, const struct stat *want,
+                             struct stat *st, struct hmk_inode_key *k)
+{
+	int fd, err;
+
+	if (want)
+		*k = helper_key(want->st_dev, want->st_ino);
+	fd = open(path, O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st))
+		err = -errno;
+	else if (want && (st->st_dev != want->st_dev || st->st_ino != want->st_ino))
+		err = -ESTALE;
+	else
+		err = helper_ident_fd(fd, st, k, NULL);
+	close(fd);
+	return err;
+}
+
+static bool helper_key_approved(const struct hmk_inode_key *k)
+{
+	struct hmk_approved v;
+
+	return hp.active && !bpf_map_lookup_elem(bpf_map__fd(hp.skel->maps.hmk_approved), k, &v);
 }
 
 static void helper_set_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -499,11 +576,10 @@ struct helper_iset {
 	size_t n;
 };
 
-/* Add (or OR the flags of) the inode of st. */
-static void helper_iset_add_st(struct helper_iset *s, const struct stat *st, const char *path,
-                               uint32_t flags)
+/* Add (or OR the flags of) an inode. */
+static void helper_iset_add_key(struct helper_iset *s, struct hmk_inode_key k, const char *path,
+                                uint32_t flags)
 {
-	struct hmk_inode_key k = helper_key(st->st_dev, st->st_ino);
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
@@ -520,13 +596,23 @@ static void helper_iset_add_st(struct helper_iset *s, const struct stat *st, con
 	s->vals[s->n++] = flags;
 }
 
-/* Add the inode behind path (symlinks followed); a missing path is skipped. */
+/* Add the inode behind path (symlinks followed unless nofollow); a missing
+ * path is skipped. want: see helper_ident_path. */
+static void helper_iset_add_path(struct helper_iset *s, const char *path, bool follow,
+                                 const struct stat *want, uint32_t flags)
+{
+	struct hmk_inode_key k;
+	struct stat st;
+	int err = helper_ident_path(path, follow, want, &st, &k);
+
+	if (!err || (want && err == -ESTALE))
+		helper_iset_add_key(s, k, path, flags);
+}
+
 static void helper_iset_add(struct helper_iset *s, const char *path, uint32_t flags)
 {
-	struct stat st;
-
-	if (path && path[0] && !stat(path, &st))
-		helper_iset_add_st(s, &st, path, flags);
+	if (path && path[0])
+		helper_iset_add_path(s, path, true, NULL, flags);
 }
 
 /* Every directory above path, as named (a symlink such as /lib itself) and
@@ -534,7 +620,6 @@ static void helper_iset_add(struct helper_iset *s, const char *path, uint32_t fl
 static void helper_iset_add_dirs(struct helper_iset *s, const char *path)
 {
 	char dir[PATH_MAX], *slash;
-	struct stat st;
 
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass == 0 && snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
@@ -543,8 +628,7 @@ static void helper_iset_add_dirs(struct helper_iset *s, const char *path)
 			continue;
 		while ((slash = strrchr(dir, '/')) && slash != dir) {
 			*slash = '\0';
-			if (!lstat(dir, &st))
-				helper_iset_add_st(s, &st, dir, HMK_P_DIR);
+			helper_iset_add_path(s, dir, false, NULL, HMK_P_DIR);
 		}
 	}
 }
@@ -562,9 +646,9 @@ static void helper_iset_add_files(struct helper_iset *s, const struct protect_fi
 		/* HMK_P_DAEMON only for the running binary and an approved
 		 * one at its path (helper_iset_add_installed): an unapproved
 		 * file put there by an update must not be trusted as hmilockd */
-		helper_iset_add_st(s, &st, f[i].path,
-		                   HMK_P_FILE | (f[i].pkg ? HMK_P_PKG : 0) |
-		                       (i == HMK_PF_KEY ? HMK_P_SECRET : 0));
+		helper_iset_add_path(s, f[i].path, true, &st,
+		                     HMK_P_FILE | (f[i].pkg ? HMK_P_PKG : 0) |
+		                         (i == HMK_PF_KEY ? HMK_P_SECRET : 0));
 		helper_iset_add_dirs(s, f[i].path);
 	}
 }
@@ -577,12 +661,13 @@ static void helper_iset_add_files(struct helper_iset *s, const struct protect_fi
  * unapproved file there gains nothing. */
 static void helper_iset_add_installed(struct helper_iset *s, const char *path)
 {
+	struct hmk_inode_key k;
 	struct stat st;
 
-	if (path[0] != '/' || stat(path, &st) || !S_ISREG(st.st_mode) ||
-	    !helper_approved(st.st_dev, st.st_ino))
+	if (path[0] != '/' || helper_ident_path(path, true, NULL, &st, &k) ||
+	    !S_ISREG(st.st_mode) || !helper_key_approved(&k))
 		return;
-	helper_iset_add_st(s, &st, path, HMK_P_FILE | HMK_P_DAEMON | HMK_P_PKG);
+	helper_iset_add_key(s, k, path, HMK_P_FILE | HMK_P_DAEMON | HMK_P_PKG);
 }
 
 /* What the protected files' paths name now: (dev, ino) per kind, 0 where
@@ -625,7 +710,7 @@ static bool helper_protect_takes(const struct protect_file *f, int i, const uint
 		return now[1] != 0;
 	/* a package file: removed by the package's removal, or replaced */
 	return f[i].pkg &&
-	       (!now[1] || helper_approved(now[0], now[1]) || helper_update_wrote(now[0], now[1]));
+	       (!now[1] || helper_approved_path(f[i].path) || helper_update_wrote_path(f[i].path));
 }
 
 static void helper_protect_choose(const struct protect_file *f, const uint64_t now[HMK_PF__MAX][2],
@@ -734,8 +819,7 @@ void helper_protected_describe(const struct hmd_config *cfg, char *out, size_t l
 	for (int i = 0; i < HMK_PF__MAX && off < len; i++) {
 		const char *how = "absent";
 
-		if (f[i].path[0] && !stat(f[i].path, &st)) {
-			k = helper_key(st.st_dev, st.st_ino);
+		if (f[i].path[0] && !helper_ident_path(f[i].path, true, NULL, &st, &k)) {
 			how = hp.active && !bpf_map_lookup_elem(
 			                       bpf_map__fd(hp.skel->maps.hmk_protected), &k, &v)
 			          ? "protected"
@@ -821,13 +905,13 @@ int helper_protect_path(const char *path, bool daemon_binary)
 	uint32_t v = HMK_P_FILE | (daemon_binary ? HMK_P_DAEMON : 0), old = 0;
 	struct hmk_inode_key k;
 	struct stat st;
-	int fd;
+	int fd, err;
 
 	if (!hp.active)
 		return 0;
-	if (stat(path, &st))
-		return -errno;
-	k = helper_key(st.st_dev, st.st_ino);
+	err = helper_ident_path(path, true, NULL, &st, &k);
+	if (err)
+		return err;
 	fd = bpf_map__fd(hp.skel->maps.hmk_protected);
 	if (!bpf_map_lookup_elem(fd, &k, &old))
 		v |= old;
@@ -836,10 +920,8 @@ int helper_protect_path(const char *path, bool daemon_binary)
 
 /* ---- approved inodes ---------------------------------------------------- */
 
-static int helper_approve_epoch(uint64_t st_dev, uint64_t ino, int64_t gen, uint16_t epoch,
-                                uint16_t flags)
+static int helper_approve_epoch(struct hmk_inode_key k, int64_t gen, uint16_t epoch, uint16_t flags)
 {
-	struct hmk_inode_key k = helper_key(st_dev, ino);
 	struct hmk_approved v = {.epoch = epoch, .flags = flags};
 
 	if (gen >= 0) {
@@ -849,10 +931,12 @@ static int helper_approve_epoch(uint64_t st_dev, uint64_t ino, int64_t gen, uint
 	if (!bpf_map_update_elem(bpf_map__fd(hp.skel->maps.hmk_approved), &k, &v, BPF_ANY))
 		return 0;
 	if (errno == E2BIG || errno == ENOMEM)
-		log_msg(LOG_ERR,
-		        "kernel helper: approved-inode map full (%d entries): inode %llu on %u:%u "
-		        "stays denied by the helper",
-		        HMK_APPROVED_MAX, (unsigned long long)ino, major(st_dev), minor(st_dev));
+		log_msg(
+		    LOG_ERR,
+		    "kernel helper: approved-inode map full (%d entries): inode %llu on %llu:%llu "
+		    "stays denied by the helper",
+		    HMK_APPROVED_MAX, (unsigned long long)k.ino, (unsigned long long)(k.dev >> 20),
+		    (unsigned long long)(k.dev & 0xfffff));
 	return -errno;
 }
 
@@ -870,22 +954,15 @@ static int helper_approve_epoch(uint64_t st_dev, uint64_t ino, int64_t gen, uint
  */
 static pthread_rwlock_t helper_epoch_lock = PTHREAD_RWLOCK_INITIALIZER;
 
-static int helper_approve_now(uint64_t st_dev, uint64_t ino, int64_t gen, uint16_t flags)
+static int helper_approve_now(struct hmk_inode_key k, int64_t gen, uint16_t flags)
 {
 	int err;
 
 	pthread_rwlock_rdlock(&helper_epoch_lock);
 	err = helper_approve_epoch(
-	    st_dev, ino, gen, (uint16_t)__atomic_load_n(&hp.cfg->epoch, __ATOMIC_RELAXED), flags);
+	    k, gen, (uint16_t)__atomic_load_n(&hp.cfg->epoch, __ATOMIC_RELAXED), flags);
 	pthread_rwlock_unlock(&helper_epoch_lock);
 	return err;
-}
-
-int helper_approve(uint64_t st_dev, uint64_t ino, int64_t gen)
-{
-	if (!hp.active)
-		return 0;
-	return helper_approve_now(st_dev, ino, gen, 0);
 }
 
 /* HMK_A_ELF when the file starts with the ELF magic: an interpreter that
@@ -913,32 +990,58 @@ static int64_t helper_fd_gen(int fd)
 
 int helper_approve_fd(int fd)
 {
+	struct hmk_inode_key k;
+	struct stat st;
+	int64_t gen;
+	int err;
+
+	if (!hp.active)
+		return 0;
+	if (fstat(fd, &st))
+		return -errno;
+	err = helper_ident_fd(fd, &st, &k, &gen);
+	if (err)
+		return err;
+	return helper_approve_now(k, gen < 0 ? helper_fd_gen(fd) : gen, helper_fd_flags(fd));
+}
+
+int helper_forget_fd(int fd)
+{
+	struct hmk_inode_key k;
 	struct stat st;
 
 	if (!hp.active)
 		return 0;
 	if (fstat(fd, &st))
 		return -errno;
-	return helper_approve_now(st.st_dev, st.st_ino, helper_fd_gen(fd), helper_fd_flags(fd));
-}
-
-int helper_forget(uint64_t st_dev, uint64_t ino)
-{
-	struct hmk_inode_key k = helper_key(st_dev, ino);
-
-	if (!hp.active)
-		return 0;
+	helper_ident_fd(fd, &st, &k, NULL); /* on error: stat's key, which nothing holds there */
 	if (bpf_map_delete_elem(bpf_map__fd(hp.skel->maps.hmk_approved), &k) && errno != ENOENT)
 		return -errno;
 	return 0;
 }
 
-bool helper_approved(uint64_t st_dev, uint64_t ino)
+bool helper_layer_approved(int fd)
 {
-	struct hmk_inode_key k = helper_key(st_dev, ino);
+	struct hmk_inode_key k;
 	struct hmk_approved v;
+	struct statfs sf;
+	struct stat st;
+	int64_t gen;
 
-	return hp.active && !bpf_map_lookup_elem(bpf_map__fd(hp.skel->maps.hmk_approved), &k, &v);
+	if (!hp.active || fstatfs(fd, &sf) || sf.f_type != OVERLAYFS_SUPER_MAGIC ||
+	    fstat(fd, &st) || helper_ident_fd(fd, &st, &k, &gen) ||
+	    bpf_map_lookup_elem(bpf_map__fd(hp.skel->maps.hmk_approved), &k, &v))
+		return false;
+	return !(v.flags & HMK_A_GEN) || (int64_t)v.gen == gen;
+}
+
+bool helper_approved_path(const char *path)
+{
+	struct hmk_inode_key k;
+	struct stat st;
+
+	return hp.active && !helper_ident_path(path, true, NULL, &st, &k) &&
+	       helper_key_approved(&k);
 }
 
 static bool helper_rec_same(const struct wl_rec *r, const struct stat *st)
@@ -953,8 +1056,10 @@ static bool helper_rec_same(const struct wl_rec *r, const struct stat *st)
 static int helper_sync_one(const struct wl_rec *r, uint16_t epoch)
 {
 	uint8_t sha[WL_SHA256_LEN];
+	struct hmk_inode_key k;
 	struct wl_err werr;
 	struct stat st;
+	int64_t gen;
 	int fd, err;
 
 	fd = open(r->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -977,8 +1082,10 @@ static int helper_sync_one(const struct wl_rec *r, uint16_t epoch)
 			goto close_fd;
 		}
 	}
-	err = helper_approve_epoch(st.st_dev, st.st_ino, helper_fd_gen(fd), epoch,
-	                           helper_fd_flags(fd));
+	err = helper_ident_fd(fd, &st, &k, &gen);
+	if (!err)
+		err = helper_approve_epoch(k, gen < 0 ? helper_fd_gen(fd) : gen, epoch,
+		                           helper_fd_flags(fd));
 	err = err ? err : 1;
 close_fd:
 	close(fd);
@@ -1042,13 +1149,16 @@ int helper_sync(void)
 static int helper_list_ok(const struct wl_db *db, const struct hmk_config *c, struct wl_err *err)
 {
 	struct hmk_inode_key k;
+	struct stat want = {0}, st;
 	uint64_t dev, ino;
 	uint32_t v = 0;
 
 	wl_db_file_id(db, &dev, &ino);
 	if (c->mode != HMK_MODE_ENFORCE || !ino)
 		return 0; /* unlocked, or the empty list of a fresh install */
-	k = helper_key(dev, ino);
+	want.st_dev = (dev_t)dev;
+	want.st_ino = (ino_t)ino;
+	helper_ident_path(wl_db_path(db), true, &want, &st, &k);
 	if (!bpf_map_lookup_elem(bpf_map__fd(hp.skel->maps.hmk_protected), &k, &v) &&
 	    (v & HMK_P_FILE))
 		return 0;
@@ -1130,7 +1240,8 @@ static int helper_setup(const struct hmd_config *cfg, char *why, size_t len)
 	if (!stat("/sys/fs/bpf", &st))
 		hp.cfg->pin_dev = helper_kdev(st.st_dev);
 	hp.cfg->abi = HMK_ABI_VERSION;
-	hp.cfg->flags = cfg->strict_wx ? HMK_CFG_STRICT_WX : 0;
+	hp.cfg->flags = (cfg->strict_wx ? HMK_CFG_STRICT_WX : 0) |
+	                (cfg->strict_identity ? HMK_CFG_STRICT_IDENT : 0);
 	hp.cfg->daemon_tgid = (uint32_t)getpid();
 	/* beats from now: a daemon that hangs before its first beat goes stale */
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -1448,12 +1559,14 @@ int helper_set_updater_cgroup(const char *cgroup_dir, bool on)
 	return err;
 }
 
-bool helper_update_wrote(uint64_t st_dev, uint64_t ino)
+bool helper_update_wrote_path(const char *path)
 {
-	struct hmk_inode_key k = helper_key(st_dev, ino);
+	struct hmk_inode_key k;
+	struct stat st;
 	uint32_t v;
 
-	return hp.active && !bpf_map_lookup_elem(bpf_map__fd(hp.skel->maps.hmk_updwrites), &k, &v);
+	return hp.active && !helper_ident_path(path, false, NULL, &st, &k) && S_ISREG(st.st_mode) &&
+	       !bpf_map_lookup_elem(bpf_map__fd(hp.skel->maps.hmk_updwrites), &k, &v);
 }
 
 const char *helper_state(void)
@@ -1488,6 +1601,108 @@ void helper_wx_gaps(char *buf, size_t len)
 		                      i ? " "
 		                        : "W^X exempt (wx_exempt; they may run code they write): ",
 		                      hp.dcfg->wx_exempt[i]);
+}
+
+/* ---- filesystems whose identity the helper cannot establish ------------- */
+
+#define HELPER_UNKNOWN_MAX 32
+
+static struct {
+	uint64_t kdev;
+	bool gated;
+	char mountpoint[128];
+	char fstype[32];
+} helper_unknown[HELPER_UNKNOWN_MAX];
+static size_t helper_n_unknown;
+
+/* HMK_ID_* the helper gives files under the mount at path (its root). */
+static uint32_t helper_mount_flags(const char *path)
+{
+	struct hmk_ident id = {0};
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC), mfd;
+	__u32 tid;
+
+	if (fd < 0)
+		return 0;
+	mfd = bpf_map__fd(hp.skel->maps.hmk_ident);
+	tid = (__u32)gettid();
+	if (fcntl(fd, F_GETFL, (unsigned long)HMK_IDENT_ARG) < 0 ||
+	    bpf_map_lookup_elem(mfd, &tid, &id))
+		id.flags = 0;
+	bpf_map_delete_elem(mfd, &tid);
+	close(fd);
+	return id.flags;
+}
+
+void helper_mount_seen(unsigned maj, unsigned min, const char *mountpoint, const char *fstype,
+                       bool gated)
+{
+	uint64_t kdev = ((uint64_t)maj << 20) | min;
+	bool strict = hp.dcfg && hp.dcfg->strict_identity;
+	uint32_t one = 1;
+	size_t i;
+
+	if (!hp.active || !(helper_mount_flags(mountpoint) & HMK_ID_UNKNOWN))
+		return;
+	for (i = 0; i < helper_n_unknown; i++)
+		if (!strcmp(helper_unknown[i].mountpoint, mountpoint))
+			return;
+	if (gated && !strict &&
+	    bpf_map_update_elem(bpf_map__fd(hp.skel->maps.hmk_gated), &kdev, &one, BPF_ANY))
+		gated = false; /* map full: the helper denies there */
+	if (i < HELPER_UNKNOWN_MAX) {
+		helper_unknown[i].kdev = kdev;
+		helper_unknown[i].gated = gated && !strict;
+		snprintf(helper_unknown[i].mountpoint, sizeof(helper_unknown[i].mountpoint), "%s",
+		         mountpoint);
+		snprintf(helper_unknown[i].fstype, sizeof(helper_unknown[i].fstype), "%s", fstype);
+		helper_n_unknown++;
+	}
+	log_msg(LOG_WARNING, "kernel helper: cannot establish file identity on %s (%s)%s",
+	        mountpoint, fstype,
+	        strict ? ": strict_identity = yes, every unapproved program and library there is "
+	                 "denied"
+	        : gated
+	            ? ": programs there are left to the exec gate (checked by hash at each "
+	              "exec), libraries mapped there are not checked ([agent] "
+	              "strict_identity = yes denies them instead)"
+	            : ": the exec gate does not cover it, so the helper denies every unapproved "
+	              "program and library there");
+}
+
+void helper_mount_gone(unsigned maj, unsigned min, const char *mountpoint)
+{
+	uint64_t kdev = ((uint64_t)maj << 20) | min;
+	bool other = false;
+
+	for (size_t i = 0; i < helper_n_unknown; i++) {
+		if (strcmp(helper_unknown[i].mountpoint, mountpoint)) {
+			other |= helper_unknown[i].kdev == kdev;
+			continue;
+		}
+		helper_unknown[i] = helper_unknown[--helper_n_unknown];
+		i--;
+	}
+	if (hp.active && !other)
+		bpf_map_delete_elem(bpf_map__fd(hp.skel->maps.hmk_gated), &kdev);
+}
+
+void helper_identity_gaps(char *buf, size_t len)
+{
+	size_t o = 0;
+	int n;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < helper_n_unknown && o < len; i++) {
+		n = snprintf(buf + o, len - o, "%sfile identity unknown on %s (%s): %s",
+		             o ? "; " : "", helper_unknown[i].mountpoint, helper_unknown[i].fstype,
+		             helper_unknown[i].gated
+		                 ? "programs checked by the exec gate only, libraries not checked"
+		                 : "every unapproved program and library denied");
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
 }
 
 const char *helper_gaps(void)

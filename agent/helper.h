@@ -33,12 +33,15 @@ int helper_sync(void); /* re-approve the list in force (after list_reload) */
 /* The setters below are no-ops returning 0 while the helper is not active. */
 int helper_set_mode(enum hmd_mode m);
 int helper_mode(enum hmd_mode *out); /* the kernel's mode; -ENODEV if inactive */
-/* Approve an inode (userspace st_dev; gen < 0: generation unknown). Call
- * BEFORE answering allow: the kernel checks the same exec right after. */
-int helper_approve(uint64_t st_dev, uint64_t ino, int64_t gen);
-int helper_approve_fd(int fd); /* fstat + FS_IOC_GETVERSION, then helper_approve */
-int helper_forget(uint64_t st_dev, uint64_t ino);
-bool helper_approved(uint64_t st_dev, uint64_t ino);
+/* Approve fd's inode, under the identity the helper's hooks give it (asked
+ * of the kernel on overlayfs and btrfs) and its FS_IOC_GETVERSION
+ * generation. Call BEFORE answering allow: the kernel checks the same exec
+ * right after. */
+int helper_approve_fd(int fd);
+int helper_forget_fd(int fd); /* the approval of fd's inode goes */
+bool helper_approved_path(const char *path); /* the inode path names (followed) is approved */
+/* fd is on overlayfs and the layer file it shows is approved (same generation). */
+bool helper_layer_approved(int fd);
 int helper_protect_path(const char *path, bool daemon_binary);
 /* Main thread, each second and after each request: protect the files of
  * HMK_PROTECTED_FILES anew when a path names another inode than at the last
@@ -62,7 +65,17 @@ bool helper_pinned_stop_ok(void);
 int helper_set_updater_cgroup(const char *cgroup_dir, bool on);
 /* Did the update session's cgroup write this inode, with nobody else
  * writing it since (the helper's notes; false without the helper)? */
-bool helper_update_wrote(uint64_t st_dev, uint64_t ino);
+bool helper_update_wrote_path(const char *path); /* not followed; a regular file */
+/* mounts.c: a mount in scope appeared (gated: the exec gate marked it) or
+ * went. Where the helper cannot establish file identity (HMK_ID_UNKNOWN:
+ * network, FUSE; overlayfs or btrfs without their module types) it is
+ * named in the log and in status, and the helper leaves unapproved files
+ * there to the exec gate when the gate covers it ([agent] strict_identity
+ * = no, the default). */
+void helper_mount_seen(unsigned maj, unsigned min, const char *mountpoint, const char *fstype,
+                       bool gated);
+void helper_mount_gone(unsigned maj, unsigned min, const char *mountpoint);
+void helper_identity_gaps(char *buf, size_t len); /* "" when none; for hmilock status */
 /* What the helper refused, by operation, since this daemon attached
  * (zeroes and -ENODEV when it is not active). */
 int helper_counters(struct hmc_helper_counters *out);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fan.h"
+#include "helper.h"
 #include "log.h"
 #include "mounts.h"
 #include "stats.h"
@@ -227,9 +228,11 @@ static int mounts_add(const struct mnt_info *mi, bool later)
 	mnt_n++;
 	if (mnt_n_roots == 0 && mounts_sb_marked(mi->major, mi->minor)) {
 		e->kind = "covered"; /* its superblock is marked already */
+		helper_mount_seen(mi->major, mi->minor, mi->mountpoint, mi->fstype, true);
 		return 0;
 	}
 	rc = mnt_n_roots ? fan_mark_mount(mi->mountpoint) : fan_mark_fs(mi->mountpoint, &kind);
+	helper_mount_seen(mi->major, mi->minor, mi->mountpoint, mi->fstype, rc == 0);
 	if (rc < 0) {
 		e->kind = "failed";
 		atomic_fetch_add(&hmd_stats.errors, 1);
@@ -269,6 +272,7 @@ static void mounts_remove(size_t i)
 			atomic_fetch_sub(&hmd_stats.marks, 1);
 	}
 	log_msg(LOG_INFO, "unmounted: %s", e->mountpoint);
+	helper_mount_gone(e->major, e->minor, e->mountpoint);
 	free(e->mountpoint);
 	mnt_tab[i] = mnt_tab[--mnt_n];
 }

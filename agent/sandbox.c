@@ -26,6 +26,7 @@
 
 #include <cap-ng.h>
 
+#include "../kmod/hmilock_abi.h"
 #include "log.h"
 #include "sandbox.h"
 
@@ -312,6 +313,7 @@ static const char *const sandbox_allow_maint[] = {
 static const char *const sandbox_allow_helper[] = {
     "bpf",
     "epoll_create1",
+    "gettid" /* helper_ident_fd: the thread an identity is asked for */,
     NULL,
 };
 
@@ -402,9 +404,13 @@ static int sandbox_add_args(scmp_filter_ctx ctx, bool helper)
 	             SCMP_A0(SCMP_CMP_EQ, SIGRTMIN_GLIBC + 1));
 	/* thread names (pthread_setname_np on the calling thread) */
 	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
-	if (helper)
+	if (helper) {
 		SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 		             SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)FS_IOC_GETVERSION));
+		/* asking the helper for an identity (helper.c, HMK_IDENT_ARG) */
+		SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 2, SCMP_A1(SCMP_CMP_EQ, F_GETFL),
+		             SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)HMK_IDENT_ARG));
+	}
 	/* exec.c's writer probe: a read lease, taken and dropped */
 	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1, SCMP_A1(SCMP_CMP_EQ, F_SETLEASE));
 	/* wl_db_write's stale-tmp sweep: kill(pid, 0) only, a liveness probe */

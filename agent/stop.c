@@ -147,7 +147,6 @@ static bool stop_upgraded(void)
 	char exe[PATH_MAX];
 	const char *tag = " (deleted)";
 	size_t n, t = strlen(tag);
-	struct stat sb;
 	ssize_t r = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
 	if (r <= 0)
@@ -157,7 +156,7 @@ static bool stop_upgraded(void)
 	if (n <= t || strcmp(exe + n - t, tag))
 		return false;
 	exe[n - t] = '\0';
-	return !stat(exe, &sb) && helper_approved(sb.st_dev, sb.st_ino);
+	return helper_approved_path(exe);
 }
 
 /* Why a stop is agreed to now, or NULL: refused. */

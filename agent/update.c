@@ -214,10 +214,7 @@ bool update_exec_allowed(pid_t pid, const struct stat *st)
  * is there now is what the commit hashes.) */
 static bool up_helper_saw(const char *path)
 {
-	struct stat st;
-
-	return !lstat(path, &st) && S_ISREG(st.st_mode) &&
-	       helper_update_wrote(st.st_dev, st.st_ino);
+	return helper_update_wrote_path(path);
 }
 
 /* The recorder's attribution rule while a session is open: a change is

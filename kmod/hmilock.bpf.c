@@ -40,6 +40,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define HMK_ARGV_SCAN 512 /* steps: argv beyond 128 KiB is not searched (fail closed) */
 #define HMK_NAME_MAX 256 /* a file name (NAME_MAX) and its NUL */
 #define HMK_WALK_MAX 24 /* dentry steps (components + mount crossings) per path */
+#define HMK_GOLDEN 0x9e3779b97f4a7c15ULL /* 2^64 / the golden ratio */
 
 /* ---- maps (all pinned by name under HMK_PIN_DIR) ------------------------ */
 
@@ -111,6 +112,25 @@ struct {
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } hmk_updwrites SEC(".maps");
+
+/* Filesystems (kernel dev_t of the superblock) whose identity is unknown
+ * (HMK_ID_UNKNOWN) and that hmilockd's exec gate covers. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HMK_GATED_MAX);
+	__type(key, __u64);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} hmk_gated SEC(".maps");
+
+/* The identities hmilockd asked for (HMK_IDENT_ARG), by thread id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, HMK_IDENT_MAX);
+	__type(key, __u32);
+	__type(value, struct hmk_ident);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} hmk_ident SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -229,12 +249,94 @@ static __always_inline void stat_inc(__u32 idx)
 		*v += 1;
 }
 
-/* Hot paths read kernel structs by direct (BTF-checked, fault-safe) loads,
- * not bpf_probe_read_kernel() calls: every open(2) goes through here. */
-static __always_inline void inode_key(struct inode *inode, struct hmk_inode_key *k)
+/* The inode an overlayfs inode shows: the upper layer's once the file was
+ * copied up, else the top lower layer's (the kernel maps and reads that
+ * file). NULL when the module's types were not there at load time. */
+static __always_inline struct inode *ovl_real_inode(struct inode *inode)
 {
-	k->dev = inode->i_sb->s_dev;
+	struct ovl_inode *oi;
+	struct dentry *d;
+
+	if (!bpf_core_type_exists(struct ovl_inode))
+		return 0;
+	oi = (void *)inode - bpf_core_field_offset(struct ovl_inode, vfs_inode);
+	d = BPF_CORE_READ(oi, __upperdentry);
+	if (!d && bpf_core_field_exists(struct ovl_inode___v61, lowerpath))
+		d = BPF_CORE_READ((struct ovl_inode___v61 *)oi, lowerpath.dentry);
+	else if (!d && bpf_core_field_exists(struct ovl_inode___v65, oe))
+		d = BPF_CORE_READ((struct ovl_inode___v65 *)oi, oe, __lowerstack[0].dentry);
+	return d ? BPF_CORE_READ(d, d_inode) : 0;
+}
+
+/*
+ * The identity of a file on overlayfs or btrfs, where the superblock's
+ * (s_dev, i_ino) does not name one file:
+ * - overlayfs: the real inode's (upper or lower layer), so that an approval
+ *   holds for every overlay over the same layers (each container start is
+ *   a new overlay mount with a new device number), a file copied up is
+ *   another file (approved again only by its hash), and a write to a layer
+ *   through another path (the upper directory) reaches the same approval;
+ * - btrfs: inode numbers restart in every subvolume under one superblock,
+ *   so the subvolume's id is mixed into the number (a product with the
+ *   golden ratio: two (subvolume, inode) pairs only collide for inode
+ *   numbers no btrfs hands out). s_dev stays the superblock's, which
+ *   sb_delete sweeps.
+ * hmilockd asks the kernel for this identity (HMK_IDENT_ARG, hmk_ident)
+ * instead of computing it from stat(2).
+ */
+static __noinline __u32 inode_key_layered(struct inode *inode, __u64 magic, struct hmk_inode_key *k)
+{
+	struct btrfs_inode *bi;
+	struct inode *real = inode;
+	__u32 gen = inode->i_generation;
+
+	if (magic == OVERLAYFS_SUPER_MAGIC) {
+		real = ovl_real_inode(inode);
+		if (!real)
+			return gen;
+		k->dev = BPF_CORE_READ(real, i_sb, s_dev);
+		k->ino = BPF_CORE_READ(real, i_ino);
+		gen = BPF_CORE_READ(real, i_generation);
+		magic = BPF_CORE_READ(real, i_sb, s_magic);
+	}
+	if (magic != BTRFS_SUPER_MAGIC || !bpf_core_type_exists(struct btrfs_inode))
+		return gen;
+	bi = (void *)real - bpf_core_field_offset(struct btrfs_inode, vfs_inode);
+	k->ino ^= BPF_CORE_READ(bi, root, root_key.objectid) * HMK_GOLDEN;
+	return gen;
+}
+
+/* The key of an inode, and the generation of the inode it names (the
+ * layer's on overlayfs). Hot paths read kernel structs by direct
+ * (BTF-checked, fault-safe) loads, not bpf_probe_read_kernel() calls: every
+ * open(2) goes through here. */
+static __always_inline __u32 inode_key(struct inode *inode, struct hmk_inode_key *k)
+{
+	struct super_block *sb = inode->i_sb;
+	__u64 magic = sb->s_magic;
+
+	k->dev = sb->s_dev;
 	k->ino = inode->i_ino;
+	if (magic == OVERLAYFS_SUPER_MAGIC || magic == BTRFS_SUPER_MAGIC)
+		return inode_key_layered(inode, magic, k);
+	return inode->i_generation;
+}
+
+/* HMK_ID_UNKNOWN: no identity the helper can stand by (hmilock_abi.h). */
+static __always_inline __u32 inode_ident_flags(struct inode *inode)
+{
+	__u64 m = inode->i_sb->s_magic;
+
+	if (m == NFS_SUPER_MAGIC || m == SMB_SUPER_MAGIC || m == CIFS_SUPER_MAGIC ||
+	    m == SMB2_SUPER_MAGIC || m == V9FS_MAGIC || m == CEPH_SUPER_MAGIC ||
+	    m == AFS_FS_MAGIC || m == AFS_SUPER_MAGIC || m == CODA_SUPER_MAGIC ||
+	    m == FUSE_SUPER_MAGIC)
+		return HMK_ID_UNKNOWN;
+	if (m == OVERLAYFS_SUPER_MAGIC && !bpf_core_type_exists(struct ovl_inode))
+		return HMK_ID_UNKNOWN;
+	if (m == BTRFS_SUPER_MAGIC && !bpf_core_type_exists(struct btrfs_inode))
+		return HMK_ID_UNKNOWN;
+	return 0;
 }
 
 /* The approved map's entry for inode, NULL when it has none or the
@@ -243,14 +345,15 @@ static __always_inline struct hmk_approved *inode_approval(struct inode *inode)
 {
 	struct hmk_inode_key k;
 	struct hmk_approved *a;
+	__u32 gen;
 
 	if (!inode)
 		return 0;
-	inode_key(inode, &k);
+	gen = inode_key(inode, &k);
 	a = bpf_map_lookup_elem(&hmk_approved, &k);
 	if (!a)
 		return 0;
-	if ((a->flags & HMK_A_GEN) && a->gen != inode->i_generation)
+	if ((a->flags & HMK_A_GEN) && a->gen != gen)
 		return 0; /* same number, another inode: not the approved file */
 	return a;
 }
@@ -279,6 +382,23 @@ static __always_inline __u32 inode_protected(struct inode *inode)
 	inode_key(inode, &k);
 	p = bpf_map_lookup_elem(&hmk_protected, &k);
 	return p ? *p : 0;
+}
+
+/* An unapproved file the helper leaves to hmilockd's exec gate: its
+ * filesystem's identity is unknown (inode_ident_flags), the gate covers it
+ * (hmk_gated: hmilockd marked it) and the operator did not ask for strict
+ * denial. Only asked on the way to a refusal. */
+static __always_inline bool inode_deferred(const struct hmk_config *c, struct inode *inode)
+{
+	__u64 dev;
+
+	if ((c->flags & HMK_CFG_STRICT_IDENT) || !inode_ident_flags(inode))
+		return false;
+	dev = inode->i_sb->s_dev;
+	if (!bpf_map_lookup_elem(&hmk_gated, &dev))
+		return false;
+	stat_inc(HMK_ST_DEFERRED);
+	return true;
 }
 
 static __always_inline __u32 cur_tgid(void)
@@ -458,7 +578,7 @@ static __always_inline int exec_check(struct linux_binprm *bprm)
 	if (!cfg_locked(c))
 		return 0;
 	f = bprm->file;
-	if (inode_approved(f->f_inode) || cur_in_updater())
+	if (inode_approved(f->f_inode) || cur_in_updater() || inode_deferred(c, f->f_inode))
 		return 0;
 	return violation(c, HMK_OP_EXEC, f->f_inode, f->f_path.dentry, f->f_path.mnt, 0, 0);
 }
@@ -547,7 +667,7 @@ int BPF_PROG(hmk_mmap_file, struct file *file, unsigned long reqprot, unsigned l
 	if (!scalar_of(file))
 		return 0; /* fresh anonymous memory, not writable: zeroes */
 	if (locked && !(inode_approved(file->f_inode) && !inode_has_writers(file->f_inode)) &&
-	    !cur_in_updater() &&
+	    !cur_in_updater() && !inode_deferred(c, file->f_inode) &&
 	    violation(c, HMK_OP_MMAP, file->f_inode, file->f_path.dentry, file->f_path.mnt, 0,
 	              prot))
 		return -EPERM;
@@ -581,7 +701,7 @@ int BPF_PROG(hmk_file_mprotect, struct vm_area_struct *vma, unsigned long reqpro
 	if (!scalar_of(file)) /* as in hmk_mmap_file */
 		return 0;
 	if ((inode_approved(file->f_inode) && !inode_has_writers(file->f_inode)) ||
-	    cur_in_updater())
+	    cur_in_updater() || inode_deferred(c, file->f_inode))
 		return 0;
 	return violation(c, HMK_OP_MPROTECT, file->f_inode, file->f_path.dentry, file->f_path.mnt,
 	                 0, prot);
@@ -1149,6 +1269,26 @@ int BPF_PROG(hmk_file_open, struct file *file, int ret)
 	return interp_check(c, file);
 }
 
+/* hmilockd asks what identity fd's inode has here (HMK_IDENT_ARG). */
+SEC("lsm/file_fcntl")
+int BPF_PROG(hmk_file_fcntl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	struct hmk_ident id = {};
+	struct hmk_config *c;
+	__u32 tid;
+
+	if (ret || cmd != F_GETFL || arg != HMK_IDENT_ARG)
+		return ret;
+	c = cfg_get();
+	if (!c || !cur_is_daemon(c))
+		return 0;
+	id.gen = inode_key(file->f_inode, &id.key);
+	id.flags = inode_ident_flags(file->f_inode);
+	tid = (__u32)bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&hmk_ident, &tid, &id, BPF_ANY);
+	return 0;
+}
+
 SEC("lsm/path_truncate")
 int BPF_PROG(hmk_path_truncate, const struct path *path, int ret)
 {
@@ -1507,5 +1647,7 @@ int BPF_PROG(hmk_sb_delete, struct super_block *sb)
 
 	bpf_for_each_map_elem(&hmk_approved, sweep_one, &sc, 0);
 	bpf_for_each_map_elem(&hmk_protected, sweep_one, &sc, 0);
+	bpf_map_delete_elem(&hmk_gated,
+	                    &sc.dev); /* a FUSE mount in a namespace may get the number */
 	return 0;
 }

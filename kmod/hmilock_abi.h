@@ -10,7 +10,7 @@
 #include <linux/types.h>
 #endif
 
-#define HMK_ABI_VERSION 8
+#define HMK_ABI_VERSION 9
 #define HMK_PIN_DIR "/sys/fs/bpf/hmilock"
 #define HMK_PF_SLOTS 16 /* room in hmk_config.files for the HMK_PF_* kinds */
 
@@ -23,6 +23,13 @@
 #define HMK_UPDWRITES_MAX 65536
 #define HMK_SELF_MAX 128 /* the helper's maps, links and programs (2 per hook), with room */
 #define HMK_EVENTS_BYTES (256 * 1024)
+#define HMK_IDENT_MAX 1024 /* hmilockd threads asking for an identity at once */
+
+/* fcntl(fd, F_GETFL, HMK_IDENT_ARG) by hmilockd: the helper puts the
+ * identity its hooks give fd's inode (struct hmk_inode_key: not stat(2)'s
+ * on overlayfs and btrfs) in hmk_ident, keyed by the calling thread's id.
+ * F_GETFL ignores its argument and is allowed on O_PATH fds. */
+#define HMK_IDENT_ARG 0x686d6b6964656e74ULL /* "hmkident" */
 
 /* Helper modes. 0 (OFF) is what a freshly created config map holds: the
  * programs are attached but allow everything and report nothing until the
@@ -37,6 +44,9 @@ enum hmk_mode {
 /* hmk_config flags */
 #define HMK_CFG_STRICT_WX 0x1u /* deny PROT_EXEC on anonymous memory too */
 #define HMK_CFG_UPDATING 0x2u /* a trusted update session is open: note its writes */
+/* [helper] strict_identity: deny on filesystems whose identity the helper
+ * cannot establish (HMK_ID_UNKNOWN) like anywhere else, gate or not */
+#define HMK_CFG_STRICT_IDENT 0x8u
 #define HMK_CFG_STOP_OK                                                                            \
 	0x4u /* hmilockd agreed to stop: PID 1 may end it (any signal, cgroup.kill) */
 
@@ -90,6 +100,24 @@ struct hmk_inode_key {
 	__u64 dev;
 	__u64 ino;
 };
+
+/* hmk_ident values: what HMK_IDENT_ARG asked about an inode. */
+struct hmk_ident {
+	struct hmk_inode_key key;
+	__u32 gen; /* i_generation of the inode the key names (the layer's) */
+	__u32 flags; /* HMK_ID_* */
+};
+
+/* The helper cannot establish a file's identity on this filesystem: its
+ * content can change with no hook of this kernel seeing it (NFS, SMB/CIFS,
+ * 9p, Ceph, AFS, Coda, FUSE and virtiofs: the server decides), or the
+ * helper lacks the module types that name its files (overlayfs or btrfs
+ * loaded after the helper was). There the helper denies nothing on
+ * identity grounds while hmilockd's exec gate covers the filesystem
+ * (hmk_gated, filled by hmilockd) unless HMK_CFG_STRICT_IDENT; hmilockd
+ * names each such mount at start and in status. */
+#define HMK_ID_UNKNOWN 0x1u
+#define HMK_GATED_MAX 1024
 
 #define HMK_A_GEN 0x1u /* gen is valid: compare with inode->i_generation */
 #define HMK_A_ELF 0x2u /* an ELF file: never an interpreter's script (see HMK_T_RESOLVED) */
@@ -199,6 +227,7 @@ enum hmk_stat {
 	HMK_ST_RB_DROPPED = 2 * HMK_OP__MAX, /* ring buffer full: event lost */
 	HMK_ST_ARGV_UNREAD, /* interpreter argv not read to its end (unresident, > HMK_ARGV_SCAN) */
 	HMK_ST_TASK_NOSTORE, /* task storage full: treated as unresolved */
+	HMK_ST_DEFERRED, /* left to the exec gate: identity unknown (HMK_ID_UNKNOWN) */
 	HMK_ST__MAX
 };
 
@@ -230,6 +259,7 @@ _Static_assert(sizeof(struct hmk_config) == 32 + HMK_PF_SLOTS * 16 + 16 + 8 * HM
 _Static_assert(HMK_PF__MAX <= HMK_PF_SLOTS, "hmk_config.files too small");
 _Static_assert(sizeof(struct hmk_inode_key) == 16, "hmk_inode_key layout");
 _Static_assert(sizeof(struct hmk_approved) == 8, "hmk_approved layout");
+_Static_assert(sizeof(struct hmk_ident) == 24, "hmk_ident layout");
 _Static_assert(sizeof(struct hmk_obj_key) == 8, "hmk_obj_key layout");
 _Static_assert(sizeof(struct hmk_event) == 48 + 16 + HMK_PATH_DEPTH * HMK_NAME_LEN,
                "hmk_event layout");

@@ -71,6 +71,19 @@ typedef struct {
 #define SIGURG 23
 #define SIGWINCH 28
 #define SIGIO 29
+#define F_GETFL 3
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#define BTRFS_SUPER_MAGIC 0x9123683e
+#define NFS_SUPER_MAGIC 0x6969
+#define SMB_SUPER_MAGIC 0x517b
+#define CIFS_SUPER_MAGIC 0xff534d42
+#define SMB2_SUPER_MAGIC 0xfe534d42
+#define V9FS_MAGIC 0x01021997
+#define CEPH_SUPER_MAGIC 0x00c36400
+#define AFS_FS_MAGIC 0x6b414653
+#define AFS_SUPER_MAGIC 0x5346414f
+#define CODA_SUPER_MAGIC 0x73757245
+#define FUSE_SUPER_MAGIC 0x65735546
 
 /* Only passed through as hook arguments, never read. */
 struct cred;
@@ -171,6 +184,46 @@ struct vm_area_struct {
 
 struct iattr {
 	unsigned int ia_valid;
+} __attribute__((preserve_access_index));
+
+/* Module types (overlay.ko, btrfs.ko), relocated against the module's BTF
+ * (libbpf reads /sys/kernel/btf/<module>): when the module was not loaded
+ * when the helper was, bpf_core_type_exists() says so and its files keep
+ * the superblock's identity (see inode_key). Fields differ by version:
+ * ovl_inode___v61 is 6.1-6.4 (one lower path), ___v65 6.5+ (an entry
+ * with the lower stack). */
+struct ovl_path {
+	struct dentry *dentry;
+} __attribute__((preserve_access_index));
+
+struct ovl_entry {
+	struct ovl_path __lowerstack[0];
+} __attribute__((preserve_access_index));
+
+struct ovl_inode {
+	struct inode vfs_inode;
+	struct dentry *__upperdentry;
+} __attribute__((preserve_access_index));
+
+struct ovl_inode___v61 {
+	struct ovl_path lowerpath;
+} __attribute__((preserve_access_index));
+
+struct ovl_inode___v65 {
+	struct ovl_entry *oe;
+} __attribute__((preserve_access_index));
+
+struct btrfs_key {
+	__u64 objectid;
+} __attribute__((preserve_access_index));
+
+struct btrfs_root {
+	struct btrfs_key root_key; /* objectid: the subvolume's id */
+} __attribute__((preserve_access_index));
+
+struct btrfs_inode {
+	struct btrfs_root *root;
+	struct inode vfs_inode;
 } __attribute__((preserve_access_index));
 
 /* The kernel's map object (include/linux/bpf.h), not UAPI. */

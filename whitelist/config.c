@@ -229,6 +229,11 @@ static int config_k_helper(struct hmd_config *cfg, const char *v)
 	return 0;
 }
 
+static int config_k_strict_identity(struct hmd_config *cfg, const char *v)
+{
+	return config_bool(v, &cfg->strict_identity);
+}
+
 static int config_k_strict_wx(struct hmd_config *cfg, const char *v)
 {
 	return config_bool(v, &cfg->strict_wx);
@@ -499,6 +504,7 @@ static const struct config_key config_keys[] = {
      "a size from 1M to 1T: bytes, or a number with K, M, G or T (powers of 1024)"},
     {"agent", "helper", config_k_helper, "auto, required or off"},
     {"agent", "strict_wx", config_k_strict_wx, "yes or no"},
+    {"agent", "strict_identity", config_k_strict_identity, "yes or no"},
     {"agent", "user_namespaces", config_k_user_namespaces, "keep or off"},
     {"agent", "interpreters", config_k_interpreters,
      "absolute glob patterns separated by blanks, each under " CONFIG_STR(

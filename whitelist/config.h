@@ -78,6 +78,10 @@ struct hmd_config {
 	unsigned long long max_unlisted_size;
 	enum hmd_helper_want helper;
 	bool strict_wx;
+	/* The kernel helper denies on filesystems whose identity it cannot
+	 * establish (network, FUSE; overlayfs or btrfs without their module
+	 * types) like anywhere else, instead of leaving them to the exec gate */
+	bool strict_identity;
 	/* [agent] user_namespaces = off: hmilockd sets the sysctl
 	 * user.max_user_namespaces to 0 at start (mounts.c) */
 	bool userns_off;

@@ -34,7 +34,7 @@ enum hmd_reason decide_reason(const struct decide_in *in)
 	if (!in->resolved)
 		return HMD_R_UNRESOLVED;
 	if (!in->path_listed || in->path_elsewhere)
-		return HMD_R_NOT_LISTED;
+		return in->layer_listed ? HMD_R_LISTED : HMD_R_NOT_LISTED;
 	return in->path_hash_eq ? HMD_R_LISTED : HMD_R_HASH_MISMATCH;
 }
 

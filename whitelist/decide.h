@@ -49,6 +49,11 @@ struct decide_in {
 	 * the subject reached this file through a mount of its own over the
 	 * listed path (a bind mount in a namespace of its own). */
 	bool path_elsewhere;
+	/* An overlayfs file (a container's, or an overlay root's) whose layer
+	 * file the kernel helper holds approved: hmilockd approved that inode
+	 * by its listed path and hash, and the helper drops an approval at any
+	 * write. Its path in the overlay is not the listed one. */
+	bool layer_listed;
 	/* The subject runs in the open trusted-update session and the session
 	 * wrote this file (update.c): what the updater installed may run. */
 	bool updater_wrote;

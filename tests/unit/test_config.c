@@ -38,10 +38,11 @@ static void tc_dump(const struct hmd_config *c, char *out, size_t outlen)
 	o = (size_t)snprintf(out, outlen,
 	                     "mode=%s;db=%s;key=%s;socket=%s;match=%d;on_error=%d;workers=%u;"
 	                     "queue=%u;cache_entries=%zu;max_unlisted=%llu;helper=%d;strict_wx=%d;"
-	                     "n_watch=%zu;",
+	                     "strict_identity=%d;n_watch=%zu;",
 	                     config_mode_name(c->mode), c->db, c->key, c->socket, (int)c->match,
 	                     (int)c->on_error, c->workers, c->queue_len, c->cache_entries,
-	                     c->max_unlisted_size, (int)c->helper, (int)c->strict_wx, c->n_watch);
+	                     c->max_unlisted_size, (int)c->helper, (int)c->strict_wx,
+	                     (int)c->strict_identity, c->n_watch);
 	for (i = 0; i < c->n_watch && o < outlen; i++)
 		o += (size_t)snprintf(out + o, outlen - o, "watch%zu=%s;", i, c->watch[i]);
 	if (o < outlen)
@@ -110,6 +111,8 @@ static const struct tc_good tc_goods[] = {
     {"[agent]\nstrict_wx = no\n", "strict_wx=0;"},
     {"[agent]\nstrict_wx = true\n", "strict_wx=1;"},
     {"[agent]\nstrict_wx = Off\n", "strict_wx=0;"},
+    {"[agent]\nstrict_identity = yes\n", "strict_identity=1;"},
+    {"[agent]\nstrict_identity = no\n", "strict_identity=0;"},
     {"[agent]\ninterpreters = /usr/bin/python3* /bin/sh\n",
      "interp_set=1;n_interp=2;interp0=/usr/bin/python3*;interp1=/bin/sh;"},
     {"[agent]\ninterpreters =\n", "interp_set=1;n_interp=0;"},
@@ -222,6 +225,8 @@ static const struct tc_bad tc_bads[] = {
      "2: [agent] interpreters: bad value 'python3' (expected absolute glob patterns"},
     {"[agent]\nstrict_wx = maybe\n",
      "2: [agent] strict_wx: bad value 'maybe' (expected yes or no)"},
+    {"[agent]\nstrict_identity = sometimes\n",
+     "2: [agent] strict_identity: bad value 'sometimes' (expected yes or no)"},
     {"[watch]\nmounts = /a rel\n",
      "2: [watch] mounts: bad value '/a rel' (expected absolute paths"},
     {"[init]\nroots = usr\n", "2: [init] roots: bad value 'usr' (expected absolute paths"},

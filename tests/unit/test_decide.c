@@ -204,6 +204,32 @@ static void test_path_elsewhere(void **state)
 	assert_true(out.approve);
 }
 
+/* Issue 12: a container's file (overlayfs) at an unlisted path whose layer
+ * file the kernel helper holds approved runs under path+hash, approved and
+ * marked like a listed file; an unresolved one stays unresolved. */
+static void test_layer_listed(void **state)
+{
+	struct decide_in in = listed_e;
+	struct decide_out out;
+
+	(void)state;
+	in.path_listed = in.path_hash_eq = false;
+	decide(&in, &out);
+	assert_int_equal(out.verdict, HMD_V_DENY);
+	in.layer_listed = true;
+	decide(&in, &out);
+	assert_int_equal(out.verdict, HMD_V_ALLOW);
+	assert_int_equal(out.reason, HMD_R_LISTED);
+	assert_true(out.approve);
+	assert_false(out.log);
+	in.path_listed = in.path_elsewhere = true;
+	decide(&in, &out);
+	assert_int_equal(out.reason, HMD_R_LISTED);
+	in.resolved = false;
+	decide(&in, &out);
+	assert_int_equal(out.reason, HMD_R_UNRESOLVED);
+}
+
 static void test_table(void **state)
 {
 	(void)state;
@@ -286,6 +312,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_table),
 	    cmocka_unit_test(test_path_elsewhere),
+	    cmocka_unit_test(test_layer_listed),
 	    cmocka_unit_test(test_update_and_approval),
 	    cmocka_unit_test(test_verdict_grid),
 	    cmocka_unit_test(test_listed_allowed_in_every_mode),

@@ -92,9 +92,7 @@ static void expect_event(const char *name, const char *op, enum hmd_verdict v, c
 
 static bool approved(const char *path)
 {
-	struct stat st;
-
-	return !stat(path, &st) && helper_approved(st.st_dev, st.st_ino);
+	return helper_approved_path(path);
 }
 
 static void config(struct hmd_config *c, enum hmd_mode mode, bool strict_wx)
