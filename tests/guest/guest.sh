@@ -31,6 +31,11 @@ GUEST_MIRROR=${HMILOCK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # python3-cryptography needs python3-cffi-backend, which debootstrap does not
 # find through the virtual package python3-cffi-backend-api-min)
 GUEST_PACKAGES="systemd systemd-sysv udev dbus python3 util-linux auditd procps nodejs mosquitto mosquitto-clients python3-pymodbus python3-serial python3-serial-asyncio ansible-core python3-cffi-backend"
+# Installed with apt-get in the debootstrapped root (debootstrap's own
+# resolver fails to configure podman's golang-github-containers-common):
+# podman, btrfs-progs and fuse2fs, the container, btrfs and FUSE cases of
+# tests/guest/platforms.sh (podman's storage: overlayfs on the root's ext4).
+GUEST_PACKAGES_APT="podman btrfs-progs fuse2fs"
 # Node-RED is not packaged by Debian: npm installs it on the host (4.x, the
 # last line that runs on Debian 12's node 18) into $GUEST_CACHE, once.
 GUEST_NODE_RED=4.1.8
@@ -50,7 +55,8 @@ guest_deb_depends() {
 guest_root() {
 	local deb=$1 inc key tarball tmp log
 	inc=$( (guest_deb_depends "$deb"; tr ' ' '\n' <<<"$GUEST_PACKAGES") | sort -u | paste -sd, -)
-	key=$(printf '%s %s minbase %s\n' "$GUEST_SUITE" "$GUEST_MIRROR" "$inc" | sha256sum | cut -c1-12)
+	key=$(printf '%s %s minbase %s + %s\n' "$GUEST_SUITE" "$GUEST_MIRROR" "$inc" "$GUEST_PACKAGES_APT" |
+		sha256sum | cut -c1-12)
 	tarball=$GUEST_CACHE/root-$key.tar
 	GUEST_ROOT=$tarball
 	[ -f "$tarball" ] && return 0
@@ -64,6 +70,14 @@ guest_root() {
 		guest_cleanup
 		echo "FAIL: guest-root: debootstrap of $GUEST_SUITE from $GUEST_MIRROR failed: $(grep -E '^(E:|W: Failure|W: Couldn)' "$log" | tail -1)"
 		tail -10 "$log" | sed 's/^/    /'
+		return 1
+	fi
+	mount -t proc -o nosuid,nodev,noexec hmilock-guest-proc "$tmp/proc" || { guest_cleanup; return 1; }
+	# shellcheck disable=SC2086 # a list of packages
+	if ! LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive chroot "$tmp" sh -c \
+		"apt-get update && apt-get install -y --no-install-recommends $GUEST_PACKAGES_APT" >>"$log" 2>&1; then
+		guest_cleanup
+		echo "FAIL: guest-root: apt-get install of $GUEST_PACKAGES_APT in the root failed: $(grep -E '^(E:|Err)' "$log" | tail -1)"
 		return 1
 	fi
 	guest_umount_below "$tmp"
@@ -183,7 +197,8 @@ _guest_image_build() {
 	fi
 	if ! mkdir -p "$tmp/usr/local/lib/hmilock-guest" "$tmp/etc/systemd/system/multi-user.target.wants" ||
 		! install -m 0755 "$files/runner.sh" "$files/attacks.sh" "$files/after-reboot.sh" "$files/ansible.sh" \
-			"$tmp/usr/local/lib/hmilock-guest/" ||
+			"$files/platforms.sh" "$tmp/usr/local/lib/hmilock-guest/" ||
+		! _guest_ctr_rootfs "$tmp/usr/local/lib/hmilock-guest" ||
 		! cp -r "$top/packaging/ansible" "$tmp/usr/local/lib/hmilock-guest/ansible" ||
 		! chmod -R go-w "$tmp/usr/local/lib/hmilock-guest/ansible" ||
 		! install -m 0644 "$files/hmilock-guest-test.service" "$tmp/etc/systemd/system/" ||
@@ -214,6 +229,19 @@ _guest_image_build() {
 	return 0
 }
 
+# _guest_ctr_rootfs DIR: the container image's root for platforms.sh, a
+# static busybox (the host's /bin/busybox, as in the initramfs) as
+# DIR/ctr-rootfs.tar, and the busybox itself as DIR/busybox.
+_guest_ctr_rootfs() {
+	local r rc
+	r=$(mktemp -d) || return 1
+	mkdir -p "$r/bin" && cp /bin/busybox "$r/bin/busybox" && cp /bin/busybox "$1/busybox" &&
+		tar -C "$r" --owner=0 --group=0 -cf "$1/ctr-rootfs.tar" bin
+	rc=$?
+	rm -rf "$r"
+	return $rc
+}
+
 # The initramfs's /init: load the modules named in /modules (in order),
 # mount the guest's disk and hand it systemd. A failure says why on the
 # console and powers off (the host then reports the console's last lines).
@@ -233,7 +261,10 @@ umount /proc /sys /dev
 exec switch_root /newroot /sbin/init
 die "switch_root failed"'
 # The modules that mount the disk, and what they need (modinfo depends).
-GUEST_MODULES="virtio_pci virtio_blk crc32c_generic ext4"
+# (loop, overlay, btrfs, fuse: tests/guest/platforms.sh; loaded before the
+# helper is, as a box's own filesystems are, so that the helper relocates
+# against their types)
+GUEST_MODULES="virtio_pci virtio_blk crc32c_generic ext4 loop overlay btrfs fuse"
 
 # guest_initrd [SUITE]: set GUEST_INITRD to the cached initramfs for
 # $VM_KERNEL (vm_kernel SUITE), downloading the kernel package of its ABI

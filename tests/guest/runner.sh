@@ -292,6 +292,8 @@ if grep -q -w 'hmilock.guest=workflow' /proc/cmdline; then
 else
 	# shellcheck source=tests/guest/attacks.sh
 	. /usr/local/lib/hmilock-guest/attacks.sh
+	# shellcheck source=tests/guest/platforms.sh
+	. /usr/local/lib/hmilock-guest/platforms.sh
 fi
 
 oops=$(dmesg 2>/dev/null | grep -E 'BUG: |Oops|general protection fault|Call Trace' | head -3)
