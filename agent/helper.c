@@ -107,6 +107,20 @@ static bool helper_fs_layered(int fd)
 	       (sf.f_type == OVERLAYFS_SUPER_MAGIC || sf.f_type == BTRFS_SUPER_MAGIC);
 }
 
+/* Ask the kernel what identity its hooks give fd's inode (HMK_IDENT_ARG).
+ * 0 or -errno. */
+static int helper_ident_ask(int fd, struct hmk_ident *id)
+{
+	int mfd = bpf_map__fd(hp.skel->maps.hmk_ident), err = 0;
+	__u32 tid = (__u32)gettid();
+
+	if (fcntl(fd, F_GETFL, (unsigned long)HMK_IDENT_ARG) < 0 ||
+	    bpf_map_lookup_elem(mfd, &tid, id))
+		err = -errno;
+	bpf_map_delete_elem(mfd, &tid); /* never read by the next question */
+	return err;
+}
+
 /* The helper's key for fd's inode (st: its fstat), and in *gen (when not
  * NULL) the generation the helper compares: the kernel's on overlayfs and
  * btrfs, else -1 (the caller asks FS_IOC_GETVERSION). 0, or -errno when the
@@ -115,20 +129,14 @@ static bool helper_fs_layered(int fd)
 static int helper_ident_fd(int fd, const struct stat *st, struct hmk_inode_key *k, int64_t *gen)
 {
 	struct hmk_ident id;
-	int mfd, err = 0;
-	__u32 tid;
+	int err;
 
 	*k = helper_key(st->st_dev, st->st_ino);
 	if (gen)
 		*gen = -1;
 	if (!hp.active || !helper_fs_layered(fd))
 		return 0;
-	mfd = bpf_map__fd(hp.skel->maps.hmk_ident);
-	tid = (__u32)gettid();
-	if (fcntl(fd, F_GETFL, (unsigned long)HMK_IDENT_ARG) < 0 ||
-	    bpf_map_lookup_elem(mfd, &tid, &id))
-		err = -errno;
-	bpf_map_delete_elem(mfd, &tid); /* never read by the next question */
+	err = helper_ident_ask(fd, &id);
 	if (err)
 		return err;
 	*k = id.key;
@@ -247,9 +255,10 @@ static int helper_probe(char *why, size_t len)
 	if (!helper_lsm_has_bpf(lsm)) {
 		lsm[strcspn(lsm, "\n")] = 0;
 		snprintf(why, len,
-		         "BPF LSM not active (active LSMs: %.100s); add bpf to the lsm= kernel "
-		         "parameter",
-		         lsm[0] ? lsm : "none");
+		         "BPF LSM not active (active LSMs: %.100s); to turn it on, boot with "
+		         "lsm=%.100s%sbpf on the kernel command line (Debian: GRUB_CMDLINE_LINUX "
+		         "in /etc/default/grub, update-grub, reboot)",
+		         lsm[0] ? lsm : "none", lsm, lsm[0] ? "," : "");
 		return -ENOTSUP;
 	}
 	if (statfs("/sys/fs/bpf", &sf) || sf.f_type != BPF_FS_MAGIC) {
@@ -1619,17 +1628,12 @@ static size_t helper_n_unknown;
 static uint32_t helper_mount_flags(const char *path)
 {
 	struct hmk_ident id = {0};
-	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC), mfd;
-	__u32 tid;
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
 		return 0;
-	mfd = bpf_map__fd(hp.skel->maps.hmk_ident);
-	tid = (__u32)gettid();
-	if (fcntl(fd, F_GETFL, (unsigned long)HMK_IDENT_ARG) < 0 ||
-	    bpf_map_lookup_elem(mfd, &tid, &id))
+	if (helper_ident_ask(fd, &id))
 		id.flags = 0;
-	bpf_map_delete_elem(mfd, &tid);
 	close(fd);
 	return id.flags;
 }
