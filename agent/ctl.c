@@ -480,6 +480,7 @@ static void ctl_set_mode(const struct ctl_client *c, uint32_t seq, uint32_t mode
                          struct hmd_ctl_auth *a)
 {
 	enum hmd_mode old = (enum hmd_mode)state_mode();
+	char gaps[384] = "";
 
 	if (mode != HMC_MODE_ENFORCE && mode != HMC_MODE_AUDIT) {
 		auth_wipe(a->password, sizeof(a->password));
@@ -491,8 +492,11 @@ static void ctl_set_mode(const struct ctl_client *c, uint32_t seq, uint32_t mode
 		return;
 	log_msg(LOG_INFO, "control socket: pid %d sets mode %s", (int)c->pid, hmc_mode_name(mode));
 	state_set_mode((enum hmd_mode)mode);
-	ctl_result(seq, 0, "mode %s (was %s)", config_mode_name((enum hmd_mode)mode),
-	           config_mode_name(old));
+	/* enforce never turns on over a mount it cannot reason about unsaid */
+	if (mode == HMC_MODE_ENFORCE)
+		helper_identity_gaps(gaps, sizeof(gaps));
+	ctl_result(seq, 0, "mode %s (was %s)%s%s", config_mode_name((enum hmd_mode)mode),
+	           config_mode_name(old), gaps[0] ? "; " : "", gaps);
 }
 
 /* `hmilock verify --prescan` found a listed file known-bad: an event and

@@ -218,6 +218,11 @@ if o=$(truncate -s 64M /var/tmp/fz.img && mkfs.ext4 -q -F /var/tmp/fz.img 2>&1 &
 		sed -i 's/^strict_identity = no$/strict_identity = yes/' /etc/hmilock/hmilock.conf &&
 		grep -q '^strict_identity = yes$' /etc/hmilock/hmilock.conf &&
 		systemctl restart hmilockd.service && o=$(hl mode enforce --password-file "$PW" 2>&1); then
+		if grep -q "file identity unknown on $PF (fuse.*denied" <<<"$o"; then
+			pass "fuse: hmilock mode enforce says so before it locks over the FUSE mount ($(line <<<"$o" | cut -c1-160))"
+		else
+			fail "fuse: hmilock mode enforce did not name $PF: $(line <<<"$o")"
+		fi
 		o2=$(plat_py_load "$PF/l.so")
 		if [ -n "$o2" ] && [ "$o2" != loaded ]; then
 			pass "fuse: with strict_identity = yes the helper denies the unlisted library there ($(line <<<"$o2"))"
