@@ -1091,7 +1091,7 @@ static void t_forged_list(void)
 	err.msg[0] = '\0';
 	r = -1;
 	if (!wl_db_open(wp("approved.db"), key, &db, &err))
-		r = vmstub_list_checker(db, &err);
+		r = vmstub_list_checker ? vmstub_list_checker(db, &err) : -ENOSYS;
 	report("reload-protected-list-ok", r == 0, "reload check of the list itself: %d: %s", r,
 	       err.msg);
 	wl_db_close(db);
