@@ -2,7 +2,8 @@
 #   make              release build into build/rel (hmilock, hmilockd, libwhitelist.a)
 #   make test         sanitizer build into build/test, then the whole suite (tests/run.sh)
 #   make bench        release build, then the benchmarks (tests/bench/run.sh)
-#   make vm-test      only the kernel-helper tests in the qemu guest
+#   make vm-test      only the kernel-helper tests in the qemu guests: amd64
+#                     (tests/vm/run.sh) and arm64 (test 84, HMILOCK_VM_ARCH=arm64)
 #   make guest-test   only the Debian 12 guest suite (systemd, the .deb; tests/guest),
 #                     on kernels 6.1 and 6.12 (HMILOCK_GUEST_KERNELS="6.12" for one)
 #   make check-style  clang-format check against .clang-format

@@ -46,9 +46,10 @@ $(B)/agent/helper.o $(B)/vm/obj/agent/helper.o: $(HMK_SKEL)
 
 # ---- static programs for the qemu guest (tests/vm/run.sh) ----------------
 # Built without sanitizers whatever FLAVOR is: they run in an initramfs
-# with no shared libraries.
+# with no shared libraries. A cross build (make ARCH=arm64 vm-progs) links
+# them against the sysroot's static libraries (CROSS_FLAGS, empty natively).
 VM_CFLAGS := -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -Iwhitelist -Iinclude -Iagent -Ikmod \
-	-I$(B)/gen -Itests/vm
+	-I$(B)/gen -Itests/vm $(CROSS_FLAGS)
 VM_LIBS := -lbpf -lelf -lz -lcrypto -linih -lpthread
 VM_WL_OBJ := $(WL_SRC:%.c=$(B)/vm/obj/%.o)
 
@@ -58,34 +59,35 @@ $(B)/vm/obj/%.o: %.c
 	$(Q)$(CC) $(VM_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/vm/libwl.a: $(VM_WL_OBJ)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(B)/vm/hmk_vmtest: $(B)/vm/obj/tests/vm/hmk_vmtest.o $(B)/vm/obj/tests/vm/vmstub.o \
 		$(B)/vm/obj/agent/helper.o $(B)/vm/obj/agent/helper_ev.o \
 		$(B)/vm/obj/agent/protect.o $(B)/vm/obj/agent/anchor.o $(B)/vm/obj/agent/written.o $(B)/vm/libwl.a
 	@$(if $(Q),echo "  LD(vm)  $@")
-	$(Q)$(CC) -static -o $@ $^ $(VM_LIBS)
+	$(Q)$(CC) $(CROSS_FLAGS) -static -o $@ $^ $(VM_LIBS)
 
 $(B)/vm/hmk_bench: $(B)/vm/obj/tests/vm/hmk_bench.o $(B)/vm/obj/tests/vm/vmstub.o \
 		$(B)/vm/obj/agent/helper.o $(B)/vm/obj/agent/helper_ev.o \
 		$(B)/vm/obj/agent/protect.o $(B)/vm/obj/agent/anchor.o $(B)/vm/obj/agent/written.o $(B)/vm/libwl.a
 	@$(if $(Q),echo "  LD(vm)  $@")
-	$(Q)$(CC) -static -o $@ $^ $(VM_LIBS)
+	$(Q)$(CC) $(CROSS_FLAGS) -static -o $@ $^ $(VM_LIBS)
 
 # Tiny static programs the guest executes, maps and interprets.
 $(B)/vm/hmk_true: tests/vm/hmk_true.c
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -static -O2 -o $@ $<
+	$(Q)$(CC) $(CROSS_FLAGS) -static -O2 -o $@ $<
 
 # Dynamically linked dlopen workload and the library it loads (the guest gets
-# the build machine's ld.so and libc: the same Debian release as the guest).
+# the build machine's ld.so and libc: the same Debian release as the guest;
+# in a cross build, the sysroot's).
 $(B)/vm/hmk_dlbench: tests/vm/hmk_dlbench.c
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -O2 $(WARN) -o $@ $<
+	$(Q)$(CC) $(CROSS_FLAGS) -O2 $(WARN) -o $@ $<
 
 $(B)/vm/hmk_preload.so: tests/vm/hmk_preload.c
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -O2 $(WARN) -shared -fPIC -o $@ $<
+	$(Q)$(CC) $(CROSS_FLAGS) -O2 $(WARN) -shared -fPIC -o $@ $<
 
 .PHONY: vm-progs vm-bench-progs
 vm-progs: $(B)/vm/hmk_vmtest $(B)/vm/hmk_true $(B)/vm/hmk_dlbench $(B)/vm/hmk_preload.so

@@ -18,7 +18,9 @@ cd "$(dirname "$0")/.."
 # gcc-aarch64-linux-gnu, binutils-aarch64-linux-gnu, qemu-user,
 # debian-archive-keyring: the arm64 cross build (make ARCH=arm64; its
 # libraries come from tools/cross-sysroot.sh, not from here), and test 83
-# runs its programs under qemu-aarch64.
+# runs its programs under qemu-aarch64. qemu-system-arm: test 84 boots the
+# arm64 VM suite under qemu-system-aarch64 (its kernel and busybox come
+# from a private apt state, tests/vm/vm.sh).
 PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format llvm bpftool
 libelf-dev zlib1g-dev libssl-dev openssl libjson-c-dev libinih-dev libseccomp-dev
 libaudit-dev libsystemd-dev libbpf-dev libcap-ng-dev libclamav-dev clamav libcmocka-dev
@@ -26,7 +28,7 @@ auditd debootstrap util-linux coreutils findutils python3 git
 qemu-system-x86 busybox-static xz-utils cpio
 debhelper devscripts lintian fakeroot man-db groff-base systemd
 prometheus-node-exporter dunst xvfb imagemagick rsyslog iproute2 ansible-core
-gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user debian-archive-keyring"
+gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user debian-archive-keyring qemu-system-arm"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bootstrap.sh: must run as root (apt-get install)" >&2

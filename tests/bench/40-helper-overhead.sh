@@ -6,6 +6,8 @@
 # and ratios (target <= 1.05). Under software emulation the absolute times
 # are slow; only the ratios mean something.
 # HMILOCK_BENCH_HELPER="ROUNDS,EXECS,DLOPENS" overrides the sizes (21,60,400).
+# HMILOCK_VM_ARCH=arm64 runs it in the AArch64 guest of test 84
+# (tests/vm/vm.sh; programs cross-built into BUILD_DIR/vm-arm64).
 set -u
 top=${HMILOCK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${HMILOCK_BUILD:?run through tests/bench/run.sh}
@@ -14,24 +16,30 @@ build=${HMILOCK_BUILD:?run through tests/bench/run.sh}
 # name for the same object would leave it stale after a header change
 build=$(cd "$build" && pwd) || exit 1
 # shellcheck source=tests/vm/vm.sh
-. "$top/tests/vm/vm.sh"
-work=$build/vm
+. "$top/tests/vm/vm.sh" || exit 1
+if [ "$VM_ARCH" = amd64 ]; then
+	mk=(make -C "$top" -s BUILD="$build")
+	work=$build/vm
+else
+	mk=(make -C "$top" -s ARCH="$VM_ARCH" SYSROOT="$VM_SYSROOT" BUILD="$build/vm-$VM_ARCH")
+	work=$build/vm-$VM_ARCH/vm
+fi
 mkdir -p "$work"
-if ! make -C "$top" -s BUILD="$build" vm-bench-progs >"$work/bench-build.log" 2>&1; then
-	echo "40-helper-overhead: building the guest programs failed:"
+if ! "${mk[@]}" vm-bench-progs >"$work/bench-build.log" 2>&1; then
+	echo "40-helper-overhead: building the guest programs ($VM_ARCH) failed:"
 	tail -20 "$work/bench-build.log"
 	exit 1
 fi
 vm_kernel || exit 1
-ldso=$(readlink -f /lib64/ld-linux-x86-64.so.2)
-libc=$(readlink -f /lib/x86_64-linux-gnu/libc.so.6)
+vm_busybox || exit 1
+# shellcheck disable=SC2046 # vm_libs prints one SRC:DST word per library
 vm_initramfs "$work/bench-initrd.gz" "$top/tests/vm/bench-init.sh" \
 	"$work/hmk_bench:t/hmk_bench" "$work/hmk_true:t/hmk_true" \
 	"$work/hmk_dlbench:t/hmk_dlbench" "$work/hmk_preload.so:t/hmk_preload.so" \
-	"$ldso:lib64/ld-linux-x86-64.so.2" "$libc:lib/x86_64-linux-gnu/libc.so.6" || exit 1
+	$(vm_libs "$work/hmk_dlbench") || exit 1
 start=$(date +%s)
 VM_APPEND_EXTRA="hmk_bench=${HMILOCK_BENCH_HELPER:-21,60,400}" \
-	vm_boot "$work/bench-initrd.gz" "$work/bench.log" 900 || exit 1
+	vm_boot "$work/bench-initrd.gz" "$work/bench.log" $((900 * VM_TIMEOUT_FACTOR)) || exit 1
 grep -E "^(round|BENCH|hmk_bench)" "$work/bench.log"
-echo "40-helper-overhead: guest run $(($(date +%s) - start)) s; log $work/bench.log"
+echo "40-helper-overhead: $VM_ARCH guest run $(($(date +%s) - start)) s; log $work/bench.log"
 grep -q '^RESULT: PASS' "$work/bench.log" || { echo "40-helper-overhead: the benchmark failed in the guest"; exit 1; }

@@ -3,12 +3,20 @@
 # that it runs as PID 1: the service manager's place, whose SIGTERM
 # hmilockd answers itself and whose other signals wait for its consent.
 # Everything runs on the tmpfs /d; the list holds what the guest runs (/t,
-# /lib, /lib64, busybox) plus /d/bin. Sets rc=1 on any FAIL.
+# /lib, /lib64 where there is one, busybox) plus /d/bin. Sets rc=1 on any FAIL.
 # With the helper, /bin/sh (busybox) is a listed interpreter: no busybox
 # applet here reads an unlisted file by name (that would be a "script");
 # outputs are captured with $(...) and matched with case.
 D=/d
 dpid=
+# The target's dynamic loader and C library (tests/vm/vmcommon.h's VM_LDSO,
+# VM_LIBC): the guest is x86-64 or AArch64 (HMILOCK_VM_ARCH, tests/vm/vm.sh).
+case "$(uname -m)" in
+aarch64) LDSO=/lib/ld-linux-aarch64.so.1 LIBC=/lib/aarch64-linux-gnu/libc.so.6 ;;
+*) LDSO=/lib64/ld-linux-x86-64.so.2 LIBC=/lib/x86_64-linux-gnu/libc.so.6 ;;
+esac
+LIBDIRS=/lib
+[ -d /lib64 ] && LIBDIRS="/lib /lib64"
 dpass() { echo "PASS: hmilockd-$1"; }
 dfail() {
 	echo "FAIL: hmilockd-$1: $2"
@@ -67,7 +75,8 @@ dsetup() {
 	: >$D/cli.conf
 	printf '[agent]\nmode = enforce\ndb = %s\nkey = %s\nsocket = %s\nhelper = required\n[watch]\nmounts = %s\n' \
 		$D/db $D/key $D/sock $D >$D/conf
-	hl init $D/bin /t /lib /lib64 /bin/busybox >/dev/null 2>&1
+	# shellcheck disable=SC2086 # one or two directories
+	hl init $D/bin /t $LIBDIRS /bin/busybox >/dev/null 2>&1
 }
 
 dtests_locked() {
@@ -75,11 +84,11 @@ dtests_locked() {
 	dexpect listed-runs 0 $D/bin/listed
 	dexpect dropped-denied 126 $D/tmp/dropped
 	dexpect altered-copy-denied 126 $D/tmp/alt
-	out=$(/lib64/ld-linux-x86-64.so.2 $D/tmp/dyn 2>&1)
+	out=$($LDSO $D/tmp/dyn 2>&1)
 	case "$?" in 0 | 126) dfail ldso-unlisted-denied "ld.so ran it or was refused itself: $out" ;;
 	*) dpass ldso-unlisted-denied ;; esac
 	dexpect dlopen-unlisted-denied 3 $D/bin/dl $D/tmp/evil.so 1
-	if out=$(LD_PRELOAD=$D/tmp/evil.so HMK_MARK=$D/mark $D/bin/dl /lib/x86_64-linux-gnu/libc.so.6 1 2>&1) &&
+	if out=$(LD_PRELOAD=$D/tmp/evil.so HMK_MARK=$D/mark $D/bin/dl $LIBC 1 2>&1) &&
 		[ ! -e $D/mark ]; then
 		dpass ld-preload-unlisted-not-loaded
 	else

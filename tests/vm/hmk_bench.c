@@ -33,8 +33,8 @@ static int setup(void)
 	                       "/t/hmk_dlbench",
 	                       "/t/hmk_preload.so",
 	                       "/bin/busybox",
-	                       "/lib64/ld-linux-x86-64.so.2",
-	                       "/lib/x86_64-linux-gnu/libc.so.6",
+	                       VM_LDSO,
+	                       VM_LIBC,
 	                       NULL};
 	char bt[256];
 

@@ -5,30 +5,41 @@
 # tests/vm/run.sh BUILD_DIR. Builds the static guest programs, fetches the
 # kernel (cached in build/vm-cache), boots, and prints the guest's
 # PASS/FAIL lines. A failed build, download or boot is a FAIL, never a skip.
+# HMILOCK_VM_ARCH=arm64 runs the same suite in an AArch64 guest (Debian 12's
+# arm64 kernel under qemu-system-aarch64, tests/vm/vm.sh): its programs are
+# cross-built (make ARCH=arm64) into BUILD_DIR/vm-arm64. HMILOCK_VM_TIMEOUT
+# overrides the guest's time limit (240 s, scaled by architecture).
 set -u
 top=${HMILOCK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${HMILOCK_BUILD:-${1:?usage: tests/vm/run.sh BUILD_DIR}}
 build=$(cd "$build" && pwd) || exit 1
 # shellcheck source=tests/vm/vm.sh
-. "$top/tests/vm/vm.sh"
+. "$top/tests/vm/vm.sh" || exit 1
 start=$(date +%s)
-work=$build/vm
+if [ "$VM_ARCH" = amd64 ]; then
+	mk=(make -C "$top" -s BUILD="$build")
+	work=$build/vm
+else
+	mk=(make -C "$top" -s ARCH="$VM_ARCH" SYSROOT="$VM_SYSROOT" BUILD="$build/vm-$VM_ARCH")
+	work=$build/vm-$VM_ARCH/vm
+fi
 mkdir -p "$work"
 
-if ! make -C "$top" -s BUILD="$build" vm-progs >"$work/build.log" 2>&1; then
-	echo "FAIL: vm-build: building the guest programs failed:"
+if ! "${mk[@]}" vm-progs >"$work/build.log" 2>&1; then
+	echo "FAIL: vm-build: building the guest programs${VM_ARCH:+ ($VM_ARCH)} failed:"
 	tail -20 "$work/build.log" | sed 's/^/    /'
 	exit 1
 fi
 # The daemon and CLI for the guest: a release build of their own (the
 # suite's build may be the sanitizer flavour, which needs more than a libc).
 rel=$work/rel
-if ! make -C "$top" -s BUILD="$rel" FLAVOR=rel "$rel/hmilockd" "$rel/hmilock" >>"$work/build.log" 2>&1; then
-	echo "FAIL: vm-build: building hmilockd and hmilock for the guest failed:"
+if ! "${mk[@]}" BUILD="$rel" FLAVOR=rel "$rel/hmilockd" "$rel/hmilock" >>"$work/build.log" 2>&1; then
+	echo "FAIL: vm-build: building hmilockd and hmilock for the guest${VM_ARCH:+ ($VM_ARCH)} failed:"
 	tail -20 "$work/build.log" | sed 's/^/    /'
 	exit 1
 fi
 vm_kernel || exit 1
+vm_busybox || exit 1
 # shellcheck disable=SC2046 # vm_libs prints one SRC:DST word per library
 if ! vm_initramfs "$work/initrd.gz" "$top/tests/vm/init.sh" \
 	"$work/hmk_vmtest:t/hmk_vmtest" "$work/hmk_true:t/hmk_true" \
@@ -38,7 +49,7 @@ if ! vm_initramfs "$work/initrd.gz" "$top/tests/vm/init.sh" \
 	echo "FAIL: vm-initramfs: packing the initramfs failed"
 	exit 1
 fi
-vm_boot "$work/initrd.gz" "$work/boot.log" "${HMILOCK_VM_TIMEOUT:-240}" || exit 1
+vm_boot "$work/initrd.gz" "$work/boot.log" "$(vm_timeout 240)" || exit 1
 grep -E '^(PASS|FAIL|SKIP): ' "$work/boot.log"
 if ! grep -q '^RESULT: PASS' "$work/boot.log"; then
 	grep -q '^FAIL: ' "$work/boot.log" || echo "FAIL: vm-result: the guest reported RESULT: FAIL"
@@ -46,4 +57,4 @@ if ! grep -q '^RESULT: PASS' "$work/boot.log"; then
 	grep -E '^(log<|libbpf|hmk_|vm_)' "$work/boot.log" | tail -20 | sed 's/^/    /'
 	exit 1
 fi
-echo "vm: $(grep -c '^PASS: ' "$work/boot.log") cases passed in the guest; whole run $(($(date +%s) - start)) s"
+echo "vm: $(grep -c '^PASS: ' "$work/boot.log") cases passed in the $VM_ARCH guest; whole run $(($(date +%s) - start)) s"

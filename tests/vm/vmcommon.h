@@ -16,6 +16,19 @@
 
 #include "vmstub.h"
 
+/* The guest's dynamic loader (PT_INTERP of hmk_dlbench) and C library: the
+ * target's, at the paths Debian gives them (tests/vm/run.sh copies them
+ * there, from the build machine or the cross build's sysroot). */
+#if defined(__x86_64__)
+#define VM_LDSO "/lib64/ld-linux-x86-64.so.2"
+#define VM_LIBC "/lib/x86_64-linux-gnu/libc.so.6"
+#elif defined(__aarch64__)
+#define VM_LDSO "/lib/ld-linux-aarch64.so.1"
+#define VM_LIBC "/lib/aarch64-linux-gnu/libc.so.6"
+#else
+#error "the VM tests know x86-64 and AArch64 guests only"
+#endif
+
 extern char **environ;
 
 /* Copy src to dst (mode 0755); flip one byte at offset flip when >= 0. */
