@@ -23,6 +23,11 @@ plat_ovl_opts="lowerdir=$PL,upperdir=$PU/u,workdir=$PU/w,index=on,nfs_export=on"
 
 # plat_py_load LIB: operator maps LIB with ctypes (PROT_EXEC): "loaded", or
 # the error.
+# plat_why: the last events and hmilockd's last lines, for a FAIL line.
+plat_why() {
+	echo "events: $(hl events -n 3 2>&1 | line); log: $(journalctl -u hmilockd -n 4 --no-pager 2>&1 | line)"
+}
+
 plat_py_load() {
 	as_operator "python3 -c 'import ctypes; ctypes.CDLL(\"$1\"); print(\"loaded\")' 2>&1 | tail -1"
 }
@@ -67,7 +72,7 @@ o=$(as_operator "$PO/bin/ptool ovl-ok")
 if [ "$o" = ovl-ok ]; then
 	pass "overlay: the approved lower file runs through the overlay as operator ($PO/bin/ptool)"
 else
-	fail "overlay: the approved lower file through the overlay: $(line <<<"$o")"
+	fail "overlay: the approved lower file through the overlay: $(line <<<"$o"); $(plat_why)"
 fi
 o=$(plat_py_load "$PO/lib/libok.so")
 if [ "$o" = loaded ]; then
@@ -120,7 +125,7 @@ o=$(podman run --rm --network=none "$PI" /bin/busybox echo ctr-ok 2>&1)
 if [ "$o" = ctr-ok ]; then
 	pass "container: podman runs the image approved in the window ($PI: /bin/busybox)"
 else
-	fail "container: podman run of the approved image: $(line <<<"$o")"
+	fail "container: podman run of the approved image: $(line <<<"$o"); $(plat_why)"
 fi
 # (the shell is busybox's applet: no exec; /bb2 is one)
 o=$(podman run --rm --network=none "$PI" /bin/busybox sh -c \
