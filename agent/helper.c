@@ -385,8 +385,14 @@ static int helper_load(char *why, size_t len)
 		if (!l || hp.n_links == sizeof(hp.links) / sizeof(hp.links[0])) {
 			err = l ? -E2BIG : -errno;
 			bpf_link__destroy(l);
+			/* ENOTSUPP (524, kernel-internal): no BPF trampoline,
+			 * e.g. arm64 before 6.4 (Debian 12's own 6.1) */
 			snprintf(why, len, "cannot attach %s: %s", bpf_program__name(p),
-			         strerror(-err));
+			         err == -524
+			             ? "this kernel cannot attach BPF LSM programs (error 524: "
+			               "no BPF trampolines; arm64 has them from Linux 6.4, "
+			               "Debian 12: the bookworm-backports kernel)"
+			             : strerror(-err));
 			goto free_btf;
 		}
 		hp.links[hp.n_links++] = l;
