@@ -409,7 +409,8 @@ static void exec_work(struct hmd_work *w)
 	if (in.path_listed && in.match == HMD_MATCH_PATH_HASH)
 		in.path_elsewhere = exec_path_elsewhere(path, &st);
 	if (rc == 0 && (!in.path_listed || in.path_elsewhere))
-		in.layer_listed = helper_layer_approved(w->fd);
+		in.layer_listed =
+		    helper_layer_approved(w->fd, in.resolved && exec_path_elsewhere(path, &st));
 	decide(&in, &out);
 	exec_update_override(w, &st, &in, &out);
 	if (rc == 0)

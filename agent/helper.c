@@ -1035,7 +1035,7 @@ int helper_forget_fd(int fd)
 	return 0;
 }
 
-bool helper_layer_approved(int fd)
+bool helper_layer_approved(int fd, bool unseen)
 {
 	struct hmk_inode_key k;
 	struct hmk_approved v;
@@ -1043,10 +1043,12 @@ bool helper_layer_approved(int fd)
 	struct stat st;
 	int64_t gen;
 
-	if (!hp.active || fstatfs(fd, &sf) || sf.f_type != OVERLAYFS_SUPER_MAGIC ||
+	if (!hp.active || fstatfs(fd, &sf) || (sf.f_type != OVERLAYFS_SUPER_MAGIC && !unseen) ||
 	    fstat(fd, &st) || helper_ident_fd(fd, &st, &k, &gen) ||
 	    bpf_map_lookup_elem(bpf_map__fd(hp.skel->maps.hmk_approved), &k, &v))
 		return false;
+	if (gen < 0)
+		gen = helper_fd_gen(fd);
 	return !(v.flags & HMK_A_GEN) || (int64_t)v.gen == gen;
 }
 

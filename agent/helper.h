@@ -40,8 +40,13 @@ int helper_mode(enum hmd_mode *out); /* the kernel's mode; -ENODEV if inactive *
 int helper_approve_fd(int fd);
 int helper_forget_fd(int fd); /* the approval of fd's inode goes */
 bool helper_approved_path(const char *path); /* the inode path names (followed) is approved */
-/* fd is on overlayfs and the layer file it shows is approved (same generation). */
-bool helper_layer_approved(int fd);
+/* The helper holds fd's inode approved (same generation) and fd is on
+ * overlayfs (the layer file it shows), or, with unseen, on any filesystem:
+ * the caller found that fd's path leads elsewhere in hmilockd's mount
+ * namespace (a file reached through a mount hmilockd cannot see: from 6.8
+ * on, overlayfs's own open of a layer file, named inside its private
+ * clone of the layer's mount). */
+bool helper_layer_approved(int fd, bool unseen);
 int helper_protect_path(const char *path, bool daemon_binary);
 /* Main thread, each second and after each request: protect the files of
  * HMK_PROTECTED_FILES anew when a path names another inode than at the last

@@ -52,7 +52,11 @@ struct decide_in {
 	/* An overlayfs file (a container's, or an overlay root's) whose layer
 	 * file the kernel helper holds approved: hmilockd approved that inode
 	 * by its listed path and hash, and the helper drops an approval at any
-	 * write. Its path in the overlay is not the listed one. */
+	 * write. Its path in the overlay is not the listed one. Also such an
+	 * approved inode reached through a mount hmilockd cannot see (its
+	 * path leads elsewhere here): the layer file itself, when overlayfs
+	 * opens it for an exec (kernels 6.8+ report that open, named inside
+	 * overlayfs's private mount of the layer). */
 	bool layer_listed;
 	/* The subject runs in the open trusted-update session and the session
 	 * wrote this file (update.c): what the updater installed may run. */
