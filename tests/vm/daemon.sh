@@ -4,6 +4,8 @@
 # hmilockd answers itself and whose other signals wait for its consent.
 # Everything runs on the tmpfs /d; the list holds what the guest runs (/t,
 # /lib, /lib64 where there is one, busybox) plus /d/bin. Sets rc=1 on any FAIL.
+# HMK_VM_MODE=fallback (init.sh, from hmk_vm=fallback on the kernel command
+# line): only dtests_fallback, for a kernel that cannot attach the helper.
 # With the helper, /bin/sh (busybox) is a listed interpreter: no busybox
 # applet here reads an unlisted file by name (that would be a "script");
 # outputs are captured with $(...) and matched with case.
@@ -63,6 +65,8 @@ dstart() {
 	return 1
 }
 
+# dsetup [HELPER]: the tmpfs /d, its programs, the list, and a configuration
+# with helper = HELPER (required by default).
 dsetup() {
 	mkdir -p $D && mount -t tmpfs -o mode=0755 d $D && mkdir $D/bin $D/tmp || return 1
 	cp /t/hmk_true $D/bin/listed && cp /t/hmk_true $D/bin/victim &&
@@ -73,8 +77,8 @@ dsetup() {
 	echo 'echo EVIL' >$D/tmp/evil.sh
 	printf '#!/bin/sh\necho GOOD\n' >$D/bin/good.sh && chmod 0755 $D/bin/good.sh
 	: >$D/cli.conf
-	printf '[agent]\nmode = enforce\ndb = %s\nkey = %s\nsocket = %s\nhelper = required\n[watch]\nmounts = %s\n' \
-		$D/db $D/key $D/sock $D >$D/conf
+	printf '[agent]\nmode = enforce\ndb = %s\nkey = %s\nsocket = %s\nhelper = %s\n[watch]\nmounts = %s\n' \
+		$D/db $D/key $D/sock "${1:-required}" $D >$D/conf
 	# shellcheck disable=SC2086 # one or two directories
 	hl init $D/bin /t $LIBDIRS /bin/busybox >/dev/null 2>&1
 }
@@ -211,4 +215,57 @@ dstop_guard() {
 	dcontains events-cgroup-kill "$(hl events 2>&1)" "*cgroup.kill*"
 }
 
-dtests
+# A kernel that cannot attach BPF LSM programs (Debian 12's own arm64 kernel,
+# 6.1: error 524, no BPF trampolines; init.sh's hmk_vm=fallback, test 84):
+# with helper = auto hmilockd runs without the helper, says why in its
+# status, and its fanotify gate still refuses an unlisted program on the
+# watched tmpfs; with helper = required it refuses to start, naming the reason.
+dtests_fallback() {
+	local out st i=0
+	if ! dsetup auto; then
+		dfail fallback-setup "cannot prepare $D or the list"
+		return
+	fi
+	if ! dstart; then
+		dfail fallback-auto-start "hmilockd (helper = auto) not ready; its log:"
+		dlog
+		return
+	fi
+	dpass fallback-auto-start
+	dcontains fallback-status-helper-unavailable "$(hl status 2>&1)" \
+		"*helper:*unavailable*cannot attach*error 524*"
+	dcontains fallback-status-json-helper-unavailable "$(hl status --json 2>&1)" \
+		'*"helper":"unavailable*cannot attach*error 524*'
+	dexpect fallback-listed-runs 0 $D/bin/listed
+	dexpect fallback-dropped-denied 126 $D/tmp/dropped
+	dexpect fallback-altered-copy-denied 126 $D/tmp/alt
+	# no helper to refuse it: PID 1 ends it if it does not stop
+	hl stop >/dev/null 2>&1 || kill -9 $dpid
+	wait $dpid
+	sed 's/^helper = auto$/helper = required/' $D/conf >$D/conf.req
+	/t/hmilockd --foreground --config $D/conf.req >$D/required.out 2>&1 &
+	dpid=$!
+	while kill -0 $dpid 2>/dev/null && [ $i -lt 150 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	if kill -0 $dpid 2>/dev/null; then
+		kill -9 $dpid
+		wait $dpid
+		dfail fallback-required-refuses "hmilockd (helper = required) still running after 30 s; its output: $(cat $D/required.out)"
+		return
+	fi
+	wait $dpid
+	st=$?
+	out=$(cat $D/required.out)
+	if [ $st != 0 ]; then dpass fallback-required-refuses; else
+		dfail fallback-required-refuses "hmilockd (helper = required) exited 0: $out"
+	fi
+	dcontains fallback-required-names-reason "$out" \
+		"*kernel helper required but unavailable*cannot attach*error 524*"
+}
+
+case ${HMK_VM_MODE:-} in
+fallback) dtests_fallback ;;
+*) dtests ;;
+esac
