@@ -1037,19 +1037,16 @@ int helper_forget_fd(int fd)
 
 bool helper_layer_approved(int fd, bool unseen)
 {
-	struct hmk_inode_key k;
 	struct hmk_approved v;
+	struct hmk_ident id;
 	struct statfs sf;
-	struct stat st;
-	int64_t gen;
 
+	/* the kernel's own key and generation, as inode_approval reads them */
 	if (!hp.active || fstatfs(fd, &sf) || (sf.f_type != OVERLAYFS_SUPER_MAGIC && !unseen) ||
-	    fstat(fd, &st) || helper_ident_fd(fd, &st, &k, &gen) ||
-	    bpf_map_lookup_elem(bpf_map__fd(hp.skel->maps.hmk_approved), &k, &v))
+	    helper_ident_ask(fd, &id) ||
+	    bpf_map_lookup_elem(bpf_map__fd(hp.skel->maps.hmk_approved), &id.key, &v))
 		return false;
-	if (gen < 0)
-		gen = helper_fd_gen(fd);
-	return !(v.flags & HMK_A_GEN) || (int64_t)v.gen == gen;
+	return !(v.flags & HMK_A_GEN) || v.gen == id.gen;
 }
 
 bool helper_approved_path(const char *path)

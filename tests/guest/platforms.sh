@@ -112,7 +112,7 @@ if o=$(umount "$PO" 2>&1) && mkdir -p "$PU/u/bin" && cp /usr/bin/echo "$PU/u/bin
 		o=$(as_operator "$PO/bin/ptool again") && [ "$o" = again ]; then
 		pass "overlay: once approved again (hmilock add in a window), the changed file runs"
 	else
-		fail "overlay: approving the changed file again: $(line <<<"$o")"
+		fail "overlay: approving the changed file again: $(line <<<"$o"); $(plat_why)"
 	fi
 else
 	fail "overlay: cannot change the upper layer offline: $(line <<<"$o")"
