@@ -20,6 +20,11 @@ FLAVOR ?= rel
 
 # Cross build: ARCH (a Debian architecture) other than unset; the native
 # build is untouched by all of this.
+# ARCH names the target only when given to make (make ARCH=arm64), not when
+# it is left in the environment (kernel builds export ARCH=x86_64 and such).
+ifeq ($(origin ARCH),environment)
+ARCH :=
+endif
 ifneq ($(ARCH),)
 ifeq ($(ARCH),arm64)
 CROSS_TRIPLET := aarch64-linux-gnu

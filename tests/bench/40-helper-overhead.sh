@@ -17,13 +17,9 @@ build=${HMILOCK_BUILD:?run through tests/bench/run.sh}
 build=$(cd "$build" && pwd) || exit 1
 # shellcheck source=tests/vm/vm.sh
 . "$top/tests/vm/vm.sh" || exit 1
-if [ "$VM_ARCH" = amd64 ]; then
-	mk=(make -C "$top" -s BUILD="$build")
-	work=$build/vm
-else
-	mk=(make -C "$top" -s ARCH="$VM_ARCH" SYSROOT="$VM_SYSROOT" BUILD="$build/vm-$VM_ARCH")
-	work=$build/vm-$VM_ARCH/vm
-fi
+vm_build_dirs "$build"
+mk=("${VM_MK[@]}")
+work=$VM_WORK
 mkdir -p "$work"
 if ! "${mk[@]}" vm-bench-progs >"$work/bench-build.log" 2>&1; then
 	echo "40-helper-overhead: building the guest programs ($VM_ARCH) failed:"

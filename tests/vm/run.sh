@@ -29,13 +29,9 @@ fallback) log=boot-fallback.log limit=120 VM_APPEND_EXTRA="hmk_vm=$mode" ;;
 	exit 1
 	;;
 esac
-if [ "$VM_ARCH" = amd64 ]; then
-	mk=(make -C "$top" -s BUILD="$build")
-	work=$build/vm
-else
-	mk=(make -C "$top" -s ARCH="$VM_ARCH" SYSROOT="$VM_SYSROOT" BUILD="$build/vm-$VM_ARCH")
-	work=$build/vm-$VM_ARCH/vm
-fi
+vm_build_dirs "$build"
+mk=("${VM_MK[@]}")
+work=$VM_WORK
 mkdir -p "$work"
 
 if ! "${mk[@]}" vm-progs >"$work/build.log" 2>&1; then

@@ -47,6 +47,20 @@ VM_SUITE=${HMILOCK_CROSS_SUITE:-bookworm}
 VM_KERNEL_SUITE=${HMILOCK_VM_KERNEL_SUITE:-$VM_SUITE-backports}
 VM_SYSROOT=${HMILOCK_VM_SYSROOT:-$top/build/sysroot-$VM_ARCH}
 
+# vm_build_dirs BUILD: VM_MK, the make command that builds the guest
+# programs for VM_ARCH (a cross build under BUILD/vm-ARCH for another
+# architecture), and VM_WORK, where the guest's files go.
+# shellcheck disable=SC2034 # VM_MK and VM_WORK are the callers'
+vm_build_dirs() {
+	if [ "$VM_ARCH" = amd64 ]; then
+		VM_MK=(make -C "$top" -s BUILD="$1")
+		VM_WORK=$1/vm
+	else
+		VM_MK=(make -C "$top" -s ARCH="$VM_ARCH" SYSROOT="$VM_SYSROOT" BUILD="$1/vm-$VM_ARCH")
+		VM_WORK=$1/vm-$VM_ARCH/vm
+	fi
+}
+
 # vm_timeout SECONDS: SECONDS (the amd64 guest's time limit) scaled for
 # VM_ARCH; HMILOCK_VM_TIMEOUT, when set, is taken as it is.
 vm_timeout() {
