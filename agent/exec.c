@@ -408,9 +408,11 @@ static void exec_work(struct hmd_work *w)
 		in.links_listed = exec_links_listed(l, sha, &st);
 	if (in.path_listed && in.match == HMD_MATCH_PATH_HASH)
 		in.path_elsewhere = exec_path_elsewhere(path, &st);
-	if (rc == 0 && (!in.path_listed || in.path_elsewhere))
-		in.layer_listed =
-		    helper_layer_approved(w->fd, in.resolved && exec_path_elsewhere(path, &st));
+	/* (path_elsewhere, when set, already says the path leads elsewhere;
+	 * without the helper nothing is asked) */
+	if (rc == 0 && (!in.path_listed || in.path_elsewhere) && helper_active())
+		in.layer_listed = helper_layer_approved(
+		    w->fd, in.resolved && (in.path_elsewhere || exec_path_elsewhere(path, &st)));
 	decide(&in, &out);
 	exec_update_override(w, &st, &in, &out);
 	if (rc == 0)
