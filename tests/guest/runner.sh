@@ -64,6 +64,19 @@ status_json() {
 # operator, in its home; prints its output, returns its exit code.
 as_operator() { runuser -u operator -- sh -c "cd && $1" 2>&1; }
 
+# listed_run WHAT: the user operator runs listed programs (a PASS/FAIL each,
+# named WHAT).
+listed_run() {
+	local c o
+	for c in /usr/bin/true "python3 -c pass" "ls /"; do
+		if o=$(as_operator "$c"); then
+			pass "$1: operator runs the listed '$c'"
+		else
+			fail "$1: operator cannot run the listed '$c': $(line <<<"$o")"
+		fi
+	done
+}
+
 # The HMI stack of tests/guest/hmi (started by phase 1, at boot in phase 2).
 hmi_units="mosquitto.service hmi-modbus-sim.service hmi-poller.service node-red.service"
 # hmi_check WHEN: the units are active, Node-RED's flow serves the PLC's
@@ -272,13 +285,7 @@ for f in /tmp/dropped '$HOME/dropped'; do
 		fail "enforce: operator's dropped binary $f was not denied: $(line <<<"$o")"
 	fi
 done
-for c in /usr/bin/true "python3 -c pass" "ls /"; do
-	if o=$(as_operator "$c"); then
-		pass "enforce: operator runs the listed '$c'"
-	else
-		fail "enforce: operator cannot run the listed '$c': $(line <<<"$o")"
-	fi
-done
+listed_run enforce
 st=$(hl status 2>&1)
 mode=$(status_json mode)
 helper=$(status_json helper)
