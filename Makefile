@@ -5,7 +5,8 @@
 #   make vm-test      only the kernel-helper tests in the qemu guests: amd64
 #                     (tests/vm/run.sh) and arm64 (test 84, HMILOCK_VM_ARCH=arm64)
 #   make guest-test   only the Debian 12 guest suite (systemd, the .deb; tests/guest),
-#                     on kernels 6.1 and 6.12 (HMILOCK_GUEST_KERNELS="6.12" for one)
+#                     on kernels 6.1 and 6.12 (HMILOCK_GUEST_KERNELS="6.12" for one),
+#                     then in the arm64 guest (test 85)
 #   make check-style  clang-format check against .clang-format
 #   make fuzz         libFuzzer targets (clang, ASan/UBSan) into build/fuzz, each run
 #                     FUZZ_SECONDS (10); see tests/fuzz/fuzz.mk
@@ -157,7 +158,7 @@ vm-test: all
 	tests/run.sh $(B) vm
 
 guest-test: all
-	tests/run.sh $(B) 80-guest-workflow
+	tests/run.sh $(B) 80-guest-workflow 85-guest-arm64
 
 check-style:
 	@files=$$(git ls-files '*.c' '*.h' | grep -v -e '^kmod/vmlinux' -e '/gen/'); \

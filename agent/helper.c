@@ -1629,17 +1629,43 @@ static struct {
 } helper_unknown[HELPER_UNKNOWN_MAX];
 static size_t helper_n_unknown;
 
-/* HMK_ID_* the helper gives files under the mount at path (its root). */
-static uint32_t helper_mount_flags(const char *path)
+/* The HMK_ID_* flags per filesystem type: the helper decides them by the
+ * superblock's type alone (inode_ident_flags), so the kernel is asked once
+ * per type, at its first mount. Asking holds the new mount open for a
+ * moment, and a runtime that mounts and at once unmounts (podman's overlay
+ * check) gets EBUSY if its umount falls in that moment: slow boxes saw it. */
+#define HELPER_FSTYPES_MAX 32
+
+static struct {
+	char fstype[32];
+	uint32_t flags;
+} helper_fstypes[HELPER_FSTYPES_MAX];
+static size_t helper_n_fstypes;
+
+/* HMK_ID_* the helper gives files under the mount at path (its root) of
+ * type fstype. */
+static uint32_t helper_mount_flags(const char *path, const char *fstype)
 {
 	struct hmk_ident id = {0};
-	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	size_t i;
+	int fd;
 
+	for (i = 0; i < helper_n_fstypes; i++)
+		if (!strcmp(helper_fstypes[i].fstype, fstype))
+			return helper_fstypes[i].flags;
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	if (helper_ident_ask(fd, &id))
-		id.flags = 0;
+	if (helper_ident_ask(fd, &id)) {
+		close(fd);
+		return 0;
+	}
 	close(fd);
+	if (i < HELPER_FSTYPES_MAX && strlen(fstype) < sizeof(helper_fstypes[i].fstype)) {
+		strcpy(helper_fstypes[i].fstype, fstype);
+		helper_fstypes[i].flags = id.flags;
+		helper_n_fstypes++;
+	}
 	return id.flags;
 }
 
@@ -1651,7 +1677,7 @@ void helper_mount_seen(unsigned maj, unsigned min, const char *mountpoint, const
 	uint32_t one = 1;
 	size_t i;
 
-	if (!hp.active || !(helper_mount_flags(mountpoint) & HMK_ID_UNKNOWN))
+	if (!hp.active || !(helper_mount_flags(mountpoint, fstype) & HMK_ID_UNKNOWN))
 		return;
 	for (i = 0; i < helper_n_unknown; i++)
 		if (!strcmp(helper_unknown[i].mountpoint, mountpoint))

@@ -420,8 +420,12 @@ static int sandbox_add_args(scmp_filter_ctx ctx, bool helper)
 	SANDBOX_RULE(SCMP_ACT_ALLOW, SCMP_SYS(pidfd_send_signal), 1, SCMP_A1(SCMP_CMP_EQ, 0));
 	/* the prescan of a commit (libclamav, window.c): its per-scan temp
 	 * directory is chmod'ed before it is removed, the result unused; a
-	 * chmod by path fails here instead of being allowed */
+	 * chmod by path fails here instead of being allowed. chmod(3) is the
+	 * chmod syscall on x86-64 and fchmodat on arm64, which has no chmod:
+	 * there the missing rule killed hmilockd at its first prescan (the
+	 * arm64 guest, test 85). */
 	SANDBOX_RULE(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(chmod), 0);
+	SANDBOX_RULE(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fchmodat), 0);
 	return rc;
 }
 

@@ -136,21 +136,22 @@ else
 fi
 
 # --- apt: a local .deb through the shipped hook, and its removal -------------
+arch=$(dpkg --print-architecture)
 # The vendor's package: a copy of echo with bytes of its own in /usr/bin.
 if ! { rm -rf /root/hmi-demo && mkdir -p /root/hmi-demo/DEBIAN /root/hmi-demo/usr/bin &&
 	cp /usr/bin/echo /root/hmi-demo/usr/bin/hmi-demo && printf 'hmi-demo 1.0' >>/root/hmi-demo/usr/bin/hmi-demo &&
-	printf 'Package: hmi-demo\nVersion: 1.0\nArchitecture: amd64\nMaintainer: guest <root@localhost>\nDescription: hmilock guest test package\n' \
+	printf 'Package: hmi-demo\nVersion: 1.0\nArchitecture: %s\nMaintainer: guest <root@localhost>\nDescription: hmilock guest test package\n' "$arch" \
 		>/root/hmi-demo/DEBIAN/control &&
-	o=$(dpkg-deb --root-owner-group --build /root/hmi-demo /root/hmi-demo_1.0_amd64.deb 2>&1); }; then
+	o=$(dpkg-deb --root-owner-group --build /root/hmi-demo /root/hmi-demo_1.0_$arch.deb 2>&1); }; then
 	fail "apt: dpkg-deb --build of the test package: $(line <<<"$o")"
 fi
 cp /root/hmi-demo/usr/bin/hmi-demo /root/hmi-demo.saved
 export HMILOCK_PASSWORD_FILE=$PW
-if o=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y /root/hmi-demo_1.0_amd64.deb 2>&1) &&
+if o=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y /root/hmi-demo_1.0_$arch.deb 2>&1) &&
 	o2=$(as_operator "/usr/bin/hmi-demo from-apt") && [ "$o2" = from-apt ]; then
 	pass "apt: apt-get install of a local .deb through the hook: its /usr/bin/hmi-demo runs as operator in enforce"
 else
-	fail "apt: apt-get install ./hmi-demo_1.0_amd64.deb: $(tail -4 <<<"$o" | line); operator: $(line <<<"${o2:-}")"
+	fail "apt: apt-get install ./hmi-demo_1.0_$arch.deb: $(tail -4 <<<"$o" | line); operator: $(line <<<"${o2:-}")"
 fi
 if o=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get remove -y hmi-demo 2>&1) && [ ! -e /usr/bin/hmi-demo ] &&
 	! hl check /usr/bin/hmi-demo >/dev/null 2>&1; then
@@ -177,9 +178,9 @@ fi
 # a locked box; hmilockd reads [prescan] anew at each end of an update.
 rm -rf /root/hmi-evil && mkdir -p /root/hmi-evil/DEBIAN /root/hmi-evil/usr/bin &&
 	cp /usr/bin/echo /root/hmi-evil/usr/bin/hmi-evil && printf 'hmi-evil sample' >>/root/hmi-evil/usr/bin/hmi-evil &&
-	printf 'Package: hmi-evil\nVersion: 1.0\nArchitecture: amd64\nMaintainer: guest <root@localhost>\nDescription: hmilock guest test package (known-bad)\n' \
+	printf 'Package: hmi-evil\nVersion: 1.0\nArchitecture: %s\nMaintainer: guest <root@localhost>\nDescription: hmilock guest test package (known-bad)\n' "$arch" \
 		>/root/hmi-evil/DEBIAN/control &&
-	dpkg-deb --root-owner-group --build /root/hmi-evil /root/hmi-evil_1.0_amd64.deb >/dev/null 2>&1 ||
+	dpkg-deb --root-owner-group --build /root/hmi-evil /root/hmi-evil_1.0_$arch.deb >/dev/null 2>&1 ||
 	fail "prescan: dpkg-deb --build of the known-bad package"
 evil_sig="$(sha256sum /root/hmi-evil/usr/bin/hmi-evil | cut -c1-64):$(stat -c %s /root/hmi-evil/usr/bin/hmi-evil):Guest.Evil.Sample"
 if o=$(hl maintenance begin --timeout 10m --password-file "$PW" 2>&1) &&
@@ -190,7 +191,7 @@ if o=$(hl maintenance begin --timeout 10m --password-file "$PW" 2>&1) &&
 else
 	fail "prescan: setting up [prescan] in a window: $(line <<<"$o")"
 fi
-o=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y /root/hmi-evil_1.0_amd64.deb 2>&1)
+o=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y /root/hmi-evil_1.0_$arch.deb 2>&1)
 rc=$?
 o2=$(as_operator "/usr/bin/hmi-evil ran; echo rc=\$?")
 if [ $rc -ne 0 ] && grep -q "NOT approved as known-bad: /usr/bin/hmi-evil (Guest.Evil.Sample.UNOFFICIAL)" <<<"$o" &&

@@ -32,7 +32,8 @@ ln -s "$I9/lnk-target.py" "$I9/lnk"
 printf '{"a": [1, 2]}\n' >"$I9/data.json"
 printf 'data line\n' >"$I9/data.txt"
 chown -R operator:users "$I9"
-ldso=$(ls /lib64/ld-linux-x86-64.so.2 2>/dev/null || ls /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2)
+# (the dynamic loader: x86-64's or AArch64's)
+ldso=$(ls /lib64/ld-linux-x86-64.so.2 /lib/ld-linux-aarch64.so.1 2>/dev/null | head -1)
 
 # i9_attack NAME FILE CMD: operator runs CMD (in $I9); FILE is the script
 # that must be denied (its marker is ran-NAME).
@@ -229,7 +230,7 @@ fi
 # stays open: its close would tell hmilockd to forget the file).
 as_operator 'cp /usr/bin/true ~/t && cp /usr/bin/echo ~/evil && printf x >>~/evil' >/dev/null
 # shellcheck disable=SC2016 # expanded by operator's namespaced shell
-o=$(as_operator 'unshare -Urm sh -c "exec 3<>\$HOME/t; mount --bind \$HOME/t /usr/bin/true && /usr/bin/true; echo exec-rc=\$?; cat \$HOME/evil >&3; /lib64/ld-linux-x86-64.so.2 \$HOME/t PWNED; echo ldso-rc=\$?"')
+o=$(as_operator 'unshare -Urm sh -c "exec 3<>\$HOME/t; mount --bind \$HOME/t /usr/bin/true && /usr/bin/true; echo exec-rc=\$?; cat \$HOME/evil >&3; '"$ldso"' \$HOME/t PWNED; echo ldso-rc=\$?"')
 if grep -q '^PWNED' <<<"$o"; then
 	fail "attack-class2: the laundered copy was approved and ran rewritten code: $(line <<<"$o")"
 elif grep -q 'exec-rc=126' <<<"$o" && grep -q -E 'ldso-rc=(1|12[67])' <<<"$o"; then

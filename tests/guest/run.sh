@@ -14,6 +14,11 @@
 # build/vm-cache). A failed download, build or boot, or a guest that does not
 # report within HMILOCK_GUEST_TIMEOUT seconds (default 1200: two boots), is a FAIL line,
 # never a skip.
+# HMILOCK_VM_ARCH=arm64 (tests/integration/85-guest-arm64.sh): the same
+# suite in an arm64 Debian 12 guest (make deb ARCH=arm64, the root made
+# with debootstrap --foreign and finished in the guest, qemu-system-aarch64)
+# on Debian 12's bookworm-backports arm64 kernel (6.12: arm64 attaches BPF
+# LSM programs from 6.4 on), without the Ansible boot.
 top=${HMILOCK_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=tests/integration/lib.sh
 . "$top/tests/integration/lib.sh"
@@ -25,9 +30,13 @@ need_root
 on_exit guest_cleanup
 start=$(date +%s)
 work=$BIN/guest
+if [ "$GUEST_ARCH" != amd64 ]; then
+	PKG_DEB_DIR=$BIN/guest-deb-$GUEST_ARCH
+	PKG_DEB_ARGS="ARCH=$GUEST_ARCH"
+	work=$BIN/guest-$GUEST_ARCH
+fi
 mkdir -p "$work"
-
-for t in debootstrap cpio mkfs.ext4 busybox qemu-system-x86_64 dpkg-buildpackage apt-get; do
+for t in debootstrap cpio mkfs.ext4 busybox "$VM_QEMU" dpkg-buildpackage apt-get; do
 	if ! command -v "$t" >/dev/null 2>&1; then
 		fail "guest-tools: $t is not installed (tools/bootstrap.sh --deps-only installs it)"
 		finish
@@ -45,6 +54,8 @@ echo "guest: disk image $GUEST_IMAGE ready in $(($(date +%s) - t0)) s ($(($(stat
 # the machine's own, Debian 12) and report its lines tagged with NAME.
 guest_run() {
 	local name=$1 suite=${2:-} dir=$work/$1 t0
+	# (another architecture's kernel: from its private apt state)
+	[ "$GUEST_ARCH" != amd64 ] && [ -z "$suite" ] && suite=$VM_KERNEL_SUITE
 	mkdir -p "$dir"
 	vm_kernel $suite || { fail "guest-$name: no kernel"; return 1; }
 	guest_initrd "$suite" || { fail "guest-$name: no initramfs for $(basename "$VM_KERNEL")"; return 1; }
@@ -89,10 +100,15 @@ kernels)
 ansible) runs=ansible ;;
 *) fail "guest-only: unknown HMILOCK_GUEST_ONLY '$HMILOCK_GUEST_ONLY' (workflow, kernels, ansible)" ;;
 esac
+# arm64: the suite on Debian 12's backports kernel (6.12), then a boot on
+# its own 6.1, where the helper cannot attach (tests/guest/fallback.sh).
+[ "$GUEST_ARCH" = amd64 ] || runs="arm64-6.12 arm64-6.1"
 for k in $runs; do
 	case $k in
 	6.1) guest_run 6.1 ;;
 	6.12) guest_run 6.12 trixie ;;
+	arm64-6.12) guest_run arm64-6.12 ;;
+	arm64-6.1) GUEST_APPEND_EXTRA="${GUEST_APPEND_EXTRA:-} hmilock.guest=fallback" guest_run arm64-6.1 bookworm ;;
 	ansible) GUEST_APPEND_EXTRA="${GUEST_APPEND_EXTRA:-} hmilock.guest=ansible" guest_run ansible ;;
 	*) fail "guest-kernels: unknown kernel '$k' in HMILOCK_GUEST_KERNELS (6.1, 6.12)" ;;
 	esac

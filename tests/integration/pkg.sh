@@ -3,6 +3,8 @@
 # Debian 12 root made with debootstrap as a cached tarball, and parses man
 # pages and help texts (pkg_manparse.py).
 #   HMILOCK_DEB_DIR        where `make deb` puts the package (default $BIN/deb)
+#   PKG_DEB_ARGS           more arguments for `make deb` (ARCH=arm64: the
+#                          arm64 package, tests/guest/run.sh)
 #   HMILOCK_CACHE          cache directory (default $TOP/build/cache)
 #   HMILOCK_DEBIAN_MIRROR  default http://deb.debian.org/debian
 
@@ -38,7 +40,8 @@ pkg_deb() {
 		[ -z "$newer" ] && return 0
 	fi
 	DEB=
-	if ! make -C "$TOP" deb DEB_OUT="$PKG_DEB_DIR" >"$log" 2>&1; then
+	# shellcheck disable=SC2086 # a list of make arguments
+	if ! make -C "$TOP" deb DEB_OUT="$PKG_DEB_DIR" ${PKG_DEB_ARGS:-} >"$log" 2>&1; then
 		tail -40 "$log"
 		return 1
 	fi
