@@ -61,6 +61,13 @@ vm_build_dirs() {
 	fi
 }
 
+# vm_build_daemon LOG: hmilockd and hmilock for the guest, in VM_WORK/rel: a
+# release build of their own (the caller's build may be the sanitizer
+# flavour, which needs more than a libc); make's output appended to LOG.
+vm_build_daemon() {
+	"${VM_MK[@]}" BUILD="$VM_WORK/rel" FLAVOR=rel "$VM_WORK/rel/hmilockd" "$VM_WORK/rel/hmilock" >>"$1" 2>&1
+}
+
 # vm_timeout SECONDS: SECONDS (the amd64 guest's time limit) scaled for
 # VM_ARCH; HMILOCK_VM_TIMEOUT, when set, is taken as it is.
 vm_timeout() {
