@@ -11,7 +11,9 @@
 # Prints ratios only (medians of the paired rounds, and of the medians):
 # absolute times under software emulation mean nothing.
 # HMILOCK_BENCH_DAEMON="ROUNDS,EXECS,COLDS,DLOPENS,MB" overrides the sizes
-# (11,100,3,400,4: about 3 minutes of guest on amd64 under TCG).
+# (11,100,3,400,4: 3 to 4 minutes of guest on amd64 under TCG, 4 to 5 on
+# arm64). Each sample first waits for an idle second in the guest
+# (tests/vm/daemon-bench-init.sh's settle, docs/helper.md says why).
 # HMILOCK_VM_ARCH=arm64 runs it in the AArch64 guest (tests/vm/vm.sh), as
 # bench 40: HMILOCK_VM_ARCH=arm64 tests/bench/run.sh BUILD_DIR /4 runs both.
 set -u

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # tests/vm/vm.sh - host side of the qemu guest, sourced by tests/vm/run.sh and
-# tests/bench/40-helper-overhead.sh: fetch Debian's kernel (cached), pack an
-# initramfs, boot it, read the serial log. Failures print one "FAIL: name:
-# why" line and return 1: a missing kernel or a failed boot is never a skip.
+# the guest benchmarks tests/bench/40-helper-overhead.sh and 41-daemon-vm.sh:
+# fetch Debian's kernel (cached), pack an initramfs, boot it, read the serial
+# log. Failures print one "FAIL: name: why" line and return 1: a missing
+# kernel or a failed boot is never a skip.
 # Needs: top (repo root). Owns $VM_CACHE (default build/vm-cache).
 # HMILOCK_VM_ARCH (a Debian architecture) picks the guest: amd64 (default:
 # qemu-system-x86_64, the machine's apt sources, its own busybox) or arm64
