@@ -1,7 +1,8 @@
 # hmilock top-level Makefile.
 #   make              release build into build/rel (hmilock, hmilockd, libwhitelist.a)
 #   make test         sanitizer build into build/test, then the whole suite (tests/run.sh)
-#   make bench        release build, then the benchmarks (tests/bench/run.sh)
+#   make bench        release build, then the benchmarks (tests/bench/run.sh); the
+#                     qemu guest ones (40, 41) in amd64, or arm64 with HMILOCK_VM_ARCH=arm64
 #   make vm-test      only the kernel-helper tests in the qemu guests: amd64
 #                     (tests/vm/run.sh) and arm64 (test 84, HMILOCK_VM_ARCH=arm64)
 #   make guest-test   only the Debian 12 guest suite (systemd, the .deb; tests/guest),

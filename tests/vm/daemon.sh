@@ -6,6 +6,8 @@
 # /lib, /lib64 where there is one, busybox) plus /d/bin. Sets rc=1 on any FAIL.
 # HMK_VM_MODE=fallback (init.sh, from hmk_vm=fallback on the kernel command
 # line): only dtests_fallback, for a kernel that cannot attach the helper.
+# HMK_VM_MODE=bench (tests/vm/daemon-bench-init.sh): the functions only, for
+# the daemon benchmark's /init to set up, start and stop hmilockd with.
 # With the helper, /bin/sh (busybox) is a listed interpreter: no busybox
 # applet here reads an unlisted file by name (that would be a "script");
 # outputs are captured with $(...) and matched with case.
@@ -267,5 +269,6 @@ dtests_fallback() {
 
 case ${HMK_VM_MODE:-} in
 fallback) dtests_fallback ;;
+bench) ;;
 *) dtests ;;
 esac

@@ -5,8 +5,13 @@
  * prints the medians and their ratio as "BENCH:" lines. Never passes or fails
  * on times. The helper is loaded once through helper_init(); its links are
  * then replaced by links this program creates and closes, so switching costs
- * microseconds instead of a verification. */
+ * microseconds instead of a verification.
+ * "hmk_bench spawn N PROG" and "hmk_bench dl N PROG LIB" time one workload
+ * alone and print microseconds per exec or per dlopen: the timings of the
+ * daemon benchmark (tests/bench/41-daemon-vm.sh), whose /init
+ * (tests/vm/daemon-bench-init.sh) starts and stops hmilockd between them. */
 #include <dirent.h>
+#include <spawn.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -67,19 +72,36 @@ static double exec_storm(int n)
 	return (vm_now() - t0) * 1e6 / n;
 }
 
-/* Microseconds per dlopen+dlclose of a listed library (one process). */
-static double dl_loop(int n)
+/* Microseconds per posix_spawn+wait of prog (no arguments), as bench 20's
+ * spawnloop: the exec's own cost, not a fork's copy of this process. */
+static double spawn_loop(const char *prog, int n)
+{
+	char *argv[] = {(char *)prog, NULL};
+	double t0 = vm_now();
+	int i, st;
+	pid_t pid;
+
+	for (i = 0; i < n; i++) {
+		if (posix_spawn(&pid, prog, NULL, NULL, argv, environ) ||
+		    waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			return -1;
+	}
+	return (vm_now() - t0) * 1e6 / n;
+}
+
+/* Microseconds per dlopen+dlclose of lib in prog (hmk_dlbench, one process). */
+static double dl_loop(const char *prog, const char *lib, int n)
 {
 	char count[16];
 	struct vm_run r;
-	char *argv[] = {"/t/hmk_dlbench", "/t/hmk_preload.so", count, NULL};
+	char *argv[] = {(char *)prog, (char *)lib, count, NULL};
 	double t0;
 
 	snprintf(count, sizeof(count), "%d", n);
 	t0 = vm_now();
 	vm_exec(&r, -1, argv, NULL);
 	if (r.status) {
-		fprintf(stderr, "hmk_bench: hmk_dlbench: status %d: %s\n", r.status, r.out);
+		fprintf(stderr, "hmk_bench: %s: status %d: %s\n", prog, r.status, r.out);
 		return -1;
 	}
 	return (vm_now() - t0) * 1e6 / n;
@@ -180,7 +202,7 @@ static int sample(int on, int n_exec, int n_dl, double *ex, double *dl)
 	if (on && attach(true))
 		return -1;
 	*ex = exec_storm(n_exec);
-	*dl = dl_loop(n_dl);
+	*dl = dl_loop("/t/hmk_dlbench", "/t/hmk_preload.so", n_dl);
 	if (on)
 		attach(false);
 	return *ex < 0 || *dl < 0 ? -1 : 0;
@@ -204,13 +226,42 @@ static int check_switch(void)
 	return off.status == 0 && on.exec_errno == EPERM ? 0 : -1;
 }
 
+/* One timing of the daemon benchmark: spawn N PROG, or dl N PROG LIB. */
+static int timing(int argc, char **argv)
+{
+	int n = argc > 2 ? atoi(argv[2]) : 0;
+	double us = -1;
+
+	if (n < 1)
+		return 2;
+	if (argc == 4 && !strcmp(argv[1], "spawn"))
+		us = spawn_loop(argv[3], n);
+	else if (argc == 5 && !strcmp(argv[1], "dl"))
+		us = dl_loop(argv[3], argv[4], n);
+	else
+		return 2;
+	if (us < 0) {
+		fprintf(stderr, "hmk_bench: %s %s failed\n", argv[1], argv[3]);
+		return 1;
+	}
+	printf("%.1f\n", us);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	double ex[2][MAX_ROUNDS], dl[2][MAX_ROUNDS], x, y;
 	int rounds, n_exec, n_dl, r, k, on;
 
+	if (argc > 1 && (!strcmp(argv[1], "spawn") || !strcmp(argv[1], "dl"))) {
+		r = timing(argc, argv);
+		if (r == 2)
+			fprintf(stderr, "usage: hmk_bench spawn N PROG | dl N PROG LIB\n");
+		return r;
+	}
 	if (argc != 5) {
-		fprintf(stderr, "usage: hmk_bench DIR ROUNDS EXECS DLOPENS\n");
+		fprintf(stderr, "usage: hmk_bench DIR ROUNDS EXECS DLOPENS\n"
+		                "       hmk_bench spawn N PROG | dl N PROG LIB\n");
 		return 2;
 	}
 	W = argv[1];

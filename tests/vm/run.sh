@@ -39,10 +39,9 @@ if ! "${mk[@]}" vm-progs >"$work/build.log" 2>&1; then
 	tail -20 "$work/build.log" | sed 's/^/    /'
 	exit 1
 fi
-# The daemon and CLI for the guest: a release build of their own (the
-# suite's build may be the sanitizer flavour, which needs more than a libc).
+# The daemon and CLI for the guest (vm.sh: a release build of their own).
 rel=$work/rel
-if ! "${mk[@]}" BUILD="$rel" FLAVOR=rel "$rel/hmilockd" "$rel/hmilock" >>"$work/build.log" 2>&1; then
+if ! vm_build_daemon "$work/build.log"; then
 	echo "FAIL: vm-build: building hmilockd and hmilock for the guest${VM_ARCH:+ ($VM_ARCH)} failed:"
 	tail -20 "$work/build.log" | sed 's/^/    /'
 	exit 1

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # tests/vm/vm.sh - host side of the qemu guest, sourced by tests/vm/run.sh and
-# tests/bench/40-helper-overhead.sh: fetch Debian's kernel (cached), pack an
-# initramfs, boot it, read the serial log. Failures print one "FAIL: name:
-# why" line and return 1: a missing kernel or a failed boot is never a skip.
+# the guest benchmarks tests/bench/40-helper-overhead.sh and 41-daemon-vm.sh:
+# fetch Debian's kernel (cached), pack an initramfs, boot it, read the serial
+# log. Failures print one "FAIL: name: why" line and return 1: a missing
+# kernel or a failed boot is never a skip.
 # Needs: top (repo root). Owns $VM_CACHE (default build/vm-cache).
 # HMILOCK_VM_ARCH (a Debian architecture) picks the guest: amd64 (default:
 # qemu-system-x86_64, the machine's apt sources, its own busybox) or arm64
@@ -59,6 +60,13 @@ vm_build_dirs() {
 		VM_MK=(make -C "$top" -s ARCH="$VM_ARCH" SYSROOT="$VM_SYSROOT" BUILD="$1/vm-$VM_ARCH")
 		VM_WORK=$1/vm-$VM_ARCH/vm
 	fi
+}
+
+# vm_build_daemon LOG: hmilockd and hmilock for the guest, in VM_WORK/rel: a
+# release build of their own (the caller's build may be the sanitizer
+# flavour, which needs more than a libc); make's output appended to LOG.
+vm_build_daemon() {
+	"${VM_MK[@]}" BUILD="$VM_WORK/rel" FLAVOR=rel "$VM_WORK/rel/hmilockd" "$VM_WORK/rel/hmilock" >>"$1" 2>&1
 }
 
 # vm_timeout SECONDS: SECONDS (the amd64 guest's time limit) scaled for
