@@ -1648,7 +1648,7 @@ static uint32_t helper_mount_flags(const char *path, const char *fstype)
 {
 	struct hmk_ident id = {0};
 	size_t i;
-	int fd;
+	int fd, rc;
 
 	for (i = 0; i < helper_n_fstypes; i++)
 		if (!strcmp(helper_fstypes[i].fstype, fstype))
@@ -1656,11 +1656,10 @@ static uint32_t helper_mount_flags(const char *path, const char *fstype)
 	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	if (helper_ident_ask(fd, &id)) {
-		close(fd);
-		return 0;
-	}
+	rc = helper_ident_ask(fd, &id);
 	close(fd);
+	if (rc)
+		return 0;
 	if (i < HELPER_FSTYPES_MAX && strlen(fstype) < sizeof(helper_fstypes[i].fstype)) {
 		strcpy(helper_fstypes[i].fstype, fstype);
 		helper_fstypes[i].flags = id.flags;
