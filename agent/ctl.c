@@ -32,6 +32,7 @@
 #include "cache.h"
 #include "ctl.h"
 #include "helper.h"
+#include "helper_mnt.h"
 #include "list.h"
 #include "log.h"
 #include "metrics.h"
@@ -408,7 +409,7 @@ static void ctl_fill_gaps(struct hmc_status *s)
 	if (!helper_gaps()) {
 		helper_wx_gaps(s->gaps, sizeof(s->gaps));
 		n = (int)strlen(s->gaps);
-		helper_identity_gaps(mnt, sizeof(mnt));
+		helper_mnt_gaps(mnt, sizeof(mnt));
 		if (mnt[0] && (size_t)n < sizeof(s->gaps))
 			snprintf(s->gaps + n, sizeof(s->gaps) - (size_t)n, "%s%s", n ? "; " : "",
 			         mnt);
@@ -494,7 +495,7 @@ static void ctl_set_mode(const struct ctl_client *c, uint32_t seq, uint32_t mode
 	state_set_mode((enum hmd_mode)mode);
 	/* enforce never turns on over a mount it cannot reason about unsaid */
 	if (mode == HMC_MODE_ENFORCE)
-		helper_identity_gaps(gaps, sizeof(gaps));
+		helper_mnt_gaps(gaps, sizeof(gaps));
 	ctl_result(seq, 0, "mode %s (was %s)%s%s", config_mode_name((enum hmd_mode)mode),
 	           config_mode_name(old), gaps[0] ? "; " : "", gaps);
 }

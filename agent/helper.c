@@ -1617,126 +1617,28 @@ void helper_wx_gaps(char *buf, size_t len)
 		                      hp.dcfg->wx_exempt[i]);
 }
 
-/* ---- filesystems whose identity the helper cannot establish ------------- */
+/* ---- for helper_mnt.c --------------------------------------------------- */
 
-#define HELPER_UNKNOWN_MAX 32
+int helper_gated_fd(void)
+{
+	return hp.active ? bpf_map__fd(hp.skel->maps.hmk_gated) : -1;
+}
 
-static struct {
-	uint64_t kdev;
-	bool gated;
-	char mountpoint[128];
-	char fstype[32];
-} helper_unknown[HELPER_UNKNOWN_MAX];
-static size_t helper_n_unknown;
+bool helper_strict_identity(void)
+{
+	return hp.dcfg && hp.dcfg->strict_identity;
+}
 
-/* The HMK_ID_* flags per filesystem type: the helper decides them by the
- * superblock's type alone (inode_ident_flags), so the kernel is asked once
- * per type, at its first mount. Asking holds the new mount open for a
- * moment, and a runtime that mounts and at once unmounts (podman's overlay
- * check) gets EBUSY if its umount falls in that moment: slow boxes saw it. */
-#define HELPER_FSTYPES_MAX 32
-
-static struct {
-	char fstype[32];
-	uint32_t flags;
-} helper_fstypes[HELPER_FSTYPES_MAX];
-static size_t helper_n_fstypes;
-
-/* HMK_ID_* the helper gives files under the mount at path (its root) of
- * type fstype. */
-static uint32_t helper_mount_flags(const char *path, const char *fstype)
+int helper_ident_flags(int fd, uint32_t *flags)
 {
 	struct hmk_ident id = {0};
-	size_t i;
-	int fd, rc;
+	int rc;
 
-	for (i = 0; i < helper_n_fstypes; i++)
-		if (!strcmp(helper_fstypes[i].fstype, fstype))
-			return helper_fstypes[i].flags;
-	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
+	if (!hp.active)
+		return -ENODEV;
 	rc = helper_ident_ask(fd, &id);
-	close(fd);
-	if (rc)
-		return 0;
-	if (i < HELPER_FSTYPES_MAX && strlen(fstype) < sizeof(helper_fstypes[i].fstype)) {
-		strcpy(helper_fstypes[i].fstype, fstype);
-		helper_fstypes[i].flags = id.flags;
-		helper_n_fstypes++;
-	}
-	return id.flags;
-}
-
-void helper_mount_seen(unsigned maj, unsigned min, const char *mountpoint, const char *fstype,
-                       bool gated)
-{
-	uint64_t kdev = ((uint64_t)maj << 20) | min;
-	bool strict = hp.dcfg && hp.dcfg->strict_identity;
-	uint32_t one = 1;
-	size_t i;
-
-	if (!hp.active || !(helper_mount_flags(mountpoint, fstype) & HMK_ID_UNKNOWN))
-		return;
-	for (i = 0; i < helper_n_unknown; i++)
-		if (!strcmp(helper_unknown[i].mountpoint, mountpoint))
-			return;
-	if (gated && !strict &&
-	    bpf_map_update_elem(bpf_map__fd(hp.skel->maps.hmk_gated), &kdev, &one, BPF_ANY))
-		gated = false; /* map full: the helper denies there */
-	if (i < HELPER_UNKNOWN_MAX) {
-		helper_unknown[i].kdev = kdev;
-		helper_unknown[i].gated = gated && !strict;
-		snprintf(helper_unknown[i].mountpoint, sizeof(helper_unknown[i].mountpoint), "%s",
-		         mountpoint);
-		snprintf(helper_unknown[i].fstype, sizeof(helper_unknown[i].fstype), "%s", fstype);
-		helper_n_unknown++;
-	}
-	log_msg(LOG_WARNING, "kernel helper: cannot establish file identity on %s (%s)%s",
-	        mountpoint, fstype,
-	        strict ? ": strict_identity = yes, every unapproved program and library there is "
-	                 "denied"
-	        : gated
-	            ? ": programs there are left to the exec gate (checked by hash at each "
-	              "exec), libraries mapped there are not checked ([agent] "
-	              "strict_identity = yes denies them instead)"
-	            : ": the exec gate does not cover it, so the helper denies every unapproved "
-	              "program and library there");
-}
-
-void helper_mount_gone(unsigned maj, unsigned min, const char *mountpoint)
-{
-	uint64_t kdev = ((uint64_t)maj << 20) | min;
-	bool other = false;
-
-	for (size_t i = 0; i < helper_n_unknown; i++) {
-		if (strcmp(helper_unknown[i].mountpoint, mountpoint)) {
-			other |= helper_unknown[i].kdev == kdev;
-			continue;
-		}
-		helper_unknown[i] = helper_unknown[--helper_n_unknown];
-		i--;
-	}
-	if (hp.active && !other)
-		bpf_map_delete_elem(bpf_map__fd(hp.skel->maps.hmk_gated), &kdev);
-}
-
-void helper_identity_gaps(char *buf, size_t len)
-{
-	size_t o = 0;
-	int n;
-
-	buf[0] = 0;
-	for (size_t i = 0; i < helper_n_unknown && o < len; i++) {
-		n = snprintf(buf + o, len - o, "%sfile identity unknown on %s (%s): %s",
-		             o ? "; " : "", helper_unknown[i].mountpoint, helper_unknown[i].fstype,
-		             helper_unknown[i].gated
-		                 ? "programs checked by the exec gate only, libraries not checked"
-		                 : "every unapproved program and library denied");
-		if (n < 0)
-			break;
-		o += (size_t)n;
-	}
+	*flags = rc ? 0 : id.flags;
+	return rc;
 }
 
 const char *helper_gaps(void)

@@ -71,16 +71,12 @@ int helper_set_updater_cgroup(const char *cgroup_dir, bool on);
 /* Did the update session's cgroup write this inode, with nobody else
  * writing it since (the helper's notes; false without the helper)? */
 bool helper_update_wrote_path(const char *path); /* not followed; a regular file */
-/* mounts.c: a mount in scope appeared (gated: the exec gate marked it) or
- * went. Where the helper cannot establish file identity (HMK_ID_UNKNOWN:
- * network, FUSE; overlayfs or btrfs without their module types) it is
- * named in the log and in status, and the helper leaves unapproved files
- * there to the exec gate when the gate covers it ([agent] strict_identity
- * = no, the default). */
-void helper_mount_seen(unsigned maj, unsigned min, const char *mountpoint, const char *fstype,
-                       bool gated);
-void helper_mount_gone(unsigned maj, unsigned min, const char *mountpoint);
-void helper_identity_gaps(char *buf, size_t len); /* "" when none; for hmilock status */
+/* For helper_mnt.c: the hmk_gated map's fd (-1 when the helper is not
+ * active), [agent] strict_identity, and the HMK_ID_* flags the helper gives
+ * fd's inode (0 or -errno; *flags 0 then). */
+int helper_gated_fd(void);
+bool helper_strict_identity(void);
+int helper_ident_flags(int fd, uint32_t *flags);
 /* What the helper refused, by operation, since this daemon attached
  * (zeroes and -ENODEV when it is not active). */
 int helper_counters(struct hmc_helper_counters *out);

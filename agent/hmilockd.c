@@ -26,6 +26,7 @@
 #include "exec.h"
 #include "fan.h"
 #include "helper.h"
+#include "helper_mnt.h"
 #include "list.h"
 #include "log.h"
 #include "metrics.h"
@@ -314,6 +315,7 @@ static bool main_timer(int tfd)
 	update_tick();
 	list_trim();
 	helper_protect_tick();
+	helper_mnt_tick();
 	quit = stop_tick(beat);
 	if (metrics_due(now)) {
 		ctl_status_fill(&snap);

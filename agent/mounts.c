@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "fan.h"
-#include "helper.h"
+#include "helper_mnt.h"
 #include "log.h"
 #include "mounts.h"
 #include "stats.h"
@@ -228,11 +228,11 @@ static int mounts_add(const struct mnt_info *mi, bool later)
 	mnt_n++;
 	if (mnt_n_roots == 0 && mounts_sb_marked(mi->major, mi->minor)) {
 		e->kind = "covered"; /* its superblock is marked already */
-		helper_mount_seen(mi->major, mi->minor, mi->mountpoint, mi->fstype, true);
+		helper_mnt_seen(mi->major, mi->minor, mi->mountpoint, mi->fstype, true, later);
 		return 0;
 	}
 	rc = mnt_n_roots ? fan_mark_mount(mi->mountpoint) : fan_mark_fs(mi->mountpoint, &kind);
-	helper_mount_seen(mi->major, mi->minor, mi->mountpoint, mi->fstype, rc == 0);
+	helper_mnt_seen(mi->major, mi->minor, mi->mountpoint, mi->fstype, rc == 0, later);
 	if (rc < 0) {
 		e->kind = "failed";
 		atomic_fetch_add(&hmd_stats.errors, 1);
@@ -272,7 +272,7 @@ static void mounts_remove(size_t i)
 			atomic_fetch_sub(&hmd_stats.marks, 1);
 	}
 	log_msg(LOG_INFO, "unmounted: %s", e->mountpoint);
-	helper_mount_gone(e->major, e->minor, e->mountpoint);
+	helper_mnt_gone(e->major, e->minor, e->mountpoint);
 	free(e->mountpoint);
 	mnt_tab[i] = mnt_tab[--mnt_n];
 }
@@ -566,6 +566,7 @@ void mounts_fini(void)
 	mnt_tab = NULL;
 	mnt_roots = NULL;
 	mnt_n = mnt_cap = mnt_n_roots = 0;
+	helper_mnt_fini();
 	if (mnt_fd >= 0)
 		close(mnt_fd);
 	mnt_fd = -1;

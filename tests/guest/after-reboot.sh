@@ -15,6 +15,19 @@ if [ "$state" = running ]; then
 else
 	fail "reboot: system state '$state' after the reboot; failed units: ${failed:-none}"
 fi
+# podman's units (podman-restart.service, enabled by Debian's package)
+# probe overlay at boot, once its storage exists (phase 1 made it): mount,
+# a look, umount, no retry. None of those mounts may be left: one would
+# keep every maintenance window below from opening (tests/guest/platforms.sh,
+# "probe").
+j=$(journalctl -b -u hmilockd --no-pager 2>&1)
+probes=$(grep -c 'new mount /var/lib/containers/storage/overlay/.* (overlay) marked' <<<"$j")
+o=$(findmnt -rn -t overlay -o TARGET | paste -sd' ' -)
+if [ -z "$o" ]; then
+	pass "reboot: no overlay left mounted after the boot (podman's feature checks: hmilockd marked $probes of their mounts, and each was unmounted)"
+else
+	fail "reboot: overlays left mounted after the boot: $(line <<<"$o"); $(grep -E 'overlay|asked about' <<<"$j" | tail -3 | line)"
+fi
 mode=$(status_json mode)
 helper=$(status_json helper)
 if [ "$mode" = enforce ] && [ "$helper" = "active (pinned)" ] &&

@@ -282,7 +282,7 @@ _guest_image_build() {
 	fi
 	if ! mkdir -p "$tmp/usr/local/lib/hmilock-guest" "$tmp/etc/systemd/system/multi-user.target.wants" ||
 		! install -m 0755 "$files/runner.sh" "$files/attacks.sh" "$files/after-reboot.sh" "$files/ansible.sh" \
-			"$files/platforms.sh" "$files/fallback.sh" "$tmp/usr/local/lib/hmilock-guest/" ||
+			"$files/platforms.sh" "$files/plat-lib.sh" "$files/fallback.sh" "$tmp/usr/local/lib/hmilock-guest/" ||
 		! _guest_ctr_rootfs "$tmp/usr/local/lib/hmilock-guest" ||
 		! cp -r "$top/packaging/ansible" "$tmp/usr/local/lib/hmilock-guest/ansible" ||
 		! chmod -R go-w "$tmp/usr/local/lib/hmilock-guest/ansible" ||

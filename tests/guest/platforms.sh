@@ -8,37 +8,21 @@
 # helpers (pass, fail, hl, line, as_operator, status_json) and $PW.
 # shellcheck shell=bash disable=SC2154 # PW is the runner's
 
-PL=/opt/plat              # the overlay's lower tree, on the root's ext4
-PO=/mnt/ovl               # the overlay: lower $PL, upper tmpfs $PU
-PU=/run/ovl-up            # its upper and work directories
-PB=/mnt/btr               # btrfs (a loop image), subvolumes sv1 and sv2
-PI=localhost/hmilock-ctr  # the container image (a static busybox)
-plat_lib=$(ldconfig -p | awk '$1 == "libz.so.1" { print $NF; exit }')
+# shellcheck source=tests/guest/plat-lib.sh
+. /usr/local/lib/hmilock-guest/plat-lib.sh
 # What is made here is for operator to reach (the runner's umask is 077).
 plat_umask=$(umask)
 umask 022
-# The overlay as a box would mount its root: index=on,nfs_export=on lets
-# the exec gate and a maintenance window mark it (docs/platforms.md).
-plat_ovl_opts="lowerdir=$PL,upperdir=$PU/u,workdir=$PU/w,index=on,nfs_export=on"
 
-# plat_py_load LIB: operator maps LIB with ctypes (PROT_EXEC): "loaded", or
-# the error.
 # plat_why: the last events and hmilockd's last lines, for a FAIL line.
 plat_why() {
 	echo "events: $(hl events -n 3 2>&1 | line); log: $(journalctl -u hmilockd -n 4 --no-pager 2>&1 | line)"
 }
 
-plat_py_load() {
-	as_operator "python3 -c 'import ctypes; ctypes.CDLL(\"$1\"); print(\"loaded\")' 2>&1 | tail -1"
-}
-
 # The btrfs filesystem, mounted before the window so that the window
 # records what is written there; sv2 is operator's.
 plat_ok=1
-if ! o=$(truncate -s 320M /var/tmp/btr.img && mkfs.btrfs -q -f /var/tmp/btr.img 2>&1 &&
-	mkdir -p "$PB" && mount -o loop /var/tmp/btr.img "$PB" 2>&1 &&
-	btrfs -q subvolume create "$PB/sv1" 2>&1 && btrfs -q subvolume create "$PB/sv2" 2>&1 &&
-	chmod 1777 "$PB/sv2"); then
+if ! o=$(plat_btrfs); then
 	fail "btrfs: cannot make the btrfs image with subvolumes sv1, sv2: $(line <<<"$o")"
 	plat_ok=0
 fi
@@ -62,10 +46,46 @@ else
 	fail "platforms: the window: $(line <<<"$o"); mode $(status_json mode)"
 fi
 
+# --- a fresh mount is never held: podman's feature checks --------------------
+# podman (and containers/storage) probe overlay at start: mount, a look,
+# umount, with no retry; an umount that fails (EBUSY: someone holds the
+# mount) leaves the mount behind, and every maintenance window after that
+# refuses to open over an overlay it cannot record. hmilockd marks a new
+# mount (a moment's hold, unavoidable) and asks the helper about a type it
+# does not know yet only through a mount that is a second old. After a
+# restart it knows no overlay (none is mounted), so the probes below are
+# the first overlays it sees.
+PP=/run/plat-probe
+o=$(findmnt -rn -t overlay -o TARGET | paste -sd' ' -)
+if [ -n "$o" ]; then
+	fail "probe: overlays mounted before the probes (a feature check left behind?): $(line <<<"$o")"
+elif ! systemctl restart hmilockd.service || [ "$(status_json mode)" != enforce ]; then
+	fail "probe: hmilockd restart: $(systemctl is-active hmilockd.service), mode $(status_json mode); $(plat_why)"
+else
+	t0=$(date +%s)
+	bad=
+	for i in 1 2 3 4 5 6 7 8; do
+		if ! o=$(mkdir -p "$PP/l$i" "$PP/u$i" "$PP/w$i" "$PP/m$i" 2>&1 &&
+			mount -t overlay plat-probe -o "lowerdir=$PP/l$i,upperdir=$PP/u$i,workdir=$PP/w$i" "$PP/m$i" 2>&1); then
+			bad+=" m$i: mount: $o"
+		elif ! o=$(umount "$PP/m$i" 2>&1); then
+			bad+=" m$i: umount: $o"
+			umount -l "$PP/m$i"
+		fi
+	done
+	sleep 3
+	j=$(journalctl -u hmilockd --since "@$t0" --no-pager 2>&1)
+	seen=$(grep -c "new mount $PP/m[0-9] (overlay) marked" <<<"$j")
+	if [ -z "$bad" ] && ! grep -q "asked about overlay filesystems" <<<"$j"; then
+		pass "probe: 8 overlays mounted and at once unmounted, as podman probes, after a restart of hmilockd: every umount succeeded, none was opened to ask about its type (hmilockd marked $seen of them)"
+	else
+		fail "probe: mount and at once umount of an overlay:${bad:- all unmounted}; $(grep 'asked about' <<<"$j" | line)"
+	fi
+fi
+rm -rf "$PP"
+
 # --- overlayfs: a read-only lower tree with a tmpfs upper ---------------------
-if ! o=$(mkdir -p "$PU" && mount -t tmpfs -o mode=0755 plat-up "$PU" 2>&1 &&
-	mkdir -p "$PU/u" "$PU/w" "$PO" &&
-	mount -t overlay plat-ovl -o "$plat_ovl_opts" "$PO" 2>&1); then
+if ! o=$(plat_ovl_mount); then
 	fail "overlay: cannot mount the overlay at $PO: $(line <<<"$o")"
 fi
 o=$(as_operator "$PO/bin/ptool ovl-ok")
@@ -73,6 +93,13 @@ if [ "$o" = ovl-ok ]; then
 	pass "overlay: the approved lower file runs through the overlay as operator ($PO/bin/ptool)"
 else
 	fail "overlay: the approved lower file through the overlay: $(line <<<"$o"); $(plat_why)"
+fi
+sleep 2
+o=$(journalctl -u hmilockd --no-pager 2>&1 | grep "asked about overlay filesystems through $PO " | tail -1)
+if grep -qE "mounted (1\.[0-9]|[2-9]\.[0-9]) s before\): known file identity" <<<"$o"; then
+	pass "overlay: hmilockd asked the helper about overlay through $PO once it was a second old, not at once (${o#*asked about })"
+else
+	fail "overlay: hmilockd's question about overlay through $PO: '$(line <<<"$o")'"
 fi
 o=$(plat_py_load "$PO/lib/libok.so")
 if [ "$o" = loaded ]; then
@@ -97,9 +124,7 @@ else
 fi
 # Copied up and changed in the upper layer (as on a box whose upper layer
 # was written offline): denied until it is approved again.
-if o=$(umount "$PO" 2>&1) && mkdir -p "$PU/u/bin" && cp /usr/bin/echo "$PU/u/bin/ptool" &&
-	printf 'changed' >>"$PU/u/bin/ptool" &&
-	o=$(mount -t overlay plat-ovl -o "$plat_ovl_opts" "$PO" 2>&1); then
+if o=$(plat_upper_change); then
 	o=$(as_operator "$PO/bin/ptool x; echo rc=\$?")
 	if grep -q 'rc=126' <<<"$o"; then
 		pass "overlay: the file changed in the upper layer is denied (126)"
