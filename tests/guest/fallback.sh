@@ -77,3 +77,70 @@ else
 	fail "fallback: operator's dropped binary was not denied: $(line <<<"$o")"
 fi
 listed_run fallback
+
+# --- the platforms without the helper (README's table, docs/platforms.md) ----
+# What happens instead on this kernel, case by case as platforms.sh does
+# with the helper: the fanotify gate alone decides by path and hash. An
+# overlay's files are approved as the overlay shows them (what `hmilock
+# init` of the running box lists), btrfs files by their paths; a library
+# mapped executable is not checked (a gap status names); a container's
+# programs are denied (their path changes at every start).
+# shellcheck source=tests/guest/plat-lib.sh
+. /usr/local/lib/hmilock-guest/plat-lib.sh
+umask 022
+if o=$(plat_btrfs) &&
+	o=$(hl maintenance begin --timeout 10m --password-file "$PW" 2>&1) &&
+	mkdir -p "$PL/bin" "$PL/lib" "$PL/drop" && chmod 1777 "$PL/drop" &&
+	cp /usr/bin/echo "$PL/bin/ptool" && printf 'plat' >>"$PL/bin/ptool" &&
+	cp "$plat_lib" "$PL/lib/libok.so" && printf 'plat' >>"$PL/lib/libok.so" &&
+	cp /usr/bin/echo "$PB/sv1/btool" && printf 'btr' >>"$PB/sv1/btool" &&
+	o=$(podman import /usr/local/lib/hmilock-guest/ctr-rootfs.tar "$PI" 2>&1) &&
+	o=$(hl maintenance end --password-file "$PW" 2>&1) &&
+	o=$(plat_ovl_mount) &&
+	o=$(hl maintenance begin --timeout 10m --password-file "$PW" 2>&1) &&
+	o=$(hl add "$PO/bin/ptool" "$PO/lib/libok.so" 2>&1) && o=$(hl reload 2>&1) &&
+	o=$(hl maintenance end --password-file "$PW" 2>&1) && [ "$(status_json mode)" = enforce ]; then
+	pass "fallback: two windows installed the overlay's lower tree, sv1's program and the image $PI, and approved the overlay's files as it shows them"
+else
+	fail "fallback: the platforms' windows: $(line <<<"$o"); mode $(status_json mode)"
+fi
+o=$(as_operator "$PO/bin/ptool ovl-ok")
+o2=$(as_operator "cp /usr/bin/true $PO/drop/t && $PO/drop/t; echo rc=\$?")
+if [ "$o" = ovl-ok ] && grep -q 'rc=126' <<<"$o2" && [ -e "$PU/u/drop/t" ]; then
+	pass "fallback: overlay: the listed file runs through the overlay, a program dropped in the upper layer is denied (126)"
+else
+	fail "fallback: overlay: listed: $(line <<<"$o"); dropped: $(line <<<"$o2")"
+fi
+o=$(as_operator "cp $plat_lib $PO/drop/l.so && printf d >>$PO/drop/l.so" && plat_py_load "$PO/drop/l.so")
+if [ "$o" = loaded ] && grep -q 'unlisted libraries mapped executable' <<<"$(status_json helper_gaps)"; then
+	pass "fallback: overlay: an unlisted library in the upper layer maps executable, as status's gaps say (no helper)"
+else
+	fail "fallback: overlay: the unlisted library: '$(line <<<"$o")'; gaps: $(status_json helper_gaps | cut -c1-120)"
+fi
+if o=$(plat_upper_change); then
+	o=$(as_operator "$PO/bin/ptool x; echo rc=\$?")
+	if grep -q 'rc=126' <<<"$o"; then
+		pass "fallback: overlay: the file changed in the upper layer is denied by its hash (126)"
+	else
+		fail "fallback: overlay: the file changed in the upper layer: $(line <<<"$o")"
+	fi
+else
+	fail "fallback: overlay: cannot change the upper layer offline: $(line <<<"$o")"
+fi
+umount "$PO" 2>/dev/null
+umount "$PU" 2>/dev/null
+o=$(podman run --rm --network=none "$PI" /bin/busybox echo ctr-ok 2>&1)
+if [ "$o" != ctr-ok ] && grep -qi 'permission denied\|operation not permitted' <<<"$o" &&
+	hl events -n 100 2>/dev/null | grep ' deny ' | grep -q 'busybox'; then
+	pass "fallback: container: the approved image's program is denied in the container (its merged path is not listed; docs/platforms.md: run containers with the helper): $(line <<<"$o" | cut -c1-100)"
+else
+	fail "fallback: container: podman run without the helper: $(line <<<"$o")"
+fi
+o=$(as_operator "$PB/sv1/btool btr-ok")
+o2=$(as_operator "cp $PB/sv1/btool $PB/sv2/btool && printf e >>$PB/sv2/btool && $PB/sv2/btool x; echo rc=\$?")
+if [ "$o" = btr-ok ] && grep -q 'rc=126' <<<"$o2"; then
+	pass "fallback: btrfs: the listed program in subvolume sv1 runs, operator's changed copy in sv2 is denied (126)"
+else
+	fail "fallback: btrfs: sv1: $(line <<<"$o"); sv2: $(line <<<"$o2")"
+fi
+umount "$PB" 2>/dev/null

@@ -101,8 +101,12 @@ ansible) runs=ansible ;;
 *) fail "guest-only: unknown HMILOCK_GUEST_ONLY '$HMILOCK_GUEST_ONLY' (workflow, kernels, ansible)" ;;
 esac
 # arm64: the suite on Debian 12's backports kernel (6.12), then a boot on
-# its own 6.1, where the helper cannot attach (tests/guest/fallback.sh).
-[ "$GUEST_ARCH" = amd64 ] || runs="arm64-6.12 arm64-6.1"
+# its own 6.1, where the helper cannot attach (tests/guest/fallback.sh);
+# HMILOCK_GUEST_KERNELS picks among the two here too.
+if [ "$GUEST_ARCH" != amd64 ]; then
+	runs=
+	for k in ${HMILOCK_GUEST_KERNELS:-6.12 6.1}; do runs+=" arm64-$k"; done
+fi
 for k in $runs; do
 	case $k in
 	6.1) guest_run 6.1 ;;
