@@ -863,9 +863,53 @@ static bool helper_is_elf(const char *path)
 	return elf;
 }
 
-/* The ELF programs matching patterns, at most max, into the inode set s. */
+/* How the interpreter at path reads its command line (HMK_IC_*), by its
+ * name: "python3.11" is python. An interpreter not named here takes no code
+ * options: every argument may name its script. */
+uint32_t helper_interp_dialect(const char *path)
+{
+	static const struct {
+		const char *name;
+		uint32_t ic;
+	} d[] = {
+	    {"python", HMK_IC_C | HMK_IC_STDIN},
+	    {"sh", HMK_IC_C},
+	    {"bash", HMK_IC_C},
+	    {"dash", HMK_IC_C},
+	    {"ash", HMK_IC_C},
+	    {"ksh", HMK_IC_C},
+	    {"mksh", HMK_IC_C},
+	    {"zsh", HMK_IC_C},
+	    {"busybox", HMK_IC_C},
+	    {"perl", HMK_IC_E | HMK_IC_EE | HMK_IC_STDIN},
+	    {"ruby", HMK_IC_E | HMK_IC_STDIN},
+	    {"lua", HMK_IC_E | HMK_IC_STDIN},
+	    {"node", HMK_IC_E | HMK_IC_P | HMK_IC_STDIN},
+	    {"nodejs", HMK_IC_E | HMK_IC_P | HMK_IC_STDIN},
+	    {"php", HMK_IC_R},
+	    {"gawk", HMK_IC_AWK | HMK_IC_E},
+	    {"mawk", HMK_IC_AWK},
+	    {"awk", HMK_IC_AWK},
+	    {"nawk", HMK_IC_AWK},
+	    {"original-awk", HMK_IC_AWK},
+	};
+	const char *b = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		n = strlen(d[i].name);
+		/* the name, or the name and a version: python3, perl5.36.0 */
+		if (!strncmp(b, d[i].name, n) &&
+		    (!b[n] || strspn(b + n, "0123456789.") == strlen(b + n)))
+			return HMK_IC_LISTED | d[i].ic;
+	}
+	return HMK_IC_LISTED;
+}
+
+/* The ELF programs matching patterns, at most max, into the inode set s
+ * (valued by their dialect when interp, else 1). */
 static void helper_iset_glob(struct helper_iset *s, const char *const *patterns, size_t n,
-                             size_t max)
+                             size_t max, bool interp)
 {
 	glob_t g;
 	size_t i, j;
@@ -875,7 +919,8 @@ static void helper_iset_glob(struct helper_iset *s, const char *const *patterns,
 			continue;
 		for (j = 0; j < g.gl_pathc && s->n < max; j++)
 			if (helper_is_elf(g.gl_pathv[j]))
-				helper_iset_add(s, g.gl_pathv[j], 1);
+				helper_iset_add(s, g.gl_pathv[j],
+				                interp ? helper_interp_dialect(g.gl_pathv[j]) : 1);
 		globfree(&g);
 	}
 }
@@ -890,7 +935,7 @@ int helper_set_interpreters(const char *const *patterns, size_t n)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	helper_iset_glob(s, patterns, n, HMK_INTERP_MAX);
+	helper_iset_glob(s, patterns, n, HMK_INTERP_MAX, true);
 	err = helper_map_replace(bpf_map__fd(hp.skel->maps.hmk_interp), s->keys, s->vals, s->n);
 	if (!err)
 		__atomic_store_n(&hp.cfg->n_interp, (uint32_t)s->n, __ATOMIC_RELAXED);
@@ -909,7 +954,7 @@ static int helper_config_wx_exempt(const struct hmd_config *cfg)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_wx_exempt; i++)
 		p[i] = cfg->wx_exempt[i];
-	helper_iset_glob(s, p, cfg->n_wx_exempt, HMK_WXEXEMPT_MAX);
+	helper_iset_glob(s, p, cfg->n_wx_exempt, HMK_WXEXEMPT_MAX, false);
 	err = helper_map_replace(bpf_map__fd(hp.skel->maps.hmk_wxexempt), s->keys, s->vals, s->n);
 	free(s);
 	return err;

@@ -55,6 +55,9 @@ void helper_protect_tick(void);
 /* Per protected file one line "what\tpath\tprotected|not protected|absent\n"
  * (path "-" where this box has none), for status. */
 void helper_protected_describe(const struct hmd_config *cfg, char *out, size_t len);
+/* HMK_IC_* of the interpreter at path, by its name (python3.11: python):
+ * which option letters take code, whether scripts come only through -f. */
+uint32_t helper_interp_dialect(const char *path);
 int helper_set_interpreters(const char *const *patterns, size_t n); /* glob(3) patterns */
 int helper_set_daemon(pid_t tgid);
 /* The daemon's heartbeat (CLOCK_MONOTONIC ns of its reader loop's last

@@ -174,6 +174,7 @@ struct hmk_argscan {
 	__u64 pos, argi, fl; /* byte within the argument, its index, HMK_S_* */
 	__u64 nh, sh, dh, l0, l1; /* targets: name, stem, module dir, followed symlinks */
 	__u64 exact, mod, modm; /* first argument naming the file / its module / after -m */
+	__u64 ic, codei; /* the interpreter's HMK_IC_*; the first code argument (after it: data) */
 };
 
 #define HMK_M_EXACT 0x1 /* the file's name (or a symlink's) is an argument's last component */
@@ -187,6 +188,10 @@ struct hmk_argscan {
 #define HMK_S_MLAST 0x8 /* this argument so far ends with the module option letter */
 #define HMK_S_CODE 0x10 /* this argument is code (-c CMD, -e CODE): it names no file */
 #define HMK_S_CLAST 0x20 /* this argument so far ends with a code option letter */
+#define HMK_S_SCRIPT 0x40 /* HMK_IC_AWK: this argument (or its rest) names a script (-f FILE) */
+#define HMK_S_SLAST 0x80 /* HMK_IC_AWK: this argument so far ends with a script option letter */
+#define HMK_S_DATA 0x100 /* this argument is an option's data file (php -c INI), no script */
+#define HMK_S_DLAST 0x200 /* this argument so far ends with such an option letter */
 
 /* Per-task scratch: an event is built here, then copied to hmk_events with
  * bpf_ringbuf_output(). Building it in a bpf_ringbuf_reserve()d record would
@@ -627,20 +632,24 @@ static __always_inline void mmap_interp_note(const struct hmk_config *c, struct 
 	struct task_struct *t;
 	struct hmk_inode_key k;
 	struct hmk_task *ts;
+	__u32 *ic;
 
 	if (!c->n_interp)
 		return;
 	inode_key(file->f_inode, &k);
-	if (!bpf_map_lookup_elem(&hmk_interp, &k))
+	ic = bpf_map_lookup_elem(&hmk_interp, &k);
+	if (!ic)
 		return;
 	t = bpf_get_current_task_btf();
 	if (t->mm->exe_file->f_inode == file->f_inode)
 		return; /* the kernel mapping the exe at exec */
 	ts = task_state(BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (ts)
+	if (ts) {
 		ts->flags |= HMK_T_INTERP;
-	else
+		ts->ic = *ic;
+	} else {
 		stat_inc(HMK_ST_TASK_NOSTORE);
+	}
 }
 
 SEC("lsm/mmap_file")
@@ -815,18 +824,33 @@ static __always_inline void scan_piece(volatile struct hmk_argscan *a)
 		a->modm = a->argi;
 }
 
-/* An argument ends: compare its last non-empty component (all but argv[0]). */
+/* Can the current argument name a script: not argv[0], not code, not after
+ * the code (data), and, for awk, given to -f? */
+static __always_inline bool scan_named(volatile struct hmk_argscan *a)
+{
+	return a->argi && !(a->fl & (HMK_S_CODE | HMK_S_DATA)) && !a->codei &&
+	       (!(a->ic & HMK_IC_AWK) || (a->fl & HMK_S_SCRIPT));
+}
+
+/* An argument ends: compare its last non-empty component (all but argv[0]).
+ * Code (-c CODE), or a lone "-" where it is the program on stdin, makes the
+ * arguments after it data. */
 static __always_inline void scan_arg_end(volatile struct hmk_argscan *a)
 {
 	__u64 last = a->h != FNV_OFFSET ? a->h : a->lasth;
 
-	if (a->argi && !(a->fl & HMK_S_CODE)) {
+	if (scan_named(a)) {
 		if (!a->exact && (last == a->nh || last == a->l0 || last == a->l1))
 			a->exact = a->argi;
 		scan_piece(a);
 	}
+	if (a->argi && !a->codei &&
+	    ((a->fl & HMK_S_CODE) ||
+	     ((a->fl & HMK_S_OPT) && a->pos == 1 && (a->ic & HMK_IC_STDIN))))
+		a->codei = a->argi;
 	a->fl =
-	    ((a->fl & HMK_S_MLAST) ? HMK_S_MODARG : 0) | ((a->fl & HMK_S_CLAST) ? HMK_S_CODE : 0);
+	    ((a->fl & HMK_S_MLAST) ? HMK_S_MODARG : 0) | ((a->fl & HMK_S_CLAST) ? HMK_S_CODE : 0) |
+	    ((a->fl & HMK_S_SLAST) ? HMK_S_SCRIPT : 0) | ((a->fl & HMK_S_DLAST) ? HMK_S_DATA : 0);
 	a->argi += 1;
 	a->pos = 0;
 	a->h = FNV_OFFSET;
@@ -841,10 +865,26 @@ static __always_inline bool opt_takes_value(__u8 c)
 	return c == 'W' || c == 'X' || c == 'I' || c == 'o' || c == 'O';
 }
 
-/* Option letters whose value is code, not a file (-c CMD; perl -e/-E). */
-static __always_inline bool opt_takes_code(__u8 c)
+/* Option letters whose value is code, not a file, for this interpreter
+ * (HMK_IC_*: python -c CMD, perl -e CODE; bash -e is not one). */
+static __always_inline bool opt_takes_code(__u64 ic, __u8 c)
 {
-	return c == 'c' || c == 'e' || c == 'E';
+	return (c == 'c' && (ic & HMK_IC_C)) || (c == 'e' && (ic & HMK_IC_E)) ||
+	       (c == 'E' && (ic & HMK_IC_EE)) || (c == 'p' && (ic & HMK_IC_P)) ||
+	       (c == 'r' && (ic & HMK_IC_R));
+}
+
+/* Option letters whose value is a data file the interpreter reads before
+ * its script (php -c INI): neither code nor a script. */
+static __always_inline bool opt_takes_data(__u64 ic, __u8 c)
+{
+	return c == 'c' && (ic & HMK_IC_R);
+}
+
+/* awk's option letters whose value is a script file (-f; gawk -E, -i). */
+static __always_inline bool opt_takes_script(__u64 ic, __u8 c)
+{
+	return (ic & HMK_IC_AWK) && (c == 'f' || c == 'E' || c == 'i');
 }
 
 /* One argv byte. Short options are followed to find the module option
@@ -859,7 +899,7 @@ static __always_inline void scan_byte(volatile struct hmk_argscan *a, __u8 c)
 	if (a->argi && a->pos == 0 && c == '-') {
 		a->fl |= HMK_S_OPT;
 	} else if (a->fl & HMK_S_OPT) {
-		a->fl &= ~(__u64)(HMK_S_MLAST | HMK_S_CLAST);
+		a->fl &= ~(__u64)(HMK_S_MLAST | HMK_S_CLAST | HMK_S_SLAST | HMK_S_DLAST);
 		if (a->pos == 1 && c == '-') {
 			a->fl &= ~(__u64)HMK_S_OPT; /* a long option */
 		} else if (c == 'm' || c == 'M') {
@@ -868,13 +908,22 @@ static __always_inline void scan_byte(volatile struct hmk_argscan *a, __u8 c)
 			a->h = FNV_OFFSET;
 			a->ph = FNV_OFFSET;
 			return;
-		} else if (opt_takes_code(c)) {
+		} else if (opt_takes_script(a->ic, c)) {
+			a->fl = (a->fl & ~(__u64)HMK_S_OPT) | HMK_S_SCRIPT | HMK_S_SLAST;
+			a->pos += 1;
+			a->h = FNV_OFFSET;
+			a->ph = FNV_OFFSET;
+			a->lasth = FNV_OFFSET;
+			return;
+		} else if (opt_takes_data(a->ic, c)) {
+			a->fl = (a->fl & ~(__u64)HMK_S_OPT) | HMK_S_DATA | HMK_S_DLAST;
+		} else if (opt_takes_code(a->ic, c)) {
 			a->fl = (a->fl & ~(__u64)HMK_S_OPT) | HMK_S_CODE | HMK_S_CLAST;
 		} else if (opt_takes_value(c)) {
 			a->fl &= ~(__u64)HMK_S_OPT;
 		}
 	} else {
-		a->fl &= ~(__u64)(HMK_S_MLAST | HMK_S_CLAST);
+		a->fl &= ~(__u64)(HMK_S_MLAST | HMK_S_CLAST | HMK_S_SLAST | HMK_S_DLAST);
 	}
 	if (c == '/') {
 		if (a->h != FNV_OFFSET)
@@ -882,7 +931,7 @@ static __always_inline void scan_byte(volatile struct hmk_argscan *a, __u8 c)
 		a->h = FNV_OFFSET;
 		a->ph = FNV_OFFSET;
 	} else if (c == '.') {
-		if (a->argi && !(a->fl & HMK_S_CODE))
+		if (scan_named(a))
 			scan_piece(a);
 		a->h = fnv(a->h, c);
 		a->ph = FNV_OFFSET;
@@ -972,7 +1021,7 @@ static __always_inline int dname_hash(struct hmk_scratch *s, struct dentry *d, v
  * one above __pycache__ for a .pyc) are hashed, then all of argv is
  * searched in HMK_ARGV_CHUNK steps (bpf_loop; one step where the kernel has
  * no bpf_loop, 5.11 to 5.16). A global function, verified once. */
-__noinline int hmk_script_match(__u64 dentry)
+__noinline int hmk_script_match(__u64 dentry, __u64 ic)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct dentry *d = (struct dentry *)dentry, *dir;
@@ -1008,6 +1057,8 @@ __noinline int hmk_script_match(__u64 dentry)
 	a->exact = 0;
 	a->mod = 0;
 	a->modm = 0;
+	a->ic = ic;
+	a->codei = 0;
 	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop))
 		bpf_loop(HMK_ARGV_SCAN, argv_step, 0, 0);
 	else
@@ -1042,18 +1093,21 @@ static __always_inline bool file_system_owned(struct file *file)
 }
 
 /* Is the current task running a listed interpreter: its exe, or one it
- * mapped itself through the dynamic loader (mmap_interp_note)? */
-static __always_inline bool task_interp(struct task_struct *t, struct hmk_task *ts)
+ * mapped itself through the dynamic loader (mmap_interp_note)? Its HMK_IC_*,
+ * 0 when not. */
+static __always_inline __u32 task_interp(struct task_struct *t, struct hmk_task *ts)
 {
 	struct inode *exe = t->mm->exe_file->f_inode;
 	struct hmk_inode_key k;
+	__u32 *ic;
 
 	if (ts && (ts->flags & HMK_T_INTERP))
-		return true;
+		return ts->ic | HMK_IC_LISTED;
 	if (!exe)
-		return false;
+		return 0;
 	inode_key(exe, &k);
-	return bpf_map_lookup_elem(&hmk_interp, &k) != 0;
+	ic = bpf_map_lookup_elem(&hmk_interp, &k);
+	return ic ? *ic | HMK_IC_LISTED : 0;
 }
 
 /* Interpreter control, the rule. A process running a listed interpreter
@@ -1085,10 +1139,12 @@ static __always_inline int interp_check(struct hmk_config *c, struct file *file)
 	struct hmk_approved *a;
 	struct hmk_scratch *s;
 	struct hmk_task *ts;
+	__u32 ic;
 	int m;
 
 	ts = task_state(0);
-	if (!task_interp(t, ts))
+	ic = task_interp(t, ts);
+	if (!ic)
 		return 0;
 	if (!ts)
 		ts = task_state(BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -1096,7 +1152,7 @@ static __always_inline int interp_check(struct hmk_config *c, struct file *file)
 		stat_inc(HMK_ST_TASK_NOSTORE); /* fail closed: treated as unresolved */
 	else if (ts->flags & HMK_T_RESOLVED)
 		return 0;
-	m = hmk_script_match(scalar_of(file->f_path.dentry));
+	m = hmk_script_match(scalar_of(file->f_path.dentry), ic);
 	if (ts) {
 		ts->link[0] = 0; /* the symlinks followed are this open's */
 		ts->link[1] = 0;

@@ -10,7 +10,7 @@
 #include <linux/types.h>
 #endif
 
-#define HMK_ABI_VERSION 9
+#define HMK_ABI_VERSION 10
 #define HMK_PIN_DIR "/sys/fs/bpf/hmilock"
 #define HMK_PF_SLOTS 16 /* room in hmk_config.files for the HMK_PF_* kinds */
 
@@ -172,6 +172,26 @@ struct hmk_obj_key {
 	__u32 id;
 };
 
+/* hmk_interp values (never 0): how the interpreter reads its command line,
+ * by its name (agent/helper.c, helper_interp_dialect). HMK_IC_C and friends:
+ * that option letter takes code (the rest of its argument, or the next
+ * argument), and every argument after the code is data (python3 -c CODE
+ * data.json, perl -e CODE f, sh -c CMD ARG0 ARG); so is everything after a
+ * lone "-" where that means the program on stdin. An option letter not listed for the
+ * interpreter is not code: bash -e x.sh and python3 -E x.py name a script.
+ * HMK_IC_AWK: a script is named only by -f FILE (and gawk's -E FILE, -i
+ * FILE); every other argument is the program text or data. */
+#define HMK_IC_LISTED 0x01u /* a listed interpreter, no code options */
+#define HMK_IC_C 0x02u /* -c CODE: python, sh, bash, dash, busybox */
+#define HMK_IC_E 0x04u /* -e CODE: perl, ruby, lua, node, gawk */
+#define HMK_IC_EE 0x08u /* -E CODE: perl */
+#define HMK_IC_P 0x10u /* -p CODE: node */
+#define HMK_IC_R 0x20u /* -r CODE: php (and -c INI: a data file) */
+#define HMK_IC_AWK 0x40u /* scripts only through -f/-E/-i: awk */
+/* A lone "-" is the program on stdin: python, perl, ruby, lua, node (for a
+ * shell it ends the options: the script follows). */
+#define HMK_IC_STDIN 0x80u
+
 /* Per-task state of an interpreter process (task storage). */
 #define HMK_T_RESOLVED 0x1u /* its approved script has been opened: later opens are data */
 #define HMK_T_INTERP 0x2u /* runs a listed interpreter it mapped itself (ld.so /usr/bin/python3) */
@@ -179,6 +199,8 @@ struct hmk_obj_key {
 struct hmk_task {
 	__u32 flags;
 	__u32 mod_arg; /* HMK_T_MODULE: the argv index that named the module */
+	__u32 ic; /* HMK_T_INTERP: the mapped interpreter's HMK_IC_* */
+	__u32 pad;
 	__u64 link[2]; /* name hashes of the first and last symlink followed since the last open */
 };
 

@@ -20,14 +20,17 @@ i9_py() { printf 'open("%s/ran-%s", "w").write("x")\nprint("RAN")\n' "$I9" "$1";
 i9_sh() { printf ': >%s/ran-%s\necho RAN\n' "$I9" "$1"; }
 i9_long=$(printf '%0100d' 0 | tr 0 n)
 rm -rf "$I9" && mkdir -p "$I9/dir" "$I9/pkgm" "$I9/zip"
-for n in plain ldso long-opt modx modb modr fd lnk-target decoy-py "$i9_long"; do i9_py "$n" >"$I9/$n.py"; done
+for n in plain ldso long-opt modx modb modr fd lnk-target decoy-py py-E "$i9_long"; do i9_py "$n" >"$I9/$n.py"; done
 i9_py dir >"$I9/dir/__main__.py"
 i9_py pkgm >"$I9/pkgm/__main__.py"
 : >"$I9/pkgm/__init__.py"
 i9_py zip >"$I9/zip/__main__.py"
 python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1], "w"); z.write(sys.argv[2], "__main__.py"); z.close()' \
 	"$I9/app.zip" "$I9/zip/__main__.py"
-for n in benv bplain decoy-sh long; do i9_sh "$n" >"$I9/$n.sh"; done
+for n in benv bplain decoy-sh long bash-e sh-e bash-dash; do i9_sh "$n" >"$I9/$n.sh"; done
+# (perl -c compiles only, but runs BEGIN blocks; awk -f names its program)
+printf 'BEGIN { open(my $f, ">", "%s/ran-perl-c"); print "RAN\n"; }\n' "$I9" >"$I9/perl-c.pl"
+printf 'BEGIN { printf "" > "%s/ran-awk-f"; print "RAN" }\n' "$I9" >"$I9/awk-f.awk"
 ln -s "$I9/lnk-target.py" "$I9/lnk"
 printf '{"a": [1, 2]}\n' >"$I9/data.json"
 printf 'data line\n' >"$I9/data.txt"
@@ -69,6 +72,34 @@ i9_attack lnk-target "$I9/lnk-target.py" "python3 $I9/lnk"
 i9_attack fd "$I9/fd.py" "python3 /dev/fd/3 3<$I9/fd.py"
 i9_attack decoy-py "$I9/decoy-py.py" "python3 -W libc.so.6 $I9/decoy-py.py"
 i9_attack decoy-sh "$I9/decoy-sh.sh" "bash $I9/decoy-sh.sh libc.so.6"
+# Option letters that are code for one interpreter are flags for another:
+# -e is errexit for a shell, -E "ignore the environment" for python, -c
+# "check" for perl (BEGIN blocks run), and "-" ends a shell's options (for
+# python it is the program on stdin): the file after them is the script.
+i9_attack bash-e "$I9/bash-e.sh" "bash -e $I9/bash-e.sh"
+i9_attack sh-e "$I9/sh-e.sh" "sh -e $I9/sh-e.sh"
+i9_attack bash-dash "$I9/bash-dash.sh" "bash - $I9/bash-dash.sh"
+i9_attack py-E "$I9/py-E.py" "python3 -E $I9/py-E.py"
+i9_attack perl-c "$I9/perl-c.pl" "perl -c $I9/perl-c.pl"
+i9_attack awk-f "$I9/awk-f.awk" "awk -f $I9/awk-f.awk"
+
+# No false denials for code on the command line: what follows the code is
+# data (find -exec sh -c '...' _ {}, python3 -c, perl -ne, awk PROGRAM
+# FILE, a program on stdin), the data files being the operator's own.
+# shellcheck disable=SC2016 # $1 and $l are the one-liners' own
+for c in "python3 -c 'import sys; print(open(sys.argv[1]).read())' $I9/data.txt" \
+	"sh -c 'read -r l <\"\$1\"; echo \"\$l\"' _ $I9/data.txt" \
+	"bash -c 'read -r l <\"\$1\"; echo \"\$l\"' _ $I9/data.txt" \
+	"perl -ne print $I9/data.txt" \
+	"awk '{ print }' $I9/data.txt" \
+	"printf 'import sys\\nprint(open(sys.argv[1]).read())\\n' | python3 - $I9/data.txt"; do
+	o=$(as_operator "cd $I9 && timeout -s KILL 60 $c; echo rc=\$?")
+	if grep -q '^rc=0$' <<<"$o" && grep -q '^data line' <<<"$o"; then
+		pass "interp: code: operator's one-liner reads its data file ($c)"
+	else
+		fail "interp: code: operator's one-liner cannot read its data file ($c): $(line <<<"$o")"
+	fi
+done
 
 # No false denials: listed scripts reading data files named in their
 # arguments, and a stdlib module run with -m on a file. (Listed in audit

@@ -15,6 +15,7 @@
 
 #include "helper.h"
 #include "state.h"
+#include "../kmod/hmilock_abi.h"
 
 /* Would helper_init really load here? Never let a unit test try. */
 static bool bpf_lsm_active(void)
@@ -83,6 +84,44 @@ static void assert_inactive_noops(void)
 	assert_false(helper_active());
 }
 
+/* The interpreter's dialect by its name: versions count, look-alikes do not. */
+static void test_interp_dialect(void **state)
+{
+	static const struct {
+		const char *path;
+		uint32_t want;
+	} rows[] = {
+	    {"/usr/bin/python3", HMK_IC_C | HMK_IC_STDIN},
+	    {"/usr/bin/python3.11", HMK_IC_C | HMK_IC_STDIN},
+	    {"/bin/sh", HMK_IC_C},
+	    {"/usr/bin/bash", HMK_IC_C},
+	    {"/usr/bin/dash", HMK_IC_C},
+	    {"/bin/busybox", HMK_IC_C},
+	    {"/usr/bin/perl", HMK_IC_E | HMK_IC_EE | HMK_IC_STDIN},
+	    {"/usr/bin/perl5.36.0", HMK_IC_E | HMK_IC_EE | HMK_IC_STDIN},
+	    {"/usr/bin/ruby3.1", HMK_IC_E | HMK_IC_STDIN},
+	    {"/usr/bin/lua5.4", HMK_IC_E | HMK_IC_STDIN},
+	    {"/usr/bin/node", HMK_IC_E | HMK_IC_P | HMK_IC_STDIN},
+	    {"/usr/bin/php8.2", HMK_IC_R},
+	    {"/usr/bin/gawk", HMK_IC_AWK | HMK_IC_E},
+	    {"/usr/bin/mawk", HMK_IC_AWK},
+	    {"/usr/bin/tclsh8.6", 0},
+	    {"/usr/bin/shellcheck", 0}, /* not sh */
+	    {"/usr/bin/python3-config", 0},
+	    {"/opt/x/perlish", 0},
+	    {"bash", HMK_IC_C},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint32_t got = helper_interp_dialect(rows[i].path);
+
+		if (got != (HMK_IC_LISTED | rows[i].want))
+			fail_msg("%s: 0x%x, want 0x%x", rows[i].path, got,
+			         HMK_IC_LISTED | rows[i].want);
+	}
+}
+
 static void test_off(void **state)
 {
 	struct hmd_config c;
@@ -126,6 +165,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kdev),
+	    cmocka_unit_test(test_interp_dialect),
 	    cmocka_unit_test(test_off),
 	    cmocka_unit_test(test_auto_unavailable),
 	    cmocka_unit_test(test_required_unavailable),

@@ -775,14 +775,16 @@ static void interp_denied(const char *name, char *const argv[])
 }
 
 /* Interpreter control (issue 9, class 4) where busybox sh can show it: a
- * first denied open does not let the second through; a long argument, a
- * long file name and a symlink do not hide the script. */
+ * first denied open does not let the second through (the commands on
+ * stdin: -s, not code); a long argument, a long file name and a symlink do
+ * not hide the script; -e (errexit, not code for a shell) and "-" (the end
+ * of its options) do not either. */
 static void t_interp_bypass(void)
 {
 	static char longarg[2200], longname[160];
-	char *twice[] = {"/bin/busybox", "sh",
-	                 "-c",           "command . /w/evil.sh; command . /w/evil.sh; echo ALIVE",
-	                 "evil.sh",      NULL};
+	char *twice[] = {"/bin/busybox", "sh", "-s", (char *)wp("evil.sh"), NULL};
+	char *flag_e[] = {"/bin/busybox", "sh", "-e", (char *)wp("evil.sh"), NULL};
+	char *dash[] = {"/bin/busybox", "sh", "-", (char *)wp("evil.sh"), NULL};
 	char *longa[] = {"/bin/busybox", "sh", longarg, NULL};
 	char *longn[] = {"/bin/busybox", "sh", longname, NULL};
 	char *lnk[] = {"/bin/busybox", "sh", (char *)wp("lnk"), NULL};
@@ -797,9 +799,17 @@ static void t_interp_bypass(void)
 	if (vm_write(longname, "echo EVIL\n", 0644) || symlink(wp("evil.sh"), wp("lnk")))
 		report("interp-bypass-setup", false, "cannot write %s or the symlink: %s", longname,
 		       strerror(errno));
+	if (vm_write(wp("twice.in"), "command . /w/evil.sh; command . /w/evil.sh; echo ALIVE\n",
+	             0644) ||
+	    (vm_exec_stdin = open(wp("twice.in"), O_RDONLY | O_CLOEXEC)) < 0)
+		report("interp-bypass-setup", false, "cannot write twice.in: %s", strerror(errno));
 	vm_exec(&r, -1, twice, NULL);
+	close(vm_exec_stdin);
+	vm_exec_stdin = -1;
 	report("interp-denied-twice", strstr(r.out, "ALIVE") && !strstr(r.out, "EVIL"),
 	       "the second open of a denied script: status %d: %.300s", r.status, r.out);
+	interp_denied("interp-flag-e-denied", flag_e);
+	interp_denied("interp-dash-script-denied", dash); /* "-" ends a shell's options */
 	interp_denied("interp-long-argument-denied", longa);
 	interp_denied("interp-long-name-denied", longn);
 	interp_denied("interp-symlink-denied", lnk);
@@ -813,6 +823,9 @@ static void t_interp(void)
 	struct vm_run r;
 	char *evil[] = {"/bin/busybox", "sh", (char *)wp("evil.sh"), NULL};
 	char *good[] = {"/bin/busybox", "sh", (char *)wp("good.sh"), (char *)wp("data.txt"), NULL};
+	char *code[] = {
+	    "/bin/busybox",         "sh", "-c", "read x < \"$1\"; echo \"CODE $x\"", "sh",
+	    (char *)wp("data.txt"), NULL};
 
 	helper_set_interpreters(bb, 1);
 	vm_exec(&r, -1, evil, NULL);
@@ -822,8 +835,13 @@ static void t_interp(void)
 	vm_exec(&r, -1, good, NULL);
 	report("interp-listed-script-reads-data", r.status == 0 && strstr(r.out, "GOOD data"),
 	       "status %d: %.300s", r.status, r.out);
+	/* code on the command line: what follows it is data (find -exec sh -c) */
+	vm_exec(&r, -1, code, NULL);
+	report("interp-code-arg-reads-data", r.status == 0 && strstr(r.out, "CODE data"),
+	       "sh -c CODE sh FILE: status %d: %.300s", r.status, r.out);
 	t_interp_bypass();
 	helper_set_interpreters(NULL, 0);
+	evil[2] = (char *)wp("evil.sh"); /* wp's buffers went round since */
 	vm_exec(&r, -1, evil, NULL);
 	report("interp-off-script-runs", r.status == 0 && strstr(r.out, "EVIL"),
 	       "status %d: %.300s", r.status, r.out);

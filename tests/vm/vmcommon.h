@@ -121,6 +121,9 @@ struct vm_run {
 	char out[4096]; /* stdout and stderr */
 };
 
+/* The standard input vm_exec gives the program when >= 0 (else ours). */
+static int vm_exec_stdin = -1;
+
 /* fork + execve(argv[0]) with extra environment (NULL-terminated list of
  * "K=V" put before ours); fd >= 0: fexecve(fd) instead. */
 static inline void vm_exec(struct vm_run *r, int fd, char *const argv[], char *const env[])
@@ -139,6 +142,8 @@ static inline void vm_exec(struct vm_run *r, int fd, char *const argv[], char *c
 	if (pid == 0) {
 		dup2(out[1], 1);
 		dup2(out[1], 2);
+		if (vm_exec_stdin >= 0)
+			dup2(vm_exec_stdin, 0);
 		for (; env && *env; env++)
 			putenv(*env);
 		if (fd >= 0)
