@@ -6,18 +6,9 @@
 # (stopped, helper unpinned), alternating ABBA over rounds in one boot.
 # Prints "SAMPLE: ROUND on|off exec|cold|dl US" lines (round 0 is the
 # warm-up), which the host reduces to ratios, then "RESULT: PASS|FAIL".
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mount -t securityfs securityfs /sys/kernel/security
-mount -t bpf bpf /sys/fs/bpf
-mount -t tmpfs -o mode=0755 w /w
-# shellcheck disable=SC2046 # one word per kernel parameter
-set -- $(cat /proc/cmdline)
-args="11 100 3 400 4"
-for a; do case "$a" in hmk_dbench=*) args=$(echo "${a#hmk_dbench=}" | tr , ' ') ;; esac; done
+# shellcheck source=tests/vm/guest-mounts.sh
+. /t/guest-mounts.sh
+args=$(vm_param hmk_dbench "11 100 3 400 4")
 # shellcheck disable=SC2086 # five numbers
 set -- $args
 rounds=$1 execs=$2 colds=$3 dls=$4 mb=$5

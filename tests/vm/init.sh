@@ -7,20 +7,10 @@
 # HMILOCK_VM_MODE=fallback, test 84 on Debian 12's own arm64 kernel, which
 # cannot attach BPF LSM programs): only hmilockd without the helper
 # (tests/vm/daemon.sh's dtests_fallback).
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mount -t securityfs securityfs /sys/kernel/security
-mount -t bpf bpf /sys/fs/bpf
-mount -t cgroup2 cgroup2 /sys/fs/cgroup
-mount -t tmpfs -o mode=0755 w /w
+# shellcheck source=tests/vm/guest-mounts.sh
+. /t/guest-mounts.sh
 echo "VM: kernel $(uname -r), lsm=$(cat /sys/kernel/security/lsm)"
-# shellcheck disable=SC2046 # one word per kernel parameter
-set -- $(cat /proc/cmdline)
-HMK_VM_MODE=
-for a; do case "$a" in hmk_vm=*) HMK_VM_MODE=${a#hmk_vm=} ;; esac; done
+HMK_VM_MODE=$(vm_param hmk_vm "")
 [ -n "$HMK_VM_MODE" ] && echo "VM: mode $HMK_VM_MODE"
 rc=0
 # the helper's own tests (not in the fallback mode)

@@ -216,11 +216,13 @@ vm_busybox() {
 	rm -f "$deb"
 }
 
-# vm_initramfs OUT INIT [SRC:DST]...: VM_BUSYBOX, INIT as /init, each SRC
-# copied (symlinks followed) to DST inside, packed as a gzip'd newc cpio.
+# vm_initramfs OUT INIT [SRC:DST]...: VM_BUSYBOX, INIT as /init (it sources
+# /t/guest-mounts.sh, put there too), each SRC copied (symlinks followed)
+# to DST inside, packed as a gzip'd newc cpio.
 vm_initramfs() {
 	local out=$1 init=$2 root spec
 	shift 2
+	set -- "$top/tests/vm/guest-mounts.sh:t/guest-mounts.sh" "$@"
 	root=$(mktemp -d /tmp/hmilock-vmroot.XXXXXX) || return 1
 	if ! mkdir -p "$root"/{bin,proc,sys,dev,tmp,t,w} || ! cp "$VM_BUSYBOX" "$root/bin/busybox" ||
 		! install -m 0755 "$init" "$root/init"; then
