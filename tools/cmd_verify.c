@@ -275,7 +275,7 @@ static struct json_object *verify_json_one(const struct verify_job *job, size_t 
 static long verify_report(const struct verify_job *job, const char *db, bool json)
 {
 	struct json_object *top = json ? json_object_new_object() : NULL, *arr, *counts;
-	size_t count[V__MAX] = {0}, i, drift;
+	size_t count[V__MAX] = {0}, i, drift, unscanned = 0;
 
 	arr = json_object_new_array();
 	counts = json_object_new_object();
@@ -283,7 +283,10 @@ static long verify_report(const struct verify_job *job, const char *db, bool jso
 		goto nomem;
 	for (i = 0; i < job->n; i++) {
 		count[job->res[i].state]++;
-		if (job->res[i].state == V_OK)
+		/* --prescan: ok, but larger than the engine scans (msg says so):
+		 * a line of its own in the text, counted in JSON */
+		unscanned += job->res[i].state == V_OK && job->res[i].msg;
+		if (job->res[i].state == V_OK && (json || !job->res[i].msg))
 			continue;
 		if (!json)
 			verify_text(job, i);
@@ -299,6 +302,9 @@ static long verify_report(const struct verify_job *job, const char *db, bool jso
 		                       json_object_new_int64((int64_t)wl_db_generation(job->db)));
 		json_object_object_add(top, "entries", json_object_new_int64(job->n));
 		json_object_object_add(top, "drift", json_object_new_int64(drift));
+		if (job->ps)
+			json_object_object_add(top, "blocklists_only",
+			                       json_object_new_int64((int64_t)unscanned));
 		json_object_object_add(top, "counts", json_object_get(counts));
 		json_object_object_add(top, "problems", json_object_get(arr));
 		printf("%s\n", json_object_to_json_string_ext(top, LIST_JSON_FLAGS));
@@ -309,6 +315,9 @@ static long verify_report(const struct verify_job *job, const char *db, bool jso
 		for (i = 1; i < V__MAX; i++)
 			if (count[i])
 				printf(", %zu %s", count[i], verify_names[i]);
+		if (job->ps && unscanned)
+			printf(" (%zu of them larger than the engine scans: blocklists only)",
+			       unscanned);
 		if (job->ps)
 			printf(count[V_KNOWN_BAD] ? "; KNOWN-BAD FILES ARE APPROVED\n"
 			                          : "; nothing known-bad\n");

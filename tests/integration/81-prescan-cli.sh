@@ -122,6 +122,22 @@ mv "$T/tree/bin/fine.sh" "$T/fine.sh.saved" && mkfifo "$T/tree/bin/fine.sh"
 expect_rc 1 "verify --prescan: a FIFO at a listed path does not hang it" timeout 30 "$HMILOCK" --db "$T/db" --key "$T/key" --config "$CONF" verify --prescan
 grep_ok "verify --prescan: the FIFO is reported, not opened" "^not-regular *$T/tree/bin/fine.sh (now a fifo)" "$T/out"
 rm -f "$T/tree/bin/fine.sh" && mv "$T/fine.sh.saved" "$T/tree/bin/fine.sh"
+# A listed file larger than the engine scans (512 MiB; sparse here) is
+# checked against the blocklists only, and verify --prescan says so.
+conf "databases = $PS_SIGS" "blocklists = $T/feed.sha256"
+truncate -s 600M "$T/tree/bin/big" && chmod 0755 "$T/tree/bin/big"
+expect_rc 0 "verify --prescan: a 600 MiB program added" hl add "$T/tree/bin/big"
+expect_rc 1 "verify --prescan: with the 600 MiB program on the list" hl verify --prescan
+grep_ok "verify --prescan: names the file checked against the blocklists only" "^ok *$T/tree/bin/big (larger than the engine scans: blocklists only)" "$T/out"
+grep_ok "verify --prescan: counts it in the summary" "(1 of them larger than the engine scans: blocklists only)" "$T/out"
+hl verify --prescan --json >"$T/v.json" 2>/dev/null
+check "verify --prescan --json: blocklists_only 1, not among the problems" python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))
+assert v["blocklists_only"] == 1, v["blocklists_only"]
+assert not [p for p in v["problems"] if p["path"].endswith("/bin/big")], v["problems"]' "$T/v.json"
+expect_rc 0 "verify --prescan: the 600 MiB program removed" hl remove "$T/tree/bin/big"
+rm -f "$T/tree/bin/big"
 # ---- import: a signed export of a list that holds the samples ----
 conf "databases = $PS_SIGS"
 mkdir -p "$T/keys"
