@@ -1,5 +1,6 @@
 /* proc.c - reads of /proc/<pid> for other processes: their uids (the exec
- * gate's subject, the recorder's writer). Any thread; no state. */
+ * gate's subject, the recorder's writer) and start times (the updater of a
+ * trusted update). Any thread; no state. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -29,5 +30,33 @@ int proc_uids(pid_t pid, uint32_t uids[PROC_UIDS])
 		return -EBADMSG;
 	for (i = 0; i < PROC_UIDS; i++)
 		uids[i] = (uint32_t)u[i];
+	return 0;
+}
+
+int proc_start_time(pid_t pid, uint64_t *start)
+{
+	char file[40], buf[1024], *p;
+	unsigned long long t;
+	ssize_t n;
+	int fd;
+
+	snprintf(file, sizeof(file), "/proc/%d/stat", (int)pid);
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	/* the name (field 2) may hold anything but ends at the last ')'; then
+	 * state is field 3 and starttime field 22 */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1,
+	                 " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+	                 "%*d %*d %*d %llu",
+	                 &t) != 1)
+		return -EBADMSG;
+	*start = t;
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include "helper.h"
 #include "log.h"
 #include "mounts.h"
+#include "proc.h"
 #include "recorder.h"
 #include "state.h"
 #include "stats.h"
@@ -65,7 +66,8 @@ static struct {
 	char c2[PATH_MAX]; /* cgroup2 mount point, "" when none */
 	char root[PATH_MAX]; /* parent of the session cgroups */
 	uint64_t session; /* open session, 0 when none */
-	pid_t who;
+	pid_t who; /* the updater: the CLI, or the package manager for the hooks */
+	uint64_t who_start; /* its start time (proc_start_time), 0: unknown */
 	char dir[PATH_MAX]; /* its cgroup directory */
 	char rel[PATH_MAX]; /* ... as /proc/<pid>/cgroup names it */
 	char origin[PATH_MAX]; /* who's cgroup directory before */
@@ -310,6 +312,8 @@ int update_begin(pid_t by, pid_t who, uint64_t *session, char *cgroup, char *ori
 		up.session = id;
 		atomic_store(&up_on, true);
 		up.who = who;
+		if (proc_start_time(who, &up.who_start) < 0)
+			up.who_start = 0;
 		if (snprintf(up.origin, sizeof(up.origin), "%s%s", up.c2,
 		             strcmp(cg, "/") ? cg : "") >= (int)sizeof(up.origin))
 			up.origin[0] = '\0';
@@ -427,8 +431,19 @@ int update_commit(uint64_t session, bool ok, bool keep, bool no_prescan, window_
 	return rc;
 }
 
+/* Is the updater still the process that opened the session? */
+static bool up_who_alive(void)
+{
+	uint64_t t;
+
+	return up.who_start && proc_start_time(up.who, &t) == 0 && t == up.who_start;
+}
+
 /* Has the open session's cgroup emptied without a commit (the package
- * manager or the CLI was killed)? Then nobody will commit it. */
+ * manager or the CLI was killed)? Then nobody will commit it. An empty
+ * cgroup while the updater lives is its way to the commit: the CLI and the
+ * apt hook's commit move it back to its cgroup first, and a loaded box may
+ * take a while between the two. */
 static void up_check_abandoned(void)
 {
 	char path[PATH_MAX + 16], line[64];
@@ -445,7 +460,7 @@ static void up_check_abandoned(void)
 		if (!strcmp(line, "populated 0\n"))
 			empty = true;
 	fclose(f);
-	if (!empty)
+	if (!empty || up_who_alive())
 		return;
 	snprintf(line, sizeof(line), "trusted update session %llu abandoned",
 	         (unsigned long long)up.session);

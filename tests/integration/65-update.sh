@@ -86,6 +86,22 @@ expect_exec "update: refused during a maintenance window" 1 hl update -- true
 check "update: ... saying what to do" grep -q "a maintenance window is open already: make the change inside it, or end it first (hmilock maintenance end)" "$T/exec.out"
 hl maintenance end --discard >/dev/null
 
+# The updater leaves the session's cgroup before it commits (the CLI
+# does, and the apt hook's commit moves the package manager back first):
+# the empty cgroup of a live updater is not an abandoned session, however
+# long the commit takes on a loaded box.
+sleep 60 &
+slow=$!
+hl update --begin --pid $slow >/dev/null 2>&1
+echo $slow >"$C2/cgroup.procs"
+sleep 3.5 # past the session's first 2 s and three of hmilockd's ticks
+check "update: a live updater out of its cgroup for 3.5 s: the session stays open" \
+	test "$(mstatus state)" = update
+expect_exec "update --commit: ... and commits" 0 hl update --commit
+check "update: ... closed" test "$(mstatus state)" = none
+kill $slow
+wait $slow 2>/dev/null
+
 # The updater vanishes without committing: nothing approved, changes
 # wait for review.
 sleep 30 &
