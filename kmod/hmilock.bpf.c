@@ -38,6 +38,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define FNV_PRIME 0x100000001b3ULL
 #define HMK_ARGV_CHUNK 256 /* argv bytes read and searched per step */
 #define HMK_ARGV_SCAN 512 /* steps: argv beyond 128 KiB is not searched (fail closed) */
+#define HMK_FORK_DEPTH 4 /* generations a forked interpreter process looks up (task_state_forked) */
 #define HMK_NAME_MAX 256 /* a file name (NAME_MAX) and its NUL */
 #define HMK_WALK_MAX 24 /* dentry steps (components + mount crossings) per path */
 #define HMK_GOLDEN 0x9e3779b97f4a7c15ULL /* 2^64 / the golden ratio */
@@ -1110,6 +1111,36 @@ static __always_inline __u32 task_interp(struct task_struct *t, struct hmk_task 
 	return ic ? *ic | HMK_IC_LISTED : 0;
 }
 
+/* The state of an interpreter process at its first check (created here):
+ * a process forked from another runs the same program until it execs (exec
+ * drops the state), so it starts with the state of its nearest ancestor,
+ * up to HMK_FORK_DEPTH generations, that runs the same executable and has
+ * one: a worker of an approved script (multiprocessing, a shell's
+ * subshell) reads what the script may read, and one forked before the
+ * script was resolved is held as it was. */
+static __always_inline struct hmk_task *task_state_forked(struct task_struct *t)
+{
+	struct hmk_task *ts = task_state(BPF_LOCAL_STORAGE_GET_F_CREATE), *ps;
+	struct inode *exe = t->mm->exe_file->f_inode;
+	struct task_struct *p = t->group_leader;
+
+	if (!ts)
+		return 0;
+	for (int i = 0; i < HMK_FORK_DEPTH; i++) {
+		p = p->real_parent->group_leader;
+		if (!p || p->mm->exe_file->f_inode != exe)
+			break;
+		ps = bpf_task_storage_get(&hmk_taskst, p, 0, 0);
+		if (ps) {
+			ts->flags = ps->flags;
+			ts->mod_arg = ps->mod_arg;
+			ts->ic = ps->ic;
+			break;
+		}
+	}
+	return ts;
+}
+
 /* Interpreter control, the rule. A process running a listed interpreter
  * (its exe, or mapped by ld.so: `ld.so /usr/bin/python3 x.py`) may not open
  * for reading, until it has opened an approved script, a regular file that
@@ -1147,7 +1178,7 @@ static __always_inline int interp_check(struct hmk_config *c, struct file *file)
 	if (!ic)
 		return 0;
 	if (!ts)
-		ts = task_state(BPF_LOCAL_STORAGE_GET_F_CREATE);
+		ts = task_state_forked(t);
 	if (!ts)
 		stat_inc(HMK_ST_TASK_NOSTORE); /* fail closed: treated as unresolved */
 	else if (ts->flags & HMK_T_RESOLVED)

@@ -163,6 +163,7 @@ struct mm_struct {
 
 struct task_struct {
 	unsigned int ptrace;
+	struct task_struct *real_parent;
 	struct task_struct *group_leader;
 	struct mm_struct *mm;
 	pid_t pid;

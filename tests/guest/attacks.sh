@@ -109,16 +109,20 @@ done
 o=$(hl mode audit --password-file "$PW" 2>&1 && mkdir -p $I9L && chmod 755 $I9L &&
 	printf '#!/usr/bin/python3\nimport sys\nopen(sys.argv[2], "w").write(open(sys.argv[1]).read())\n' >$I9L/ok.py &&
 	printf '#!/usr/bin/python3\nimport sys, threading\nt = threading.Thread(target=lambda: open(sys.argv[2], "w").write(open(sys.argv[1]).read()))\nt.start()\nt.join()\n' >$I9L/ok-thread.py &&
-	printf '#!/bin/bash\nread -r l <"$1"; echo "$l" >"$2"\n' >$I9L/ok.sh && chmod 755 $I9L/ok.py $I9L/ok-thread.py $I9L/ok.sh &&
-	hl add $I9L/ok.py $I9L/ok-thread.py $I9L/ok.sh 2>&1 && hl reload 2>&1 && hl mode enforce --password-file "$PW" 2>&1)
+	printf '#!/bin/bash\nread -r l <"$1"; echo "$l" >"$2"\n' >$I9L/ok.sh &&
+	printf '#!/bin/bash\n(read -r l <"$1"; echo "$l" >"$2")\n' >$I9L/ok-fork.sh &&
+	printf '#!/usr/bin/python3\nimport os, sys\nif os.fork() == 0:\n    open(sys.argv[2], "w").write(open(sys.argv[1]).read())\n    os._exit(0)\nos.wait()\n' >$I9L/ok-fork.py &&
+	chmod 755 $I9L/ok.py $I9L/ok-thread.py $I9L/ok.sh $I9L/ok-fork.sh $I9L/ok-fork.py &&
+	hl add $I9L/ok.py $I9L/ok-thread.py $I9L/ok.sh $I9L/ok-fork.sh $I9L/ok-fork.py 2>&1 && hl reload 2>&1 && hl mode enforce --password-file "$PW" 2>&1)
 if ! hl check "$I9L/ok.py" >/dev/null 2>&1 || ! hl check "$I9L/ok-thread.py" >/dev/null 2>&1 ||
-	! hl check "$I9L/ok.sh" >/dev/null 2>&1 ||
+	! hl check "$I9L/ok.sh" >/dev/null 2>&1 || ! hl check "$I9L/ok-fork.py" >/dev/null 2>&1 ||
 	[ "$(status_json mode)" != enforce ]; then
 	fail "interp: listed: cannot list $I9L/ok.py, ok.sh and lock again: $(line <<<"$o")"
 fi
 for c in "python3 $I9L/ok.py $I9/data.txt $I9/out-py" "bash $I9L/ok.sh $I9/data.txt $I9/out-sh" \
 	"$ldso /usr/bin/python3 $I9L/ok.py $I9/data.txt $I9/out-ldso" \
-	"python3 $I9L/ok-thread.py $I9/data.txt $I9/out-thread"; do
+	"python3 $I9L/ok-thread.py $I9/data.txt $I9/out-thread" \
+	"bash $I9L/ok-fork.sh $I9/data.txt $I9/out-fork-sh" "python3 $I9L/ok-fork.py $I9/data.txt $I9/out-fork-py"; do
 	out=${c##* }
 	rm -f "$out"
 	o=$(as_operator "cd $I9 && timeout -s KILL 60 $c; echo rc=\$?")

@@ -304,8 +304,9 @@ static int try_ptrace(const void *p)
 
 static int make_files(void)
 {
-	static const char *const listed[] = {"listed",  "listed_m", "audit_t",    "upd_t",
-	                                     "lib.bin", "good.sh",  "dyn_listed", "lib_listed.so"};
+	static const char *const listed[] = {"listed",     "listed_m",      "audit_t",
+	                                     "upd_t",      "lib.bin",       "good.sh",
+	                                     "dyn_listed", "lib_listed.so", "fork.sh"};
 	const char *files[32];
 	struct wl_err err = {0};
 	size_t n = 0, i;
@@ -326,6 +327,8 @@ static int make_files(void)
 	r |= vm_copy("/t/hmk_true", wp("blob"), -1);
 	r |= vm_copy("/t/hmk_true", wp("blob2"), -1);
 	r |= vm_write(wp("good.sh"), "read x < \"$1\"; echo \"GOOD $x\"\n", 0644);
+	/* a subshell (a fork, no exec) reads the data file */
+	r |= vm_write(wp("fork.sh"), "(read x < \"$1\"; echo \"FORK $x\")\n", 0644);
 	r |= vm_write(wp("evil.sh"), "echo EVIL\n", 0644);
 	r |= vm_write(wp("data.txt"), "data\n", 0644);
 	/* files HMK_PROTECTED_FILES names (agent/protect.c) */
@@ -339,14 +342,12 @@ static int make_files(void)
 		fprintf(stderr, "hmk_vmtest: admin password: %s\n", err.msg);
 		return r;
 	}
-	files[n++] = "/t/hmk_vmtest";
-	files[n++] = "/bin/busybox";
-	files[n++] = VM_LDSO;
-	files[n++] = VM_LIBC;
+	files[n++] = strdup("/t/hmk_vmtest");
+	files[n++] = strdup("/bin/busybox");
+	files[n++] = strdup(VM_LDSO);
+	files[n++] = strdup(VM_LIBC);
 	for (i = 0; i < sizeof(listed) / sizeof(listed[0]); i++)
-		files[n++] = wp(listed[i]);
-	for (i = 0; i < n; i++)
-		files[i] = strdup(files[i]); /* wp() reuses its buffers */
+		files[n++] = strdup(wp(listed[i])); /* wp() reuses its buffers */
 	r = vm_make_list(wp("approved.db"), wp("list.key"), files, n);
 	for (i = 0; i < n; i++)
 		free((void *)files[i]);
@@ -782,15 +783,17 @@ static void interp_denied(const char *name, char *const argv[])
 static void t_interp_bypass(void)
 {
 	static char longarg[2200], longname[160];
-	char *twice[] = {"/bin/busybox", "sh", "-s", (char *)wp("evil.sh"), NULL};
-	char *flag_e[] = {"/bin/busybox", "sh", "-e", (char *)wp("evil.sh"), NULL};
-	char *dash[] = {"/bin/busybox", "sh", "-", (char *)wp("evil.sh"), NULL};
+	static char evil[256]; /* not wp(): its buffers go round */
+	char *twice[] = {"/bin/busybox", "sh", "-s", evil, NULL};
+	char *flag_e[] = {"/bin/busybox", "sh", "-e", evil, NULL};
+	char *dash[] = {"/bin/busybox", "sh", "-", evil, NULL};
 	char *longa[] = {"/bin/busybox", "sh", longarg, NULL};
 	char *longn[] = {"/bin/busybox", "sh", longname, NULL};
 	char *lnk[] = {"/bin/busybox", "sh", (char *)wp("lnk"), NULL};
 	struct vm_run r;
 	size_t n;
 
+	snprintf(evil, sizeof(evil), "%s/evil.sh", W);
 	n = (size_t)snprintf(longarg, sizeof(longarg), "%s/", W);
 	while (n + 2 < sizeof(longarg) - 16)
 		n += (size_t)snprintf(longarg + n, sizeof(longarg) - n, "./");
@@ -799,7 +802,8 @@ static void t_interp_bypass(void)
 	if (vm_write(longname, "echo EVIL\n", 0644) || symlink(wp("evil.sh"), wp("lnk")))
 		report("interp-bypass-setup", false, "cannot write %s or the symlink: %s", longname,
 		       strerror(errno));
-	if (vm_write(wp("twice.in"), "command . /w/evil.sh; command . /w/evil.sh; echo ALIVE\n",
+	if (vm_write(wp("fork.in"), "(command . /w/evil.sh); echo ALIVE\n", 0644) ||
+	    vm_write(wp("twice.in"), "command . /w/evil.sh; command . /w/evil.sh; echo ALIVE\n",
 	             0644) ||
 	    (vm_exec_stdin = open(wp("twice.in"), O_RDONLY | O_CLOEXEC)) < 0)
 		report("interp-bypass-setup", false, "cannot write twice.in: %s", strerror(errno));
@@ -808,6 +812,13 @@ static void t_interp_bypass(void)
 	vm_exec_stdin = -1;
 	report("interp-denied-twice", strstr(r.out, "ALIVE") && !strstr(r.out, "EVIL"),
 	       "the second open of a denied script: status %d: %.300s", r.status, r.out);
+	if ((vm_exec_stdin = open(wp("fork.in"), O_RDONLY | O_CLOEXEC)) < 0)
+		report("interp-bypass-setup", false, "cannot open fork.in: %s", strerror(errno));
+	vm_exec(&r, -1, twice, NULL);
+	close(vm_exec_stdin);
+	vm_exec_stdin = -1;
+	report("interp-fork-of-unresolved-denied", strstr(r.out, "ALIVE") && !strstr(r.out, "EVIL"),
+	       "a subshell of an unresolved shell: status %d: %.300s", r.status, r.out);
 	interp_denied("interp-flag-e-denied", flag_e);
 	interp_denied("interp-dash-script-denied", dash); /* "-" ends a shell's options */
 	interp_denied("interp-long-argument-denied", longa);
@@ -823,6 +834,7 @@ static void t_interp(void)
 	struct vm_run r;
 	char *evil[] = {"/bin/busybox", "sh", (char *)wp("evil.sh"), NULL};
 	char *good[] = {"/bin/busybox", "sh", (char *)wp("good.sh"), (char *)wp("data.txt"), NULL};
+	char *fork[] = {"/bin/busybox", "sh", (char *)wp("fork.sh"), (char *)wp("data.txt"), NULL};
 	char *code[] = {
 	    "/bin/busybox",         "sh", "-c", "read x < \"$1\"; echo \"CODE $x\"", "sh",
 	    (char *)wp("data.txt"), NULL};
@@ -839,6 +851,10 @@ static void t_interp(void)
 	vm_exec(&r, -1, code, NULL);
 	report("interp-code-arg-reads-data", r.status == 0 && strstr(r.out, "CODE data"),
 	       "sh -c CODE sh FILE: status %d: %.300s", r.status, r.out);
+	/* a fork of a resolved script reads as the script does */
+	vm_exec(&r, -1, fork, NULL);
+	report("interp-fork-of-listed-reads-data", r.status == 0 && strstr(r.out, "FORK data"),
+	       "a subshell of a listed script: status %d: %.300s", r.status, r.out);
 	t_interp_bypass();
 	helper_set_interpreters(NULL, 0);
 	evil[2] = (char *)wp("evil.sh"); /* wp's buffers went round since */
