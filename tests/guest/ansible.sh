@@ -13,6 +13,7 @@
 #           waits it out and locks with the admin password the role set
 #   again   the same run on the locked box changes nothing
 #   bad     a bad configuration fails the run, naming the key; nothing changes
+#   upgrade the run with a newer .deb upgrades hmilock on the locked box
 # Each run's output: /root/ansible-run/NAME.log (tail in a FAIL line).
 # shellcheck shell=bash disable=SC2154 # pass, fail, line, hl, status_json: runner.sh
 
@@ -178,4 +179,29 @@ if [ "$an_rc" != 0 ] && grep -q 'hmilock_config sets \[agent\] mode = enforce' "
 	pass "ansible: bad input: [agent] mode = enforce in hmilock_config is refused (the role locks only after the audit period)"
 else
 	fail "ansible: bad input: mode = enforce in hmilock_config: rc $an_rc: $(an_why)"
+fi
+
+# --- an upgrade of hmilock by the role, on the locked box ---------------------
+# A fleet's next release: the same run with a newer .deb. The role installs
+# it with apt-get and the admin password, so the apt hook makes it a
+# trusted update; the box stays locked, what was approved still runs.
+v0=$(dpkg-query -W -f '${Version}' hmilock)
+pid0=$(systemctl show -p MainPID --value hmilockd.service)
+if o=$(rm -rf /root/an-up && dpkg-deb -R "$AN_DEB" /root/an-up 2>&1 &&
+	sed -i "s/^Version: .*/Version: $v0+fleet1/" /root/an-up/DEBIAN/control &&
+	dpkg-deb --build /root/an-up /root/hmilock-fleet1.deb 2>&1); then
+	sed "s|^hmilock_deb: .*|hmilock_deb: /root/hmilock-fleet1.deb|" "$AN_RUN/local.yml" >"$AN_RUN/upgrade.yml"
+	play upgrade -e @"$AN_RUN/upgrade.yml" -e hmilock_lock=true -e hmilock_audit_wait=true
+	pid1=$(systemctl show -p MainPID --value hmilockd.service)
+	if [ "$an_rc" = 0 ] && [ "${an_changed:-0}" -gt 0 ] &&
+		[ "$(dpkg-query -W -f '${Version}' hmilock)" = "$v0+fleet1" ] && [ "$pid1" != "$pid0" ] &&
+		[ "$(status_json mode)" = enforce ] && [ "$(status_json helper)" = "active (pinned)" ] &&
+		[ "$(/usr/local/bin/plant-report 2>&1)" = "shift report" ] &&
+		! /usr/local/bin/not-approved >/dev/null 2>&1; then
+		pass "ansible: upgrade: the role upgraded hmilock $v0 -> $v0+fleet1 on the locked box (apt-get, the hook's trusted update); hmilockd restarted ($pid0 -> $pid1), still enforcing with the helper pinned: plant-report runs, a new program is denied"
+	else
+		fail "ansible: upgrade: rc $an_rc changed '${an_changed:-}', version $(dpkg-query -W -f '${Version}' hmilock 2>&1), hmilockd $pid0 -> $pid1, mode '$(status_json mode)', helper '$(status_json helper)': $(an_why)"
+	fi
+else
+	fail "ansible: upgrade: rebuilding the .deb as $v0+fleet1: $(line <<<"$o")"
 fi
