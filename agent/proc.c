@@ -9,22 +9,35 @@
 
 #include "proc.h"
 
-int proc_uids(pid_t pid, uint32_t uids[PROC_UIDS])
+/* /proc/<pid>/<name> into buf (NUL-terminated): 0 or -errno. */
+static int proc_read(pid_t pid, const char *name, char *buf, size_t len)
 {
-	char file[40], buf[2048], *p;
-	unsigned long u[PROC_UIDS];
+	char file[48];
 	ssize_t n;
-	int fd, i;
+	int fd;
 
-	snprintf(file, sizeof(file), "/proc/%d/status", (int)pid);
+	snprintf(file, sizeof(file), "/proc/%d/%s", (int)pid, name);
 	fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		n = -errno;
 	close(fd);
 	if (n < 0)
-		return -errno;
+		return (int)n;
 	buf[n] = '\0';
+	return 0;
+}
+
+int proc_uids(pid_t pid, uint32_t uids[PROC_UIDS])
+{
+	char buf[2048], *p;
+	unsigned long u[PROC_UIDS];
+	int i, rc = proc_read(pid, "status", buf, sizeof(buf));
+
+	if (rc)
+		return rc;
 	p = strstr(buf, "\nUid:");
 	if (!p || sscanf(p + 5, "%lu %lu %lu %lu", &u[0], &u[1], &u[2], &u[3]) != PROC_UIDS)
 		return -EBADMSG;
@@ -35,20 +48,12 @@ int proc_uids(pid_t pid, uint32_t uids[PROC_UIDS])
 
 int proc_start_time(pid_t pid, uint64_t *start)
 {
-	char file[40], buf[1024], *p;
+	char buf[1024], *p;
 	unsigned long long t;
-	ssize_t n;
-	int fd;
+	int rc = proc_read(pid, "stat", buf, sizeof(buf));
 
-	snprintf(file, sizeof(file), "/proc/%d/stat", (int)pid);
-	fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
+	if (rc)
+		return rc;
 	/* the name (field 2) may hold anything but ends at the last ')'; then
 	 * state is field 3 and starttime field 22 */
 	p = strrchr(buf, ')');

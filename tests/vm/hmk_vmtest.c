@@ -775,6 +775,18 @@ static void interp_denied(const char *name, char *const argv[])
 	report(name, !strstr(r.out, "EVIL"), "status %d: %.300s", r.status, r.out);
 }
 
+/* vm_exec of argv with the file at path (in W) as its standard input. */
+static void exec_stdin(struct vm_run *r, char *const argv[], const char *name)
+{
+	vm_exec_stdin = open(wp(name), O_RDONLY | O_CLOEXEC);
+	if (vm_exec_stdin < 0)
+		report("interp-bypass-setup", false, "cannot open %s: %s", name, strerror(errno));
+	vm_exec(r, -1, argv, NULL);
+	if (vm_exec_stdin >= 0)
+		close(vm_exec_stdin);
+	vm_exec_stdin = -1;
+}
+
 /* Interpreter control (issue 9, class 4) where busybox sh can show it: a
  * first denied open does not let the second through (the commands on
  * stdin: -s, not code); a long argument, a long file name and a symlink do
@@ -804,19 +816,12 @@ static void t_interp_bypass(void)
 		       strerror(errno));
 	if (vm_write(wp("fork.in"), "(command . /w/evil.sh); echo ALIVE\n", 0644) ||
 	    vm_write(wp("twice.in"), "command . /w/evil.sh; command . /w/evil.sh; echo ALIVE\n",
-	             0644) ||
-	    (vm_exec_stdin = open(wp("twice.in"), O_RDONLY | O_CLOEXEC)) < 0)
+	             0644))
 		report("interp-bypass-setup", false, "cannot write twice.in: %s", strerror(errno));
-	vm_exec(&r, -1, twice, NULL);
-	close(vm_exec_stdin);
-	vm_exec_stdin = -1;
+	exec_stdin(&r, twice, "twice.in");
 	report("interp-denied-twice", strstr(r.out, "ALIVE") && !strstr(r.out, "EVIL"),
 	       "the second open of a denied script: status %d: %.300s", r.status, r.out);
-	if ((vm_exec_stdin = open(wp("fork.in"), O_RDONLY | O_CLOEXEC)) < 0)
-		report("interp-bypass-setup", false, "cannot open fork.in: %s", strerror(errno));
-	vm_exec(&r, -1, twice, NULL);
-	close(vm_exec_stdin);
-	vm_exec_stdin = -1;
+	exec_stdin(&r, twice, "fork.in");
 	report("interp-fork-of-unresolved-denied", strstr(r.out, "ALIVE") && !strstr(r.out, "EVIL"),
 	       "a subshell of an unresolved shell: status %d: %.300s", r.status, r.out);
 	interp_denied("interp-flag-e-denied", flag_e);
