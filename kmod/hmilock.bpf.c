@@ -1112,24 +1112,30 @@ static __always_inline __u32 task_interp(struct task_struct *t, struct hmk_task 
 }
 
 /* The state of an interpreter process at its first check (created here):
- * a process forked from another runs the same program until it execs (exec
- * drops the state), so it starts with the state of its nearest ancestor,
- * up to HMK_FORK_DEPTH generations, that runs the same executable and has
- * one: a worker of an approved script (multiprocessing, a shell's
- * subshell) reads what the script may read, and one forked before the
- * script was resolved is held as it was. */
+ * a process forked from another runs the same program until either execs
+ * (exec drops the state), so it starts with the state of its nearest
+ * ancestor, up to HMK_FORK_DEPTH generations, that has one, as long as no
+ * process on the way has exec'd since the fork (self_exec_id, counted by
+ * the kernel at each exec, is still the parent_exec_id the fork recorded;
+ * an exec of the same interpreter binary must not inherit: bash running a
+ * listed script that runs `bash x.sh`) and all run the same executable: a
+ * worker of an approved script (multiprocessing, a shell's subshell) reads
+ * what the script may read, and a fork of an unresolved process is held as
+ * its parent is. */
 static __always_inline struct hmk_task *task_state_forked(struct task_struct *t)
 {
 	struct hmk_task *ts = task_state(BPF_LOCAL_STORAGE_GET_F_CREATE), *ps;
 	struct inode *exe = t->mm->exe_file->f_inode;
-	struct task_struct *p = t->group_leader;
+	struct task_struct *c = t->group_leader, *p;
 
 	if (!ts)
 		return 0;
 	for (int i = 0; i < HMK_FORK_DEPTH; i++) {
-		p = p->real_parent->group_leader;
-		if (!p || p->mm->exe_file->f_inode != exe)
+		p = c->real_parent->group_leader;
+		if (!p || c->self_exec_id != c->parent_exec_id ||
+		    p->self_exec_id != c->parent_exec_id || p->mm->exe_file->f_inode != exe)
 			break;
+		c = p;
 		ps = bpf_task_storage_get(&hmk_taskst, p, 0, 0);
 		if (ps) {
 			ts->flags = ps->flags;

@@ -163,6 +163,8 @@ struct mm_struct {
 
 struct task_struct {
 	unsigned int ptrace;
+	__u64 parent_exec_id; /* the parent's self_exec_id when it forked this task */
+	__u64 self_exec_id; /* counts this task's execs */
 	struct task_struct *real_parent;
 	struct task_struct *group_leader;
 	struct mm_struct *mm;

@@ -111,9 +111,10 @@ o=$(hl mode audit --password-file "$PW" 2>&1 && mkdir -p $I9L && chmod 755 $I9L 
 	printf '#!/usr/bin/python3\nimport sys, threading\nt = threading.Thread(target=lambda: open(sys.argv[2], "w").write(open(sys.argv[1]).read()))\nt.start()\nt.join()\n' >$I9L/ok-thread.py &&
 	printf '#!/bin/bash\nread -r l <"$1"; echo "$l" >"$2"\n' >$I9L/ok.sh &&
 	printf '#!/bin/bash\n(read -r l <"$1"; echo "$l" >"$2")\n' >$I9L/ok-fork.sh &&
+	printf '#!/bin/bash\nbash "$1"\nexit $?\n' >$I9L/runs.sh &&
 	printf '#!/usr/bin/python3\nimport os, sys\nif os.fork() == 0:\n    open(sys.argv[2], "w").write(open(sys.argv[1]).read())\n    os._exit(0)\nos.wait()\n' >$I9L/ok-fork.py &&
-	chmod 755 $I9L/ok.py $I9L/ok-thread.py $I9L/ok.sh $I9L/ok-fork.sh $I9L/ok-fork.py &&
-	hl add $I9L/ok.py $I9L/ok-thread.py $I9L/ok.sh $I9L/ok-fork.sh $I9L/ok-fork.py 2>&1 && hl reload 2>&1 && hl mode enforce --password-file "$PW" 2>&1)
+	chmod 755 $I9L/ok.py $I9L/ok-thread.py $I9L/ok.sh $I9L/ok-fork.sh $I9L/ok-fork.py $I9L/runs.sh &&
+	hl add $I9L/ok.py $I9L/ok-thread.py $I9L/ok.sh $I9L/ok-fork.sh $I9L/ok-fork.py $I9L/runs.sh 2>&1 && hl reload 2>&1 && hl mode enforce --password-file "$PW" 2>&1)
 if ! hl check "$I9L/ok.py" >/dev/null 2>&1 || ! hl check "$I9L/ok-thread.py" >/dev/null 2>&1 ||
 	! hl check "$I9L/ok.sh" >/dev/null 2>&1 || ! hl check "$I9L/ok-fork.py" >/dev/null 2>&1 ||
 	[ "$(status_json mode)" != enforce ]; then
@@ -132,6 +133,11 @@ for c in "python3 $I9L/ok.py $I9/data.txt $I9/out-py" "bash $I9L/ok.sh $I9/data.
 		fail "interp: listed: operator cannot run '$c': $(line <<<"$o")"
 	fi
 done
+# A listed script that runs bash on the operator's file: the new bash (a
+# fork and an exec of the same binary) is a new program, not a fork of the
+# resolved script: it does not take the script's state.
+i9_sh exec-child >"$I9/exec-child.sh" && chown operator:users "$I9/exec-child.sh"
+i9_attack exec-child "$I9/exec-child.sh" "bash $I9L/runs.sh $I9/exec-child.sh"
 o=$(as_operator "cd $I9 && timeout -s KILL 60 python3 -m json.tool $I9/data.json; echo rc=\$?")
 if grep -q '^rc=0$' <<<"$o" && grep -q '"a"' <<<"$o"; then
 	pass "interp: listed: operator runs 'python3 -m json.tool $I9/data.json' (a stdlib module on a file)"

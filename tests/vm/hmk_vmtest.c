@@ -304,9 +304,9 @@ static int try_ptrace(const void *p)
 
 static int make_files(void)
 {
-	static const char *const listed[] = {"listed",     "listed_m",      "audit_t",
-	                                     "upd_t",      "lib.bin",       "good.sh",
-	                                     "dyn_listed", "lib_listed.so", "fork.sh"};
+	static const char *const listed[] = {
+	    "listed",  "listed_m",   "audit_t",       "upd_t",   "lib.bin",
+	    "good.sh", "dyn_listed", "lib_listed.so", "fork.sh", "fork-exec.sh"};
 	const char *files[32];
 	struct wl_err err = {0};
 	size_t n = 0, i;
@@ -329,6 +329,8 @@ static int make_files(void)
 	r |= vm_write(wp("good.sh"), "read x < \"$1\"; echo \"GOOD $x\"\n", 0644);
 	/* a subshell (a fork, no exec) reads the data file */
 	r |= vm_write(wp("fork.sh"), "(read x < \"$1\"; echo \"FORK $x\")\n", 0644);
+	/* a subshell that execs the interpreter again: a new program */
+	r |= vm_write(wp("fork-exec.sh"), "(exec /bin/busybox sh \"$1\"); echo ALIVE\n", 0644);
 	r |= vm_write(wp("evil.sh"), "echo EVIL\n", 0644);
 	r |= vm_write(wp("data.txt"), "data\n", 0644);
 	/* files HMK_PROTECTED_FILES names (agent/protect.c) */
@@ -840,6 +842,8 @@ static void t_interp(void)
 	char *evil[] = {"/bin/busybox", "sh", (char *)wp("evil.sh"), NULL};
 	char *good[] = {"/bin/busybox", "sh", (char *)wp("good.sh"), (char *)wp("data.txt"), NULL};
 	char *fork[] = {"/bin/busybox", "sh", (char *)wp("fork.sh"), (char *)wp("data.txt"), NULL};
+	char *fork_exec[] = {"/bin/busybox", "sh", (char *)wp("fork-exec.sh"),
+	                     (char *)wp("evil.sh"), NULL};
 	char *code[] = {
 	    "/bin/busybox",         "sh", "-c", "read x < \"$1\"; echo \"CODE $x\"", "sh",
 	    (char *)wp("data.txt"), NULL};
@@ -860,6 +864,10 @@ static void t_interp(void)
 	vm_exec(&r, -1, fork, NULL);
 	report("interp-fork-of-listed-reads-data", r.status == 0 && strstr(r.out, "FORK data"),
 	       "a subshell of a listed script: status %d: %.300s", r.status, r.out);
+	vm_exec(&r, -1, fork_exec, NULL);
+	report("interp-exec-from-listed-denied", strstr(r.out, "ALIVE") && !strstr(r.out, "EVIL"),
+	       "a listed script's subshell exec'ing sh on a script: status %d: %.300s", r.status,
+	       r.out);
 	t_interp_bypass();
 	helper_set_interpreters(NULL, 0);
 	evil[2] = (char *)wp("evil.sh"); /* wp's buffers went round since */
