@@ -864,8 +864,10 @@ static bool helper_is_elf(const char *path)
 }
 
 /* How the interpreter at path reads its command line (HMK_IC_*), by its
- * name: "python3.11" is python. An interpreter not named here takes no code
- * options: every argument may name its script. */
+ * name: "python3.11" is python. An interpreter not named here (awk among
+ * them: mawk -W exec FILE and gawk --file FILE name a script in ways a
+ * letter table cannot follow) takes no code options: every argument may
+ * name its script. */
 uint32_t helper_interp_dialect(const char *path)
 {
 	static const struct {
@@ -887,11 +889,6 @@ uint32_t helper_interp_dialect(const char *path)
 	    {"node", HMK_IC_E | HMK_IC_P | HMK_IC_STDIN},
 	    {"nodejs", HMK_IC_E | HMK_IC_P | HMK_IC_STDIN},
 	    {"php", HMK_IC_R},
-	    {"gawk", HMK_IC_AWK | HMK_IC_E},
-	    {"mawk", HMK_IC_AWK},
-	    {"awk", HMK_IC_AWK},
-	    {"nawk", HMK_IC_AWK},
-	    {"original-awk", HMK_IC_AWK},
 	};
 	const char *b = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	size_t n;

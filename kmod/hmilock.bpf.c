@@ -189,10 +189,8 @@ struct hmk_argscan {
 #define HMK_S_MLAST 0x8 /* this argument so far ends with the module option letter */
 #define HMK_S_CODE 0x10 /* this argument is code (-c CMD, -e CODE): it names no file */
 #define HMK_S_CLAST 0x20 /* this argument so far ends with a code option letter */
-#define HMK_S_SCRIPT 0x40 /* HMK_IC_AWK: this argument (or its rest) names a script (-f FILE) */
-#define HMK_S_SLAST 0x80 /* HMK_IC_AWK: this argument so far ends with a script option letter */
-#define HMK_S_DATA 0x100 /* this argument is an option's data file (php -c INI), no script */
-#define HMK_S_DLAST 0x200 /* this argument so far ends with such an option letter */
+#define HMK_S_DATA 0x40 /* this argument is an option's data file (php -c INI), no script */
+#define HMK_S_DLAST 0x80 /* this argument so far ends with such an option letter */
 
 /* Per-task scratch: an event is built here, then copied to hmk_events with
  * bpf_ringbuf_output(). Building it in a bpf_ringbuf_reserve()d record would
@@ -825,12 +823,11 @@ static __always_inline void scan_piece(volatile struct hmk_argscan *a)
 		a->modm = a->argi;
 }
 
-/* Can the current argument name a script: not argv[0], not code, not after
- * the code (data), and, for awk, given to -f? */
+/* Can the current argument name a script: not argv[0], not code or an
+ * option's data file, not after the code (data)? */
 static __always_inline bool scan_named(volatile struct hmk_argscan *a)
 {
-	return a->argi && !(a->fl & (HMK_S_CODE | HMK_S_DATA)) && !a->codei &&
-	       (!(a->ic & HMK_IC_AWK) || (a->fl & HMK_S_SCRIPT));
+	return a->argi && !(a->fl & (HMK_S_CODE | HMK_S_DATA)) && !a->codei;
 }
 
 /* An argument ends: compare its last non-empty component (all but argv[0]).
@@ -849,9 +846,8 @@ static __always_inline void scan_arg_end(volatile struct hmk_argscan *a)
 	    ((a->fl & HMK_S_CODE) ||
 	     ((a->fl & HMK_S_OPT) && a->pos == 1 && (a->ic & HMK_IC_STDIN))))
 		a->codei = a->argi;
-	a->fl =
-	    ((a->fl & HMK_S_MLAST) ? HMK_S_MODARG : 0) | ((a->fl & HMK_S_CLAST) ? HMK_S_CODE : 0) |
-	    ((a->fl & HMK_S_SLAST) ? HMK_S_SCRIPT : 0) | ((a->fl & HMK_S_DLAST) ? HMK_S_DATA : 0);
+	a->fl = ((a->fl & HMK_S_MLAST) ? HMK_S_MODARG : 0) |
+	        ((a->fl & HMK_S_CLAST) ? HMK_S_CODE : 0) | ((a->fl & HMK_S_DLAST) ? HMK_S_DATA : 0);
 	a->argi += 1;
 	a->pos = 0;
 	a->h = FNV_OFFSET;
@@ -882,12 +878,6 @@ static __always_inline bool opt_takes_data(__u64 ic, __u8 c)
 	return c == 'c' && (ic & HMK_IC_R);
 }
 
-/* awk's option letters whose value is a script file (-f; gawk -E, -i). */
-static __always_inline bool opt_takes_script(__u64 ic, __u8 c)
-{
-	return (ic & HMK_IC_AWK) && (c == 'f' || c == 'E' || c == 'i');
-}
-
 /* One argv byte. Short options are followed to find the module option
  * (python -m NAME / -mNAME / -Bm NAME, perl -MNAME / -mNAME) and code given
  * on the command line (-c CMD: its text is not a file name). */
@@ -900,7 +890,7 @@ static __always_inline void scan_byte(volatile struct hmk_argscan *a, __u8 c)
 	if (a->argi && a->pos == 0 && c == '-') {
 		a->fl |= HMK_S_OPT;
 	} else if (a->fl & HMK_S_OPT) {
-		a->fl &= ~(__u64)(HMK_S_MLAST | HMK_S_CLAST | HMK_S_SLAST | HMK_S_DLAST);
+		a->fl &= ~(__u64)(HMK_S_MLAST | HMK_S_CLAST | HMK_S_DLAST);
 		if (a->pos == 1 && c == '-') {
 			a->fl &= ~(__u64)HMK_S_OPT; /* a long option */
 		} else if (c == 'm' || c == 'M') {
@@ -908,13 +898,6 @@ static __always_inline void scan_byte(volatile struct hmk_argscan *a, __u8 c)
 			a->pos += 1;
 			a->h = FNV_OFFSET;
 			a->ph = FNV_OFFSET;
-			return;
-		} else if (opt_takes_script(a->ic, c)) {
-			a->fl = (a->fl & ~(__u64)HMK_S_OPT) | HMK_S_SCRIPT | HMK_S_SLAST;
-			a->pos += 1;
-			a->h = FNV_OFFSET;
-			a->ph = FNV_OFFSET;
-			a->lasth = FNV_OFFSET;
 			return;
 		} else if (opt_takes_data(a->ic, c)) {
 			a->fl = (a->fl & ~(__u64)HMK_S_OPT) | HMK_S_DATA | HMK_S_DLAST;
@@ -924,7 +907,7 @@ static __always_inline void scan_byte(volatile struct hmk_argscan *a, __u8 c)
 			a->fl &= ~(__u64)HMK_S_OPT;
 		}
 	} else {
-		a->fl &= ~(__u64)(HMK_S_MLAST | HMK_S_CLAST | HMK_S_SLAST | HMK_S_DLAST);
+		a->fl &= ~(__u64)(HMK_S_MLAST | HMK_S_CLAST | HMK_S_DLAST);
 	}
 	if (c == '/') {
 		if (a->h != FNV_OFFSET)

@@ -179,15 +179,14 @@ struct hmk_obj_key {
  * data.json, perl -e CODE f, sh -c CMD ARG0 ARG); so is everything after a
  * lone "-" where that means the program on stdin. An option letter not listed for the
  * interpreter is not code: bash -e x.sh and python3 -E x.py name a script.
- * HMK_IC_AWK: a script is named only by -f FILE (and gawk's -E FILE, -i
- * FILE); every other argument is the program text or data. */
+ * awk has none: mawk -W exec FILE and gawk --file FILE name its script in
+ * ways a letter table cannot follow, so every argument may. */
 #define HMK_IC_LISTED 0x01u /* a listed interpreter, no code options */
 #define HMK_IC_C 0x02u /* -c CODE: python, sh, bash, dash, busybox */
-#define HMK_IC_E 0x04u /* -e CODE: perl, ruby, lua, node, gawk */
+#define HMK_IC_E 0x04u /* -e CODE: perl, ruby, lua, node */
 #define HMK_IC_EE 0x08u /* -E CODE: perl */
 #define HMK_IC_P 0x10u /* -p CODE: node */
 #define HMK_IC_R 0x20u /* -r CODE: php (and -c INI: a data file) */
-#define HMK_IC_AWK 0x40u /* scripts only through -f/-E/-i: awk */
 /* A lone "-" is the program on stdin: python, perl, ruby, lua, node (for a
  * shell it ends the options: the script follows). */
 #define HMK_IC_STDIN 0x80u

@@ -28,9 +28,10 @@ i9_py zip >"$I9/zip/__main__.py"
 python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1], "w"); z.write(sys.argv[2], "__main__.py"); z.close()' \
 	"$I9/app.zip" "$I9/zip/__main__.py"
 for n in benv bplain decoy-sh long bash-e sh-e bash-dash; do i9_sh "$n" >"$I9/$n.sh"; done
-# (perl -c compiles only, but runs BEGIN blocks; awk -f names its program)
+# (perl -c compiles only, but runs BEGIN blocks; awk -f and mawk -W exec
+# name its program)
 printf 'BEGIN { open(my $f, ">", "%s/ran-perl-c"); print "RAN\n"; }\n' "$I9" >"$I9/perl-c.pl"
-printf 'BEGIN { printf "" > "%s/ran-awk-f"; print "RAN" }\n' "$I9" >"$I9/awk-f.awk"
+for n in awk-f awk-wexec; do printf 'BEGIN { printf "" > "%s/ran-%s"; print "RAN" }\n' "$I9" "$n" >"$I9/$n.awk"; done
 ln -s "$I9/lnk-target.py" "$I9/lnk"
 printf '{"a": [1, 2]}\n' >"$I9/data.json"
 printf 'data line\n' >"$I9/data.txt"
@@ -82,16 +83,16 @@ i9_attack bash-dash "$I9/bash-dash.sh" "bash - $I9/bash-dash.sh"
 i9_attack py-E "$I9/py-E.py" "python3 -E $I9/py-E.py"
 i9_attack perl-c "$I9/perl-c.pl" "perl -c $I9/perl-c.pl"
 i9_attack awk-f "$I9/awk-f.awk" "awk -f $I9/awk-f.awk"
+i9_attack awk-wexec "$I9/awk-wexec.awk" "mawk -W exec $I9/awk-wexec.awk"
 
 # No false denials for code on the command line: what follows the code is
-# data (find -exec sh -c '...' _ {}, python3 -c, perl -ne, awk PROGRAM
-# FILE, a program on stdin), the data files being the operator's own.
+# data (find -exec sh -c '...' _ {}, python3 -c, perl -ne, a program on
+# stdin), the data files being the operator's own.
 # shellcheck disable=SC2016 # $1 and $l are the one-liners' own
 for c in "python3 -c 'import sys; print(open(sys.argv[1]).read())' $I9/data.txt" \
 	"sh -c 'read -r l <\"\$1\"; echo \"\$l\"' _ $I9/data.txt" \
 	"bash -c 'read -r l <\"\$1\"; echo \"\$l\"' _ $I9/data.txt" \
 	"perl -ne print $I9/data.txt" \
-	"awk '{ print }' $I9/data.txt" \
 	"printf 'import sys\\nprint(open(sys.argv[1]).read())\\n' | python3 - $I9/data.txt"; do
 	o=$(as_operator "cd $I9 && timeout -s KILL 60 $c; echo rc=\$?")
 	if grep -q '^rc=0$' <<<"$o" && grep -q '^data line' <<<"$o"; then

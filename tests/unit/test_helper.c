@@ -103,8 +103,8 @@ static void test_interp_dialect(void **state)
 	    {"/usr/bin/lua5.4", HMK_IC_E | HMK_IC_STDIN},
 	    {"/usr/bin/node", HMK_IC_E | HMK_IC_P | HMK_IC_STDIN},
 	    {"/usr/bin/php8.2", HMK_IC_R},
-	    {"/usr/bin/gawk", HMK_IC_AWK | HMK_IC_E},
-	    {"/usr/bin/mawk", HMK_IC_AWK},
+	    {"/usr/bin/gawk", 0},
+	    {"/usr/bin/mawk", 0},
 	    {"/usr/bin/tclsh8.6", 0},
 	    {"/usr/bin/shellcheck", 0}, /* not sh */
 	    {"/usr/bin/python3-config", 0},
