@@ -171,14 +171,22 @@ static void helper_mnt_log_unknown(const struct helper_mnt_ent *e)
 	              "program and library there");
 }
 
+/* Is mountpoint in tab already? */
+static bool helper_mnt_has(const struct helper_mnt_ent *tab, size_t n, const char *mountpoint)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(tab[i].mountpoint, mountpoint))
+			return true;
+	return false;
+}
+
 /* Enter e (its mountpoint taken over) as a mount of unknown identity. */
 static void helper_mnt_add_unknown(struct helper_mnt_ent *e)
 {
-	for (size_t i = 0; i < hmn.n_unknown; i++)
-		if (!strcmp(hmn.unknown[i].mountpoint, e->mountpoint)) {
-			free(e->mountpoint);
-			return;
-		}
+	if (helper_mnt_has(hmn.unknown, hmn.n_unknown, e->mountpoint)) {
+		free(e->mountpoint);
+		return;
+	}
 	e->gated = e->covered && helper_mnt_gate(e->kdev);
 	helper_mnt_log_unknown(e);
 	if (hmn.n_unknown < HELPER_MNT_MAX)
@@ -187,14 +195,14 @@ static void helper_mnt_add_unknown(struct helper_mnt_ent *e)
 		free(e->mountpoint);
 }
 
-/* Hold a fresh mount for the timer; false when the table is full. */
+/* Hold a fresh mount for the timer (its mountpoint taken over); false when
+ * the table is full (e untouched). */
 static bool helper_mnt_pend(struct helper_mnt_ent *e)
 {
-	for (size_t i = 0; i < hmn.n_pending; i++)
-		if (!strcmp(hmn.pending[i].mountpoint, e->mountpoint)) {
-			free(e->mountpoint);
-			return true;
-		}
+	if (helper_mnt_has(hmn.pending, hmn.n_pending, e->mountpoint)) {
+		free(e->mountpoint);
+		return true;
+	}
 	if (hmn.n_pending == HELPER_MNT_MAX)
 		return false;
 	e->seen_ns = stats_now_ns();
@@ -212,25 +220,22 @@ void helper_mnt_seen(unsigned maj, unsigned min, const char *mountpoint, const c
 
 	if (helper_gated_fd() < 0)
 		return;
-	if (!helper_mnt_type_known(fstype, &flags)) {
-		e.mountpoint = strdup(mountpoint);
-		if (!e.mountpoint)
-			return; /* out of memory: as a known type (the helper denies there) */
-		snprintf(e.fstype, sizeof(e.fstype), "%s", fstype);
-		if (fresh && helper_mnt_pend(&e))
-			return;
-		free(e.mountpoint);
-		if (helper_mnt_ask(mountpoint, maj, min, &flags))
-			return;
-		helper_mnt_type_learn(fstype, flags);
-	}
-	if (!(flags & HMK_ID_UNKNOWN))
-		return;
 	e.mountpoint = strdup(mountpoint);
 	if (!e.mountpoint)
-		return;
+		return; /* out of memory: as a known type (the helper denies there) */
 	snprintf(e.fstype, sizeof(e.fstype), "%s", fstype);
-	helper_mnt_add_unknown(&e);
+	if (!helper_mnt_type_known(fstype, &flags)) {
+		if (fresh && helper_mnt_pend(&e))
+			return;
+		if (helper_mnt_ask(mountpoint, maj, min, &flags))
+			flags = 0; /* not answered: as a known type */
+		else
+			helper_mnt_type_learn(fstype, flags);
+	}
+	if (flags & HMK_ID_UNKNOWN)
+		helper_mnt_add_unknown(&e);
+	else
+		free(e.mountpoint);
 }
 
 /* The pending mount e is old enough (taken out of the table): ask. */
